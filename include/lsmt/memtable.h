@@ -1,0 +1,233 @@
+/* lsmt_memtable: the write buffer of an LSM-tree engine.
+ *
+ * Entries are versions: (user key, 56-bit sequence number, type) with type put or
+ * delete (tombstone), ordered by user key ascending (the comparator), then sequence
+ * DESCENDING. Any number of versions of a key coexist (put, delete, put again); the same
+ * (key, sequence) twice is LSMT_EXISTS. Each entry is one arena allocation with the value
+ * inline (encoding documented at the encoder, memtable/memtable.c).
+ *
+ * Lifecycle an engine drives:
+ *
+ *     create / pool checkout -> ACTIVE --freeze--> FROZEN --(flush: internal iterator)-->
+ *     reset_all --> ACTIVE (memory reused in place) ... destroy (arena back to the pool)
+ *
+ * Thread safety (one memtable):
+ *
+ *   call                               may run concurrently with
+ *   ---------------------------------  ------------------------------------------------
+ *   put, delete, write                 every call but destroy (reset_all makes them
+ *                                      return LSMT_BUSY while it runs)
+ *   get, multi_get, iterator calls     every call but destroy; never block
+ *   freeze, should_flush, stats, usage every call but destroy
+ *   reset_all                          every call but destroy; it waits (RCU grace
+ *                                      period) for gets and writes in flight
+ *   destroy                            nothing
+ *
+ * Threads are registered with liburcu inside the library, invisibly, and unregistered
+ * at thread exit.
+ *
+ * Invariants:
+ *  1. A snapshot is point-in-time: a get or snapshot iterator at snapshot s never shows
+ *     a version with sequence > s, whenever that version lands.
+ *  2. A write that returns LSMT_OK is visible to every get/iterator positioned after the
+ *     call returned at a snapshot >= its sequence, until reset_all.
+ *  3. A write that returns anything else changed nothing visible (a batch is
+ *     all-or-nothing with respect to LSMT_FULL).
+ *  4. reset_all never reuses memory that a running get or an open iterator can reach.
+ *  5. Usage never exceeds the hard limit; should_flush becomes true once usage reaches
+ *     the write-buffer size and stays true until reset_all.
+ */
+#ifndef LSMT_MEMTABLE_H
+#define LSMT_MEMTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lsmt/arena.h"
+#include "lsmt/lsmt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest sequence number: 2^56 - 1 (the low 8 bits of the trailer hold the type). */
+#define LSMT_MAX_SEQUENCE ((uint64_t)0x00FFFFFFFFFFFFFFull)
+/* Longest user key and value accepted (bytes). */
+#define LSMT_MEMTABLE_MAX_KEY_LEN ((size_t)1 << 20)
+#define LSMT_MEMTABLE_MAX_VALUE_LEN ((size_t)1 << 28)
+
+typedef enum lsmt_entry_type {
+    LSMT_TYPE_DELETE = 0, /* tombstone */
+    LSMT_TYPE_PUT = 1,
+} lsmt_entry_type;
+
+typedef struct lsmt_memtable lsmt_memtable;
+
+typedef struct lsmt_memtable_options {
+    /* Write-buffer size (bytes): should_flush turns true once usage reaches it.
+     * Default 64 MiB. */
+    size_t write_buffer_size;
+    /* Hard limit (bytes) of the arena: past it writes return LSMT_FULL. 0 = derived:
+     * write_buffer_size + write_buffer_size / 4 + one chunk per shard, so writers racing
+     * past the budget still fit while the engine rotates. Must be >= write_buffer_size. */
+    size_t hard_limit;
+    /* Arena shards; 0 = CPU count. */
+    size_t shard_count;
+    /* User-key order; NULL = lsmt_bytewise_compare. */
+    lsmt_compare_fn compare;
+    void *compare_ctx;
+    /* Bloom filter over user keys (xxh3), bits per key; 0 = off. Default 10 (about 1%
+     * false positives at the expected entry count). */
+    unsigned bloom_bits_per_key;
+    /* Transparent huge pages on the arena region. Default false. */
+    bool huge_pages;
+    /* Take the arena from this pool (and give it back at destroy); NULL = the memtable
+     * creates its own. The pool's arena options then decide capacity and shards, and
+     * hard_limit/shard_count/huge_pages are ignored. Must outlive the memtable. */
+    lsmt_arena_pool *pool;
+} lsmt_memtable_options;
+
+typedef struct lsmt_memtable_stats {
+    uint64_t entries;     /* versions inserted (puts + deletes) */
+    uint64_t puts;
+    uint64_t deletes;
+    uint64_t key_bytes;   /* user-key bytes of all versions */
+    uint64_t value_bytes; /* value bytes of all puts */
+    size_t memory_used;   /* approximate_memory_usage */
+    size_t memory_reserved;
+    uint64_t bloom_checks;   /* gets that consulted the bloom filter */
+    uint64_t bloom_negatives; /* of those, answered "absent" without the skip list */
+    uint64_t resets;      /* completed reset_all calls */
+} lsmt_memtable_stats;
+
+LSMT_API void lsmt_memtable_options_default(lsmt_memtable_options *opt);
+
+/* LSMT_INVALID: bad options; LSMT_NOMEM: memory/mapping refused. */
+LSMT_API lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt,
+                                          lsmt_memtable **out);
+
+/* Free the memtable (its arena goes back to the pool it came from, reset). NULL is a
+ * no-op. REQUIRES: no call in flight, no open iterator. */
+LSMT_API void lsmt_memtable_destroy(lsmt_memtable *mt);
+
+/* ---- writes ------------------------------------------------------------------------
+ * Each returns LSMT_OK, LSMT_EXISTS (same key and sequence present), LSMT_FULL (hard
+ * limit; nothing written), LSMT_FROZEN, LSMT_BUSY (reset_all running), LSMT_RANGE
+ * (seq > LSMT_MAX_SEQUENCE) or LSMT_INVALID (NULL handle, NULL pointer with nonzero
+ * length, oversize key or value). */
+LSMT_API lsmt_status lsmt_memtable_put(lsmt_memtable *mt, uint64_t seq, const void *key,
+                                       size_t klen, const void *value, size_t vlen);
+LSMT_API lsmt_status lsmt_memtable_delete(lsmt_memtable *mt, uint64_t seq, const void *key,
+                                          size_t klen);
+
+/* A write batch: puts and deletes recorded in order, applied by lsmt_memtable_write
+ * with consecutive sequence numbers first_seq, first_seq + 1, ... All or nothing with
+ * respect to LSMT_FULL (and every other error): a batch that does not fit changes
+ * nothing. Not thread-safe itself (one builder at a time). */
+typedef struct lsmt_write_batch lsmt_write_batch;
+LSMT_API lsmt_status lsmt_write_batch_create(lsmt_write_batch **out);
+LSMT_API void lsmt_write_batch_destroy(lsmt_write_batch *b);
+LSMT_API lsmt_status lsmt_write_batch_put(lsmt_write_batch *b, const void *key, size_t klen,
+                                          const void *value, size_t vlen);
+LSMT_API lsmt_status lsmt_write_batch_delete(lsmt_write_batch *b, const void *key, size_t klen);
+LSMT_API void lsmt_write_batch_clear(lsmt_write_batch *b);
+/* Number of records; 0 for NULL. */
+LSMT_API size_t lsmt_write_batch_count(const lsmt_write_batch *b);
+/* Apply `b`. LSMT_RANGE if first_seq + count - 1 > LSMT_MAX_SEQUENCE; LSMT_EXISTS if any
+ * (key, seq) is already present (nothing applied); others as for put. An empty batch
+ * is LSMT_OK. */
+LSMT_API lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq,
+                                         const lsmt_write_batch *b);
+
+/* ---- reads -------------------------------------------------------------------------
+ * get: the newest version of `key` with sequence <= snapshot:
+ *   LSMT_OK with *value / *vlen set (a view into the memtable, valid until reset_all or
+ *   destroy), LSMT_DELETED for a tombstone, LSMT_NOT_FOUND otherwise.
+ *   *seq_out (may be NULL) receives the sequence of the version found (OK or DELETED).
+ *   LSMT_INVALID / LSMT_RANGE for bad arguments. Never blocks. */
+LSMT_API lsmt_status lsmt_memtable_get(lsmt_memtable *mt, const void *key, size_t klen,
+                                       uint64_t snapshot, const void **value, size_t *vlen,
+                                       uint64_t *seq_out);
+
+/* get for n keys at one snapshot; statuses[i], values[i], vlens[i] as get's. Returns
+ * LSMT_OK when every key was looked up (see statuses), else LSMT_INVALID. */
+LSMT_API lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n,
+                                             const void *const *keys, const size_t *klens,
+                                             uint64_t snapshot, lsmt_status *statuses,
+                                             const void **values, size_t *vlens);
+
+/* ---- iterators ---------------------------------------------------------------------
+ * LSMT_ITER_INTERNAL: every version in order (user key asc, sequence desc), tombstones
+ *   included: what a flush writes to an SSTable.
+ * LSMT_ITER_SNAPSHOT: per user key, the newest version with sequence <= snapshot;
+ *   keys whose visible version is a tombstone are skipped.
+ * Bounds: lower inclusive, upper exclusive, on user keys; NULL = unbounded.
+ * An open iterator pins the memtable's memory: reset_all returns LSMT_BUSY while any
+ * iterator is open (destroy the iterators first). Iterator calls never block.
+ * Positioning calls return LSMT_OK (on an entry), LSMT_END (no entry; not valid) or
+ * LSMT_INVALID. */
+typedef enum lsmt_iter_kind { LSMT_ITER_INTERNAL = 0, LSMT_ITER_SNAPSHOT = 1 } lsmt_iter_kind;
+
+typedef struct lsmt_memtable_iter_options {
+    lsmt_iter_kind kind;       /* default LSMT_ITER_SNAPSHOT */
+    uint64_t snapshot;         /* default LSMT_MAX_SEQUENCE; SNAPSHOT only */
+    const void *lower_bound;   /* inclusive; NULL = none (default) */
+    size_t lower_len;
+    const void *upper_bound;   /* exclusive; NULL = none (default) */
+    size_t upper_len;
+} lsmt_memtable_iter_options;
+
+typedef struct lsmt_memtable_iter lsmt_memtable_iter;
+
+LSMT_API void lsmt_memtable_iter_options_default(lsmt_memtable_iter_options *opt);
+/* LSMT_BUSY while reset_all runs; the iterator starts unpositioned (not valid). */
+LSMT_API lsmt_status lsmt_memtable_iter_create(lsmt_memtable *mt,
+                                               const lsmt_memtable_iter_options *opt,
+                                               lsmt_memtable_iter **out);
+LSMT_API void lsmt_memtable_iter_destroy(lsmt_memtable_iter *it);
+LSMT_API bool lsmt_memtable_iter_valid(const lsmt_memtable_iter *it);
+LSMT_API lsmt_status lsmt_memtable_iter_seek_to_first(lsmt_memtable_iter *it);
+LSMT_API lsmt_status lsmt_memtable_iter_seek_to_last(lsmt_memtable_iter *it);
+/* First position with user key >= key (INTERNAL: the newest version of that key). */
+LSMT_API lsmt_status lsmt_memtable_iter_seek(lsmt_memtable_iter *it, const void *key,
+                                             size_t klen);
+/* Last position with user key <= key (INTERNAL: the oldest version of that key). */
+LSMT_API lsmt_status lsmt_memtable_iter_seek_for_prev(lsmt_memtable_iter *it, const void *key,
+                                                      size_t klen);
+LSMT_API lsmt_status lsmt_memtable_iter_next(lsmt_memtable_iter *it);
+LSMT_API lsmt_status lsmt_memtable_iter_prev(lsmt_memtable_iter *it);
+/* The current entry (REQUIRES valid, else LSMT_INVALID). Views valid until reset_all.
+ * Any out pointer may be NULL. For a tombstone, value is NULL and vlen 0. */
+LSMT_API lsmt_status lsmt_memtable_iter_entry(const lsmt_memtable_iter *it, const void **key,
+                                              size_t *klen, uint64_t *seq,
+                                              lsmt_entry_type *type, const void **value,
+                                              size_t *vlen);
+
+/* ---- memory and lifecycle ------------------------------------------------------------ */
+/* Bytes the memtable holds (arena bytes reserved), O(1). 0 for NULL. */
+LSMT_API size_t lsmt_memtable_approximate_memory_usage(const lsmt_memtable *mt);
+/* true once usage >= write_buffer_size (invariant 5). false for NULL. */
+LSMT_API bool lsmt_memtable_should_flush(const lsmt_memtable *mt);
+/* Make the memtable read-only: later writes return LSMT_FROZEN; reads continue. Writes
+ * in flight finish before freeze returns (they are visible to the flush iterator).
+ * Idempotent. LSMT_INVALID for NULL. */
+LSMT_API lsmt_status lsmt_memtable_freeze(lsmt_memtable *mt);
+LSMT_API bool lsmt_memtable_is_frozen(const lsmt_memtable *mt);
+/* Empty the memtable and make it ACTIVE again, reusing all its memory in place (pages
+ * stay faulted). Waits for gets and writes in flight (an RCU grace period); writes
+ * during the reset return LSMT_BUSY. LSMT_BUSY (nothing done) if an iterator is open.
+ * REQUIRES: the caller no longer uses views (values/keys) obtained before. */
+LSMT_API lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt);
+
+LSMT_API lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats *out);
+
+/* Full structural validation (skip-list order and towers, entry encodings, stats agree
+ * with the entries): LSMT_OK or LSMT_CORRUPT. REQUIRES: no write in flight. O(n). */
+LSMT_API lsmt_status lsmt_memtable_validate(const lsmt_memtable *mt);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LSMT_MEMTABLE_H */

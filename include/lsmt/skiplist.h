@@ -1,0 +1,190 @@
+/* lsmt_skiplist: a lock-free, insert-only skip list over the sharded concurrent arena.
+ *
+ * The ordered index under the memtable. Each entry is one arena allocation holding the
+ * node header, its tower of links, the key and the value inline (the layout is documented
+ * at the code that builds it, skiplist/skiplist.c). Entries are ordered by
+ *     (key ascending by the comparator, then version DESCENDING)
+ * where `version` is a 64-bit tag stored with the entry; the memtable puts its
+ * (sequence << 8 | type) there, plain users pass 0. Nothing is ever removed: the list is
+ * emptied as a whole by lsmt_skiplist_reset after its arena was reset.
+ *
+ * Thread safety:
+ *
+ *   call                                   may run concurrently with
+ *   -------------------------------------  ----------------------------------------------
+ *   insert, insert_hint, node_insert       every call except reset/destroy
+ *   insert_serial                          readers only (callers serialise all writers)
+ *   find, contains, iterator calls         every call except reset/destroy
+ *   reset, destroy                         nothing (the caller quiesces the list first)
+ *
+ * Readers never block, never take a lock and never see a half-built node.
+ *
+ * Invariants:
+ *  1. At level 0 the list is strictly ordered by (key, version desc); no two entries
+ *     have an equal (key, version).
+ *  2. A node reachable at level i > 0 is reachable at level 0 (a node is published at
+ *     level 0 first, then linked upward).
+ *  3. A node's key, version, value, height and tower are written before the node is
+ *     published (release) and never change after; readers acquire links.
+ *  4. An iterator never misses an entry that was present when it was positioned and
+ *     never moves backwards in the order, while inserts run beside it.
+ *  5. A failed insert (LSMT_EXISTS, LSMT_FULL, LSMT_INVALID) leaves the list unchanged
+ *     (LSMT_EXISTS may leave its unused node's bytes allocated in the arena).
+ */
+#ifndef LSMT_SKIPLIST_H
+#define LSMT_SKIPLIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lsmt/arena.h"
+#include "lsmt/lsmt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The tallest tower a node may have (p = 1/4 per level). */
+#define LSMT_SKIPLIST_MAX_HEIGHT 20
+/* Longest key / value in bytes (a node records both lengths in 32 bits). */
+#define LSMT_SKIPLIST_MAX_KEY_LEN ((size_t)1 << 24)
+#define LSMT_SKIPLIST_MAX_VALUE_LEN ((size_t)1 << 30)
+
+typedef struct lsmt_skiplist lsmt_skiplist;
+/* An entry of the list; opaque. Valid until the list is reset or destroyed. */
+typedef struct lsmt_skiplist_node lsmt_skiplist_node;
+
+typedef struct lsmt_skiplist_options {
+    /* The arena nodes come from. Required; not owned; must outlive the list. Its
+     * capacity bounds the list (links are offsets into its region). */
+    lsmt_carena *arena;
+    /* Key order; NULL = lsmt_bytewise_compare, which also enables the fixed-size key
+     * prefix stored in each node (most comparisons never touch the key bytes). */
+    lsmt_compare_fn compare;
+    void *compare_ctx;
+    /* Tallest tower; 0 = derived from the arena's capacity (enough levels for the
+     * most nodes it can hold), at most LSMT_SKIPLIST_MAX_HEIGHT. */
+    unsigned max_height;
+} lsmt_skiplist_options;
+
+/* Position memory for insert_hint: nearby inserts cost O(log distance) instead of
+ * O(log n). One per writer thread (not shared); initialise with lsmt_skiplist_hint_init
+ * and keep it with the list it was used on. Fields are private. */
+typedef struct lsmt_skiplist_hint {
+    const lsmt_skiplist *list_;
+    uint64_t epoch_;
+    uint32_t height_;
+    uint32_t prev_[LSMT_SKIPLIST_MAX_HEIGHT + 1];
+    uint32_t next_[LSMT_SKIPLIST_MAX_HEIGHT + 1];
+} lsmt_skiplist_hint;
+
+/* An iterator: plain data, may live on the stack, needs no destroy. Fields are
+ * private. Valid until the list is reset or destroyed. */
+typedef struct lsmt_skiplist_iter {
+    const lsmt_skiplist *list_;
+    const lsmt_skiplist_node *node_;
+} lsmt_skiplist_iter;
+
+/* Fill `opt` with defaults (arena NULL: the caller must set it). NULL is ignored. */
+LSMT_API void lsmt_skiplist_options_default(lsmt_skiplist_options *opt);
+
+/* Create an empty list. LSMT_INVALID: NULL out/arena, max_height too large, an arena
+ * too large for the list's link encoding. LSMT_NOMEM: the list header could not be
+ * allocated. */
+LSMT_API lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt,
+                                          lsmt_skiplist **out);
+
+/* Free the list header (node memory belongs to the arena). NULL is a no-op. */
+LSMT_API void lsmt_skiplist_destroy(lsmt_skiplist *sl);
+
+/* Empty the list. REQUIRES: no call on the list in flight, and no node, iterator or
+ * hint from before will be used again. Call it after lsmt_carena_reset_all of the
+ * list's arena (or before: it touches no node). LSMT_INVALID for NULL. */
+LSMT_API lsmt_status lsmt_skiplist_reset(lsmt_skiplist *sl);
+
+/* Insert (key, version) with `value` copied inline. Thread-safe with every other
+ * insert: among racing inserts of an equal (key, version) exactly one returns LSMT_OK,
+ * the others LSMT_EXISTS. LSMT_FULL: the arena is full, the list is unchanged.
+ * LSMT_INVALID: NULL list, NULL pointer with nonzero length, oversize key or value. */
+LSMT_API lsmt_status lsmt_skiplist_insert(lsmt_skiplist *sl, const void *key, size_t klen,
+                                          uint64_t version, const void *value, size_t vlen);
+
+/* As lsmt_skiplist_insert for callers that serialise their writers themselves: no CAS,
+ * plain release stores. REQUIRES: no other insert of any kind in flight. */
+LSMT_API lsmt_status lsmt_skiplist_insert_serial(lsmt_skiplist *sl, const void *key,
+                                                 size_t klen, uint64_t version,
+                                                 const void *value, size_t vlen);
+
+/* Reset a hint (also makes a hint from another list or before a reset harmless). */
+LSMT_API void lsmt_skiplist_hint_init(lsmt_skiplist_hint *hint);
+
+/* As lsmt_skiplist_insert, starting the search from the position `hint` remembers
+ * (the previous insert through it) and remembering the new one: sequential or nearby
+ * inserts cost O(log distance). Thread-safe like insert; the hint itself is not
+ * (one per thread). */
+LSMT_API lsmt_status lsmt_skiplist_insert_hint(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
+                                               const void *key, size_t klen, uint64_t version,
+                                               const void *value, size_t vlen);
+
+/* Two-phase insert, for callers that build the entry in place or need all-or-nothing
+ * batches: node_alloc reserves a node for a key of `klen` and a value of `vlen` bytes
+ * and returns where to write them; the node is invisible until node_insert publishes
+ * it. A batch allocates all its nodes first, so LSMT_FULL leaves the list unchanged.
+ * A node never published just stays unused in the arena. */
+LSMT_API lsmt_status lsmt_skiplist_node_alloc(lsmt_skiplist *sl, size_t klen, uint64_t version,
+                                              size_t vlen, lsmt_skiplist_node **node,
+                                              void **key_buf, void **value_buf);
+/* Publish a node from node_alloc whose key bytes are written. LSMT_OK or LSMT_EXISTS
+ * (the node is then dropped). Thread-safe like insert. `hint` may be NULL. */
+LSMT_API lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
+                                               lsmt_skiplist_node *node);
+
+/* The entry equal to (key, version), or NULL. */
+LSMT_API const lsmt_skiplist_node *lsmt_skiplist_find(const lsmt_skiplist *sl, const void *key,
+                                                      size_t klen, uint64_t version);
+/* true when an entry equal to (key, version) is present; false also for bad input. */
+LSMT_API bool lsmt_skiplist_contains(const lsmt_skiplist *sl, const void *key, size_t klen,
+                                     uint64_t version);
+
+/* Node accessors. The returned pointers stay valid until the list is reset/destroyed.
+ * NULL node: NULL / 0. `len` may be NULL. */
+LSMT_API const void *lsmt_skiplist_node_key(const lsmt_skiplist_node *n, size_t *len);
+LSMT_API uint64_t lsmt_skiplist_node_version(const lsmt_skiplist_node *n);
+LSMT_API const void *lsmt_skiplist_node_value(const lsmt_skiplist_node *n, size_t *len);
+
+/* ---- iterator ----------------------------------------------------------------------
+ * Positioning calls return LSMT_OK when the iterator stands on an entry, LSMT_END when
+ * there is none (the iterator is then not valid), LSMT_INVALID on bad arguments
+ * (the iterator is unchanged). seek* order by (key, version desc) like the list.
+ * Cost: next is O(1); prev, seek_for_prev and seek_to_last search from the head,
+ * O(log n) each (the list has no backward links). */
+LSMT_API lsmt_status lsmt_skiplist_iter_init(lsmt_skiplist_iter *it, const lsmt_skiplist *sl);
+LSMT_API bool lsmt_skiplist_iter_valid(const lsmt_skiplist_iter *it);
+LSMT_API lsmt_status lsmt_skiplist_iter_seek_to_first(lsmt_skiplist_iter *it);
+LSMT_API lsmt_status lsmt_skiplist_iter_seek_to_last(lsmt_skiplist_iter *it);
+/* First entry >= (key, version). */
+LSMT_API lsmt_status lsmt_skiplist_iter_seek(lsmt_skiplist_iter *it, const void *key,
+                                             size_t klen, uint64_t version);
+/* Last entry <= (key, version). */
+LSMT_API lsmt_status lsmt_skiplist_iter_seek_for_prev(lsmt_skiplist_iter *it, const void *key,
+                                                      size_t klen, uint64_t version);
+/* REQUIRES valid (else LSMT_INVALID). */
+LSMT_API lsmt_status lsmt_skiplist_iter_next(lsmt_skiplist_iter *it);
+LSMT_API lsmt_status lsmt_skiplist_iter_prev(lsmt_skiplist_iter *it);
+/* The current entry; NULL when not valid. */
+LSMT_API const lsmt_skiplist_node *lsmt_skiplist_iter_node(const lsmt_skiplist_iter *it);
+
+/* Current tallest tower (1 for an empty list). 0 for NULL. */
+LSMT_API unsigned lsmt_skiplist_height(const lsmt_skiplist *sl);
+
+/* Full check of the invariants (order, towers agree with level 0, lengths in range):
+ * LSMT_OK or LSMT_CORRUPT; *count (may be NULL) receives the number of entries.
+ * REQUIRES: no insert in flight. O(n). */
+LSMT_API lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LSMT_SKIPLIST_H */
