@@ -1,0 +1,729 @@
+/* lsmt arenas: region-based memory for the memtable and its helpers.
+ *
+ * Five kinds, one source file each under arena/:
+ *   lsmt_arena        (bump.c)        single-threaded, block-chained bump allocator
+ *   lsmt_carena       (concurrent.c)  sharded concurrent arena over one mmap'd region
+ *   lsmt_arena_pool   (pool.c)        recycles reset concurrent arenas across flushes
+ *   lsmt_scratch_*    (scratch.c)     per-thread bump arena for temporaries
+ *   lsmt_ring         (ring.c)        fixed-capacity ring for short-lived buffers
+ * plus lsmt_backing   (backing.c)     the page layer (mmap/munmap/madvise) that the
+ *                                     concurrent arena and the pool map memory through
+ *
+ * Memory from an arena is never freed piecemeal: it is released all at once by reset
+ * or destroy. A pointer an arena returned is valid until that arena's next reset or
+ * its destroy.
+ *
+ * Thread safety (which calls may run concurrently on ONE object):
+ *
+ *   object        concurrent calls allowed                  must be exclusive
+ *   ------------  ----------------------------------------  ------------------------
+ *   lsmt_arena    none (single-threaded)                    everything
+ *   lsmt_carena   alloc, bytes_allocated, stats, capacity   reset_all, release_pages,
+ *                                                           destroy
+ *   lsmt_arena_pool  every call (an internal mutex; it is   destroy
+ *                    never on an allocation hot path)
+ *   scratch       per thread by construction; the registry  -
+ *                 totals may be read from any thread
+ *   lsmt_ring     buffer release from any thread            alloc/extend/finalize
+ *                                                           (one producer), destroy
+ */
+#ifndef LSMT_ARENA_H
+#define LSMT_ARENA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lsmt/lsmt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ===================================================================================
+ * Backing: the page layer under the concurrent arena and the pool
+ * ===================================================================================
+ * All page-level calls of lsmt_carena and lsmt_arena_pool go through one of these, so
+ * a test can count them and a fault-injection build can fail them. NULL everywhere
+ * means lsmt_backing_os() (mmap/munmap/madvise). Each hook returns 0 on success and
+ * nonzero on failure (the arena then returns LSMT_NOMEM and changes nothing). */
+typedef struct lsmt_backing {
+    /* Reserve `size` bytes of readable, writable, zero-filled address space aligned to
+     * at least `align` (a power of two, >= page size); *out receives the address. */
+    int (*map)(void *ctx, size_t size, size_t align, void **out);
+    /* Return a region obtained from map (same addr and size). */
+    int (*unmap)(void *ctx, void *addr, size_t size);
+    /* Drop the physical pages of [addr, addr+size) but keep the mapping (next touch
+     * reads zeros): madvise(MADV_DONTNEED). */
+    int (*discard)(void *ctx, void *addr, size_t size);
+    /* Ask for transparent huge pages on [addr, addr+size): madvise(MADV_HUGEPAGE).
+     * Failure is not an error (THP may be off); may be NULL. */
+    int (*hugepage)(void *ctx, void *addr, size_t size);
+    void *ctx; /* passed to every hook */
+} lsmt_backing;
+
+/* The operating system's backing (mmap with MAP_NORESERVE, munmap, madvise). Static;
+ * never NULL; thread-safe. */
+LSMT_API const lsmt_backing *lsmt_backing_os(void);
+
+/* ===================================================================================
+ * lsmt_arena: single-threaded bump arena (arena/bump.c)
+ * =================================================================================== */
+/* Memory comes in blocks from malloc (or the block_alloc hook). A request is served
+ * from the current block by a pointer bump; a request larger than a quarter of a block
+ * gets a dedicated block of its own (the current block keeps serving small ones).
+ * reset and rewind keep the blocks for reuse: after the first round, a workload that
+ * repeats makes no block_alloc/block_free call at all (retained blocks are reused
+ * best-fit, so the same requests find the same blocks).
+ *
+ * Thread safety: none. One thread at a time per arena (the caller serializes).
+ *
+ * Invariants:
+ *  1. Every pointer returned is aligned to max(align, 8) and lies inside a block the
+ *     arena holds; no two live allocations overlap.
+ *  2. bytes_reserved <= capacity when a capacity is set; a request that would pass it
+ *     returns NULL / LSMT_FULL and changes nothing.
+ *  3. Nothing is freed before reset (beyond retain_bytes), rewind never frees, destroy
+ *     frees everything. A pointer stays valid until the reset/destroy that follows it,
+ *     or the rewind to a mark taken before it.
+ *  4. Marks nest like a stack: rewinding to a mark closes it and every mark taken
+ *     after it; a closed or foreign mark is rejected (LSMT_INVALID), never obeyed.
+ *  5. Steady state: after reset, an allocation sequence no larger than the previous one
+ *     is served from retained blocks (block_count and bytes_reserved unchanged).
+ */
+typedef struct lsmt_arena lsmt_arena;
+
+/* An open mark of an arena (or of the thread's scratch arena): an opaque nonzero value,
+ * unique in the process and never reused; 0 is never a valid mark. */
+typedef uint64_t lsmt_mark;
+
+/* Largest size or alignment any arena call accepts (larger: LSMT_INVALID). */
+#define LSMT_ARENA_MAX_REQUEST (SIZE_MAX / 4)
+
+typedef struct lsmt_arena_options {
+    /* Bytes per standard block, its 16-byte header included. A power of two in
+     * [4 KiB, 1 GiB]; default 256 KiB. Larger blocks: fewer malloc calls and a cheaper
+     * refill; smaller: less memory held by small arenas. Requests over block_size/4
+     * get a dedicated block. */
+    size_t block_size;
+    /* Hard limit on bytes_reserved (blocks and their headers), 0 = unlimited (default).
+     * Past it, allocation returns NULL / LSMT_FULL; the last standard block is cut
+     * short so the capacity can be used up to the byte. */
+    size_t capacity;
+    /* Bytes of blocks that reset keeps for reuse; beyond it reset frees blocks (odd-sized
+     * ones first). Default SIZE_MAX (keep everything: no malloc in steady state). 0 makes
+     * reset free every block. */
+    size_t retain_bytes;
+    /* Block source, both NULL = malloc/free (default), or both set. block_alloc must
+     * return memory aligned to at least 16 bytes, or NULL (the arena then returns
+     * LSMT_NOMEM and changes nothing); block_free receives the size passed to
+     * block_alloc. Called only from the arena's calls, on the caller's thread. */
+    void *(*block_alloc)(void *ctx, size_t size);
+    void (*block_free)(void *ctx, void *block, size_t size);
+    void *block_ctx; /* passed to both hooks */
+} lsmt_arena_options;
+
+typedef struct lsmt_arena_stats {
+    size_t bytes_allocated; /* bytes handed out since the last reset (sizes rounded up to 8,
+                               plus alignment padding and mark records) */
+    size_t bytes_reserved;  /* bytes of blocks held (in use + retained), headers included */
+    size_t block_count;     /* blocks held (in use + retained) */
+    size_t block_allocs;    /* block_alloc calls since create (steady state: constant) */
+    size_t capacity;        /* the capacity option (0 = unlimited) */
+    size_t open_marks;      /* marks currently open */
+} lsmt_arena_stats;
+
+/* Fill `opt` with the defaults documented above. NULL is ignored. */
+LSMT_API void lsmt_arena_options_default(lsmt_arena_options *opt);
+
+/* Create an empty arena (no block is allocated until the first request). `opt` NULL =
+ * defaults. LSMT_INVALID for NULL `out` or options out of range (one hook without the
+ * other), LSMT_NOMEM if the arena's own header could not be malloc'd. `*out` is written
+ * only on success. */
+LSMT_API lsmt_status lsmt_arena_create(const lsmt_arena_options *opt, lsmt_arena **out);
+
+/* Free every block and the arena. NULL is a no-op. Every pointer it returned becomes
+ * invalid. */
+LSMT_API void lsmt_arena_destroy(lsmt_arena *a);
+
+/* Allocate `size` bytes aligned to 8. The hot path is one compare and one add.
+ * Returns NULL for a NULL arena, size 0 or size > LSMT_ARENA_MAX_REQUEST (nothing
+ * changes), when the capacity is reached, or when block_alloc fails. The memory is
+ * uninitialised and valid until the next reset/destroy (or a rewind past it). */
+LSMT_API void *lsmt_arena_alloc(lsmt_arena *a, size_t size);
+
+/* As lsmt_arena_alloc, aligned to `align` (any power of two up to
+ * LSMT_ARENA_MAX_REQUEST; values below 8 give 8). NULL also for a bad alignment. */
+LSMT_API void *lsmt_arena_alloc_aligned(lsmt_arena *a, size_t size, size_t align);
+
+/* As lsmt_arena_alloc_aligned, with a status: LSMT_OK (*out set), LSMT_INVALID (NULL
+ * arena or out, size 0, bad align, size or align > LSMT_ARENA_MAX_REQUEST), LSMT_FULL
+ * (capacity), LSMT_NOMEM (block_alloc failed). On failure *out is untouched and the
+ * arena unchanged. */
+LSMT_API lsmt_status lsmt_arena_alloc_ex(lsmt_arena *a, size_t size, size_t align, void **out);
+
+/* Grow or shrink the most recent allocation `p` (of `old_size` bytes) in place to
+ * `new_size` bytes. LSMT_OK when `p` is the last allocation of the current block and
+ * the block has room (contents kept); LSMT_FULL when it cannot be done in place (p is
+ * not the last allocation, sits in a dedicated block, or the block is too small): the
+ * caller then allocates anew and copies. LSMT_INVALID for NULL a/p, zero sizes, sizes
+ * > LSMT_ARENA_MAX_REQUEST. The growable buffers below use it. */
+LSMT_API lsmt_status lsmt_arena_try_grow(lsmt_arena *a, void *p, size_t old_size,
+                                         size_t new_size);
+
+/* Make all memory reusable: every pointer handed out and every open mark become
+ * invalid. Blocks are kept up to retain_bytes (invariant 5). O(blocks held).
+ * LSMT_INVALID for NULL. */
+LSMT_API lsmt_status lsmt_arena_reset(lsmt_arena *a);
+
+/* Open a mark at the current position. The mark record (about 64 bytes) is itself
+ * allocated from the arena, so this can fail: LSMT_INVALID (NULL arguments), LSMT_FULL,
+ * LSMT_NOMEM. `*out` is written only on success. */
+LSMT_API lsmt_status lsmt_arena_mark(lsmt_arena *a, lsmt_mark *out);
+
+/* Free everything allocated since `mark` was taken (blocks are kept for reuse) and
+ * close it and every later mark (invariant 4). LSMT_INVALID for a NULL arena or a mark
+ * that is not open on this arena (already rewound, from before a reset, foreign, 0):
+ * nothing changes then. O(number of marks opened after `mark` + blocks released). */
+LSMT_API lsmt_status lsmt_arena_rewind(lsmt_arena *a, lsmt_mark mark);
+
+/* Bytes handed out since the last reset (as in the stats), O(1). 0 for NULL. */
+LSMT_API size_t lsmt_arena_bytes_allocated(const lsmt_arena *a);
+
+/* Statistics. LSMT_INVALID for NULL arguments. O(1). */
+LSMT_API lsmt_status lsmt_arena_stats_get(const lsmt_arena *a, lsmt_arena_stats *out);
+
+/* ===================================================================================
+ * lsmt_carena: sharded concurrent arena (arena/concurrent.c)
+ * ===================================================================================
+ * One region of `capacity` bytes is reserved with the backing's map at create (pages
+ * are faulted in on first touch only). A fixed set of shards each carve fixed-size
+ * chunks from the region with an atomic CAS on the region cursor (never past
+ * capacity); allocation inside a chunk is a pointer bump. A writer thread claims a
+ * shard exclusively the first time it allocates from an arena (an atomic round-robin
+ * counter picks the starting shard) and caches the claim in thread-local storage (8
+ * arenas per thread, least recently used evicted) keyed by the arena's never-reused
+ * 64-bit id, so the hot path takes no lock and no read-modify-write when the thread
+ * owns its shard.
+ *
+ * More writer threads than shards: a thread that finds every shard owned allocates on
+ * the shared path (a lock-free CAS bump of the region cursor, one contended cache line)
+ * and retries to claim a shard every 128 allocations. A claim is released when its
+ * thread exits, when its cache entry is evicted, or by lsmt_carena_release_thread;
+ * never by reset_all.
+ *
+ * Space: a refill abandons the rest of the shard's chunk, so each chunk wastes less
+ * than the request that did not fit; requests above chunk_size / 4 that do not fit are
+ * carved directly from the region instead (waste <= a quarter chunk per refill). When
+ * less than a chunk remains, a refill takes the region's tail: the arena fills up to
+ * its capacity.
+ *
+ * Invariants:
+ *  1. Every allocation lies inside [base, base + capacity) and no two live allocations
+ *     overlap, whatever the number of threads (more threads than shards share the
+ *     region cursor safely with an atomic CAS bump).
+ *  2. base and capacity never change between create and destroy, so an offset from
+ *     base is a stable 32-bit-or-larger handle (the skip list stores links this way).
+ *     base is page aligned (2 MiB aligned with huge_pages).
+ *  3. A thread's cached claim belongs to one arena id; ids are never reused, so an
+ *     arena created at the address of a destroyed one never sees stale claims.
+ *  4. A thread that exits releases its claims on arenas that are still alive.
+ *  5. reset_all makes all memory reusable in place (no unmap, pages stay faulted),
+ *     keeps thread claims valid, and must not run while any alloc is in flight
+ *     (debug builds -- LSMT_DEBUG: the Debug build type or -DLSMT_DEBUG_CHECKS=ON --
+ *     count allocations in flight and return LSMT_BUSY when they see one).
+ *  6. Memory returned is zero-filled only the first time it is used; after reset_all it
+ *     holds old bytes.
+ */
+typedef struct lsmt_carena lsmt_carena;
+
+typedef struct lsmt_carena_options {
+    /* Bytes of address space reserved for the region; the hard limit of the arena:
+     * an allocation that does not fit returns NULL / LSMT_FULL.
+     * Default 64 MiB. Range [chunk_size, 2^40]. */
+    size_t capacity;
+    /* Number of shards. 0 = the CPU count (sysconf), at least 1, at most 256.
+     * More shards than writer threads wastes at most one partly used chunk per shard. */
+    size_t shard_count;
+    /* Bytes a shard takes from the region at a time. Default 256 KiB; a power of two
+     * in [4 KiB, capacity]. Larger chunks mean rarer refills (one CAS on the shared
+     * region cursor each); smaller ones less waste per shard. Allocations larger than
+     * chunk_size / 4 that do not fit the current chunk are carved directly from the
+     * region. */
+    size_t chunk_size;
+    /* Ask for transparent huge pages on the region (madvise MADV_HUGEPAGE; the region
+     * is then 2 MiB aligned). Default false. Fewer TLB misses and page faults on large
+     * memtables; costs up to 2 MiB of resident memory per touched huge page. */
+    bool huge_pages;
+    /* Page layer; NULL = lsmt_backing_os(). Must outlive the arena. */
+    const lsmt_backing *backing;
+} lsmt_carena_options;
+
+typedef struct lsmt_carena_stats {
+    size_t bytes_allocated; /* sum of the sizes handed out (plus alignment padding) */
+    size_t bytes_reserved;  /* bytes carved from the region (chunks, direct carves,
+                               shared-path allocations, alignment gaps) */
+    size_t capacity;        /* the region's size */
+    size_t chunk_count;     /* chunks carved since create or the last reset_all */
+    size_t shard_count;     /* number of shards */
+    size_t shards_claimed;  /* shards currently owned by a thread */
+    size_t shared_allocs;   /* allocations that went through the shared (atomic) path */
+} lsmt_carena_stats;
+
+/* Fill `opt` with the defaults documented above. NULL is ignored. */
+LSMT_API void lsmt_carena_options_default(lsmt_carena_options *opt);
+
+/* Create an arena. LSMT_INVALID for bad options, LSMT_NOMEM if the backing refused
+ * the region. `*out` is written only on success. */
+LSMT_API lsmt_status lsmt_carena_create(const lsmt_carena_options *opt, lsmt_carena **out);
+
+/* Unmap the region and free the arena. NULL is a no-op. REQUIRES: no call on this
+ * arena is in flight or will be made; pointers into it become invalid. Threads that
+ * still cache a claim on it are unaffected (invariant 3). */
+LSMT_API void lsmt_carena_destroy(lsmt_carena *a);
+
+/* Allocate `size` bytes aligned to `align` (a power of two <= 4096; 0 means 8).
+ * Returns NULL when the region is full (the arena is unchanged) or on bad input
+ * (NULL arena, size 0, size > capacity, align not a power of two or > 4096).
+ * Thread-safe, lock-free; wait-free (no atomic RMW) while the calling thread owns a
+ * shard and its chunk has room. The memory stays valid until reset_all,
+ * release_pages or destroy. */
+LSMT_API void *lsmt_carena_alloc(lsmt_carena *a, size_t size, size_t align);
+
+/* As lsmt_carena_alloc with a status: LSMT_OK; LSMT_INVALID for bad input, including
+ * size > capacity (it could never fit, so "flush and retry" would not help);
+ * LSMT_FULL when the region has no room for it now. `*out` written only on success. */
+LSMT_API lsmt_status lsmt_carena_alloc_ex(lsmt_carena *a, size_t size, size_t align,
+                                          void **out);
+
+/* Bytes handed out so far (O(1) in the number of allocations: one relaxed load per
+ * shard, the shard count being fixed). May lag allocations in flight in other
+ * threads. 0 for NULL. */
+LSMT_API size_t lsmt_carena_bytes_allocated(const lsmt_carena *a);
+
+/* Bytes carved from the region so far: one relaxed load, O(1), <= capacity. An upper
+ * bound of bytes_allocated (the difference is the free part of each shard's current
+ * chunk plus abandoned chunk tails); what a memtable compares to its budget.
+ * 0 for NULL. */
+LSMT_API size_t lsmt_carena_bytes_reserved(const lsmt_carena *a);
+
+/* Aggregate statistics. LSMT_INVALID for NULL arguments. */
+LSMT_API lsmt_status lsmt_carena_stats_get(const lsmt_carena *a, lsmt_carena_stats *out);
+
+/* The region's first byte and its size (invariant 2). NULL / 0 for a NULL arena. */
+LSMT_API void *lsmt_carena_base(const lsmt_carena *a);
+LSMT_API size_t lsmt_carena_capacity(const lsmt_carena *a);
+
+/* The arena's unique id (never reused within a process, never 0). 0 for NULL. */
+LSMT_API uint64_t lsmt_carena_id(const lsmt_carena *a);
+
+/* Make all memory reusable in place (invariant 5) in O(shard count). Every pointer it
+ * returned becomes invalid; statistics restart from 0 (shards_claimed excepted: claims
+ * stay). REQUIRES: no lsmt_carena_alloc in flight on this arena, ordered by the
+ * caller's own synchronization (join, barrier, mutex...). Returns LSMT_OK, or
+ * LSMT_BUSY when a debug build caught an allocation in flight (nothing reset; the
+ * check is best effort: it sees allocations that started before it), or LSMT_INVALID
+ * for NULL. */
+LSMT_API lsmt_status lsmt_carena_reset_all(lsmt_carena *a);
+
+/* The calling thread gives up its claim on `a` (if it holds one) and forgets its cached
+ * entry; its next alloc on `a` claims a shard again. For engines whose writer threads
+ * stop writing to an arena long before they exit (a claim otherwise lasts until thread
+ * exit or cache eviction, and idle owners push other writers to the shared path).
+ * LSMT_OK (also when there was nothing to release), LSMT_INVALID for NULL.
+ * REQUIRES: `a` alive; the calling thread has no alloc on `a` in flight (trivially). */
+LSMT_API lsmt_status lsmt_carena_release_thread(lsmt_carena *a);
+
+/* reset_all, then give the region's physical pages back to the system through the
+ * backing's discard (the mapping stays; the next use faults in zero pages). Only the
+ * part of the region used since the last discard is discarded (rounded up to the page,
+ * or to 2 MiB with huge pages). Same precondition and statuses as reset_all, plus
+ * LSMT_NOMEM if discard failed (the arena is reset either way; a later call retries). */
+LSMT_API lsmt_status lsmt_carena_release_pages(lsmt_carena *a);
+
+/* ===================================================================================
+ * lsmt_arena_pool: recycles concurrent arenas across flushes (arena/pool.c)
+ * ===================================================================================
+ * An engine checks out an arena for each new memtable and gives it back after the
+ * flush. give_back resets the arena in O(shard count), independent of how much was
+ * allocated (its pages stay faulted, the writer threads' claims stay) and keeps it idle
+ * for the next checkout, up to `max_idle`; beyond that the arena is destroyed. So in
+ * steady state checkout/give_back make no map/unmap calls and take no page faults.
+ * release_idle drops the physical pages of idle arenas (keeping their mappings) when
+ * the engine goes quiet.
+ *
+ * Invariants:
+ *  1. idle_count <= max_idle at every return.
+ *  2. Every arena in the pool was created with the pool's arena options; an arena
+ *     given back is reset before anyone can check it out again.
+ *  3. A failed call (factory failure, bad input) leaves the pool unchanged.
+ *
+ * Thread safety: every call may run concurrently with every other (one internal mutex;
+ * arena creation and destruction run outside it), except destroy. The most recently
+ * given back arena is checked out first (its pages are the likeliest to be resident).
+ */
+typedef struct lsmt_arena_pool lsmt_arena_pool;
+
+typedef struct lsmt_arena_pool_options {
+    /* Options of every arena the pool creates (its factory). Default: the
+     * lsmt_carena_options defaults. */
+    lsmt_carena_options arena;
+    /* Idle arenas kept for reuse; give_back beyond it destroys the arena. Default 4;
+     * range [0, 65536] (0: the pool only creates). Each idle arena holds `capacity`
+     * bytes of address space and whatever pages it touched until release_idle. */
+    size_t max_idle;
+} lsmt_arena_pool_options;
+
+/* Fill `opt` with the defaults documented above. NULL is ignored. */
+LSMT_API void lsmt_arena_pool_options_default(lsmt_arena_pool_options *opt);
+
+/* Create an empty pool (no arena is created until checkout or prewarm). opt == NULL
+ * means defaults. LSMT_INVALID for bad options (the arena options are validated as
+ * lsmt_carena_create would); LSMT_NOMEM if memory for the pool itself failed. `*out`
+ * written only on success. */
+LSMT_API lsmt_status lsmt_arena_pool_create(const lsmt_arena_pool_options *opt,
+                                            lsmt_arena_pool **out);
+
+/* Destroy every idle arena and the pool. Arenas still checked out remain the caller's
+ * (destroy them with lsmt_carena_destroy). NULL is a no-op. */
+LSMT_API void lsmt_arena_pool_destroy(lsmt_arena_pool *p);
+
+/* Take an idle arena (already reset) or create one with the pool's options.
+ * LSMT_INVALID for NULL arguments; LSMT_NOMEM from the factory leaves the pool
+ * unchanged. `*out` written only on success. */
+LSMT_API lsmt_status lsmt_arena_pool_checkout(lsmt_arena_pool *p, lsmt_carena **out);
+
+/* Return an arena: reset it (REQUIRES: no allocation in flight on it) and keep it idle,
+ * or destroy it when max_idle are already idle; LSMT_OK either way. LSMT_INVALID for
+ * NULL, for an arena whose capacity/shards/chunk size/huge pages/backing differ from
+ * the pool's options, or for an arena already idle in the pool (given back twice);
+ * LSMT_BUSY when a debug build saw an allocation in flight. On failure the arena is
+ * not taken and stays the caller's. */
+LSMT_API lsmt_status lsmt_arena_pool_give_back(lsmt_arena_pool *p, lsmt_carena *a);
+
+/* Create arenas until `n` are idle (capped at max_idle). It maps address space only:
+ * no page is touched, so the first fill of each still takes its page faults.
+ * All or nothing: LSMT_NOMEM if the factory failed, and then the arenas it created
+ * are destroyed again (pool unchanged, invariant 3). LSMT_INVALID for NULL. */
+LSMT_API lsmt_status lsmt_arena_pool_prewarm(lsmt_arena_pool *p, size_t n);
+
+/* Number of idle arenas; 0 for NULL. */
+LSMT_API size_t lsmt_arena_pool_idle_count(const lsmt_arena_pool *p);
+
+/* max_idle; 0 for NULL. */
+LSMT_API size_t lsmt_arena_pool_capacity(const lsmt_arena_pool *p);
+
+/* Destroy every idle arena (unmapping them); checked-out arenas are not affected.
+ * LSMT_INVALID for NULL. */
+LSMT_API lsmt_status lsmt_arena_pool_clear(lsmt_arena_pool *p);
+
+/* Drop the physical pages of every idle arena (madvise through the backing), keeping
+ * the mappings, so the next checkout re-faults zero pages instead of mapping anew.
+ * Only what each arena touched since its last discard is discarded. *released (may be
+ * NULL) receives the bytes of address space discarded, on success only. LSMT_NOMEM if
+ * a discard failed (the other arenas are still discarded), LSMT_INVALID for NULL.
+ * Holds the pool's mutex meanwhile: no checkout can take an arena being discarded. */
+LSMT_API lsmt_status lsmt_arena_pool_release_idle(lsmt_arena_pool *p, size_t *released);
+
+/* ===================================================================================
+ * Scratch: per-thread bump arena for temporaries (arena/scratch.c)
+ * =================================================================================== */
+/* Each thread that calls a scratch function gets its own lsmt_arena (64 KiB blocks),
+ * created on first use and destroyed when the thread exits (a pthread key destructor;
+ * a thread that returns from main() and calls exit() keeps it until process exit). No
+ * call takes a lock; the registry totals are atomics.
+ *
+ * Lifetime of scratch memory (the contract):
+ *  - Memory allocated while a mark is open is valid until that mark (or an enclosing
+ *    one) is rewound, or until lsmt_scratch_release. Auto-reset never touches it.
+ *  - Memory allocated while no mark is open ("loose" memory) is valid until this
+ *    thread's next lsmt_scratch_reset / lsmt_scratch_release, or until an auto-reset.
+ *  - AUTO-RESET happens exactly here: at the start of lsmt_scratch_alloc,
+ *    lsmt_scratch_alloc_aligned or lsmt_scratch_alloc_ex, when this thread has NO open
+ *    mark and its bytes_allocated exceeds its threshold (default 10 MiB). The arena is
+ *    then reset as by lsmt_scratch_reset (keeping at most `threshold` bytes of blocks)
+ *    before the request is served. So loose memory is for immediate use; keep memory
+ *    across further scratch allocations by opening a mark first.
+ *  - lsmt_scratch_reset with a mark open is refused (LSMT_BUSY): memory under a mark is
+ *    only ever released by rewinding it.
+ *
+ * Registry: every thread's scratch publishes the bytes of blocks it holds into a
+ * process-wide atomic total when its blocks change (never on the allocation hot path);
+ * any thread reads the total with lsmt_scratch_total_bytes(). A thread's exit frees its
+ * blocks and subtracts them.
+ *
+ * Growable arrays (lsmt_abuf for bytes, lsmt_avec for typed elements) live in any
+ * lsmt_arena, including this thread's scratch arena (lsmt_scratch_arena()): they grow in
+ * place while they are the arena's last allocation, else move (copy) to a new, larger
+ * allocation (the old copy stays in the arena until reset). They follow the lifetime of
+ * the arena memory they sit in; they are single-threaded like their arena.
+ */
+
+typedef struct lsmt_scratch_stats {
+    size_t bytes_allocated; /* this thread: bytes handed out since the last (auto-)reset */
+    size_t bytes_reserved;  /* this thread: bytes of blocks held */
+    size_t block_count;     /* this thread: blocks held */
+    size_t threshold;       /* this thread's auto-reset threshold */
+    size_t auto_resets;     /* this thread: auto-resets so far */
+    size_t open_marks;      /* this thread: marks open */
+} lsmt_scratch_stats;
+
+/* Default auto-reset threshold of every thread. */
+#define LSMT_SCRATCH_DEFAULT_THRESHOLD ((size_t)10 * 1024 * 1024)
+
+/* Allocate `size` bytes (aligned to 8) from this thread's scratch arena, auto-resetting
+ * first as described above. NULL for size 0 or > LSMT_ARENA_MAX_REQUEST, or when memory
+ * could not be obtained (nothing changes then, except a due auto-reset). */
+LSMT_API void *lsmt_scratch_alloc(size_t size);
+
+/* As lsmt_scratch_alloc, aligned to `align` (a power of two; below 8 gives 8); NULL also
+ * for a bad alignment. */
+LSMT_API void *lsmt_scratch_alloc_aligned(size_t size, size_t align);
+
+/* As lsmt_scratch_alloc_aligned with a status: LSMT_OK, LSMT_INVALID (NULL out, bad
+ * size/align), LSMT_NOMEM. `*out` is written only on success. */
+LSMT_API lsmt_status lsmt_scratch_alloc_ex(size_t size, size_t align, void **out);
+
+/* Release all of this thread's scratch memory for reuse, keeping at most `threshold`
+ * bytes of blocks. LSMT_OK (also when the thread has no scratch yet), LSMT_BUSY when a
+ * mark is open (nothing is reset). */
+LSMT_API lsmt_status lsmt_scratch_reset(void);
+
+/* Open a mark on this thread's scratch arena; returns the mark, or 0 when the mark
+ * record could not be allocated (LSMT_NOMEM; lsmt_scratch_rewind(0) is a harmless
+ * LSMT_INVALID). Never auto-resets. */
+LSMT_API lsmt_mark lsmt_scratch_mark(void);
+
+/* Free everything this thread allocated from scratch since `mark` and close it and every
+ * later mark. LSMT_INVALID for a mark that is not open in this thread (0, rewound,
+ * another thread's): nothing changes. */
+LSMT_API lsmt_status lsmt_scratch_rewind(lsmt_mark mark);
+
+/* Set this thread's auto-reset threshold in bytes: [4096, SIZE_MAX], SIZE_MAX = never
+ * auto-reset. Also the bytes of blocks a reset keeps. Takes effect at the next alloc.
+ * LSMT_RANGE outside the range (nothing changes). */
+LSMT_API lsmt_status lsmt_scratch_set_threshold(size_t bytes);
+
+/* This thread's threshold. */
+LSMT_API size_t lsmt_scratch_threshold(void);
+
+/* Free this thread's scratch arena now (its blocks go back to the system and leave the
+ * registry); the next scratch call creates a new one. LSMT_BUSY when a mark is open. */
+LSMT_API lsmt_status lsmt_scratch_release(void);
+
+/* This thread's statistics (all zero but the threshold before its first scratch use).
+ * LSMT_INVALID for NULL. */
+LSMT_API lsmt_status lsmt_scratch_stats_get(lsmt_scratch_stats *out);
+
+/* Bytes of blocks held by the scratch arenas of all threads, read from any thread (one
+ * relaxed load: a snapshot that may lag block changes in flight in other threads). */
+LSMT_API size_t lsmt_scratch_total_bytes(void);
+
+/* Number of threads currently holding a scratch arena (same snapshot semantics). */
+LSMT_API size_t lsmt_scratch_thread_count(void);
+
+/* This thread's scratch arena, created on demand, for lsmt_abuf/lsmt_avec or direct
+ * lsmt_arena_* use (which bypasses auto-reset; the memory follows the contract above).
+ * NULL when it could not be created. Never destroy it: it is destroyed at thread exit
+ * or by lsmt_scratch_release (which invalidates this pointer). */
+LSMT_API lsmt_arena *lsmt_scratch_arena(void);
+
+/* A growable byte buffer in an arena (bumpalo's String/Vec<u8> counterpart). Fields are
+ * readable; change them only through the functions. data[0..len) are the bytes. */
+typedef struct lsmt_abuf {
+    lsmt_arena *arena;   /* the arena it lives in */
+    unsigned char *data; /* NULL while cap == 0 */
+    size_t len;          /* bytes in use */
+    size_t cap;          /* bytes allocated */
+} lsmt_abuf;
+
+/* Initialise an empty buffer in `a`, reserving `initial_cap` bytes (0: nothing yet).
+ * LSMT_INVALID (NULL b or a, initial_cap > LSMT_ARENA_MAX_REQUEST), LSMT_FULL, LSMT_NOMEM;
+ * *b is written only on success. */
+LSMT_API lsmt_status lsmt_abuf_init(lsmt_abuf *b, lsmt_arena *a, size_t initial_cap);
+
+/* Make room for `additional` more bytes (len + additional <= cap afterwards). Grows in
+ * place when the buffer is its arena's last allocation, else moves `data` (old pointers
+ * into it then see the old copy). LSMT_INVALID (NULL or uninitialised b, overflow),
+ * LSMT_FULL / LSMT_NOMEM from the arena (the buffer is unchanged). */
+LSMT_API lsmt_status lsmt_abuf_reserve(lsmt_abuf *b, size_t additional);
+
+/* Append `n` bytes from `p` (`p` may be NULL only when n == 0). Statuses as reserve. */
+LSMT_API lsmt_status lsmt_abuf_append(lsmt_abuf *b, const void *p, size_t n);
+
+/* Empty the buffer, keeping its capacity. LSMT_INVALID for NULL. */
+LSMT_API lsmt_status lsmt_abuf_clear(lsmt_abuf *b);
+
+/* A growable array of fixed-size elements in an arena (bumpalo's Vec<T>). data is
+ * aligned to elem_align; element i is at (char *)data + i * elem_size. */
+typedef struct lsmt_avec {
+    lsmt_arena *arena;
+    void *data;        /* NULL while cap == 0 */
+    size_t len;        /* elements in use */
+    size_t cap;        /* elements allocated */
+    size_t elem_size;  /* bytes per element */
+    size_t elem_align; /* alignment of data */
+} lsmt_avec;
+
+/* Initialise an empty array of elements of `elem_size` bytes (>= 1) aligned to
+ * `elem_align` (a power of two; 0 means 8), reserving `initial_cap` elements.
+ * LSMT_INVALID for NULL, bad sizes/alignment or elem_size * initial_cap overflow,
+ * LSMT_FULL / LSMT_NOMEM from the arena. *v is written only on success. */
+LSMT_API lsmt_status lsmt_avec_init(lsmt_avec *v, lsmt_arena *a, size_t elem_size,
+                                    size_t elem_align, size_t initial_cap);
+
+/* Make room for `additional` more elements (see lsmt_abuf_reserve). */
+LSMT_API lsmt_status lsmt_avec_reserve(lsmt_avec *v, size_t additional);
+
+/* Append a copy of the element at `elem` (elem_size bytes, not NULL). */
+LSMT_API lsmt_status lsmt_avec_push(lsmt_avec *v, const void *elem);
+
+/* Append an uninitialised element and return its address in *slot (valid until the
+ * array next grows). */
+LSMT_API lsmt_status lsmt_avec_emplace(lsmt_avec *v, void **slot);
+
+/* Address of element i (valid until the array next grows), NULL if v is NULL or
+ * i >= len. */
+LSMT_API void *lsmt_avec_get(const lsmt_avec *v, size_t i);
+
+/* Empty the array, keeping its capacity. LSMT_INVALID for NULL. */
+LSMT_API lsmt_status lsmt_avec_clear(lsmt_avec *v);
+
+/* ===================================================================================
+ * lsmt_ring: ring allocator for short-lived buffers (arena/ring.c)
+ * =================================================================================== */
+/* A fixed-capacity ring of bytes for short-lived buffers (the idea of the ringal crate).
+ * Buffers are carved from the ring in order, each behind a 16-byte guard; a buffer is
+ * released by an atomic store to its guard, from any thread. The producer reclaims
+ * released buffers oldest-first, lazily, when it allocates. When the next buffer would
+ * run into a buffer still live (the ring has wrapped onto it), allocation fails with
+ * LSMT_FULL at once: it never blocks and never overwrites. Released buffers behind a
+ * live one are reclaimed only once the live one is released (release buffers roughly
+ * in allocation order for the best use of the ring).
+ *
+ * Thread safety: ONE producer thread (or callers that serialize) calls create, alloc*,
+ * ext_*, stats_get and destroy; lsmt_ring_release may run on any thread, concurrently
+ * with the producer and with other releases (of different buffers). A buffer handle is
+ * passed between threads by the caller's own synchronization (a queue, a mutex), which
+ * also orders the producer's writes into the buffer before the consumer's reads.
+ *
+ * Invariants:
+ *  1. Live buffers never overlap each other, and no allocation writes into a live
+ *     buffer or its guard.
+ *  2. Everything a releasing thread did to a buffer happens-before the producer reuses
+ *     its bytes (release store on the guard, acquire load in the producer's reclaim).
+ *  3. While an extendable buffer is open it is the newest allocation; no other buffer
+ *     can be allocated (LSMT_BUSY) until it is finalized or cancelled.
+ *  4. destroy frees the ring only when no buffer is live (or the open extendable buffer
+ *     is gone); otherwise it returns LSMT_BUSY (or waits, by option) and the ring stays
+ *     fully usable.
+ */
+typedef struct lsmt_ring lsmt_ring;
+
+typedef struct lsmt_ring_options {
+    /* Bytes of the ring, guards included; rounded up to a multiple of 4 KiB.
+     * Range [4 KiB, 2^40]; default 1 MiB. */
+    size_t capacity;
+    /* What destroy does with live buffers: false (default) = return LSMT_BUSY and keep
+     * the ring; true = wait (yielding the CPU) until other threads release them. Waiting
+     * forever is the caller's bug: only choose it when every buffer is sure to be
+     * released. */
+    bool destroy_waits;
+} lsmt_ring_options;
+
+/* A fixed buffer: data[0..size) is the caller's, aligned as requested. Copyable; pass it
+ * to lsmt_ring_release exactly once (from any thread). Fields ending in '_' are private. */
+typedef struct lsmt_ring_buf {
+    void *data;
+    size_t size;
+    void *guard_;
+    uint64_t tag_;
+} lsmt_ring_buf;
+
+/* An extendable buffer (producer thread only): data[0..len) written, cap allocated.
+ * data moves when a reserve cannot grow in place. Fields ending in '_' are private. */
+typedef struct lsmt_ring_ext {
+    unsigned char *data;
+    size_t len;
+    size_t cap;
+    lsmt_ring *ring_;
+    void *guard_;
+    uint64_t tag_;
+} lsmt_ring_ext;
+
+typedef struct lsmt_ring_stats {
+    size_t capacity;     /* bytes of the ring */
+    size_t bytes_in_use; /* bytes from the oldest live buffer to the newest (guards,
+                            padding and released buffers behind a live one included) */
+    size_t live_buffers; /* buffers allocated and not released (the open extendable
+                            buffer counts) */
+    uint64_t allocs;     /* successful allocations since create */
+    uint64_t full;       /* allocations refused with LSMT_FULL since create */
+} lsmt_ring_stats;
+
+/* Largest alignment a ring buffer can have. */
+#define LSMT_RING_MAX_ALIGN ((size_t)4096)
+
+/* Fill `opt` with the defaults documented above. NULL is ignored. */
+LSMT_API void lsmt_ring_options_default(lsmt_ring_options *opt);
+
+/* Create a ring (its memory is allocated now). `opt` NULL = defaults. LSMT_INVALID for
+ * NULL out, LSMT_RANGE for a capacity out of range, LSMT_NOMEM. */
+LSMT_API lsmt_status lsmt_ring_create(const lsmt_ring_options *opt, lsmt_ring **out);
+
+/* Free the ring: LSMT_OK (also for NULL), or LSMT_BUSY when a buffer is still live and
+ * destroy_waits is false, or an extendable buffer is open (nothing is freed; the ring is
+ * intact). With destroy_waits, waits for the other threads' releases. Producer thread. */
+LSMT_API lsmt_status lsmt_ring_destroy(lsmt_ring *r);
+
+/* Allocate a fixed buffer of `size` bytes aligned to 16. LSMT_OK (*out set),
+ * LSMT_INVALID (NULL r/out, size 0, size that can never fit: more than capacity minus
+ * one guard), LSMT_FULL (the ring would run into a live buffer; retry after releases),
+ * LSMT_BUSY (an extendable buffer is open). Nothing changes on failure. Producer. */
+LSMT_API lsmt_status lsmt_ring_alloc(lsmt_ring *r, size_t size, lsmt_ring_buf *out);
+
+/* As lsmt_ring_alloc, aligned to `align` (a power of two <= LSMT_RING_MAX_ALIGN; below
+ * 16 gives 16); LSMT_INVALID also for a bad alignment. */
+LSMT_API lsmt_status lsmt_ring_alloc_aligned(lsmt_ring *r, size_t size, size_t align,
+                                             lsmt_ring_buf *out);
+
+/* A typed array: `count` elements of `elem_size` bytes aligned to `elem_align` (as for
+ * alloc_aligned); out->size = count * elem_size. LSMT_INVALID also when count or
+ * elem_size is 0 or their product overflows. */
+LSMT_API lsmt_status lsmt_ring_alloc_array(lsmt_ring *r, size_t count, size_t elem_size,
+                                           size_t elem_align, lsmt_ring_buf *out);
+
+/* Release a buffer: any thread, exactly once per buffer (invariant 2). Clears buf's
+ * private fields, so a second release through the same handle returns LSMT_INVALID;
+ * LSMT_INVALID also for NULL or a never-allocated handle, and (best effort, while its
+ * bytes are not yet reused) for a copy of an already released handle. */
+LSMT_API lsmt_status lsmt_ring_release(lsmt_ring_buf *buf);
+
+/* Open an extendable buffer with room for `initial_cap` bytes (0 allowed: 16 bytes).
+ * Statuses as lsmt_ring_alloc. While it is open, other allocations return LSMT_BUSY. */
+LSMT_API lsmt_status lsmt_ring_ext_begin(lsmt_ring *r, size_t initial_cap, lsmt_ring_ext *out);
+
+/* Make room for `additional` more bytes: grows in place (it is the newest buffer), or,
+ * at the ring's end, moves to the ring's start (data changes; contents kept).
+ * LSMT_INVALID (NULL, not open, overflow, more than the ring could ever hold), LSMT_FULL
+ * (no room now: the buffer is unchanged and still open). */
+LSMT_API lsmt_status lsmt_ring_ext_reserve(lsmt_ring_ext *e, size_t additional);
+
+/* Append `n` bytes from `p` (NULL only when n == 0). Statuses as reserve. */
+LSMT_API lsmt_status lsmt_ring_ext_append(lsmt_ring_ext *e, const void *p, size_t n);
+
+/* Close the extendable buffer into a fixed buffer of its `len` bytes (unused capacity
+ * goes back to the ring). *e is cleared. LSMT_INVALID when e is NULL or not open. */
+LSMT_API lsmt_status lsmt_ring_ext_finalize(lsmt_ring_ext *e, lsmt_ring_buf *out);
+
+/* Close the extendable buffer and give all its bytes back. LSMT_INVALID when not open. */
+LSMT_API lsmt_status lsmt_ring_ext_cancel(lsmt_ring_ext *e);
+
+/* Statistics (walks the live buffers: O(live)). Producer thread. LSMT_INVALID for NULL. */
+LSMT_API lsmt_status lsmt_ring_stats_get(lsmt_ring *r, lsmt_ring_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LSMT_ARENA_H */

@@ -1,0 +1,457 @@
+/* Check suite for lsmt_arena_pool (arena/pool.c).
+ *
+ * TCases: lifecycle, bad input, reuse (the steady state makes zero map/unmap calls and
+ * takes no page faults: calls are counted through a backing whose hooks count, faults
+ * with getrusage(RUSAGE_THREAD)), release_idle, factory failure, concurrency (many
+ * threads checking out, filling, verifying and giving back). */
+#include "lsmt/arena.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#if defined(LSMT_TSAN)
+#define SCALE 8
+#else
+#define SCALE 1
+#endif
+
+/* Under ASan/TSan the runtime faults in its shadow memory for the pages we touch, on its
+ * own schedule, so page-fault counts say nothing about lsmt there: the fault assertions
+ * run in plain builds only (the map/unmap counts are asserted everywhere). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(LSMT_TSAN)
+#define FAULTS_MEASURABLE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define FAULTS_MEASURABLE 0
+#endif
+#endif
+#ifndef FAULTS_MEASURABLE
+#define FAULTS_MEASURABLE 1
+#endif
+
+#define MIB ((size_t)1 << 20)
+#define KIB ((size_t)1 << 10)
+
+/* A backing that counts calls and can be told to fail; forwards to the OS backing. */
+struct counting {
+    atomic_int maps, unmaps, discards;
+    atomic_int fail_map;
+    atomic_int map_budget; /* > 0: that many more maps succeed, then they fail */
+    atomic_size_t discarded;
+};
+
+static int cnt_map(void *ctx, size_t size, size_t align, void **out)
+{
+    struct counting *c = ctx;
+    if (atomic_load(&c->fail_map))
+        return 12;
+    if (atomic_load(&c->map_budget) > 0 && atomic_fetch_sub(&c->map_budget, 1) == 1)
+        atomic_store(&c->fail_map, 1); /* this map succeeds; the next ones fail */
+    atomic_fetch_add(&c->maps, 1);
+    return lsmt_backing_os()->map(NULL, size, align, out);
+}
+static int cnt_unmap(void *ctx, void *addr, size_t size)
+{
+    struct counting *c = ctx;
+    atomic_fetch_add(&c->unmaps, 1);
+    return lsmt_backing_os()->unmap(NULL, addr, size);
+}
+static int cnt_discard(void *ctx, void *addr, size_t size)
+{
+    struct counting *c = ctx;
+    atomic_fetch_add(&c->discards, 1);
+    atomic_fetch_add(&c->discarded, size);
+    return lsmt_backing_os()->discard(NULL, addr, size);
+}
+
+static struct counting g_cnt;
+static lsmt_backing g_backing = {cnt_map, cnt_unmap, cnt_discard, NULL, &g_cnt};
+
+static lsmt_arena_pool *make_pool(size_t max_idle, size_t capacity)
+{
+    memset(&g_cnt, 0, sizeof g_cnt);
+    lsmt_arena_pool_options o;
+    lsmt_arena_pool_options_default(&o);
+    o.max_idle = max_idle;
+    o.arena.capacity = capacity;
+    o.arena.chunk_size = 64 * KIB;
+    o.arena.shard_count = 2;
+    o.arena.backing = &g_backing;
+    lsmt_arena_pool *p = NULL;
+    ck_assert_int_eq(lsmt_arena_pool_create(&o, &p), LSMT_OK);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+static long minflt_thread(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return ru.ru_minflt;
+}
+
+/* Allocate `bytes` in 256-byte pieces, each filled with `tag`; check the first piece
+ * starts at base (an empty arena). */
+static void fill_arena(lsmt_carena *a, size_t bytes, unsigned char tag)
+{
+    for (size_t done = 0; done < bytes; done += 256) {
+        unsigned char *q = lsmt_carena_alloc(a, 256, 8);
+        ck_assert_ptr_nonnull(q);
+        if (done == 0)
+            ck_assert_ptr_eq(q, lsmt_carena_base(a));
+        memset(q, tag, 256);
+    }
+    ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), bytes);
+}
+
+/* ---- lifecycle --------------------------------------------------------------------- */
+
+START_TEST(lifecycle_defaults)
+{
+    lsmt_arena_pool_options o;
+    memset(&o, 0xff, sizeof o);
+    lsmt_arena_pool_options_default(&o);
+    ck_assert_uint_eq(o.max_idle, 4);
+    lsmt_carena_options d;
+    lsmt_carena_options_default(&d);
+    ck_assert_mem_eq(&o.arena, &d, sizeof d);
+    lsmt_arena_pool_options_default(NULL);
+
+    lsmt_arena_pool *p = NULL;
+    ck_assert_int_eq(lsmt_arena_pool_create(NULL, &p), LSMT_OK);
+    ck_assert_uint_eq(lsmt_arena_pool_capacity(p), 4);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    lsmt_carena *a = NULL;
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
+    ck_assert_uint_eq(lsmt_carena_capacity(a), d.capacity);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    lsmt_arena_pool_destroy(p); /* destroys the idle arena */
+    lsmt_arena_pool_destroy(NULL);
+}
+END_TEST
+
+START_TEST(checkout_give_back_recycles)
+{
+    lsmt_arena_pool *p = make_pool(2, 4 * MIB);
+    lsmt_carena *a = NULL, *b = NULL, *c = NULL;
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
+    ck_assert_int_eq(atomic_load(&g_cnt.maps), 1);
+    fill_arena(a, 1 * MIB, 1);
+    uint64_t id = lsmt_carena_id(a);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &b), LSMT_OK);
+    ck_assert_ptr_eq(b, a); /* the same arena, reset */
+    ck_assert_uint_eq(lsmt_carena_id(b), id);
+    ck_assert_uint_eq(lsmt_carena_bytes_allocated(b), 0);
+    ck_assert_uint_eq(lsmt_carena_bytes_reserved(b), 0);
+    ck_assert_int_eq(atomic_load(&g_cnt.maps), 1);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    /* max_idle respected: the third arena given back is destroyed. */
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &c), LSMT_OK);
+    ck_assert_int_eq(atomic_load(&g_cnt.maps), 3);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, b), LSMT_OK);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 2);
+    ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 0);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, c), LSMT_OK);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 2);
+    ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 1);
+    /* clear unmaps every idle arena; the next checkout maps anew. */
+    ck_assert_int_eq(lsmt_arena_pool_clear(p), LSMT_OK);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 3);
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
+    ck_assert_int_eq(atomic_load(&g_cnt.maps), 4);
+    lsmt_carena_destroy(a);
+    lsmt_arena_pool_destroy(p);
+    ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 4);
+}
+END_TEST
+
+START_TEST(prewarm_caps)
+{
+    lsmt_arena_pool *p = make_pool(3, 1 * MIB);
+    ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 2), LSMT_OK);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 2);
+    ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 10), LSMT_OK); /* capped at max_idle */
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 3);
+    ck_assert_int_eq(atomic_load(&g_cnt.maps), 3);
+    ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 1), LSMT_OK); /* already there */
+    ck_assert_int_eq(atomic_load(&g_cnt.maps), 3);
+    /* A checkout takes a prewarmed arena: no map. */
+    lsmt_carena *a;
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
+    ck_assert_int_eq(atomic_load(&g_cnt.maps), 3);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 2);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
+    lsmt_arena_pool_destroy(p);
+    ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 3);
+}
+END_TEST
+
+START_TEST(max_idle_zero)
+{
+    lsmt_arena_pool *p = make_pool(0, 1 * MIB);
+    ck_assert_uint_eq(lsmt_arena_pool_capacity(p), 0);
+    ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 5), LSMT_OK);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    lsmt_carena *a;
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK); /* destroyed */
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    ck_assert_int_eq(atomic_load(&g_cnt.maps), 1);
+    ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 1);
+    lsmt_arena_pool_destroy(p);
+}
+END_TEST
+
+/* ---- bad input --------------------------------------------------------------------- */
+
+START_TEST(bad_input)
+{
+    lsmt_arena_pool_options o;
+    lsmt_arena_pool *sentinel = (lsmt_arena_pool *)(uintptr_t)0x42, *p = sentinel;
+    lsmt_arena_pool_options_default(&o);
+    ck_assert_int_eq(lsmt_arena_pool_create(&o, NULL), LSMT_INVALID);
+    o.arena.chunk_size = 1000;
+    ck_assert_int_eq(lsmt_arena_pool_create(&o, &p), LSMT_INVALID);
+    lsmt_arena_pool_options_default(&o);
+    o.arena.capacity = 0;
+    ck_assert_int_eq(lsmt_arena_pool_create(&o, &p), LSMT_INVALID);
+    lsmt_arena_pool_options_default(&o);
+    o.arena.shard_count = 1000;
+    ck_assert_int_eq(lsmt_arena_pool_create(&o, &p), LSMT_INVALID);
+    lsmt_arena_pool_options_default(&o);
+    o.max_idle = SIZE_MAX;
+    ck_assert_int_eq(lsmt_arena_pool_create(&o, &p), LSMT_INVALID);
+    ck_assert_ptr_eq(p, sentinel);
+
+    lsmt_carena *a_sentinel = (lsmt_carena *)(uintptr_t)0x43, *a = a_sentinel;
+    size_t rel = 77;
+    ck_assert_int_eq(lsmt_arena_pool_checkout(NULL, &a), LSMT_INVALID);
+    ck_assert_ptr_eq(a, a_sentinel);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(NULL, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_pool_prewarm(NULL, 1), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(NULL), 0);
+    ck_assert_uint_eq(lsmt_arena_pool_capacity(NULL), 0);
+    ck_assert_int_eq(lsmt_arena_pool_clear(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_pool_release_idle(NULL, &rel), LSMT_INVALID);
+    ck_assert_uint_eq(rel, 77);
+
+    p = make_pool(2, 1 * MIB);
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, NULL), LSMT_INVALID);
+    /* An arena made with other options is refused (and stays the caller's). */
+    lsmt_carena_options co;
+    lsmt_carena_options_default(&co);
+    lsmt_carena *other = NULL;
+    ck_assert_int_eq(lsmt_carena_create(&co, &other), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, other), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    ck_assert_ptr_nonnull(lsmt_carena_alloc(other, 8, 8)); /* still alive */
+    lsmt_carena_destroy(other);
+    /* Giving the same arena back twice is refused the second time. */
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    ck_assert_int_eq(lsmt_arena_pool_release_idle(p, NULL), LSMT_OK); /* NULL allowed */
+    lsmt_arena_pool_destroy(p);
+}
+END_TEST
+
+/* ---- factory failure ---------------------------------------------------------------- */
+
+START_TEST(factory_failure_leaves_pool_unchanged)
+{
+    lsmt_arena_pool *p = make_pool(4, 1 * MIB);
+    ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 1), LSMT_OK);
+    lsmt_carena *a = NULL, *b = NULL;
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK); /* the idle one */
+    atomic_store(&g_cnt.fail_map, 1);
+    lsmt_carena *sentinel = (lsmt_carena *)(uintptr_t)0x44;
+    b = sentinel;
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &b), LSMT_NOMEM);
+    ck_assert_ptr_eq(b, sentinel);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    /* prewarm: the failure is reported, the idle arena stays. */
+    ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 3), LSMT_NOMEM);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    /* A failure midway (first map fine, second refused): all or nothing, the arena
+     * created before the failure is destroyed again. */
+    atomic_store(&g_cnt.fail_map, 0);
+    atomic_store(&g_cnt.map_budget, 1);
+    int maps0 = atomic_load(&g_cnt.maps), unmaps0 = atomic_load(&g_cnt.unmaps);
+    ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 4), LSMT_NOMEM);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    ck_assert_int_eq(atomic_load(&g_cnt.maps), maps0 + 1);
+    ck_assert_int_eq(atomic_load(&g_cnt.unmaps), unmaps0 + 1);
+    ck_assert_int_eq(atomic_load(&g_cnt.fail_map), 1);
+    /* The idle arena is still handed out while the factory fails. */
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &b), LSMT_OK);
+    ck_assert_ptr_eq(b, a);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, b), LSMT_OK);
+    atomic_store(&g_cnt.fail_map, 0);
+    ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 3), LSMT_OK);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 3);
+    lsmt_arena_pool_destroy(p);
+    ck_assert_int_eq(atomic_load(&g_cnt.maps), atomic_load(&g_cnt.unmaps));
+}
+END_TEST
+
+/* ---- steady state -------------------------------------------------------------------- */
+
+START_TEST(steady_state_no_syscalls_no_faults)
+{
+    enum { CYCLES = 20 / SCALE };
+    const size_t fill_bytes = 8 * MIB / SCALE;
+    lsmt_arena_pool *p = make_pool(2, 16 * MIB);
+    long faults[CYCLES];
+    for (int i = 0; i < CYCLES; i++) {
+        int maps0 = atomic_load(&g_cnt.maps), unmaps0 = atomic_load(&g_cnt.unmaps);
+        long f0 = minflt_thread();
+        lsmt_carena *a = NULL;
+        ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
+        fill_arena(a, fill_bytes, (unsigned char)i);
+        ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
+        faults[i] = minflt_thread() - f0;
+        if (i > 0) {
+            /* Steady state: zero map/unmap calls, zero new page faults. */
+            ck_assert_int_eq(atomic_load(&g_cnt.maps), maps0);
+            ck_assert_int_eq(atomic_load(&g_cnt.unmaps), unmaps0);
+            if (FAULTS_MEASURABLE)
+                ck_assert_msg(faults[i] == 0, "cycle %d took %ld faults", i, faults[i]);
+        }
+    }
+    /* The first cycle faulted every page it touched: the counter works. */
+    if (FAULTS_MEASURABLE)
+        ck_assert_int_ge(faults[0], (long)(fill_bytes / 4096));
+    ck_assert_int_eq(atomic_load(&g_cnt.maps), 1);
+    ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 0);
+    ck_assert_int_eq(atomic_load(&g_cnt.discards), 0);
+
+    /* release_idle drops the pages (keeping the mapping); the next cycle re-faults
+     * them, still without any map call. */
+    size_t released = 0;
+    ck_assert_int_eq(lsmt_arena_pool_release_idle(p, &released), LSMT_OK);
+    ck_assert_int_eq(atomic_load(&g_cnt.discards), 1);
+    ck_assert_uint_ge(released, fill_bytes);
+    ck_assert_uint_le(released, 16 * MIB);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    long f0 = minflt_thread();
+    lsmt_carena *a = NULL;
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
+    unsigned char *first = lsmt_carena_alloc(a, 256, 8);
+    ck_assert_uint_eq(first[0], 0); /* dropped pages come back zero */
+    ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+    fill_arena(a, fill_bytes, 0x77);
+    if (FAULTS_MEASURABLE)
+        ck_assert_int_ge(minflt_thread() - f0, (long)(fill_bytes / 4096));
+    ck_assert_int_eq(atomic_load(&g_cnt.maps), 1);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
+    /* Nothing touched since: a second release_idle discards what the last cycle used. */
+    ck_assert_int_eq(lsmt_arena_pool_release_idle(p, &released), LSMT_OK);
+    ck_assert_uint_ge(released, fill_bytes);
+    lsmt_arena_pool_destroy(p);
+    ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 1);
+}
+END_TEST
+
+/* ---- concurrency ------------------------------------------------------------------- */
+
+struct cycle_arg {
+    lsmt_arena_pool *p;
+    int id, cycles;
+};
+
+static void *cycle_worker(void *v)
+{
+    struct cycle_arg *c = v;
+    for (int i = 0; i < c->cycles; i++) {
+        lsmt_carena *a = NULL;
+        ck_assert_int_eq(lsmt_arena_pool_checkout(c->p, &a), LSMT_OK);
+        /* A checked-out arena is empty and ours alone: fill it and verify. */
+        ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), 0);
+        unsigned char tag = (unsigned char)(c->id * 31 + i);
+        unsigned char *q[64];
+        for (int k = 0; k < 64; k++) {
+            q[k] = lsmt_carena_alloc(a, 512, 8);
+            ck_assert_ptr_nonnull(q[k]);
+            memset(q[k], tag, 512);
+        }
+        for (int k = 0; k < 64; k++)
+            for (int j = 0; j < 512; j += 64)
+                if (q[k][j] != tag)
+                    ck_abort_msg("arena shared between two checkouts");
+        ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), 64 * 512);
+        ck_assert_int_eq(lsmt_arena_pool_give_back(c->p, a), LSMT_OK);
+        if (i % 16 == 0) {
+            ck_assert_int_eq(lsmt_arena_pool_release_idle(c->p, NULL), LSMT_OK);
+            ck_assert_uint_le(lsmt_arena_pool_idle_count(c->p), 3);
+        }
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_checkout_give_back)
+{
+    enum { T = 4 };
+    lsmt_arena_pool *p = make_pool(3, 1 * MIB);
+    pthread_t th[T];
+    struct cycle_arg args[T];
+    for (int t = 0; t < T; t++) {
+        args[t] = (struct cycle_arg){p, t, 400 / SCALE};
+        pthread_create(&th[t], NULL, cycle_worker, &args[t]);
+    }
+    for (int t = 0; t < T; t++)
+        pthread_join(th[t], NULL);
+    size_t idle = lsmt_arena_pool_idle_count(p);
+    ck_assert_uint_le(idle, 3);
+    ck_assert_uint_ge(idle, 1);
+    /* Every arena was given back: the live mappings are exactly the idle arenas. */
+    ck_assert_int_eq(atomic_load(&g_cnt.maps) - atomic_load(&g_cnt.unmaps), (int)idle);
+    lsmt_arena_pool_destroy(p);
+    ck_assert_int_eq(atomic_load(&g_cnt.maps), atomic_load(&g_cnt.unmaps));
+}
+END_TEST
+
+static Suite *pool_suite(void)
+{
+    Suite *s = suite_create("arena_pool");
+    TCase *tc = tcase_create("lifecycle");
+    tcase_add_test(tc, lifecycle_defaults);
+    tcase_add_test(tc, checkout_give_back_recycles);
+    tcase_add_test(tc, prewarm_caps);
+    tcase_add_test(tc, max_idle_zero);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("bad_input");
+    tcase_add_test(tc, bad_input);
+    tcase_add_test(tc, factory_failure_leaves_pool_unchanged);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("reuse");
+    tcase_add_test(tc, steady_state_no_syscalls_no_faults);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("concurrency");
+    tcase_add_test(tc, concurrent_checkout_give_back);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(pool_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
