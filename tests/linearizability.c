@@ -1,0 +1,234 @@
+/* Wing-Gong / Lowe linearizability checker: see linearizability.h for the sequential
+ * specification and the method. Single-threaded; allocates with malloc. */
+#include "linearizability.h"
+
+#include "lsmt/lsmt.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A set of placed-operation masks (open addressing, linear probing). Mask 0 (nothing
+ * placed) is tracked by a flag so that 0 can mark an empty slot. */
+typedef struct mask_set {
+    uint64_t *slots;
+    size_t cap; /* power of two */
+    size_t len;
+    bool has_zero;
+} mask_set;
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
+static bool set_contains(const mask_set *s, uint64_t m)
+{
+    if (m == 0)
+        return s->has_zero;
+    for (size_t i = mix64(m) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+        if (s->slots[i] == m)
+            return true;
+        if (s->slots[i] == 0)
+            return false;
+    }
+}
+
+static bool set_insert(mask_set *s, uint64_t m)
+{
+    if (m == 0) {
+        s->has_zero = true;
+        return true;
+    }
+    if ((s->len + 1) * 2 > s->cap) {
+        mask_set g = {calloc(s->cap * 2, sizeof(uint64_t)), s->cap * 2, 0, s->has_zero};
+        if (g.slots == NULL)
+            return false;
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slots[i] != 0)
+                set_insert(&g, s->slots[i]);
+        free(s->slots);
+        *s = g;
+    }
+    size_t i = mix64(m) & (s->cap - 1);
+    while (s->slots[i] != 0 && s->slots[i] != m)
+        i = (i + 1) & (s->cap - 1);
+    if (s->slots[i] == 0) {
+        s->slots[i] = m;
+        s->len++;
+    }
+    return true;
+}
+
+typedef struct search {
+    const lin_op **ops; /* one key's operations, by call time */
+    size_t n;
+    uint64_t full;
+    mask_set seen;
+    size_t explored;
+    size_t budget;
+} search;
+
+static bool is_write(const lin_op *o)
+{
+    return o->kind == LIN_PUT || o->kind == LIN_DEL;
+}
+
+/* Is placing ops[i] next, after the operations in `placed`, legal in the spec? The state
+ * is the set of successful writes in `placed`. */
+static bool legal(const search *s, uint64_t placed, size_t i)
+{
+    const lin_op *o = s->ops[i];
+    const lin_op *best = NULL; /* GET: newest version <= snapshot */
+    bool present = false;      /* PUT/DEL: a version with o->seq exists */
+    for (size_t j = 0; j < s->n; j++) {
+        if (!(placed & ((uint64_t)1 << j)))
+            continue;
+        const lin_op *w = s->ops[j];
+        if (!is_write(w) || w->status != LSMT_OK)
+            continue;
+        if (is_write(o) && w->seq == o->seq)
+            present = true;
+        if (o->kind == LIN_GET && w->seq <= o->seq && (best == NULL || w->seq > best->seq))
+            best = w;
+    }
+    if (is_write(o)) {
+        if (o->status == LSMT_OK)
+            return !present;
+        if (o->status == LSMT_EXISTS)
+            return present;
+        return true; /* failed write: no effect */
+    }
+    if (best == NULL)
+        return o->status == LSMT_NOT_FOUND;
+    if (best->kind == LIN_DEL)
+        return o->status == LSMT_DELETED && o->seq_out == best->seq;
+    return o->status == LSMT_OK && o->seq_out == best->seq && o->value == best->value;
+}
+
+/* 1: a linearization of the rest exists; 0: none; -1: budget exhausted. */
+static int dfs(search *s, uint64_t placed)
+{
+    if (placed == s->full)
+        return 1;
+    if (set_contains(&s->seen, placed))
+        return 0;
+    if (++s->explored > s->budget)
+        return -1;
+    /* An unplaced op may go next only if it was invoked before every other unplaced op
+     * returned (otherwise that op precedes it in real time). */
+    uint64_t min_ret = UINT64_MAX;
+    for (size_t i = 0; i < s->n; i++)
+        if (!(placed & ((uint64_t)1 << i)) && s->ops[i]->ret < min_ret)
+            min_ret = s->ops[i]->ret;
+    for (size_t i = 0; i < s->n; i++) {
+        if (placed & ((uint64_t)1 << i))
+            continue;
+        if (s->ops[i]->call > min_ret)
+            break; /* sorted by call: no later op qualifies */
+        if (!legal(s, placed, i))
+            continue;
+        int r = dfs(s, placed | ((uint64_t)1 << i));
+        if (r != 0)
+            return r;
+    }
+    if (!set_insert(&s->seen, placed))
+        return -1;
+    return 0;
+}
+
+static int by_call(const void *a, const void *b)
+{
+    const lin_op *x = *(const lin_op *const *)a, *y = *(const lin_op *const *)b;
+    return (x->call > y->call) - (x->call < y->call);
+}
+
+static int by_key(const void *a, const void *b)
+{
+    const lin_op *x = *(const lin_op *const *)a, *y = *(const lin_op *const *)b;
+    if (x->key != y->key)
+        return (x->key > y->key) - (x->key < y->key);
+    return (x->call > y->call) - (x->call < y->call);
+}
+
+lin_verdict lin_check(const lin_op *ops, size_t n, size_t budget, lin_report *report)
+{
+    lin_report rep = {LIN_OK, 0, 0, 0};
+    const lin_op **v = n ? malloc(n * sizeof(*v)) : NULL;
+    if (n && v == NULL) {
+        rep.verdict = LIN_UNKNOWN;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        v[i] = &ops[i];
+        if (ops[i].call >= ops[i].ret || ops[i].kind > LIN_GET) {
+            rep.verdict = LIN_BAD_HISTORY;
+            rep.key = ops[i].key;
+            goto out;
+        }
+    }
+    if (n > 1)
+        qsort(v, n, sizeof(*v), by_key);
+    for (size_t lo = 0; lo < n && rep.verdict == LIN_OK;) {
+        size_t hi = lo;
+        while (hi < n && v[hi]->key == v[lo]->key)
+            hi++;
+        rep.keys_checked++;
+        rep.key = v[lo]->key;
+        if (hi - lo > LIN_MAX_OPS_PER_KEY) {
+            rep.verdict = LIN_UNKNOWN;
+            break;
+        }
+        search s = {v + lo, hi - lo, 0, {NULL, 1024, 0, false}, 0, budget ? budget : 1000000};
+        s.full = s.n == 64 ? UINT64_MAX : (((uint64_t)1 << s.n) - 1);
+        s.seen.slots = calloc(s.seen.cap, sizeof(uint64_t));
+        if (s.seen.slots == NULL) {
+            rep.verdict = LIN_UNKNOWN;
+            break;
+        }
+        qsort(s.ops, s.n, sizeof(*s.ops), by_call);
+        int r = dfs(&s, 0);
+        rep.states_explored += s.explored;
+        free(s.seen.slots);
+        if (r == 0)
+            rep.verdict = LIN_VIOLATION;
+        else if (r < 0)
+            rep.verdict = LIN_UNKNOWN;
+        lo = hi;
+    }
+    if (rep.verdict == LIN_OK)
+        rep.key = 0;
+out:
+    free(v);
+    if (report != NULL)
+        *report = rep;
+    return rep.verdict;
+}
+
+void lin_dump_key(const lin_op *ops, size_t n, uint32_t key)
+{
+    static const char *const kinds[] = {"PUT", "DEL", "GET"};
+    const lin_op **v = malloc((n ? n : 1) * sizeof(*v));
+    if (v == NULL)
+        return;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ops[i].key == key)
+            v[m++] = &ops[i];
+    qsort(v, m, sizeof(*v), by_call);
+    fprintf(stderr, "history of key %" PRIu32 " (%zu ops):\n", key, m);
+    for (size_t i = 0; i < m; i++) {
+        const lin_op *o = v[i];
+        fprintf(stderr,
+                "  [%6" PRIu64 ", %6" PRIu64 "] t%-2" PRIu32 " %s seq=%" PRIu64 " value=%" PRIu64
+                " -> %s seq_out=%" PRIu64 "\n",
+                o->call, o->ret, o->thread, kinds[o->kind], o->seq, o->value,
+                lsmt_status_str((lsmt_status)o->status), o->seq_out);
+    }
+    free(v);
+}

@@ -1,0 +1,1108 @@
+/* Bad-input sweep over every public function of every header (lsmt.h, arena.h,
+ * skiplist.h, memtable.h).
+ *
+ * Each function is called with each kind of bad argument that applies to it: NULL
+ * handle, NULL pointer with a nonzero length, zero and maximal sizes, overflowing
+ * sizes, out-of-range sequence numbers and alignments, and the wrong lifecycle state.
+ * Each call must return its documented status (where the header leaves two statuses
+ * possible, both are accepted, never success), leave out-parameters untouched (a
+ * sentinel is checked), not crash (ASan/UBSan builds run this suite too) and leave the
+ * structure intact: the object still passes its full validation (lsmt_skiplist_validate,
+ * lsmt_memtable_validate) or its statistics are unchanged, and a good call still works.
+ *
+ * TCase "coverage" parses the public headers (found next to this file via __FILE__)
+ * and fails if a function declared LSMT_API is not called here, so a function added
+ * to a header later cannot go untested. */
+#include "lsmt/memtable.h"
+#include "lsmt/skiplist.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SENTINEL ((void *)(uintptr_t)0x5e17e1)
+#define HUGE_SZ  SIZE_MAX
+
+/* ---- lsmt.h ------------------------------------------------------------------------- */
+START_TEST(test_lsmt_h)
+{
+    ck_assert_ptr_nonnull(lsmt_status_str((lsmt_status)-1));
+    ck_assert_ptr_nonnull(lsmt_status_str(LSMT_STATUS_COUNT_));
+    ck_assert_ptr_nonnull(lsmt_status_str((lsmt_status)100000));
+    for (int s = 0; s < LSMT_STATUS_COUNT_; s++)
+        ck_assert_ptr_nonnull(lsmt_status_str((lsmt_status)s));
+    ck_assert_int_eq(lsmt_version(), LSMT_VERSION);
+    /* zero-length keys may be NULL */
+    ck_assert_int_eq(lsmt_bytewise_compare(NULL, NULL, 0, NULL, 0), 0);
+    ck_assert_int_lt(lsmt_bytewise_compare(NULL, NULL, 0, "a", 1), 0);
+    ck_assert_int_gt(lsmt_bytewise_compare(NULL, "a", 1, NULL, 0), 0);
+    ck_assert_int_lt(lsmt_bytewise_compare(NULL, "a", 1, "ab", 2), 0);
+    ck_assert_int_gt(lsmt_bytewise_compare(NULL, "\xff", 1, "\x01", 1), 0); /* unsigned */
+}
+END_TEST
+
+/* ---- arena.h: backing --------------------------------------------------------------- */
+static int fail_map(void *ctx, size_t size, size_t align, void **out)
+{
+    (void)ctx, (void)size, (void)align, (void)out;
+    return ENOMEM;
+}
+static int fail_unmap(void *ctx, void *addr, size_t size)
+{
+    (void)ctx, (void)addr, (void)size;
+    return EINVAL;
+}
+static int fail_discard(void *ctx, void *addr, size_t size)
+{
+    (void)ctx, (void)addr, (void)size;
+    return EINVAL;
+}
+static const lsmt_backing failing_backing = {fail_map, fail_unmap, fail_discard, NULL, NULL};
+
+START_TEST(test_backing)
+{
+    const lsmt_backing *os = lsmt_backing_os();
+    ck_assert_ptr_nonnull(os);
+    ck_assert(os->map != NULL && os->unmap != NULL && os->discard != NULL);
+    void *p = SENTINEL;
+    ck_assert_int_ne(os->map(os->ctx, 0, 4096, &p), 0);       /* size 0 */
+    ck_assert_int_ne(os->map(os->ctx, 4096, 3, &p), 0);       /* bad alignment */
+    ck_assert_int_ne(os->map(os->ctx, HUGE_SZ, 4096, &p), 0); /* overflow */
+    ck_assert_ptr_eq(p, SENTINEL);
+    ck_assert_int_ne(os->map(os->ctx, 4096, 4096, NULL), 0);
+    ck_assert_int_eq(os->map(os->ctx, 8192, 4096, &p), 0);
+    ck_assert_int_eq(os->discard(os->ctx, p, 8192), 0);
+    ck_assert_int_eq(os->unmap(os->ctx, p, 8192), 0);
+}
+END_TEST
+
+/* ---- arena.h: bump arena ------------------------------------------------------------ */
+static void *null_block(void *ctx, size_t size)
+{
+    (void)ctx, (void)size;
+    return NULL;
+}
+static void free_block(void *ctx, void *b, size_t size)
+{
+    (void)ctx, (void)size;
+    free(b);
+}
+
+START_TEST(test_arena)
+{
+    lsmt_arena_options_default(NULL);
+    lsmt_arena_destroy(NULL);
+    lsmt_arena *a = SENTINEL, *b = NULL;
+    lsmt_arena_options o;
+    ck_assert_int_eq(lsmt_arena_create(NULL, NULL), LSMT_INVALID);
+    lsmt_arena_options_default(&o);
+    o.block_size = 5000; /* not a power of two */
+    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_INVALID);
+    o.block_size = 1024; /* below 4 KiB */
+    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_INVALID);
+    o.block_size = (size_t)2 << 30; /* above 1 GiB */
+    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_INVALID);
+    lsmt_arena_options_default(&o);
+    o.block_alloc = null_block; /* one hook without the other */
+    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_INVALID);
+    ck_assert_ptr_eq(a, SENTINEL);
+
+    ck_assert_int_eq(lsmt_arena_create(NULL, &a), LSMT_OK);
+    ck_assert_ptr_nonnull(lsmt_arena_alloc(a, 24));
+    size_t used = lsmt_arena_bytes_allocated(a);
+    ck_assert_ptr_null(lsmt_arena_alloc(NULL, 8));
+    ck_assert_ptr_null(lsmt_arena_alloc(a, 0));
+    ck_assert_ptr_null(lsmt_arena_alloc(a, LSMT_ARENA_MAX_REQUEST + 1));
+    ck_assert_ptr_null(lsmt_arena_alloc(a, HUGE_SZ));
+    ck_assert_ptr_null(lsmt_arena_alloc_aligned(NULL, 8, 8));
+    ck_assert_ptr_null(lsmt_arena_alloc_aligned(a, 8, 3));
+    ck_assert_ptr_null(lsmt_arena_alloc_aligned(a, 8, LSMT_ARENA_MAX_REQUEST * 2));
+    ck_assert_ptr_null(lsmt_arena_alloc_aligned(a, HUGE_SZ - 8, 4096));
+    void *p = SENTINEL;
+    ck_assert_int_eq(lsmt_arena_alloc_ex(NULL, 8, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 8, 8, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 0, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 8, 24, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_alloc_ex(a, HUGE_SZ, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 8, HUGE_SZ, &p), LSMT_INVALID);
+    ck_assert_ptr_eq(p, SENTINEL);
+    ck_assert_uint_eq(lsmt_arena_bytes_allocated(a), used);
+
+    /* try_grow */
+    void *q = lsmt_arena_alloc(a, 16);
+    void *r = lsmt_arena_alloc(a, 16);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(lsmt_arena_try_grow(NULL, r, 16, 32), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_try_grow(a, NULL, 16, 32), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_try_grow(a, r, 0, 32), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_try_grow(a, r, 16, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_try_grow(a, r, 16, HUGE_SZ), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_try_grow(a, q, 16, 32), LSMT_FULL); /* not the last */
+    ck_assert_int_eq(lsmt_arena_try_grow(a, r, 16, 32), LSMT_OK);
+
+    /* marks: NULL, 0, closed, foreign */
+    lsmt_mark m = 77, m2;
+    ck_assert_int_eq(lsmt_arena_mark(NULL, &m), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_mark(a, NULL), LSMT_INVALID);
+    ck_assert_uint_eq(m, 77);
+    ck_assert_int_eq(lsmt_arena_rewind(NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_rewind(a, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_mark(a, &m), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_mark(a, &m2), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_rewind(a, m), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_rewind(a, m), LSMT_INVALID);  /* closed */
+    ck_assert_int_eq(lsmt_arena_rewind(a, m2), LSMT_INVALID); /* closed by m */
+    ck_assert_int_eq(lsmt_arena_create(NULL, &b), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_mark(b, &m2), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_rewind(a, m2), LSMT_INVALID); /* foreign */
+    ck_assert_int_eq(lsmt_arena_rewind(b, m2), LSMT_OK);
+    lsmt_arena_destroy(b);
+
+    lsmt_arena_stats s;
+    ck_assert_int_eq(lsmt_arena_stats_get(NULL, &s), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_stats_get(a, NULL), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_arena_bytes_allocated(NULL), 0);
+    ck_assert_int_eq(lsmt_arena_reset(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_stats_get(a, &s), LSMT_OK);
+    ck_assert_uint_eq(s.open_marks, 0);
+    ck_assert_int_eq(lsmt_arena_reset(a), LSMT_OK);
+    ck_assert_ptr_nonnull(lsmt_arena_alloc(a, 8));
+    lsmt_arena_destroy(a);
+
+    /* capacity: FULL changes nothing; block_alloc failure: NOMEM */
+    lsmt_arena_options_default(&o);
+    o.block_size = 4096;
+    o.capacity = 8192;
+    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 16384, 8, &p), LSMT_FULL);
+    ck_assert_ptr_eq(p, SENTINEL);
+    ck_assert_uint_eq(lsmt_arena_bytes_allocated(a), 0);
+    ck_assert_ptr_nonnull(lsmt_arena_alloc(a, 100));
+    lsmt_arena_destroy(a);
+    lsmt_arena_options_default(&o);
+    o.block_alloc = null_block;
+    o.block_free = free_block;
+    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 16, 8, &p), LSMT_NOMEM);
+    ck_assert_ptr_eq(p, SENTINEL);
+    ck_assert_int_eq(lsmt_arena_mark(a, &m), LSMT_NOMEM);
+    lsmt_arena_destroy(a);
+}
+END_TEST
+
+/* ---- arena.h: abuf / avec ----------------------------------------------------------- */
+START_TEST(test_abuf_avec)
+{
+    lsmt_arena *a = NULL;
+    ck_assert_int_eq(lsmt_arena_create(NULL, &a), LSMT_OK);
+    lsmt_abuf b, z;
+    memset(&b, 0xab, sizeof(b));
+    lsmt_abuf saved = b;
+    ck_assert_int_eq(lsmt_abuf_init(NULL, a, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_abuf_init(&b, NULL, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_abuf_init(&b, a, LSMT_ARENA_MAX_REQUEST + 1), LSMT_INVALID);
+    ck_assert_mem_eq(&b, &saved, sizeof(b));
+    memset(&z, 0, sizeof(z)); /* never initialised */
+    ck_assert_int_eq(lsmt_abuf_reserve(&z, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_abuf_init(&b, a, 4), LSMT_OK);
+    ck_assert_int_eq(lsmt_abuf_append(&b, "abc", 3), LSMT_OK);
+    ck_assert_int_eq(lsmt_abuf_reserve(NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_abuf_reserve(&b, HUGE_SZ), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_abuf_append(NULL, "x", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_abuf_append(&b, NULL, 3), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_abuf_append(&b, "x", HUGE_SZ), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_abuf_append(&b, NULL, 0), LSMT_OK);
+    ck_assert_uint_eq(b.len, 3);
+    ck_assert_mem_eq(b.data, "abc", 3);
+    ck_assert_int_eq(lsmt_abuf_clear(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_abuf_clear(&b), LSMT_OK);
+
+    lsmt_avec v;
+    memset(&v, 0xcd, sizeof(v));
+    lsmt_avec vsaved = v;
+    ck_assert_int_eq(lsmt_avec_init(NULL, a, 8, 8, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_avec_init(&v, NULL, 8, 8, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_avec_init(&v, a, 0, 8, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_avec_init(&v, a, 8, 3, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_avec_init(&v, a, (size_t)1 << 40, 8, (size_t)1 << 40), LSMT_INVALID);
+    ck_assert_mem_eq(&v, &vsaved, sizeof(v));
+    ck_assert_int_eq(lsmt_avec_init(&v, a, sizeof(uint64_t), 0, 2), LSMT_OK);
+    uint64_t x = 42;
+    void *slot = SENTINEL;
+    ck_assert_int_eq(lsmt_avec_push(&v, &x), LSMT_OK);
+    ck_assert_int_eq(lsmt_avec_push(NULL, &x), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_avec_push(&v, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_avec_reserve(NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_avec_reserve(&v, HUGE_SZ), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_avec_reserve(&v, HUGE_SZ / 4), LSMT_INVALID); /* bytes overflow */
+    ck_assert_int_eq(lsmt_avec_emplace(NULL, &slot), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_avec_emplace(&v, NULL), LSMT_INVALID);
+    ck_assert_ptr_eq(slot, SENTINEL);
+    ck_assert_ptr_null(lsmt_avec_get(NULL, 0));
+    ck_assert_ptr_null(lsmt_avec_get(&v, 1));
+    ck_assert_ptr_null(lsmt_avec_get(&v, HUGE_SZ));
+    ck_assert_uint_eq(v.len, 1);
+    ck_assert_uint_eq(*(uint64_t *)lsmt_avec_get(&v, 0), 42);
+    ck_assert_int_eq(lsmt_avec_clear(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_avec_clear(&v), LSMT_OK);
+    lsmt_arena_destroy(a);
+}
+END_TEST
+
+/* ---- arena.h: scratch --------------------------------------------------------------- */
+START_TEST(test_scratch)
+{
+    void *p = SENTINEL;
+    ck_assert_ptr_null(lsmt_scratch_alloc(0));
+    ck_assert_ptr_null(lsmt_scratch_alloc(LSMT_ARENA_MAX_REQUEST + 1));
+    ck_assert_ptr_null(lsmt_scratch_alloc(HUGE_SZ));
+    ck_assert_ptr_null(lsmt_scratch_alloc_aligned(8, 3));
+    ck_assert_ptr_null(lsmt_scratch_alloc_aligned(HUGE_SZ, 8));
+    ck_assert_int_eq(lsmt_scratch_alloc_ex(8, 8, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc_ex(0, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc_ex(8, 3, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc_ex(HUGE_SZ, 8, &p), LSMT_INVALID);
+    ck_assert_ptr_eq(p, SENTINEL);
+    ck_assert_int_eq(lsmt_scratch_rewind(0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_set_threshold(100), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_scratch_set_threshold(4095), LSMT_RANGE);
+    size_t th = lsmt_scratch_threshold();
+    ck_assert_uint_ge(th, 4096);
+    ck_assert_int_eq(lsmt_scratch_stats_get(NULL), LSMT_INVALID);
+    ck_assert_ptr_nonnull(lsmt_scratch_alloc(32));
+    lsmt_mark m = lsmt_scratch_mark();
+    ck_assert_uint_ne(m, 0);
+    ck_assert_int_eq(lsmt_scratch_reset(), LSMT_BUSY);   /* wrong state: a mark is open */
+    ck_assert_int_eq(lsmt_scratch_release(), LSMT_BUSY); /* same */
+    ck_assert_int_eq(lsmt_scratch_rewind(m), LSMT_OK);
+    ck_assert_int_eq(lsmt_scratch_rewind(m), LSMT_INVALID); /* closed */
+    lsmt_scratch_stats s;
+    ck_assert_int_eq(lsmt_scratch_stats_get(&s), LSMT_OK);
+    ck_assert_uint_eq(s.open_marks, 0);
+    ck_assert_uint_eq(s.threshold, th);
+    ck_assert_ptr_nonnull(lsmt_scratch_arena());
+    ck_assert_uint_ge(lsmt_scratch_total_bytes(), 1);
+    ck_assert_uint_ge(lsmt_scratch_thread_count(), 1);
+    ck_assert_int_eq(lsmt_scratch_reset(), LSMT_OK);
+    ck_assert_int_eq(lsmt_scratch_release(), LSMT_OK);
+}
+END_TEST
+
+/* ---- arena.h: ring ----------------------------------------------------------------- */
+START_TEST(test_ring)
+{
+    lsmt_ring_options_default(NULL);
+    ck_assert_int_eq(lsmt_ring_destroy(NULL), LSMT_OK);
+    lsmt_ring *r = SENTINEL;
+    lsmt_ring_options o;
+    ck_assert_int_eq(lsmt_ring_create(NULL, NULL), LSMT_INVALID);
+    lsmt_ring_options_default(&o);
+    o.capacity = 100;
+    ck_assert_int_eq(lsmt_ring_create(&o, &r), LSMT_RANGE);
+    o.capacity = (size_t)1 << 41;
+    ck_assert_int_eq(lsmt_ring_create(&o, &r), LSMT_RANGE);
+    o.capacity = HUGE_SZ;
+    ck_assert_int_eq(lsmt_ring_create(&o, &r), LSMT_RANGE);
+    ck_assert_ptr_eq(r, SENTINEL);
+    lsmt_ring_options_default(&o);
+    o.capacity = 64 << 10;
+    ck_assert_int_eq(lsmt_ring_create(&o, &r), LSMT_OK);
+
+    lsmt_ring_buf b, keep;
+    memset(&b, 0x5a, sizeof(b));
+    lsmt_ring_buf saved = b;
+    ck_assert_int_eq(lsmt_ring_alloc(NULL, 8, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 8, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 0, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 64 << 10, &b), LSMT_INVALID); /* can never fit */
+    ck_assert_int_eq(lsmt_ring_alloc(r, HUGE_SZ, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc_aligned(r, 8, 3, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc_aligned(r, 8, LSMT_RING_MAX_ALIGN * 2, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc_aligned(NULL, 8, 16, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc_array(r, 0, 8, 8, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc_array(r, 8, 0, 8, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc_array(r, HUGE_SZ / 2, 4, 8, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc_array(NULL, 1, 1, 8, &b), LSMT_INVALID);
+    ck_assert_mem_eq(&b, &saved, sizeof(b));
+
+    /* release: NULL, never allocated, twice */
+    lsmt_ring_buf zero;
+    memset(&zero, 0, sizeof(zero));
+    ck_assert_int_eq(lsmt_ring_release(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_release(&zero), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 100, &b), LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_release(&b), LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_release(&b), LSMT_INVALID);
+
+    /* extendable buffer: wrong states and sizes */
+    lsmt_ring_ext e, closed;
+    memset(&closed, 0, sizeof(closed));
+    ck_assert_int_eq(lsmt_ring_ext_begin(NULL, 0, &e), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_begin(r, 0, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_begin(r, HUGE_SZ, &e), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_reserve(NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_reserve(&closed, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_append(&closed, "x", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_finalize(&closed, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_cancel(&closed), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_cancel(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_finalize(NULL, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_begin(r, 16, &e), LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 8, &keep), LSMT_BUSY); /* ext open */
+    ck_assert_int_eq(lsmt_ring_destroy(r), LSMT_BUSY);
+    ck_assert_int_eq(lsmt_ring_ext_append(&e, "abc", 3), LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_ext_append(NULL, "abc", 3), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_append(&e, NULL, 3), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_reserve(&e, HUGE_SZ), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_reserve(&e, 64 << 10), LSMT_INVALID); /* never fits */
+    ck_assert_uint_eq(e.len, 3);
+    ck_assert_mem_eq(e.data, "abc", 3);
+    ck_assert_int_eq(lsmt_ring_ext_finalize(&e, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_ext_finalize(&e, &keep), LSMT_OK);
+    ck_assert_mem_eq(keep.data, "abc", 3);
+    ck_assert_int_eq(lsmt_ring_ext_finalize(&e, &b), LSMT_INVALID); /* closed now */
+
+    lsmt_ring_stats s;
+    ck_assert_int_eq(lsmt_ring_stats_get(NULL, &s), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_stats_get(r, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_stats_get(r, &s), LSMT_OK);
+    ck_assert_uint_eq(s.live_buffers, 1);
+    ck_assert_int_eq(lsmt_ring_destroy(r), LSMT_BUSY); /* a live buffer */
+    ck_assert_int_eq(lsmt_ring_release(&keep), LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_destroy(r), LSMT_OK);
+}
+END_TEST
+
+/* ---- arena.h: concurrent arena and pool -------------------------------------------- */
+START_TEST(test_carena)
+{
+    lsmt_carena_options_default(NULL);
+    lsmt_carena_destroy(NULL);
+    lsmt_carena *a = SENTINEL;
+    lsmt_carena_options o;
+    ck_assert_int_eq(lsmt_carena_create(NULL, NULL), LSMT_INVALID);
+    lsmt_carena_options_default(&o);
+    o.capacity = 4096;
+    o.chunk_size = 8192; /* capacity < chunk */
+    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_INVALID);
+    lsmt_carena_options_default(&o);
+    o.capacity = ((size_t)1 << 40) + 4096;
+    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_INVALID);
+    lsmt_carena_options_default(&o);
+    o.shard_count = 257;
+    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_INVALID);
+    lsmt_carena_options_default(&o);
+    o.chunk_size = 5000;
+    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_INVALID);
+    o.chunk_size = 2048;
+    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_INVALID);
+    lsmt_carena_options_default(&o);
+    o.backing = &failing_backing;
+    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_NOMEM);
+    ck_assert_ptr_eq(a, SENTINEL);
+
+    lsmt_carena_options_default(&o);
+    o.capacity = 1 << 20;
+    o.chunk_size = 64 << 10;
+    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_OK);
+    ck_assert_ptr_nonnull(lsmt_carena_alloc(a, 100, 8));
+    size_t used = lsmt_carena_bytes_allocated(a);
+    ck_assert_ptr_null(lsmt_carena_alloc(NULL, 8, 8));
+    ck_assert_ptr_null(lsmt_carena_alloc(a, 0, 8));
+    ck_assert_ptr_null(lsmt_carena_alloc(a, 8, 3));
+    ck_assert_ptr_null(lsmt_carena_alloc(a, 8, 8192)); /* align > 4096 */
+    ck_assert_ptr_null(lsmt_carena_alloc(a, (1 << 20) + 1, 8));
+    ck_assert_ptr_null(lsmt_carena_alloc(a, HUGE_SZ, 8));
+    ck_assert_ptr_null(lsmt_carena_alloc(a, HUGE_SZ - 100, 4096));
+    void *p = SENTINEL;
+    ck_assert_int_eq(lsmt_carena_alloc_ex(NULL, 8, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 8, 8, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 0, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 8, 3, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 2 << 20, 8, &p), LSMT_INVALID); /* > capacity */
+    lsmt_status st = lsmt_carena_alloc_ex(a, HUGE_SZ, 8, &p);
+    ck_assert(st == LSMT_FULL || st == LSMT_INVALID);
+    ck_assert_ptr_eq(p, SENTINEL);
+    ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), used);
+
+    lsmt_carena_stats s;
+    ck_assert_int_eq(lsmt_carena_stats_get(NULL, &s), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_carena_stats_get(a, NULL), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_carena_bytes_allocated(NULL), 0);
+    ck_assert_uint_eq(lsmt_carena_bytes_reserved(NULL), 0);
+    ck_assert_ptr_null(lsmt_carena_base(NULL));
+    ck_assert_uint_eq(lsmt_carena_capacity(NULL), 0);
+    ck_assert_uint_eq(lsmt_carena_id(NULL), 0);
+    ck_assert_int_eq(lsmt_carena_reset_all(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_carena_release_pages(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_carena_release_thread(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_carena_stats_get(a, &s), LSMT_OK);
+    ck_assert_uint_eq(s.capacity, 1 << 20);
+    ck_assert_uint_le(s.bytes_reserved, s.capacity);
+    ck_assert_uint_ge(lsmt_carena_bytes_reserved(a), used);
+    ck_assert_ptr_nonnull(lsmt_carena_base(a));
+    ck_assert_uint_eq(lsmt_carena_capacity(a), 1 << 20);
+    ck_assert_uint_ne(lsmt_carena_id(a), 0);
+    /* FULL: fits the capacity, not the room left; nothing changes */
+    ck_assert_ptr_nonnull(lsmt_carena_alloc(a, 600 << 10, 8));
+    size_t before = lsmt_carena_bytes_allocated(a);
+    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 600 << 10, 8, &p), LSMT_FULL);
+    ck_assert_ptr_eq(p, SENTINEL);
+    ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), before);
+    ck_assert_int_eq(lsmt_carena_release_thread(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_carena_release_thread(a), LSMT_OK); /* nothing to release */
+    ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_carena_release_pages(a), LSMT_OK);
+    ck_assert_ptr_nonnull(lsmt_carena_alloc(a, 100, 8));
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+START_TEST(test_pool)
+{
+    lsmt_arena_pool_options_default(NULL);
+    lsmt_arena_pool_destroy(NULL);
+    lsmt_arena_pool *p = SENTINEL;
+    lsmt_arena_pool_options o;
+    ck_assert_int_eq(lsmt_arena_pool_create(NULL, NULL), LSMT_INVALID);
+    lsmt_arena_pool_options_default(&o);
+    o.arena.chunk_size = 5000;
+    ck_assert_int_eq(lsmt_arena_pool_create(&o, &p), LSMT_INVALID);
+    ck_assert_ptr_eq(p, SENTINEL);
+
+    lsmt_carena *a = SENTINEL;
+    ck_assert_int_eq(lsmt_arena_pool_checkout(NULL, &a), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(NULL, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_pool_prewarm(NULL, 1), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(NULL), 0);
+    ck_assert_uint_eq(lsmt_arena_pool_capacity(NULL), 0);
+    ck_assert_int_eq(lsmt_arena_pool_clear(NULL), LSMT_INVALID);
+    size_t rel = 99;
+    ck_assert_int_eq(lsmt_arena_pool_release_idle(NULL, &rel), LSMT_INVALID);
+    ck_assert_uint_eq(rel, 99);
+
+    lsmt_arena_pool_options_default(&o);
+    o.arena.capacity = 1 << 20;
+    o.arena.chunk_size = 64 << 10;
+    o.max_idle = 2;
+    ck_assert_int_eq(lsmt_arena_pool_create(&o, &p), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
+    /* an arena with other options is refused and stays the caller's */
+    lsmt_carena_options co;
+    lsmt_carena_options_default(&co);
+    co.capacity = 2 << 20;
+    lsmt_carena *other = NULL;
+    ck_assert_int_eq(lsmt_carena_create(&co, &other), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, other), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    lsmt_carena_destroy(other);
+    ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 1000), LSMT_OK); /* capped at max_idle */
+    ck_assert_uint_le(lsmt_arena_pool_idle_count(p), lsmt_arena_pool_capacity(p));
+    ck_assert_uint_eq(lsmt_arena_pool_capacity(p), 2);
+    ck_assert_int_eq(lsmt_arena_pool_release_idle(p, NULL), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_pool_clear(p), LSMT_OK);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    lsmt_arena_pool_destroy(p);
+
+    /* a failing page layer: checkout/prewarm NOMEM, pool unchanged */
+    lsmt_arena_pool_options_default(&o);
+    o.arena.backing = &failing_backing;
+    ck_assert_int_eq(lsmt_arena_pool_create(&o, &p), LSMT_OK);
+    a = SENTINEL;
+    ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_NOMEM);
+    ck_assert_ptr_eq(a, SENTINEL);
+    ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 1), LSMT_NOMEM);
+    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    lsmt_arena_pool_destroy(p);
+}
+END_TEST
+
+/* ---- skiplist.h ---------------------------------------------------------------------- */
+static lsmt_carena *small_arena(size_t cap)
+{
+    lsmt_carena_options o;
+    lsmt_carena_options_default(&o);
+    o.capacity = cap;
+    o.chunk_size = 4096;
+    o.shard_count = 1;
+    lsmt_carena *a = NULL;
+    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_OK);
+    return a;
+}
+
+static void sl_intact(const lsmt_skiplist *sl, size_t want)
+{
+    size_t n = 12345;
+    ck_assert_int_eq(lsmt_skiplist_validate(sl, &n), LSMT_OK);
+    ck_assert_uint_eq(n, want);
+}
+
+START_TEST(test_skiplist)
+{
+    lsmt_skiplist_options_default(NULL);
+    lsmt_skiplist_destroy(NULL);
+    lsmt_skiplist_hint_init(NULL);
+    lsmt_carena *a = small_arena(64 << 10);
+    lsmt_skiplist *sl = SENTINEL;
+    lsmt_skiplist_options o;
+    lsmt_skiplist_options_default(&o);
+    ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_INVALID); /* no arena */
+    ck_assert_int_eq(lsmt_skiplist_create(NULL, &sl), LSMT_INVALID);
+    o.arena = a;
+    ck_assert_int_eq(lsmt_skiplist_create(&o, NULL), LSMT_INVALID);
+    o.max_height = LSMT_SKIPLIST_MAX_HEIGHT + 1;
+    ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_INVALID);
+    ck_assert_ptr_eq(sl, SENTINEL);
+    o.max_height = 0;
+    ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_OK);
+
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k1", 2, 5, "v", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "", 0, 5, NULL, 0), LSMT_OK); /* empty key */
+    const char big = 0;
+    ck_assert_int_eq(lsmt_skiplist_insert(NULL, "k", 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, 3, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", 1, 0, NULL, 3), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, &big, LSMT_SKIPLIST_MAX_KEY_LEN + 1, 0, "v", 1),
+                     LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", 1, 0, &big, LSMT_SKIPLIST_MAX_VALUE_LEN + 1),
+                     LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", 1, 0, &big, HUGE_SZ), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k1", 2, 5, "w", 1), LSMT_EXISTS);
+    ck_assert_int_eq(lsmt_skiplist_insert_serial(NULL, "k", 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, NULL, 3, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, "k", 1, 0, NULL, 3), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, "k1", 2, 5, "w", 1), LSMT_EXISTS);
+    /* An entry larger than the whole arena can never fit: the carena calls that
+     * LSMT_INVALID (arena.h), skiplist.h documents only FULL for "the arena is full".
+     * Either way: refused, nothing changes. */
+    static char fill[80 << 10];
+    lsmt_status big_st = lsmt_skiplist_insert(sl, "k2", 2, 0, fill, sizeof(fill));
+    ck_assert(big_st == LSMT_FULL || big_st == LSMT_INVALID);
+    sl_intact(sl, 2);
+    /* Full: fill the arena; the insert that does not fit is LSMT_FULL, list unchanged. */
+    size_t filled = 2;
+    lsmt_status fst;
+    for (uint64_t ver = 100; (fst = lsmt_skiplist_insert(sl, "f", 1, ver, fill, 1000)) == LSMT_OK;
+         ver++)
+        filled++;
+    ck_assert_int_eq(fst, LSMT_FULL);
+    ck_assert_uint_gt(filled, 10);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "f", 1, 99, fill, 1000), LSMT_FULL);
+    sl_intact(sl, filled);
+
+    lsmt_skiplist_hint h;
+    lsmt_skiplist_hint_init(&h);
+    ck_assert_int_eq(lsmt_skiplist_insert_hint(NULL, &h, "k", 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h, NULL, 3, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h, "k", 1, 0, NULL, 3), LSMT_INVALID);
+    lsmt_status st = lsmt_skiplist_insert_hint(sl, NULL, "k3", 2, 0, "v", 1);
+    ck_assert(st == LSMT_OK || st == LSMT_INVALID); /* NULL hint: undocumented, harmless */
+    size_t n3 = filled + (st == LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h, "k1", 2, 5, "w", 1), LSMT_EXISTS);
+    sl_intact(sl, n3);
+
+    lsmt_skiplist_node *node = SENTINEL;
+    void *kb = SENTINEL, *vb = SENTINEL;
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(NULL, 1, 0, 1, &node, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, NULL, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(
+        lsmt_skiplist_node_alloc(sl, LSMT_SKIPLIST_MAX_KEY_LEN + 1, 0, 1, &node, &kb, &vb),
+        LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, HUGE_SZ, &node, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1000, &node, &kb, &vb), LSMT_FULL);
+    ck_assert_ptr_eq(node, SENTINEL);
+    ck_assert_int_eq(lsmt_skiplist_node_insert(NULL, NULL, node), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_insert(sl, NULL, NULL), LSMT_INVALID);
+    sl_intact(sl, n3);
+
+    ck_assert_ptr_null(lsmt_skiplist_find(NULL, "k1", 2, 5));
+    ck_assert_ptr_null(lsmt_skiplist_find(sl, NULL, 2, 5));
+    ck_assert(!lsmt_skiplist_contains(NULL, "k1", 2, 5));
+    ck_assert(!lsmt_skiplist_contains(sl, NULL, 2, 5));
+    ck_assert(lsmt_skiplist_contains(sl, "k1", 2, 5));
+    size_t len = 77;
+    ck_assert_ptr_null(lsmt_skiplist_node_key(NULL, &len));
+    ck_assert_ptr_null(lsmt_skiplist_node_value(NULL, &len));
+    ck_assert_uint_eq(lsmt_skiplist_node_version(NULL), 0);
+    const lsmt_skiplist_node *f = lsmt_skiplist_find(sl, "k1", 2, 5);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(lsmt_skiplist_node_key(f, NULL)); /* len may be NULL */
+    ck_assert_ptr_nonnull(lsmt_skiplist_node_value(f, NULL));
+    ck_assert_uint_eq(lsmt_skiplist_node_version(f), 5);
+
+    lsmt_skiplist_iter it;
+    ck_assert_int_eq(lsmt_skiplist_iter_init(NULL, sl), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_init(&it, NULL), LSMT_INVALID);
+    ck_assert(!lsmt_skiplist_iter_valid(NULL));
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_to_first(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_to_last(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek(NULL, "k", 1, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(NULL, "k", 1, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_next(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_prev(NULL), LSMT_INVALID);
+    ck_assert_ptr_null(lsmt_skiplist_iter_node(NULL));
+    ck_assert_int_eq(lsmt_skiplist_iter_init(&it, sl), LSMT_OK);
+    ck_assert(!lsmt_skiplist_iter_valid(&it));
+    ck_assert_int_eq(lsmt_skiplist_iter_next(&it), LSMT_INVALID); /* not positioned */
+    ck_assert_int_eq(lsmt_skiplist_iter_prev(&it), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, NULL, 3, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, NULL, 3, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_to_first(&it), LSMT_OK);
+    ck_assert_ptr_nonnull(lsmt_skiplist_iter_node(&it));
+    ck_assert_int_eq(lsmt_skiplist_iter_prev(&it), LSMT_END);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_to_last(&it), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_iter_next(&it), LSMT_END);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, "\xff", 1, 0), LSMT_END);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, NULL, 0, 0), LSMT_OK); /* "" key */
+
+    ck_assert_uint_eq(lsmt_skiplist_height(NULL), 0);
+    ck_assert_uint_ge(lsmt_skiplist_height(sl), 1);
+    ck_assert_int_eq(lsmt_skiplist_validate(NULL, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_validate(sl, NULL), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_reset(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_reset(sl), LSMT_OK);
+    sl_intact(sl, 0);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k1", 2, 5, "v", 1), LSMT_OK);
+    sl_intact(sl, 1);
+    lsmt_skiplist_destroy(sl);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+/* ---- memtable.h -------------------------------------------------------------------- */
+static lsmt_memtable *mt_make(void)
+{
+    lsmt_memtable_options o;
+    lsmt_memtable_options_default(&o);
+    o.write_buffer_size = 256 << 10;
+    lsmt_memtable *mt = NULL;
+    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
+    return mt;
+}
+
+static void mt_intact(const lsmt_memtable *mt, uint64_t entries)
+{
+    ck_assert_int_eq(lsmt_memtable_validate(mt), LSMT_OK);
+    lsmt_memtable_stats s;
+    ck_assert_int_eq(lsmt_memtable_stats_get(mt, &s), LSMT_OK);
+    ck_assert_uint_eq(s.entries, entries);
+}
+
+static const char zero_key[1] = {0};
+
+START_TEST(test_memtable_create)
+{
+    lsmt_memtable_options_default(NULL);
+    lsmt_memtable_destroy(NULL);
+    lsmt_memtable *mt = SENTINEL;
+    lsmt_memtable_options o;
+    ck_assert_int_eq(lsmt_memtable_create(NULL, NULL), LSMT_INVALID);
+    lsmt_memtable_options_default(&o);
+    o.hard_limit = o.write_buffer_size - 1; /* below the budget */
+    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_INVALID);
+    lsmt_memtable_options_default(&o);
+    o.shard_count = 100000;
+    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_INVALID);
+    lsmt_memtable_options_default(&o);
+    o.write_buffer_size = HUGE_SZ; /* the derived hard limit overflows */
+    lsmt_status st = lsmt_memtable_create(&o, &mt);
+    ck_assert(st == LSMT_INVALID || st == LSMT_NOMEM);
+    ck_assert_ptr_eq(mt, SENTINEL);
+    /* a pool whose page layer fails */
+    lsmt_arena_pool_options po;
+    lsmt_arena_pool_options_default(&po);
+    po.arena.backing = &failing_backing;
+    lsmt_arena_pool *pool = NULL;
+    ck_assert_int_eq(lsmt_arena_pool_create(&po, &pool), LSMT_OK);
+    lsmt_memtable_options_default(&o);
+    o.pool = pool;
+    o.write_buffer_size = 1 << 20;
+    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_NOMEM);
+    ck_assert_ptr_eq(mt, SENTINEL);
+    lsmt_arena_pool_destroy(pool);
+}
+END_TEST
+
+START_TEST(test_memtable_writes)
+{
+    lsmt_memtable *mt = mt_make();
+    ck_assert_int_eq(lsmt_memtable_put(mt, 1, "k", 1, "v", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 2, NULL, 0, NULL, 0), LSMT_OK); /* empty key/value */
+    ck_assert_int_eq(lsmt_memtable_put(NULL, 3, "k", 1, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 3, NULL, 1, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 3, "k", 1, NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 3, zero_key, LSMT_MEMTABLE_MAX_KEY_LEN + 1, "v", 1),
+                     LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 3, "k", 1, zero_key, LSMT_MEMTABLE_MAX_VALUE_LEN + 1),
+                     LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 3, zero_key, HUGE_SZ, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 3, "k", 1, zero_key, HUGE_SZ), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_put(mt, LSMT_MAX_SEQUENCE + 1, "k", 1, "v", 1), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_memtable_put(mt, UINT64_MAX, "k", 1, "v", 1), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 1, "k", 1, "w", 1), LSMT_EXISTS);
+    ck_assert_int_eq(lsmt_memtable_delete(mt, 1, "k", 1), LSMT_EXISTS); /* same (key, seq) */
+    ck_assert_int_eq(lsmt_memtable_delete(NULL, 3, "k", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_delete(mt, 3, NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_delete(mt, 3, zero_key, LSMT_MEMTABLE_MAX_KEY_LEN + 1),
+                     LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_delete(mt, LSMT_MAX_SEQUENCE + 1, "k", 1), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_memtable_put(mt, LSMT_MAX_SEQUENCE, "k", 1, "m", 1), LSMT_OK);
+    mt_intact(mt, 3);
+
+    /* A value bigger than the whole memtable (< LSMT_MEMTABLE_MAX_VALUE_LEN): memtable.h
+     * documents LSMT_FULL; the arena below calls it LSMT_INVALID (can never fit).
+     * Either way nothing is written. */
+    size_t bigsz = 4 << 20;
+    char *big = calloc(1, bigsz);
+    ck_assert_ptr_nonnull(big);
+    lsmt_status big_st = lsmt_memtable_put(mt, 10, "big", 3, big, bigsz);
+    ck_assert(big_st == LSMT_FULL || big_st == LSMT_INVALID);
+    const void *v;
+    size_t vl;
+    ck_assert_int_eq(lsmt_memtable_get(mt, "big", 3, LSMT_MAX_SEQUENCE, &v, &vl, NULL),
+                     LSMT_NOT_FOUND);
+    mt_intact(mt, 3);
+    /* Past the hard limit: LSMT_FULL, nothing written, the memtable intact. */
+    uint64_t n = 3, seq = 1000;
+    lsmt_status fst;
+    while ((fst = lsmt_memtable_put(mt, seq++, "fill", 4, big, 8192)) == LSMT_OK && n < 100000)
+        n++;
+    ck_assert_int_eq(fst, LSMT_FULL);
+    ck_assert(lsmt_memtable_should_flush(mt));
+    ck_assert_int_eq(lsmt_memtable_put(mt, seq, "fill", 4, big, 8192), LSMT_FULL);
+    ck_assert_int_eq(lsmt_memtable_get(mt, "fill", 4, LSMT_MAX_SEQUENCE, &v, &vl, NULL), LSMT_OK);
+    free(big);
+    mt_intact(mt, n);
+
+    /* wrong lifecycle state: frozen */
+    ck_assert_int_eq(lsmt_memtable_freeze(NULL), LSMT_INVALID);
+    ck_assert(!lsmt_memtable_is_frozen(NULL));
+    ck_assert_int_eq(lsmt_memtable_freeze(mt), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_freeze(mt), LSMT_OK); /* idempotent */
+    ck_assert(lsmt_memtable_is_frozen(mt));
+    ck_assert_int_eq(lsmt_memtable_put(mt, 20, "k", 1, "v", 1), LSMT_FROZEN);
+    ck_assert_int_eq(lsmt_memtable_delete(mt, 21, "k", 1), LSMT_FROZEN);
+    mt_intact(mt, n);
+    ck_assert_int_eq(lsmt_memtable_reset_all(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_reset_all(mt), LSMT_OK);
+    mt_intact(mt, 0);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 20, "k", 1, "v", 1), LSMT_OK);
+    mt_intact(mt, 1);
+    lsmt_memtable_destroy(mt);
+}
+END_TEST
+
+START_TEST(test_memtable_batch)
+{
+    lsmt_write_batch *b = SENTINEL;
+    ck_assert_int_eq(lsmt_write_batch_create(NULL), LSMT_INVALID);
+    lsmt_write_batch_destroy(NULL);
+    lsmt_write_batch_clear(NULL);
+    ck_assert_uint_eq(lsmt_write_batch_count(NULL), 0);
+    ck_assert_int_eq(lsmt_write_batch_create(&b), LSMT_OK);
+    ck_assert_int_eq(lsmt_write_batch_put(NULL, "k", 1, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_write_batch_put(b, NULL, 1, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_write_batch_put(b, "k", 1, NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_write_batch_put(b, zero_key, LSMT_MEMTABLE_MAX_KEY_LEN + 1, "v", 1),
+                     LSMT_INVALID);
+    ck_assert_int_eq(lsmt_write_batch_put(b, "k", 1, zero_key, HUGE_SZ), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_write_batch_delete(NULL, "k", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_write_batch_delete(b, NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_write_batch_delete(b, zero_key, HUGE_SZ), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_write_batch_count(b), 0);
+
+    lsmt_memtable *mt = mt_make();
+    ck_assert_int_eq(lsmt_memtable_write(mt, 1, b), LSMT_OK); /* empty batch */
+    ck_assert_int_eq(lsmt_write_batch_put(b, "a", 1, "1", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_write_batch_delete(b, "b", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_write(NULL, 1, b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_write(mt, 1, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_write(mt, LSMT_MAX_SEQUENCE, b), LSMT_RANGE); /* 2 records */
+    ck_assert_int_eq(lsmt_memtable_write(mt, UINT64_MAX, b), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 11, "b", 1, "x", 1), LSMT_OK);
+    /* (b, 11) exists: nothing of the batch is applied, not even (a, 10) */
+    ck_assert_int_eq(lsmt_memtable_write(mt, 10, b), LSMT_EXISTS);
+    const void *v;
+    size_t vl;
+    ck_assert_int_eq(lsmt_memtable_get(mt, "a", 1, LSMT_MAX_SEQUENCE, &v, &vl, NULL),
+                     LSMT_NOT_FOUND);
+    mt_intact(mt, 1);
+    ck_assert_int_eq(lsmt_memtable_write(mt, LSMT_MAX_SEQUENCE - 1, b), LSMT_OK); /* fits */
+    mt_intact(mt, 3);
+    /* a batch larger than the memtable: FULL, nothing applied */
+    lsmt_write_batch_clear(b);
+    ck_assert_uint_eq(lsmt_write_batch_count(b), 0);
+    static char val[64 << 10];
+    for (int i = 0; i < 64; i++)
+        ck_assert_int_eq(lsmt_write_batch_put(b, "z", 1, val, sizeof(val)), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_write(mt, 100, b), LSMT_FULL);
+    ck_assert_int_eq(lsmt_memtable_get(mt, "z", 1, LSMT_MAX_SEQUENCE, &v, &vl, NULL),
+                     LSMT_NOT_FOUND);
+    mt_intact(mt, 3);
+    /* frozen */
+    lsmt_write_batch_clear(b);
+    ck_assert_int_eq(lsmt_write_batch_put(b, "c", 1, "1", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_freeze(mt), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_write(mt, 200, b), LSMT_FROZEN);
+    mt_intact(mt, 3);
+    lsmt_memtable_destroy(mt);
+    lsmt_write_batch_destroy(b);
+}
+END_TEST
+
+START_TEST(test_memtable_reads)
+{
+    lsmt_memtable *mt = mt_make();
+    ck_assert_int_eq(lsmt_memtable_put(mt, 5, "k", 1, "v", 1), LSMT_OK);
+    const void *v = SENTINEL;
+    size_t vl = 99;
+    uint64_t so = 98;
+    ck_assert_int_eq(lsmt_memtable_get(NULL, "k", 1, 5, &v, &vl, &so), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_get(mt, NULL, 1, 5, &v, &vl, &so), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_get(mt, "k", 1, 5, NULL, &vl, &so), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_get(mt, "k", 1, 5, &v, NULL, &so), LSMT_INVALID);
+    ck_assert_int_eq(
+        lsmt_memtable_get(mt, zero_key, LSMT_MEMTABLE_MAX_KEY_LEN + 1, 5, &v, &vl, &so),
+        LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_get(mt, "k", 1, LSMT_MAX_SEQUENCE + 1, &v, &vl, &so),
+                     LSMT_RANGE);
+    ck_assert_int_eq(lsmt_memtable_get(mt, "k", 1, 4, &v, &vl, &so), LSMT_NOT_FOUND);
+    ck_assert_ptr_eq(v, SENTINEL);
+    ck_assert_uint_eq(vl, 99);
+    ck_assert_uint_eq(so, 98);
+    ck_assert_int_eq(lsmt_memtable_get(mt, "k", 1, 5, &v, &vl, NULL), LSMT_OK); /* seq NULL */
+
+    const void *keys[2] = {"k", NULL};
+    size_t klens[2] = {1, 3};
+    lsmt_status sts[2];
+    const void *vals[2];
+    size_t vlens[2];
+    ck_assert_int_eq(lsmt_memtable_multi_get(NULL, 1, keys, klens, 5, sts, vals, vlens),
+                     LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_multi_get(mt, 1, NULL, klens, 5, sts, vals, vlens),
+                     LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_multi_get(mt, 1, keys, NULL, 5, sts, vals, vlens), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_multi_get(mt, 1, keys, klens, 5, NULL, vals, vlens),
+                     LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_multi_get(mt, 1, keys, klens, 5, sts, NULL, vlens),
+                     LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_multi_get(mt, 1, keys, klens, 5, sts, vals, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_multi_get(mt, 2, keys, klens, 5, sts, vals, vlens),
+                     LSMT_INVALID); /* keys[1] NULL with length 3 */
+    ck_assert_int_eq(
+        lsmt_memtable_multi_get(mt, 1, keys, klens, LSMT_MAX_SEQUENCE + 1, sts, vals, vlens),
+        LSMT_RANGE);
+    ck_assert_int_eq(lsmt_memtable_multi_get(mt, 0, NULL, NULL, 5, NULL, NULL, NULL), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_multi_get(mt, 1, keys, klens, 5, sts, vals, vlens), LSMT_OK);
+    ck_assert_int_eq(sts[0], LSMT_OK);
+
+    ck_assert_uint_eq(lsmt_memtable_approximate_memory_usage(NULL), 0);
+    ck_assert_uint_gt(lsmt_memtable_approximate_memory_usage(mt), 0);
+    ck_assert(!lsmt_memtable_should_flush(NULL));
+    lsmt_memtable_stats s;
+    ck_assert_int_eq(lsmt_memtable_stats_get(NULL, &s), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_stats_get(mt, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_validate(NULL), LSMT_INVALID);
+    mt_intact(mt, 1);
+    lsmt_memtable_destroy(mt);
+}
+END_TEST
+
+START_TEST(test_memtable_iter)
+{
+    lsmt_memtable *mt = mt_make();
+    ck_assert_int_eq(lsmt_memtable_put(mt, 5, "k", 1, "v", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_delete(mt, 6, "d", 1), LSMT_OK);
+    lsmt_memtable_iter_options_default(NULL);
+    lsmt_memtable_iter_destroy(NULL);
+    lsmt_memtable_iter *it = SENTINEL;
+    lsmt_memtable_iter_options o;
+    lsmt_memtable_iter_options_default(&o);
+    ck_assert_int_eq(lsmt_memtable_iter_create(NULL, &o, &it), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_iter_create(mt, &o, NULL), LSMT_INVALID);
+    o.kind = (lsmt_iter_kind)7;
+    ck_assert_int_eq(lsmt_memtable_iter_create(mt, &o, &it), LSMT_INVALID);
+    lsmt_memtable_iter_options_default(&o);
+    o.snapshot = LSMT_MAX_SEQUENCE + 1;
+    ck_assert_int_eq(lsmt_memtable_iter_create(mt, &o, &it), LSMT_RANGE);
+    lsmt_memtable_iter_options_default(&o);
+    o.lower_bound = zero_key;
+    o.lower_len = LSMT_MEMTABLE_MAX_KEY_LEN + 1;
+    ck_assert_int_eq(lsmt_memtable_iter_create(mt, &o, &it), LSMT_INVALID);
+    lsmt_memtable_iter_options_default(&o);
+    o.upper_bound = zero_key;
+    o.upper_len = HUGE_SZ;
+    ck_assert_int_eq(lsmt_memtable_iter_create(mt, &o, &it), LSMT_INVALID);
+    ck_assert_ptr_eq(it, SENTINEL);
+
+    ck_assert(!lsmt_memtable_iter_valid(NULL));
+    ck_assert_int_eq(lsmt_memtable_iter_seek_to_first(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_iter_seek_to_last(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_iter_seek(NULL, "k", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_iter_seek_for_prev(NULL, "k", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_iter_next(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_iter_prev(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_iter_entry(NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+                     LSMT_INVALID);
+
+    ck_assert_int_eq(lsmt_memtable_iter_create(mt, NULL, &it), LSMT_OK); /* NULL = defaults */
+    ck_assert(!lsmt_memtable_iter_valid(it));
+    const void *k = SENTINEL;
+    ck_assert_int_eq(lsmt_memtable_iter_entry(it, &k, NULL, NULL, NULL, NULL, NULL),
+                     LSMT_INVALID); /* not positioned */
+    ck_assert_ptr_eq(k, SENTINEL);
+    lsmt_status st = lsmt_memtable_iter_next(it);
+    ck_assert(st == LSMT_INVALID || st == LSMT_END);
+    st = lsmt_memtable_iter_prev(it);
+    ck_assert(st == LSMT_INVALID || st == LSMT_END);
+    ck_assert(!lsmt_memtable_iter_valid(it));
+    ck_assert_int_eq(lsmt_memtable_iter_seek(it, NULL, 3), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_iter_seek_for_prev(it, NULL, 3), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_iter_seek(it, zero_key, LSMT_MEMTABLE_MAX_KEY_LEN + 1),
+                     LSMT_INVALID);
+    /* all out-params NULL is fine on a valid iterator; the tombstone is hidden */
+    ck_assert_int_eq(lsmt_memtable_iter_seek_to_first(it), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_iter_entry(it, NULL, NULL, NULL, NULL, NULL, NULL), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_iter_seek_to_last(it), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_iter_seek(it, NULL, 0), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_iter_seek_for_prev(it, "z", 1), LSMT_OK);
+    size_t kl = 0;
+    ck_assert_int_eq(lsmt_memtable_iter_entry(it, &k, &kl, NULL, NULL, NULL, NULL), LSMT_OK);
+    ck_assert_uint_eq(kl, 1);
+    ck_assert_mem_eq(k, "k", 1);
+    ck_assert_int_eq(lsmt_memtable_iter_next(it), LSMT_END);
+
+    /* wrong lifecycle: reset_all with an open iterator */
+    ck_assert_int_eq(lsmt_memtable_reset_all(mt), LSMT_BUSY);
+    mt_intact(mt, 2);
+    lsmt_memtable_iter_destroy(it);
+    ck_assert_int_eq(lsmt_memtable_reset_all(mt), LSMT_OK);
+    mt_intact(mt, 0);
+    lsmt_memtable_destroy(mt);
+}
+END_TEST
+
+/* ---- coverage: every LSMT_API function of every header is called above ---------------- */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s != NULL && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s != NULL)
+        s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+START_TEST(test_coverage)
+{
+    static const char *const headers[] = {"lsmt.h", "arena.h", "skiplist.h", "memtable.h"};
+    char root[4096];
+    snprintf(root, sizeof(root), "%s", __FILE__);
+    char *slash = strrchr(root, '/');
+    if (slash == NULL) {
+        fprintf(stderr, "coverage: __FILE__ is not a path; skipped\n");
+        return;
+    }
+    *slash = 0; /* .../tests */
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/test_bad_input.c", root);
+    char *self = slurp(path);
+    ck_assert_msg(self != NULL, "cannot read %s", path);
+    size_t functions = 0, missing = 0;
+    for (size_t h = 0; h < sizeof(headers) / sizeof(headers[0]); h++) {
+        snprintf(path, sizeof(path), "%s/../include/lsmt/%s", root, headers[h]);
+        char *text = slurp(path);
+        ck_assert_msg(text != NULL, "cannot read %s", path);
+        for (char *p = strstr(text, "LSMT_API "); p != NULL; p = strstr(p + 1, "LSMT_API ")) {
+            char *paren = strchr(p, '(');
+            if (paren == NULL || memchr(p, ';', (size_t)(paren - p)) != NULL ||
+                memchr(p, '#', (size_t)(paren - p)) != NULL)
+                continue; /* the macro's own definition */
+            char *end = paren;
+            while (end > p && end[-1] == ' ')
+                end--;
+            char *start = end;
+            while (start > p && (start[-1] == '_' || (start[-1] >= 'a' && start[-1] <= 'z') ||
+                                 (start[-1] >= '0' && start[-1] <= '9')))
+                start--;
+            char name[128];
+            size_t len = (size_t)(end - start);
+            if (len < 5 || len >= sizeof(name) - 2 || strncmp(start, "lsmt_", 5) != 0)
+                continue; /* e.g. the macro's __attribute__ */
+            memcpy(name, start, len);
+            name[len] = '(';
+            name[len + 1] = 0;
+            functions++;
+            /* called somewhere before this TCase (so not just named in this loop) */
+            char *hit = strstr(self, name);
+            if (hit == NULL || hit > strstr(self, "START_TEST(test_coverage)")) {
+                fprintf(stderr, "bad-input sweep misses %.*s (%s)\n", (int)len, name, headers[h]);
+                missing++;
+            }
+        }
+        free(text);
+    }
+    free(self);
+    fprintf(stderr, "bad-input sweep: %zu public functions, %zu missing\n", functions, missing);
+    ck_assert_uint_gt(functions, 100);
+    ck_assert_uint_eq(missing, 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("bad_input");
+    struct {
+        const char *name;
+        const TTest *test;
+    } cases[] = {
+        {"lsmt", test_lsmt_h},
+        {"backing", test_backing},
+        {"arena", test_arena},
+        {"abuf_avec", test_abuf_avec},
+        {"scratch", test_scratch},
+        {"ring", test_ring},
+        {"carena", test_carena},
+        {"pool", test_pool},
+        {"skiplist", test_skiplist},
+        {"memtable_create", test_memtable_create},
+        {"memtable_writes", test_memtable_writes},
+        {"memtable_batch", test_memtable_batch},
+        {"memtable_reads", test_memtable_reads},
+        {"memtable_iter", test_memtable_iter},
+        {"coverage", test_coverage},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_add_test(tc, cases[i].test);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,380 @@
+/* Linearizability of the memtable's put / delete / get (tests/linearizability.h).
+ *
+ * TCase "checker": the checker is proven able to fail: hand-made non-linearizable
+ * histories are rejected, linearizable ones (including ones that need reordering of
+ * concurrent operations) are accepted, and random histories built around known
+ * linearization points are accepted.
+ * TCase "memtable": short concurrent histories recorded on a real memtable (3 threads,
+ * 2 keys, about 24 operations per key, reset_all between rounds) must all be
+ * linearizable. Invocation and response times come from one atomic clock (acq_rel
+ * fetch_add), so "A returned before B was invoked" in the history implies it in reality. */
+#include "linearizability.h"
+
+#include "lsmt/memtable.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NF LSMT_NOT_FOUND
+
+static lin_op W(uint32_t key, lin_kind kind, uint64_t seq, uint64_t value, int status,
+                uint64_t call, uint64_t ret)
+{
+    lin_op o = {key, kind, seq, value, status, 0, call, ret, 0};
+    return o;
+}
+
+static lin_op G(uint32_t key, uint64_t snap, int status, uint64_t seq_out, uint64_t value,
+                uint64_t call, uint64_t ret)
+{
+    lin_op o = {key, LIN_GET, snap, value, status, seq_out, call, ret, 1};
+    return o;
+}
+
+#define MAXS LSMT_MAX_SEQUENCE
+#define CHECK_HIST(expect, ...)                                             \
+    do {                                                                    \
+        lin_op h_[] = {__VA_ARGS__};                                        \
+        lin_report r_;                                                      \
+        lin_verdict v_ = lin_check(h_, sizeof(h_) / sizeof(h_[0]), 0, &r_); \
+        if (v_ != (expect))                                                 \
+            lin_dump_key(h_, sizeof(h_) / sizeof(h_[0]), r_.key);           \
+        ck_assert_int_eq(v_, (expect));                                     \
+    } while (0)
+
+START_TEST(test_sequential_legal)
+{
+    CHECK_HIST(LIN_OK, G(0, MAXS, NF, 0, 0, 1, 2), W(0, LIN_PUT, 1, 10, LSMT_OK, 3, 4),
+               G(0, MAXS, LSMT_OK, 1, 10, 5, 6), W(0, LIN_DEL, 2, 0, LSMT_OK, 7, 8),
+               G(0, MAXS, LSMT_DELETED, 2, 0, 9, 10), G(0, 1, LSMT_OK, 1, 10, 11, 12),
+               W(0, LIN_PUT, 3, 30, LSMT_OK, 13, 14), G(0, MAXS, LSMT_OK, 3, 30, 15, 16));
+}
+END_TEST
+
+START_TEST(test_stale_read_rejected)
+{
+    /* The put completed before the get began: the get must see it. */
+    CHECK_HIST(LIN_VIOLATION, W(0, LIN_PUT, 1, 10, LSMT_OK, 1, 2), G(0, MAXS, NF, 0, 0, 3, 4));
+    /* A completed delete hides the older put. */
+    CHECK_HIST(LIN_VIOLATION, W(0, LIN_PUT, 1, 10, LSMT_OK, 1, 2),
+               W(0, LIN_DEL, 2, 0, LSMT_OK, 3, 4), G(0, MAXS, LSMT_OK, 1, 10, 5, 6));
+}
+END_TEST
+
+START_TEST(test_concurrent_either_way)
+{
+    /* Two gets inside the put's interval may disagree: get1, put, get2. */
+    CHECK_HIST(LIN_OK, W(0, LIN_PUT, 1, 10, LSMT_OK, 1, 10), G(0, MAXS, NF, 0, 0, 2, 3),
+               G(0, MAXS, LSMT_OK, 1, 10, 4, 5));
+    /* ... even in the other time order, as long as they overlap each other. */
+    CHECK_HIST(LIN_OK, W(0, LIN_PUT, 1, 10, LSMT_OK, 1, 10), G(0, MAXS, LSMT_OK, 1, 10, 2, 5),
+               G(0, MAXS, NF, 0, 0, 3, 6));
+}
+END_TEST
+
+START_TEST(test_non_monotonic_rejected)
+{
+    /* A saw the put, B started after A returned: B must see it too. */
+    CHECK_HIST(LIN_VIOLATION, W(0, LIN_PUT, 1, 10, LSMT_OK, 1, 10),
+               G(0, MAXS, LSMT_OK, 1, 10, 2, 3), G(0, MAXS, NF, 0, 0, 4, 5));
+}
+END_TEST
+
+START_TEST(test_phantom_and_snapshot)
+{
+    /* A value nobody wrote. */
+    CHECK_HIST(LIN_VIOLATION, W(0, LIN_PUT, 1, 10, LSMT_OK, 1, 2),
+               G(0, MAXS, LSMT_OK, 1, 99, 3, 4));
+    /* A version above the snapshot. */
+    CHECK_HIST(LIN_VIOLATION, W(0, LIN_PUT, 5, 10, LSMT_OK, 1, 2), G(0, 4, LSMT_OK, 5, 10, 3, 4));
+    /* The right answer at an older snapshot. */
+    CHECK_HIST(LIN_OK, W(0, LIN_PUT, 5, 10, LSMT_OK, 1, 2), W(0, LIN_PUT, 7, 11, LSMT_OK, 3, 4),
+               G(0, 6, LSMT_OK, 5, 10, 5, 6), G(0, 4, NF, 0, 0, 7, 8));
+    /* A failed write leaves no trace. */
+    CHECK_HIST(LIN_VIOLATION, W(0, LIN_PUT, 1, 10, LSMT_FULL, 1, 2),
+               G(0, MAXS, LSMT_OK, 1, 10, 3, 4));
+    CHECK_HIST(LIN_OK, W(0, LIN_PUT, 1, 10, LSMT_FULL, 1, 2), G(0, MAXS, NF, 0, 0, 3, 4));
+}
+END_TEST
+
+START_TEST(test_versions_order_by_seq)
+{
+    /* The newest SEQUENCE wins, not the latest write in time. */
+    CHECK_HIST(LIN_OK, W(0, LIN_PUT, 2, 20, LSMT_OK, 1, 2), W(0, LIN_PUT, 1, 10, LSMT_OK, 3, 4),
+               G(0, MAXS, LSMT_OK, 2, 20, 5, 6));
+    CHECK_HIST(LIN_VIOLATION, W(0, LIN_PUT, 2, 20, LSMT_OK, 1, 2),
+               W(0, LIN_PUT, 1, 10, LSMT_OK, 3, 4), G(0, MAXS, LSMT_OK, 1, 10, 5, 6));
+}
+END_TEST
+
+START_TEST(test_exists)
+{
+    CHECK_HIST(LIN_OK, W(0, LIN_PUT, 1, 10, LSMT_OK, 1, 3),
+               W(0, LIN_PUT, 1, 11, LSMT_EXISTS, 2, 4));
+    CHECK_HIST(LIN_VIOLATION, W(0, LIN_PUT, 1, 10, LSMT_EXISTS, 1, 2),
+               W(0, LIN_PUT, 1, 11, LSMT_OK, 3, 4));
+    /* Both racing duplicates cannot succeed. */
+    CHECK_HIST(LIN_VIOLATION, W(0, LIN_PUT, 1, 10, LSMT_OK, 1, 3),
+               W(0, LIN_PUT, 1, 11, LSMT_OK, 2, 4));
+}
+END_TEST
+
+START_TEST(test_partitioned_by_key)
+{
+    lin_op h[] = {W(0, LIN_PUT, 1, 10, LSMT_OK, 1, 2), G(0, MAXS, LSMT_OK, 1, 10, 3, 4),
+                  W(7, LIN_PUT, 2, 20, LSMT_OK, 1, 2), G(7, MAXS, NF, 0, 0, 3, 4)};
+    lin_report r;
+    ck_assert_int_eq(lin_check(h, 4, 0, &r), LIN_VIOLATION);
+    ck_assert_uint_eq(r.key, 7);
+    /* A put on key 0 does not satisfy a get on key 1. */
+    CHECK_HIST(LIN_VIOLATION, W(0, LIN_PUT, 1, 10, LSMT_OK, 1, 2),
+               G(1, MAXS, LSMT_OK, 1, 10, 3, 4));
+}
+END_TEST
+
+START_TEST(test_bad_history)
+{
+    lin_op h[] = {W(0, LIN_PUT, 1, 10, LSMT_OK, 5, 5)};
+    ck_assert_int_eq(lin_check(h, 1, 0, NULL), LIN_BAD_HISTORY);
+    ck_assert_int_eq(lin_check(NULL, 0, 0, NULL), LIN_OK);
+    /* More operations on one key than the checker handles: no verdict. */
+    lin_op *big = calloc(LIN_MAX_OPS_PER_KEY + 1, sizeof(*big));
+    ck_assert_ptr_nonnull(big);
+    for (size_t i = 0; i <= LIN_MAX_OPS_PER_KEY; i++)
+        big[i] = G(0, MAXS, NF, 0, 0, 2 * i + 1, 2 * i + 2);
+    ck_assert_int_eq(lin_check(big, LIN_MAX_OPS_PER_KEY + 1, 0, NULL), LIN_UNKNOWN);
+    free(big);
+}
+END_TEST
+
+/* Random histories linearizable by construction: each operation gets a linearization
+ * point 10*i, its result from the specification run in point order, and an interval
+ * around its point (so many operations overlap). A second variant corrupts one get so
+ * that its answer is impossible (a value never written) and must be rejected. */
+START_TEST(test_random_by_construction)
+{
+    unsigned rs = 12345u + (unsigned)_i;
+    enum { N = 40 };
+    lin_op h[N];
+    uint64_t vseq[N], vval[N];
+    int vtype[N], nv = 0;
+    uint64_t next_seq = 1;
+    for (int i = 0; i < N; i++) {
+        uint64_t point = 100 + 10 * (uint64_t)i;
+        uint64_t call = point - (uint64_t)(rand_r(&rs) % 60),
+                 ret = point + 1 + (uint64_t)(rand_r(&rs) % 60);
+        int r = rand_r(&rs) % 10;
+        if (r < 4) { /* put, sequence numbers not in time order */
+            uint64_t seq = next_seq + (uint64_t)(rand_r(&rs) % 3);
+            next_seq = seq + 3;
+            h[i] = W(0, LIN_PUT, seq, 1000 + (uint64_t)i, LSMT_OK, call, ret);
+            vseq[nv] = seq, vval[nv] = 1000 + (uint64_t)i, vtype[nv++] = 1;
+        } else if (r < 6) {
+            uint64_t seq = next_seq++;
+            h[i] = W(0, LIN_DEL, seq, 0, LSMT_OK, call, ret);
+            vseq[nv] = seq, vval[nv] = 0, vtype[nv++] = 0;
+        } else {
+            uint64_t snap = rand_r(&rs) % 2 ? MAXS : (uint64_t)(rand_r(&rs) % (int)next_seq);
+            int best = -1;
+            for (int j = 0; j < nv; j++)
+                if (vseq[j] <= snap && (best < 0 || vseq[j] > vseq[best]))
+                    best = j;
+            if (best < 0)
+                h[i] = G(0, snap, NF, 0, 0, call, ret);
+            else if (vtype[best] == 0)
+                h[i] = G(0, snap, LSMT_DELETED, vseq[best], 0, call, ret);
+            else
+                h[i] = G(0, snap, LSMT_OK, vseq[best], vval[best], call, ret);
+        }
+        h[i].call = h[i].call * 2; /* distinct from every ret */
+        h[i].ret = h[i].ret * 2 + 1;
+    }
+    lin_report rep;
+    if (lin_check(h, N, 0, &rep) != LIN_OK)
+        lin_dump_key(h, N, 0);
+    ck_assert_int_eq(rep.verdict, LIN_OK);
+    for (int i = 0; i < N; i++) {
+        if (h[i].kind == LIN_GET && h[i].status == LSMT_OK) {
+            h[i].value = 777777; /* never written */
+            ck_assert_int_eq(lin_check(h, N, 0, NULL), LIN_VIOLATION);
+            return;
+        }
+    }
+}
+END_TEST
+
+/* ---- real histories --------------------------------------------------------------- */
+enum { T_THREADS = 3, T_KEYS = 2, T_OPS = 16 };
+
+static _Atomic uint64_t g_clock; /* acq_rel fetch_add: orders every timestamp (see top) */
+static _Atomic uint64_t g_seq;   /* relaxed: only uniqueness of sequence numbers matters */
+
+typedef struct rec_ctx {
+    lsmt_memtable *mt;
+    pthread_barrier_t *bar;
+    uint32_t thread;
+    unsigned seed;
+    lin_op ops[T_OPS];
+} rec_ctx;
+
+/* Sometimes yield between a timestamp and the call (or the call and its timestamp):
+ * the interval then really contains other threads' operations, even on a loaded
+ * machine where threads would otherwise run one after the other. */
+static void widen(unsigned *seed)
+{
+    if (rand_r(seed) % 4 == 0)
+        sched_yield();
+}
+
+static uint64_t tick(void)
+{
+    /* acq_rel: a timestamp taken after a call returned happens-after the call; one taken
+     * before a call happens-before it. Pairs with every other tick. */
+    return atomic_fetch_add_explicit(&g_clock, 1, memory_order_acq_rel);
+}
+
+static void *recorder(void *arg)
+{
+    rec_ctx *c = arg;
+    pthread_barrier_wait(c->bar);
+    for (int i = 0; i < T_OPS; i++) {
+        lin_op *o = &c->ops[i];
+        uint32_t k = (uint32_t)(rand_r(&c->seed) % T_KEYS);
+        char key[8] = {'k', 'e', 'y', (char)('0' + k)};
+        int r = rand_r(&c->seed) % 10;
+        memset(o, 0, sizeof(*o));
+        o->key = k;
+        o->thread = c->thread;
+        if (r < 4) {
+            o->kind = LIN_PUT;
+            /* relaxed: the counter only hands out distinct numbers */
+            o->seq = atomic_fetch_add_explicit(&g_seq, 1, memory_order_relaxed);
+            o->value = ((uint64_t)c->thread << 32) | (uint64_t)i;
+            o->call = tick();
+            widen(&c->seed);
+            o->status = lsmt_memtable_put(c->mt, o->seq, key, 4, &o->value, sizeof(o->value));
+            o->ret = (widen(&c->seed), tick());
+        } else if (r < 5) {
+            o->kind = LIN_DEL;
+            o->seq = atomic_fetch_add_explicit(&g_seq, 1, memory_order_relaxed);
+            o->call = tick();
+            widen(&c->seed);
+            o->status = lsmt_memtable_delete(c->mt, o->seq, key, 4);
+            o->ret = (widen(&c->seed), tick());
+        } else {
+            o->kind = LIN_GET;
+            /* snapshot: the latest, or whatever the counter says now (relaxed: any
+             * value is a legal snapshot; the spec judges the answer) */
+            o->seq = r < 8 ? LSMT_MAX_SEQUENCE : atomic_load_explicit(&g_seq, memory_order_relaxed);
+            const void *val = NULL;
+            size_t vlen = 0;
+            o->call = tick();
+            widen(&c->seed);
+            o->status = lsmt_memtable_get(c->mt, key, 4, o->seq, &val, &vlen, &o->seq_out);
+            o->ret = (widen(&c->seed), tick());
+            if (o->status == LSMT_OK) {
+                ck_assert_uint_eq(vlen, sizeof(o->value));
+                memcpy(&o->value, val, sizeof(o->value));
+            }
+        }
+    }
+    return NULL;
+}
+
+static int rounds(int plain)
+{
+#if defined(LSMT_TSAN) || defined(__SANITIZE_ADDRESS__)
+    return plain / 10;
+#else
+    const char *e = getenv("LSMT_TEST_SCALE");
+    return e != NULL && atoi(e) > 0 ? plain * atoi(e) : plain;
+#endif
+}
+
+START_TEST(test_memtable_histories)
+{
+    lsmt_memtable_options opt;
+    lsmt_memtable_options_default(&opt);
+    opt.write_buffer_size = 1 << 20;
+    lsmt_memtable *mt = NULL;
+    ck_assert_int_eq(lsmt_memtable_create(&opt, &mt), LSMT_OK);
+    atomic_store_explicit(&g_seq, 1, memory_order_relaxed);
+    size_t explored = 0, overlaps = 0;
+    int n = rounds(2000);
+    for (int round = 0; round < n; round++) {
+        pthread_barrier_t bar;
+        pthread_barrier_init(&bar, NULL, T_THREADS);
+        rec_ctx ctx[T_THREADS];
+        pthread_t th[T_THREADS];
+        for (uint32_t t = 0; t < T_THREADS; t++) {
+            ctx[t].mt = mt;
+            ctx[t].bar = &bar;
+            ctx[t].thread = t;
+            ctx[t].seed = (unsigned)(round * 131 + (int)t * 7 + 1);
+            ck_assert_int_eq(pthread_create(&th[t], NULL, recorder, &ctx[t]), 0);
+        }
+        lin_op all[T_THREADS * T_OPS];
+        for (int t = 0; t < T_THREADS; t++) {
+            pthread_join(th[t], NULL);
+            memcpy(&all[t * T_OPS], ctx[t].ops, sizeof(ctx[t].ops));
+        }
+        pthread_barrier_destroy(&bar);
+        lin_report rep;
+        lin_verdict v = lin_check(all, T_THREADS * T_OPS, 0, &rep);
+        if (v != LIN_OK) {
+            fprintf(stderr, "round %d: verdict %d on key %u\n", round, (int)v, rep.key);
+            lin_dump_key(all, T_THREADS * T_OPS, rep.key);
+        }
+        ck_assert_int_eq(v, LIN_OK);
+        explored += rep.states_explored;
+        for (int a = 0; a < T_THREADS * T_OPS; a++)
+            for (int b = a + 1; b < T_THREADS * T_OPS; b++)
+                overlaps += all[a].key == all[b].key && all[a].call < all[b].ret &&
+                            all[b].call < all[a].ret;
+        /* A fresh history per round: reset_all empties the memtable (nothing of the
+         * previous round may show up, the spec starts empty). */
+        ck_assert_int_eq(lsmt_memtable_validate(mt), LSMT_OK);
+        ck_assert_int_eq(lsmt_memtable_reset_all(mt), LSMT_OK);
+    }
+    /* The histories must really be concurrent, or the test proves nothing. */
+    fprintf(stderr, "linearizability: %d histories, %zu overlapping pairs, %zu states\n", n,
+            overlaps, explored);
+    ck_assert_uint_gt(overlaps, (size_t)n / 4);
+    lsmt_memtable_destroy(mt);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("linearizability");
+    TCase *tc = tcase_create("checker");
+    tcase_add_test(tc, test_sequential_legal);
+    tcase_add_test(tc, test_stale_read_rejected);
+    tcase_add_test(tc, test_concurrent_either_way);
+    tcase_add_test(tc, test_non_monotonic_rejected);
+    tcase_add_test(tc, test_phantom_and_snapshot);
+    tcase_add_test(tc, test_versions_order_by_seq);
+    tcase_add_test(tc, test_exists);
+    tcase_add_test(tc, test_partitioned_by_key);
+    tcase_add_test(tc, test_bad_history);
+    tcase_add_loop_test(tc, test_random_by_construction, 0, 50);
+    suite_add_tcase(s, tc);
+    TCase *tm = tcase_create("memtable");
+    tcase_add_test(tm, test_memtable_histories);
+    suite_add_tcase(s, tm);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
