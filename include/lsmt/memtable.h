@@ -4,7 +4,10 @@
  * delete (tombstone), ordered by user key ascending (the comparator), then sequence
  * DESCENDING. Any number of versions of a key coexist (put, delete, put again); the same
  * (key, sequence) twice is LSMT_EXISTS. Each entry is one arena allocation with the value
- * inline (encoding documented at the encoder, memtable/memtable.c).
+ * inline (encoding documented at the encoder, memtable/memtable.c: the skip list's
+ * version is the sequence number and the type is a trailing byte of the value area, so
+ * the skip list's own (key, version) uniqueness enforces "same (key, seq) = EXISTS"
+ * atomically, whatever the types of two racing writes).
  *
  * Lifecycle an engine drives:
  *
@@ -20,11 +23,19 @@
  *   get, multi_get, iterator calls     every call but destroy; never block
  *   freeze, should_flush, stats, usage every call but destroy
  *   reset_all                          every call but destroy; it waits (RCU grace
- *                                      period) for gets and writes in flight
+ *                                      period) for gets and writes in flight; while it
+ *                                      runs the memtable reads as empty (gets return
+ *                                      LSMT_NOT_FOUND) and writes return LSMT_BUSY
  *   destroy                            nothing
  *
- * Threads are registered with liburcu inside the library, invisibly, and unregistered
- * at thread exit.
+ * freeze and reset_all wait for one RCU grace period each (microseconds); every other
+ * call is lock-free and never waits for another thread.
+ *
+ * Threads are registered with liburcu (flavour liburcu-memb) inside the library,
+ * invisibly, at their first call, and unregistered at thread exit (a pthread key
+ * destructor). A thread the application registered with liburcu-memb itself is used
+ * as is. If the pthread key cannot be created (PTHREAD_KEYS_MAX exhausted) calls that
+ * read or write return LSMT_NOMEM.
  *
  * Invariants:
  *  1. A snapshot is point-in-time: a get or snapshot iterator at snapshot s never shows
@@ -32,10 +43,16 @@
  *  2. A write that returns LSMT_OK is visible to every get/iterator positioned after the
  *     call returned at a snapshot >= its sequence, until reset_all.
  *  3. A write that returns anything else changed nothing visible (a batch is
- *     all-or-nothing with respect to LSMT_FULL).
+ *     all-or-nothing with respect to LSMT_FULL and every other error; the one
+ *     exception is a batch racing a write that breaks invariant 6, see
+ *     lsmt_memtable_write).
  *  4. reset_all never reuses memory that a running get or an open iterator can reach.
  *  5. Usage never exceeds the hard limit; should_flush becomes true once usage reaches
  *     the write-buffer size and stays true until reset_all.
+ *  6. Sequence numbers are unique per engine: the caller never writes the same
+ *     (key, seq) twice on purpose. Such a write is refused with LSMT_EXISTS (exactly one
+ *     of two racing ones wins); see lsmt_memtable_write for the one case where a batch
+ *     that breaks this rule is applied in part.
  */
 #ifndef LSMT_MEMTABLE_H
 #define LSMT_MEMTABLE_H
@@ -52,9 +69,9 @@ extern "C" {
 #endif
 
 /* Largest sequence number: 2^56 - 1 (the low 8 bits of the trailer hold the type). */
-#define LSMT_MAX_SEQUENCE ((uint64_t)0x00FFFFFFFFFFFFFFull)
+#define LSMT_MAX_SEQUENCE           ((uint64_t)0x00FFFFFFFFFFFFFFull)
 /* Longest user key and value accepted (bytes). */
-#define LSMT_MEMTABLE_MAX_KEY_LEN ((size_t)1 << 20)
+#define LSMT_MEMTABLE_MAX_KEY_LEN   ((size_t)1 << 20)
 #define LSMT_MEMTABLE_MAX_VALUE_LEN ((size_t)1 << 28)
 
 typedef enum lsmt_entry_type {
@@ -65,8 +82,10 @@ typedef enum lsmt_entry_type {
 typedef struct lsmt_memtable lsmt_memtable;
 
 typedef struct lsmt_memtable_options {
-    /* Write-buffer size (bytes): should_flush turns true once usage reaches it.
-     * Default 64 MiB. */
+    /* Write-buffer size (bytes): should_flush turns true once usage (arena bytes reserved,
+     * which grows by whole chunks of 256 KiB per shard) reaches it. Default 64 MiB.
+     * With a pool it is clamped to the pool arenas' capacity. Also sizes the bloom
+     * filter (write_buffer_size / 64 expected keys). */
     size_t write_buffer_size;
     /* Hard limit (bytes) of the arena: past it writes return LSMT_FULL. 0 = derived:
      * write_buffer_size + write_buffer_size / 4 + one chunk per shard, so writers racing
@@ -77,8 +96,11 @@ typedef struct lsmt_memtable_options {
     /* User-key order; NULL = lsmt_bytewise_compare. */
     lsmt_compare_fn compare;
     void *compare_ctx;
-    /* Bloom filter over user keys (xxh3), bits per key; 0 = off. Default 10 (about 1%
-     * false positives at the expected entry count). */
+    /* Bloom filter over user keys (xxh3 of the key bytes), bits per key, 0..64; 0 = off.
+     * Default 10 (about 1% false positives at the expected entry count). Costs one cache
+     * line touched per write and saves the skip-list search on most gets of absent keys.
+     * REQUIRES with a custom comparator: keys it finds equal are byte-identical (else
+     * turn the filter off: it would answer "absent" for an equal key spelt differently). */
     unsigned bloom_bits_per_key;
     /* Transparent huge pages on the arena region. Default false. */
     bool huge_pages;
@@ -89,23 +111,25 @@ typedef struct lsmt_memtable_options {
 } lsmt_memtable_options;
 
 typedef struct lsmt_memtable_stats {
-    uint64_t entries;     /* versions inserted (puts + deletes) */
+    uint64_t entries; /* versions inserted (puts + deletes) */
     uint64_t puts;
     uint64_t deletes;
-    uint64_t key_bytes;   /* user-key bytes of all versions */
-    uint64_t value_bytes; /* value bytes of all puts */
-    size_t memory_used;   /* approximate_memory_usage */
-    size_t memory_reserved;
-    uint64_t bloom_checks;   /* gets that consulted the bloom filter */
+    uint64_t key_bytes;       /* user-key bytes of all versions */
+    uint64_t value_bytes;     /* value bytes of all puts */
+    size_t memory_used;       /* approximate_memory_usage (arena bytes reserved) */
+    size_t memory_reserved;   /* address space held: arena capacity + bloom filter bytes */
+    uint64_t bloom_checks;    /* gets that consulted the bloom filter */
     uint64_t bloom_negatives; /* of those, answered "absent" without the skip list */
-    uint64_t resets;      /* completed reset_all calls */
+    uint64_t resets;          /* completed reset_all calls (not reset by reset_all) */
 } lsmt_memtable_stats;
 
 LSMT_API void lsmt_memtable_options_default(lsmt_memtable_options *opt);
 
-/* LSMT_INVALID: bad options; LSMT_NOMEM: memory/mapping refused. */
-LSMT_API lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt,
-                                          lsmt_memtable **out);
+/* LSMT_INVALID: bad options (write_buffer_size 0, hard_limit < write_buffer_size,
+ * bloom_bits_per_key > 64, an arena the options cannot describe); LSMT_NOMEM:
+ * memory/mapping refused; a pool's checkout status is passed through. `*out` is
+ * written only on success. */
+LSMT_API lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable **out);
 
 /* Free the memtable (its arena goes back to the pool it came from, reset). NULL is a
  * no-op. REQUIRES: no call in flight, no open iterator. */
@@ -136,7 +160,10 @@ LSMT_API void lsmt_write_batch_clear(lsmt_write_batch *b);
 LSMT_API size_t lsmt_write_batch_count(const lsmt_write_batch *b);
 /* Apply `b`. LSMT_RANGE if first_seq + count - 1 > LSMT_MAX_SEQUENCE; LSMT_EXISTS if any
  * (key, seq) is already present (nothing applied); others as for put. An empty batch
- * is LSMT_OK. */
+ * is LSMT_OK. The records become visible one by one (each with its own sequence, so a
+ * snapshot below first_seq sees none of them). Invariant 6: if another thread inserts
+ * one of the batch's (key, seq) between the duplicate check and the publication, that
+ * record is skipped, the others are applied, and the call returns LSMT_EXISTS. */
 LSMT_API lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq,
                                          const lsmt_write_batch *b);
 
@@ -145,17 +172,20 @@ LSMT_API lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq,
  *   LSMT_OK with *value / *vlen set (a view into the memtable, valid until reset_all or
  *   destroy), LSMT_DELETED for a tombstone, LSMT_NOT_FOUND otherwise.
  *   *seq_out (may be NULL) receives the sequence of the version found (OK or DELETED).
- *   LSMT_INVALID / LSMT_RANGE for bad arguments. Never blocks. */
+ *   LSMT_INVALID (NULL mt/value/vlen, bad key) / LSMT_RANGE (snapshot >
+ *   LSMT_MAX_SEQUENCE) for bad arguments. Never blocks. While reset_all runs the
+ *   memtable reads as empty (LSMT_NOT_FOUND). */
 LSMT_API lsmt_status lsmt_memtable_get(lsmt_memtable *mt, const void *key, size_t klen,
                                        uint64_t snapshot, const void **value, size_t *vlen,
                                        uint64_t *seq_out);
 
-/* get for n keys at one snapshot; statuses[i], values[i], vlens[i] as get's. Returns
- * LSMT_OK when every key was looked up (see statuses), else LSMT_INVALID. */
-LSMT_API lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n,
-                                             const void *const *keys, const size_t *klens,
-                                             uint64_t snapshot, lsmt_status *statuses,
-                                             const void **values, size_t *vlens);
+/* get for n keys at one snapshot, in one read-side section; statuses[i], values[i],
+ * vlens[i] as get's. Returns LSMT_OK when every key was looked up (see statuses), else
+ * LSMT_INVALID (a NULL array with n > 0, a bad key: nothing looked up) or LSMT_RANGE. */
+LSMT_API lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const void *const *keys,
+                                             const size_t *klens, uint64_t snapshot,
+                                             lsmt_status *statuses, const void **values,
+                                             size_t *vlens);
 
 /* ---- iterators ---------------------------------------------------------------------
  * LSMT_ITER_INTERNAL: every version in order (user key asc, sequence desc), tombstones
@@ -170,18 +200,22 @@ LSMT_API lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n,
 typedef enum lsmt_iter_kind { LSMT_ITER_INTERNAL = 0, LSMT_ITER_SNAPSHOT = 1 } lsmt_iter_kind;
 
 typedef struct lsmt_memtable_iter_options {
-    lsmt_iter_kind kind;       /* default LSMT_ITER_SNAPSHOT */
-    uint64_t snapshot;         /* default LSMT_MAX_SEQUENCE; SNAPSHOT only */
-    const void *lower_bound;   /* inclusive; NULL = none (default) */
+    lsmt_iter_kind kind;     /* default LSMT_ITER_SNAPSHOT */
+    uint64_t snapshot;       /* default LSMT_MAX_SEQUENCE; SNAPSHOT only */
+    const void *lower_bound; /* inclusive; NULL = none (default) */
     size_t lower_len;
-    const void *upper_bound;   /* exclusive; NULL = none (default) */
+    const void *upper_bound; /* exclusive; NULL = none (default) */
     size_t upper_len;
 } lsmt_memtable_iter_options;
 
 typedef struct lsmt_memtable_iter lsmt_memtable_iter;
 
 LSMT_API void lsmt_memtable_iter_options_default(lsmt_memtable_iter_options *opt);
-/* LSMT_BUSY while reset_all runs; the iterator starts unpositioned (not valid). */
+/* LSMT_BUSY while reset_all runs; LSMT_RANGE for snapshot > LSMT_MAX_SEQUENCE;
+ * LSMT_INVALID for a bad kind or a bound longer than the key limit. The bounds are
+ * copied. The iterator starts unpositioned (not valid). Costs: next is O(1) amortised
+ * (a key with many versions is skipped with one O(log n) seek); prev, seek_for_prev and
+ * seek_to_last are O(log n) per key visited (the skip list has no back links). */
 LSMT_API lsmt_status lsmt_memtable_iter_create(lsmt_memtable *mt,
                                                const lsmt_memtable_iter_options *opt,
                                                lsmt_memtable_iter **out);
@@ -190,8 +224,7 @@ LSMT_API bool lsmt_memtable_iter_valid(const lsmt_memtable_iter *it);
 LSMT_API lsmt_status lsmt_memtable_iter_seek_to_first(lsmt_memtable_iter *it);
 LSMT_API lsmt_status lsmt_memtable_iter_seek_to_last(lsmt_memtable_iter *it);
 /* First position with user key >= key (INTERNAL: the newest version of that key). */
-LSMT_API lsmt_status lsmt_memtable_iter_seek(lsmt_memtable_iter *it, const void *key,
-                                             size_t klen);
+LSMT_API lsmt_status lsmt_memtable_iter_seek(lsmt_memtable_iter *it, const void *key, size_t klen);
 /* Last position with user key <= key (INTERNAL: the oldest version of that key). */
 LSMT_API lsmt_status lsmt_memtable_iter_seek_for_prev(lsmt_memtable_iter *it, const void *key,
                                                       size_t klen);
@@ -200,24 +233,27 @@ LSMT_API lsmt_status lsmt_memtable_iter_prev(lsmt_memtable_iter *it);
 /* The current entry (REQUIRES valid, else LSMT_INVALID). Views valid until reset_all.
  * Any out pointer may be NULL. For a tombstone, value is NULL and vlen 0. */
 LSMT_API lsmt_status lsmt_memtable_iter_entry(const lsmt_memtable_iter *it, const void **key,
-                                              size_t *klen, uint64_t *seq,
-                                              lsmt_entry_type *type, const void **value,
-                                              size_t *vlen);
+                                              size_t *klen, uint64_t *seq, lsmt_entry_type *type,
+                                              const void **value, size_t *vlen);
 
 /* ---- memory and lifecycle ------------------------------------------------------------ */
-/* Bytes the memtable holds (arena bytes reserved), O(1). 0 for NULL. */
+/* Bytes the memtable holds (arena bytes reserved: whole chunks carved by the shards,
+ * an upper bound of the bytes its entries use), O(1). 0 for NULL. */
 LSMT_API size_t lsmt_memtable_approximate_memory_usage(const lsmt_memtable *mt);
 /* true once usage >= write_buffer_size (invariant 5). false for NULL. */
 LSMT_API bool lsmt_memtable_should_flush(const lsmt_memtable *mt);
 /* Make the memtable read-only: later writes return LSMT_FROZEN; reads continue. Writes
- * in flight finish before freeze returns (they are visible to the flush iterator).
- * Idempotent. LSMT_INVALID for NULL. */
+ * in flight finish before freeze returns (they are visible to the flush iterator):
+ * it waits for an RCU grace period. Idempotent. LSMT_INVALID for NULL.
+ * REQUIRES: not called from inside another lsmt call (e.g. a comparator). */
 LSMT_API lsmt_status lsmt_memtable_freeze(lsmt_memtable *mt);
 LSMT_API bool lsmt_memtable_is_frozen(const lsmt_memtable *mt);
 /* Empty the memtable and make it ACTIVE again, reusing all its memory in place (pages
  * stay faulted). Waits for gets and writes in flight (an RCU grace period); writes
- * during the reset return LSMT_BUSY. LSMT_BUSY (nothing done) if an iterator is open.
- * REQUIRES: the caller no longer uses views (values/keys) obtained before. */
+ * during the reset return LSMT_BUSY. LSMT_BUSY (nothing done) if an iterator is open
+ * or another reset_all runs. Works on a frozen or an active memtable; statistics other
+ * than `resets` restart from zero. REQUIRES: the caller no longer uses views
+ * (values/keys) obtained before; not called from inside another lsmt call. */
 LSMT_API lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt);
 
 LSMT_API lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats *out);

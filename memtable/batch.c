@@ -1,0 +1,208 @@
+/* Write batches: records kept in one growable byte buffer, applied all-or-nothing.
+ *
+ * Batch layout: `recs` is an array of fixed records {type, klen, vlen, offset} and `data`
+ * holds each record's key followed by its value, at `offset`. Both grow by doubling
+ * (malloc/realloc, never on the memtable's hot path).
+ *
+ * lsmt_memtable_write, inside one RCU read section:
+ *  1. check every (key, seq) against the list: any present -> LSMT_EXISTS, nothing done;
+ *  2. allocate every node (lsmt_skiplist_node_alloc) and encode the entries: the arena
+ *     running out -> LSMT_FULL, nothing published (the nodes stay unused in the arena);
+ *  3. set the bloom bits, then publish the nodes in order (node_insert).
+ * Sequence numbers are unique per engine (the caller's contract). If a concurrent
+ * writer nevertheless inserts one of the batch's (key, seq) between steps 1 and 3, that
+ * record's node_insert fails: the racing entry stays, the other records are published,
+ * and the call returns LSMT_EXISTS (the only way a batch is partly applied, and only
+ * when the caller broke the contract).
+ */
+#include <stdlib.h>
+
+#include "memtable/memtable_internal.h"
+
+typedef struct batch_rec {
+    uint8_t type;
+    size_t klen;
+    size_t vlen;
+    size_t off; /* key at data + off, value right after */
+} batch_rec;
+
+struct lsmt_write_batch {
+    batch_rec *recs;
+    size_t count, cap;
+    unsigned char *data;
+    size_t used, data_cap;
+};
+
+lsmt_status lsmt_write_batch_create(lsmt_write_batch **out)
+{
+    if (out == NULL)
+        return LSMT_INVALID;
+    lsmt_write_batch *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return LSMT_NOMEM;
+    *out = b;
+    return LSMT_OK;
+}
+
+void lsmt_write_batch_destroy(lsmt_write_batch *b)
+{
+    if (b == NULL)
+        return;
+    free(b->recs);
+    free(b->data);
+    free(b);
+}
+
+void lsmt_write_batch_clear(lsmt_write_batch *b)
+{
+    if (b == NULL)
+        return;
+    b->count = 0;
+    b->used = 0;
+}
+
+size_t lsmt_write_batch_count(const lsmt_write_batch *b)
+{
+    return b ? b->count : 0;
+}
+
+static lsmt_status batch_add(lsmt_write_batch *b, uint8_t type, const void *key, size_t klen,
+                             const void *value, size_t vlen)
+{
+    size_t need;
+    if (lsmt_add_overflow(klen, vlen, &need) || lsmt_add_overflow(need, b->used, &need))
+        return LSMT_INVALID;
+    if (b->count == b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 16;
+        size_t bytes;
+        if (lsmt_mul_overflow(nc, sizeof(batch_rec), &bytes))
+            return LSMT_NOMEM;
+        batch_rec *r = realloc(b->recs, bytes);
+        if (r == NULL)
+            return LSMT_NOMEM;
+        b->recs = r;
+        b->cap = nc;
+    }
+    if (need > b->data_cap) {
+        size_t nc = b->data_cap ? b->data_cap : 256;
+        while (nc < need) {
+            if (lsmt_mul_overflow(nc, 2, &nc))
+                return LSMT_NOMEM;
+        }
+        unsigned char *d = realloc(b->data, nc);
+        if (d == NULL)
+            return LSMT_NOMEM;
+        b->data = d;
+        b->data_cap = nc;
+    }
+    batch_rec *r = &b->recs[b->count];
+    r->type = type;
+    r->klen = klen;
+    r->vlen = vlen;
+    r->off = b->used;
+    if (klen)
+        memcpy(b->data + b->used, key, klen);
+    if (vlen)
+        memcpy(b->data + b->used + klen, value, vlen);
+    b->used = need;
+    b->count++;
+    return LSMT_OK;
+}
+
+lsmt_status lsmt_write_batch_put(lsmt_write_batch *b, const void *key, size_t klen,
+                                 const void *value, size_t vlen)
+{
+    if (b == NULL || lsmt_mt_bad_key(key, klen) || (value == NULL && vlen != 0) ||
+        vlen > LSMT_MEMTABLE_MAX_VALUE_LEN)
+        return LSMT_INVALID;
+    return batch_add(b, LSMT_TYPE_PUT, key, klen, value, vlen);
+}
+
+lsmt_status lsmt_write_batch_delete(lsmt_write_batch *b, const void *key, size_t klen)
+{
+    if (b == NULL || lsmt_mt_bad_key(key, klen))
+        return LSMT_INVALID;
+    return batch_add(b, LSMT_TYPE_DELETE, key, klen, NULL, 0);
+}
+
+/* Step 2 and 3 of the comment at the top, inside the caller's read section. */
+static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write_batch *b,
+                         lsmt_skiplist_node **nodes)
+{
+    for (size_t i = 0; i < b->count; i++) {
+        const batch_rec *r = &b->recs[i];
+        if (lsmt_skiplist_contains(mt->sl, b->data + r->off, r->klen, first_seq + i))
+            return LSMT_EXISTS;
+    }
+    for (size_t i = 0; i < b->count; i++) {
+        const batch_rec *r = &b->recs[i];
+        void *kb, *vb;
+        lsmt_status st = lsmt_skiplist_node_alloc(mt->sl, r->klen, first_seq + i, r->vlen + 1,
+                                                  &nodes[i], &kb, &vb);
+        if (st != LSMT_OK)
+            return st; /* LSMT_FULL: nothing published */
+        /* Same encoding as encode_entry in memtable.c: value bytes, then the type. */
+        const unsigned char *k = b->data + r->off;
+        if (r->klen)
+            memcpy(kb, k, r->klen);
+        if (r->vlen)
+            memcpy(vb, k + r->klen, r->vlen);
+        ((unsigned char *)vb)[r->vlen] = r->type;
+    }
+    if (mt->bloom.nlines) {
+        for (size_t i = 0; i < b->count; i++) {
+            const batch_rec *r = &b->recs[i];
+            lsmt_bloom_add(&mt->bloom, lsmt_bloom_hash(b->data + r->off, r->klen));
+        }
+    }
+    lsmt_status result = LSMT_OK;
+    uint64_t puts = 0, dels = 0, kbytes = 0, vbytes = 0;
+    for (size_t i = 0; i < b->count; i++) {
+        const batch_rec *r = &b->recs[i];
+        if (lsmt_skiplist_node_insert(mt->sl, NULL, nodes[i]) != LSMT_OK) {
+            result = LSMT_EXISTS; /* a racing writer broke the unique-seq contract */
+            continue;
+        }
+        kbytes += r->klen;
+        if (r->type == LSMT_TYPE_PUT) {
+            puts++;
+            vbytes += r->vlen;
+        } else {
+            dels++;
+        }
+    }
+    LSMT_MT_COUNT(mt, puts, puts);
+    LSMT_MT_COUNT(mt, deletes, dels);
+    LSMT_MT_COUNT(mt, key_bytes, kbytes);
+    LSMT_MT_COUNT(mt, value_bytes, vbytes);
+    return result;
+}
+
+lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write_batch *b)
+{
+    if (mt == NULL || b == NULL)
+        return LSMT_INVALID;
+    if (b->count == 0)
+        return LSMT_OK;
+    if (first_seq > LSMT_MAX_SEQUENCE || b->count - 1 > LSMT_MAX_SEQUENCE - first_seq)
+        return LSMT_RANGE;
+    lsmt_skiplist_node *stack_nodes[32];
+    lsmt_skiplist_node **nodes = stack_nodes;
+    if (b->count > 32) {
+        size_t bytes;
+        if (lsmt_mul_overflow(b->count, sizeof *nodes, &bytes) || (nodes = malloc(bytes)) == NULL)
+            return LSMT_NOMEM;
+    }
+    lsmt_status st;
+    if (lsmt_mt_begin() != 0) {
+        st = LSMT_NOMEM;
+    } else {
+        st = lsmt_mt_writable(mt);
+        if (st == LSMT_OK)
+            st = apply(mt, first_seq, b, nodes);
+        lsmt_mt_end(mt);
+    }
+    if (nodes != stack_nodes)
+        free(nodes);
+    return st;
+}

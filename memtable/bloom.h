@@ -1,0 +1,105 @@
+/* Concurrent bloom filter over user keys (internal to the memtable).
+ *
+ * Cache-line blocked: a key's probes all fall in one 64-byte line (8 words), chosen by
+ * the high 32 bits of its xxh3 hash; the k probe positions come from the low 32 bits,
+ * remixed by a multiplication per probe. One cache miss per add or test.
+ *
+ * Concurrency: add is a relaxed atomic OR per touched word (skipped when the bits are
+ * already set); test is relaxed loads. Bits are only ever set between two clears, and
+ * clear runs only when no add or test is in flight (after an RCU grace period, see
+ * memtable.c). Why relaxed is enough is argued at lsmt_bloom_add.
+ *
+ * Invariant: no false negatives: once add(h) has happened-before test(h), test(h) is
+ * true (until the next clear).
+ */
+#ifndef LSMT_MEMTABLE_BLOOM_H
+#define LSMT_MEMTABLE_BLOOM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xxhash.h>
+
+typedef struct lsmt_bloom {
+    /* nlines * 8 words, 64-byte aligned. Written by add (relaxed OR) and clear. */
+    _Atomic uint64_t *words;
+    uint32_t nlines; /* > 0 when the filter is on; fixed after init */
+    unsigned k;      /* probes per key, 1..16; fixed after init */
+} lsmt_bloom;
+
+/* Size the filter for `expected_keys` keys at `bits_per_key` (>= 1). 0 or -1 (malloc). */
+__attribute__((visibility("hidden"))) int lsmt_bloom_init(lsmt_bloom *b, size_t expected_keys,
+                                                          unsigned bits_per_key);
+__attribute__((visibility("hidden"))) void lsmt_bloom_free(lsmt_bloom *b);
+/* Zero every bit. REQUIRES: no add or test in flight. */
+__attribute__((visibility("hidden"))) void lsmt_bloom_clear(lsmt_bloom *b);
+/* Bytes of the bit array. */
+static inline size_t lsmt_bloom_bytes(const lsmt_bloom *b)
+{
+    return (size_t)b->nlines * 64;
+}
+
+static inline uint64_t lsmt_bloom_hash(const void *key, size_t klen)
+{
+    return XXH3_64bits(key, klen);
+}
+
+/* The line of `h` and the per-word masks of its k probes. */
+static inline _Atomic uint64_t *lsmt_bloom_masks(const lsmt_bloom *b, uint64_t h, uint64_t masks[8])
+{
+    uint32_t line = (uint32_t)(((h >> 32) * (uint64_t)b->nlines) >> 32);
+    uint32_t x = (uint32_t)h;
+    for (int w = 0; w < 8; w++)
+        masks[w] = 0;
+    for (unsigned i = 0; i < b->k; i++) {
+        unsigned bit = x >> 23; /* top 9 bits: 0..511 */
+        masks[bit >> 6] |= (uint64_t)1 << (bit & 63);
+        x *= 0x9E3779B9u;
+    }
+    return b->words + (size_t)line * 8;
+}
+
+/* Record `h`. Thread-safe with add and test.
+ *
+ * Relaxed is enough, and this is why invariant 2 of memtable.h holds with a bloom
+ * filter: the memtable calls add before it publishes the entry (the skip list's release
+ * CAS), in the writer's program order. A get that starts after the put returned is,
+ * by the meaning of "after", ordered by some happens-before edge from the put's return
+ * (same thread, or the caller's own release/acquire, e.g. publishing the sequence
+ * number). The OR is sequenced before that return, so it happens-before the get's load
+ * of the word, and read-coherence forbids the load from returning a value older than
+ * the OR in the word's modification order: the bit is seen. A get concurrent with the
+ * put may miss the bit and answer "absent"; that get is then ordered before the put,
+ * which is allowed because the put had not returned. Only ORs touch the words between
+ * clears, so no later store can take the bit away. */
+static inline void lsmt_bloom_add(lsmt_bloom *b, uint64_t h)
+{
+    uint64_t masks[8];
+    _Atomic uint64_t *line = lsmt_bloom_masks(b, h, masks);
+    for (int w = 0; w < 8; w++) {
+        if (masks[w] == 0)
+            continue;
+        /* relaxed: a stale read only makes us OR bits that are already set. */
+        if ((atomic_load_explicit(&line[w], memory_order_relaxed) & masks[w]) != masks[w])
+            /* relaxed: see the function comment (happens-before comes from the
+             * caller's ordering, coherence does the rest). */
+            atomic_fetch_or_explicit(&line[w], masks[w], memory_order_relaxed);
+    }
+}
+
+/* false when `h` was certainly never added (since the last clear). */
+static inline bool lsmt_bloom_may_contain(const lsmt_bloom *b, uint64_t h)
+{
+    uint64_t masks[8];
+    _Atomic uint64_t *line = lsmt_bloom_masks(b, h, masks);
+    for (int w = 0; w < 8; w++) {
+        /* relaxed: see lsmt_bloom_add; a racing add may be missed, harmlessly. */
+        if ((atomic_load_explicit(&line[w], memory_order_relaxed) & masks[w]) != masks[w])
+            return false;
+    }
+    return true;
+}
+
+#endif

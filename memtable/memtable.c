@@ -1,0 +1,478 @@
+/* lsmt_memtable: LSM semantics over the lock-free skip list (see lsmt/memtable.h).
+ *
+ * Design
+ *  - One skip list over one concurrent arena (own, or checked out of a pool). Every
+ *    version is one skip-list node (one arena allocation, value inline); the encoding is
+ *    documented at encode_entry below. Seeks for snapshot s use the skip list's
+ *    (key asc, version desc) order directly: the first node >= (key, s) is the newest
+ *    version of key with sequence <= s, if its key is key.
+ *  - A bloom filter over user keys (memtable/bloom.h) lets gets of absent keys skip
+ *    the list; its bit is set before the entry is published (invariant 2 argument at
+ *    lsmt_bloom_add).
+ *  - Statistics live in per-thread cache-line slots (rcu.h), summed on read: no shared
+ *    counter is written on the hot path.
+ *
+ * Concurrency model
+ *  - Every write, get and iterator step runs inside an RCU read-side section
+ *    (liburcu-memb, registration done lazily in rcu.c) and first reads the state word.
+ *  - freeze sets FROZEN and waits for a grace period: writes that missed the flag were
+ *    inside sections that started before it, and the grace period waits for them, so
+ *    when freeze returns no write is in flight and none will start.
+ *  - reset_all sets RESETTING (a CAS, so resets never overlap), refuses with LSMT_BUSY
+ *    while an iterator is open (a Dekker pair of seq_cst operations with iter_create:
+ *    at least one side sees the other), waits for a grace period (every get and write
+ *    that missed RESETTING has finished; later ones see it and touch nothing: writes
+ *    return LSMT_BUSY, gets read the memtable as empty), resets arena, list, bloom and
+ *    counters, and clears the state word with a release store that the acquire load at
+ *    the start of every operation pairs with (invariant 4).
+ */
+#include "lsmt/memtable.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "memtable/memtable_internal.h"
+
+/* Expected bytes per entry when sizing the bloom filter from the write-buffer size
+ * (a small key and value plus the node header). Smaller entries than this only raise
+ * the false-positive rate, never cause false negatives. */
+#define LSMT_MT_BLOOM_ENTRY_BYTES 64u
+#define LSMT_MT_MAX_BLOOM_BITS    64u
+
+void lsmt_memtable_options_default(lsmt_memtable_options *opt)
+{
+    if (opt == NULL)
+        return;
+    memset(opt, 0, sizeof *opt);
+    opt->write_buffer_size = (size_t)64 << 20;
+    opt->hard_limit = 0;
+    opt->shard_count = 0;
+    opt->compare = NULL;
+    opt->compare_ctx = NULL;
+    opt->bloom_bits_per_key = 10;
+    opt->huge_pages = false;
+    opt->pool = NULL;
+}
+
+static size_t cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        return 1;
+    return n > 256 ? 256 : (size_t)n;
+}
+
+lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable **out)
+{
+    lsmt_memtable_options o;
+    if (out == NULL)
+        return LSMT_INVALID;
+    if (opt == NULL)
+        lsmt_memtable_options_default(&o);
+    else
+        o = *opt;
+    if (o.write_buffer_size == 0 || o.bloom_bits_per_key > LSMT_MT_MAX_BLOOM_BITS)
+        return LSMT_INVALID;
+
+    lsmt_carena *arena = NULL;
+    lsmt_status st;
+    if (o.pool != NULL) {
+        st = lsmt_arena_pool_checkout(o.pool, &arena);
+        if (st != LSMT_OK)
+            return st;
+    } else {
+        lsmt_carena_options ao;
+        lsmt_carena_options_default(&ao);
+        size_t shards = o.shard_count ? o.shard_count : cpu_count();
+        size_t hard = o.hard_limit;
+        if (hard == 0) {
+            size_t slack;
+            if (lsmt_mul_overflow(shards, ao.chunk_size, &slack) ||
+                lsmt_add_overflow(o.write_buffer_size, o.write_buffer_size / 4, &hard) ||
+                lsmt_add_overflow(hard, slack, &hard))
+                return LSMT_INVALID;
+        }
+        if (hard < o.write_buffer_size)
+            return LSMT_INVALID;
+        ao.capacity = hard;
+        ao.shard_count = o.shard_count;
+        ao.huge_pages = o.huge_pages;
+        st = lsmt_carena_create(&ao, &arena);
+        if (st != LSMT_OK)
+            return st;
+    }
+
+    lsmt_memtable *mt = aligned_alloc(LSMT_CACHE_LINE, sizeof *mt);
+    if (mt == NULL) {
+        st = LSMT_NOMEM;
+        goto fail_arena;
+    }
+    memset(mt, 0, sizeof *mt);
+    mt->arena = arena;
+    mt->pool = o.pool;
+    mt->cmp = o.compare ? o.compare : lsmt_bytewise_compare;
+    mt->cmp_ctx = o.compare ? o.compare_ctx : NULL;
+    /* With a pool the arena's capacity is the hard limit; the budget is clamped to it. */
+    size_t cap = lsmt_carena_capacity(arena);
+    mt->write_buffer_size = o.write_buffer_size < cap ? o.write_buffer_size : cap;
+
+    lsmt_skiplist_options so;
+    lsmt_skiplist_options_default(&so);
+    so.arena = arena;
+    /* The bytewise order goes in as NULL so the skip list keeps its key-prefix path. */
+    so.compare = mt->cmp == lsmt_bytewise_compare ? NULL : mt->cmp;
+    so.compare_ctx = mt->cmp_ctx;
+    st = lsmt_skiplist_create(&so, &mt->sl);
+    if (st != LSMT_OK)
+        goto fail_mt;
+
+    if (o.bloom_bits_per_key > 0 &&
+        lsmt_bloom_init(&mt->bloom, mt->write_buffer_size / LSMT_MT_BLOOM_ENTRY_BYTES,
+                        o.bloom_bits_per_key) != 0) {
+        st = LSMT_NOMEM;
+        goto fail_sl;
+    }
+    /* relaxed: the memtable is published to other threads by the caller. */
+    atomic_store_explicit(&mt->state, 0, memory_order_relaxed);
+    atomic_store_explicit(&mt->open_iters, 0, memory_order_relaxed);
+    atomic_store_explicit(&mt->resets, 0, memory_order_relaxed);
+    *out = mt;
+    return LSMT_OK;
+
+fail_sl:
+    lsmt_skiplist_destroy(mt->sl);
+fail_mt:
+    free(mt);
+fail_arena:
+    if (o.pool != NULL && lsmt_arena_pool_give_back(o.pool, arena) == LSMT_OK)
+        return st;
+    lsmt_carena_destroy(arena);
+    return st;
+}
+
+void lsmt_memtable_destroy(lsmt_memtable *mt)
+{
+    if (mt == NULL)
+        return;
+    lsmt_skiplist_destroy(mt->sl);
+    lsmt_bloom_free(&mt->bloom);
+    if (mt->pool == NULL || lsmt_arena_pool_give_back(mt->pool, mt->arena) != LSMT_OK)
+        lsmt_carena_destroy(mt->arena);
+    free(mt);
+}
+
+/* ---- writes ------------------------------------------------------------------------- */
+
+lsmt_status lsmt_mt_writable(const lsmt_memtable *mt)
+{
+    /* acquire: pairs with reset_all's release store that ends a reset, so a write that
+     * sees the memtable ACTIVE again sees the reset arena, list, bloom and counters.
+     * FROZEN/RESETTING set by freeze/reset_all are seen by every section that started
+     * after their grace period began (RCU's guarantee); earlier ones are waited for. */
+    uint32_t s = atomic_load_explicit(&mt->state, memory_order_acquire);
+    if (s & LSMT_MT_RESETTING)
+        return LSMT_BUSY;
+    if (s & LSMT_MT_FROZEN)
+        return LSMT_FROZEN;
+    return LSMT_OK;
+}
+
+/* Entry encoding (one skip-list node per version, one arena allocation):
+ *
+ *   skip-list key      the user key, unchanged (so the skip list's comparator and its
+ *                      bytewise 8-byte key-prefix fast path see user keys only)
+ *   skip-list version  the sequence number, 0 .. 2^56-1 (the list orders versions
+ *                      descending: newest first)
+ *   skip-list value    [value bytes: vlen][type: 1 byte, LSMT_TYPE_PUT or _DELETE]
+ *                      (a tombstone is the type byte alone)
+ *
+ * The type is NOT part of the version: the skip list's uniqueness of (key, version) is
+ * then exactly "the same (key, sequence) twice is LSMT_EXISTS", enforced atomically by
+ * its level-0 CAS, whatever the types of two racing writes. The low byte of a
+ * RocksDB-style (seq << 8 | type) trailer would have let a put and a delete with the
+ * same (key, seq) coexist, or cost a second search per write to rule it out.
+ *
+ * Fills the node from node_alloc; the caller publishes it with node_insert. */
+static void encode_entry(void *kbuf, void *vbuf, const void *key, size_t klen, lsmt_entry_type type,
+                         const void *value, size_t vlen)
+{
+    if (klen)
+        memcpy(kbuf, key, klen);
+    if (vlen)
+        memcpy(vbuf, value, vlen);
+    ((unsigned char *)vbuf)[vlen] = (unsigned char)type;
+}
+
+static lsmt_status write_one(lsmt_memtable *mt, uint64_t seq, lsmt_entry_type type, const void *key,
+                             size_t klen, const void *value, size_t vlen)
+{
+    if (lsmt_mt_begin() != 0)
+        return LSMT_NOMEM;
+    lsmt_status st = lsmt_mt_writable(mt);
+    if (st == LSMT_OK) {
+        lsmt_skiplist_node *node;
+        void *kb, *vb;
+        st = lsmt_skiplist_node_alloc(mt->sl, klen, seq, vlen + 1, &node, &kb, &vb);
+        if (st == LSMT_OK) {
+            encode_entry(kb, vb, key, klen, type, value, vlen);
+            /* The bloom bit goes in before the node is published (bloom.h). */
+            if (mt->bloom.nlines)
+                lsmt_bloom_add(&mt->bloom, lsmt_bloom_hash(key, klen));
+            st = lsmt_skiplist_node_insert(mt->sl, NULL, node);
+        }
+        if (st == LSMT_OK) {
+            if (type == LSMT_TYPE_PUT) {
+                LSMT_MT_COUNT(mt, puts, 1);
+                LSMT_MT_COUNT(mt, value_bytes, vlen);
+            } else {
+                LSMT_MT_COUNT(mt, deletes, 1);
+            }
+            LSMT_MT_COUNT(mt, key_bytes, klen);
+        }
+    }
+    lsmt_mt_end(mt);
+    return st;
+}
+
+lsmt_status lsmt_memtable_put(lsmt_memtable *mt, uint64_t seq, const void *key, size_t klen,
+                              const void *value, size_t vlen)
+{
+    if (mt == NULL || lsmt_mt_bad_key(key, klen) || (value == NULL && vlen != 0) ||
+        vlen > LSMT_MEMTABLE_MAX_VALUE_LEN)
+        return LSMT_INVALID;
+    if (seq > LSMT_MAX_SEQUENCE)
+        return LSMT_RANGE;
+    return write_one(mt, seq, LSMT_TYPE_PUT, key, klen, value, vlen);
+}
+
+lsmt_status lsmt_memtable_delete(lsmt_memtable *mt, uint64_t seq, const void *key, size_t klen)
+{
+    if (mt == NULL || lsmt_mt_bad_key(key, klen))
+        return LSMT_INVALID;
+    if (seq > LSMT_MAX_SEQUENCE)
+        return LSMT_RANGE;
+    return write_one(mt, seq, LSMT_TYPE_DELETE, key, klen, NULL, 0);
+}
+
+/* ---- reads -------------------------------------------------------------------------- */
+
+/* The get of one key inside a read section. Never writes its out-params on failure. */
+static lsmt_status get_locked(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot,
+                              const void **value, size_t *vlen, uint64_t *seq_out)
+{
+    /* acquire: as in lsmt_mt_writable. A memtable being reset reads as empty. */
+    if (atomic_load_explicit(&mt->state, memory_order_acquire) & LSMT_MT_RESETTING)
+        return LSMT_NOT_FOUND;
+    if (mt->bloom.nlines) {
+        LSMT_MT_COUNT(mt, bloom_checks, 1);
+        if (!lsmt_bloom_may_contain(&mt->bloom, lsmt_bloom_hash(key, klen))) {
+            LSMT_MT_COUNT(mt, bloom_negatives, 1);
+            return LSMT_NOT_FOUND;
+        }
+    }
+    lsmt_skiplist_iter it;
+    lsmt_skiplist_iter_init(&it, mt->sl);
+    /* The first node >= (key, snapshot): versions are descending, so it is the newest
+     * version of `key` with seq <= snapshot when its key is `key`. */
+    if (lsmt_skiplist_iter_seek(&it, key, klen, snapshot) != LSMT_OK)
+        return LSMT_NOT_FOUND;
+    lsmt_mt_entry e;
+    lsmt_mt_decode(lsmt_skiplist_iter_node(&it), &e);
+    if (!lsmt_mt_key_eq(mt, e.key, e.klen, key, klen))
+        return LSMT_NOT_FOUND;
+    if (seq_out != NULL)
+        *seq_out = e.seq;
+    if (e.type != LSMT_TYPE_PUT)
+        return LSMT_DELETED;
+    *value = e.value;
+    *vlen = e.vlen;
+    return LSMT_OK;
+}
+
+lsmt_status lsmt_memtable_get(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot,
+                              const void **value, size_t *vlen, uint64_t *seq_out)
+{
+    if (mt == NULL || lsmt_mt_bad_key(key, klen) || value == NULL || vlen == NULL)
+        return LSMT_INVALID;
+    if (snapshot > LSMT_MAX_SEQUENCE)
+        return LSMT_RANGE;
+    if (lsmt_mt_begin() != 0)
+        return LSMT_NOMEM;
+    lsmt_status st = get_locked(mt, key, klen, snapshot, value, vlen, seq_out);
+    lsmt_mt_end(mt);
+    return st;
+}
+
+lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const void *const *keys,
+                                    const size_t *klens, uint64_t snapshot, lsmt_status *statuses,
+                                    const void **values, size_t *vlens)
+{
+    if (mt == NULL || (n != 0 && (keys == NULL || klens == NULL || statuses == NULL ||
+                                  values == NULL || vlens == NULL)))
+        return LSMT_INVALID;
+    if (snapshot > LSMT_MAX_SEQUENCE)
+        return LSMT_RANGE;
+    for (size_t i = 0; i < n; i++) {
+        if (lsmt_mt_bad_key(keys[i], klens[i]))
+            return LSMT_INVALID;
+    }
+    if (lsmt_mt_begin() != 0)
+        return LSMT_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        statuses[i] = get_locked(mt, keys[i], klens[i], snapshot, &values[i], &vlens[i], NULL);
+    lsmt_mt_end(mt);
+    return LSMT_OK;
+}
+
+/* ---- memory and lifecycle -------------------------------------------------------------- */
+
+size_t lsmt_memtable_approximate_memory_usage(const lsmt_memtable *mt)
+{
+    return mt ? lsmt_carena_bytes_reserved(mt->arena) : 0;
+}
+
+bool lsmt_memtable_should_flush(const lsmt_memtable *mt)
+{
+    /* bytes_reserved only grows until reset_all (invariant 5). */
+    return mt != NULL && lsmt_carena_bytes_reserved(mt->arena) >= mt->write_buffer_size;
+}
+
+lsmt_status lsmt_memtable_freeze(lsmt_memtable *mt)
+{
+    if (mt == NULL)
+        return LSMT_INVALID;
+    /* seq_cst RMW: the flag must be in place before the grace period starts, so that
+     * every write section beginning after that point sees it (RCU's guarantee). */
+    atomic_fetch_or_explicit(&mt->state, LSMT_MT_FROZEN, memory_order_seq_cst);
+    /* Writes in flight that missed the flag finish before this returns. */
+    lsmt_mt_synchronize(&mt->tsan_token);
+    return LSMT_OK;
+}
+
+bool lsmt_memtable_is_frozen(const lsmt_memtable *mt)
+{
+    /* acquire: a caller that sees FROZEN also sees what the freezer did before it. */
+    return mt != NULL &&
+           (atomic_load_explicit(&mt->state, memory_order_acquire) & LSMT_MT_FROZEN) != 0;
+}
+
+lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt)
+{
+    if (mt == NULL)
+        return LSMT_INVALID;
+    /* relaxed: only a starting value for the CAS. */
+    uint32_t s = atomic_load_explicit(&mt->state, memory_order_relaxed);
+    do {
+        if (s & LSMT_MT_RESETTING)
+            return LSMT_BUSY; /* another reset runs */
+        /* seq_cst CAS: (1) the Dekker pair with iter_create (it increments open_iters
+         * then loads state; we set RESETTING then load open_iters: with all four
+         * seq_cst, at least one sees the other); (2) the flag precedes the grace period.
+         * Fails when freeze or another reset changed the word: retry with the new
+         * value (a concurrent reset makes the next round return LSMT_BUSY). */
+    } while (!atomic_compare_exchange_weak_explicit(&mt->state, &s, s | LSMT_MT_RESETTING,
+                                                    memory_order_seq_cst, memory_order_relaxed));
+    /* seq_cst: the other half of the Dekker pair above. Also acquires the destroyed
+     * iterators' reads (their release decrement). */
+    if (atomic_load_explicit(&mt->open_iters, memory_order_seq_cst) != 0) {
+        /* release: undoes our flag; nothing was changed. */
+        atomic_fetch_and_explicit(&mt->state, ~LSMT_MT_RESETTING, memory_order_release);
+        return LSMT_BUSY;
+    }
+    /* Every get and write that missed RESETTING is inside a section that began before
+     * this grace period: wait for them (invariant 4). */
+    lsmt_mt_synchronize(&mt->tsan_token);
+    lsmt_status st = lsmt_carena_reset_all(mt->arena);
+    if (st != LSMT_OK) {
+        /* Only a debug build's detection of an allocation in flight; nothing reset. */
+        atomic_fetch_and_explicit(&mt->state, ~LSMT_MT_RESETTING, memory_order_release);
+        return LSMT_BUSY;
+    }
+    lsmt_skiplist_reset(mt->sl);
+    if (mt->bloom.nlines)
+        lsmt_bloom_clear(&mt->bloom);
+    for (size_t i = 0; i <= LSMT_MT_SLOTS; i++) {
+        lsmt_mt_counters *c = &mt->ctr[i];
+        /* relaxed: no operation is in flight; the release store below publishes. */
+        atomic_store_explicit(&c->puts, 0, memory_order_relaxed);
+        atomic_store_explicit(&c->deletes, 0, memory_order_relaxed);
+        atomic_store_explicit(&c->key_bytes, 0, memory_order_relaxed);
+        atomic_store_explicit(&c->value_bytes, 0, memory_order_relaxed);
+        atomic_store_explicit(&c->bloom_checks, 0, memory_order_relaxed);
+        atomic_store_explicit(&c->bloom_negatives, 0, memory_order_relaxed);
+    }
+    /* relaxed: a statistic; only reset_all writes it, and resets do not overlap. */
+    atomic_fetch_add_explicit(&mt->resets, 1, memory_order_relaxed);
+    /* release: publishes the emptied arena, list, bloom and counters to every
+     * operation's acquire load of the state; clears FROZEN too: ACTIVE again. */
+    atomic_store_explicit(&mt->state, 0, memory_order_release);
+    return LSMT_OK;
+}
+
+lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats *out)
+{
+    if (mt == NULL || out == NULL)
+        return LSMT_INVALID;
+    lsmt_memtable_stats s;
+    memset(&s, 0, sizeof s);
+    for (size_t i = 0; i <= LSMT_MT_SLOTS; i++) {
+        const lsmt_mt_counters *c = &mt->ctr[i];
+        /* relaxed: an approximate sum while writers run; exact when quiescent. */
+        s.puts += atomic_load_explicit(&c->puts, memory_order_relaxed);
+        s.deletes += atomic_load_explicit(&c->deletes, memory_order_relaxed);
+        s.key_bytes += atomic_load_explicit(&c->key_bytes, memory_order_relaxed);
+        s.value_bytes += atomic_load_explicit(&c->value_bytes, memory_order_relaxed);
+        s.bloom_checks += atomic_load_explicit(&c->bloom_checks, memory_order_relaxed);
+        s.bloom_negatives += atomic_load_explicit(&c->bloom_negatives, memory_order_relaxed);
+    }
+    s.entries = s.puts + s.deletes;
+    s.memory_used = lsmt_carena_bytes_reserved(mt->arena);
+    s.memory_reserved = lsmt_carena_capacity(mt->arena) + lsmt_bloom_bytes(&mt->bloom);
+    /* relaxed: a statistic. */
+    s.resets = atomic_load_explicit(&mt->resets, memory_order_relaxed);
+    *out = s;
+    return LSMT_OK;
+}
+
+lsmt_status lsmt_memtable_validate(const lsmt_memtable *mt)
+{
+    if (mt == NULL)
+        return LSMT_INVALID;
+    size_t count = 0;
+    if (lsmt_skiplist_validate(mt->sl, &count) != LSMT_OK)
+        return LSMT_CORRUPT;
+    lsmt_memtable_stats s;
+    lsmt_memtable_stats_get(mt, &s);
+    uint64_t puts = 0, dels = 0, kb = 0, vb = 0, n = 0;
+    lsmt_skiplist_iter it;
+    lsmt_skiplist_iter_init(&it, mt->sl);
+    for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
+         st = lsmt_skiplist_iter_next(&it)) {
+        const lsmt_skiplist_node *node = lsmt_skiplist_iter_node(&it);
+        size_t vl;
+        lsmt_skiplist_node_value(node, &vl);
+        if (vl < 1)
+            return LSMT_CORRUPT;
+        lsmt_mt_entry e;
+        lsmt_mt_decode(node, &e);
+        if (e.seq > LSMT_MAX_SEQUENCE || e.klen > LSMT_MEMTABLE_MAX_KEY_LEN ||
+            (e.type != LSMT_TYPE_PUT && e.type != LSMT_TYPE_DELETE))
+            return LSMT_CORRUPT;
+        if (e.type == LSMT_TYPE_DELETE && vl != 1)
+            return LSMT_CORRUPT;
+        if (mt->bloom.nlines && !lsmt_bloom_may_contain(&mt->bloom, lsmt_bloom_hash(e.key, e.klen)))
+            return LSMT_CORRUPT;
+        n++;
+        kb += e.klen;
+        if (e.type == LSMT_TYPE_PUT) {
+            puts++;
+            vb += e.vlen;
+        } else {
+            dels++;
+        }
+    }
+    if (n != count || n != s.entries || puts != s.puts || dels != s.deletes || kb != s.key_bytes ||
+        vb != s.value_bytes)
+        return LSMT_CORRUPT;
+    return LSMT_OK;
+}
