@@ -125,13 +125,21 @@ lsmt_status lsmt_write_batch_delete(lsmt_write_batch *b, const void *key, size_t
     return batch_add(b, LSMT_TYPE_DELETE, key, klen, NULL, 0);
 }
 
+/* The key (then value) bytes of record `r`. `data` stays NULL while every record added
+ * so far is empty (empty key, no value): pointer arithmetic on NULL is undefined even
+ * with a zero offset, so such records read from an empty literal instead. */
+static const unsigned char *rec_bytes(const lsmt_write_batch *b, const batch_rec *r)
+{
+    return b->data != NULL ? b->data + r->off : (const unsigned char *)"";
+}
+
 /* Step 2 and 3 of the comment at the top, inside the caller's read section. */
 static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write_batch *b,
                          lsmt_skiplist_node **nodes)
 {
     for (size_t i = 0; i < b->count; i++) {
         const batch_rec *r = &b->recs[i];
-        if (lsmt_skiplist_contains(mt->sl, b->data + r->off, r->klen, first_seq + i))
+        if (lsmt_skiplist_contains(mt->sl, rec_bytes(b, r), r->klen, first_seq + i))
             return LSMT_EXISTS;
     }
     for (size_t i = 0; i < b->count; i++) {
@@ -142,7 +150,7 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
         if (st != LSMT_OK)
             return st; /* LSMT_FULL: nothing published */
         /* Same encoding as encode_entry in memtable.c: value bytes, then the type. */
-        const unsigned char *k = b->data + r->off;
+        const unsigned char *k = rec_bytes(b, r);
         if (r->klen)
             memcpy(kb, k, r->klen);
         if (r->vlen)
@@ -152,7 +160,7 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
     if (mt->bloom.nlines) {
         for (size_t i = 0; i < b->count; i++) {
             const batch_rec *r = &b->recs[i];
-            lsmt_bloom_add(&mt->bloom, lsmt_bloom_hash(b->data + r->off, r->klen));
+            lsmt_bloom_add(&mt->bloom, lsmt_bloom_hash(rec_bytes(b, r), r->klen));
         }
     }
     lsmt_status result = LSMT_OK;

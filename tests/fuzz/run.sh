@@ -24,7 +24,7 @@ srcs=$(ls "$root"/common/*.c "$root"/arena/*.c "$root"/skiplist/*.c "$root"/memt
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -fno-omit-frame-pointer ${FUZZ_CFLAGS:-} -I"$root/include" -I"$root" \
   "$here/fuzz_memtable.c" $srcs \
-  $(pkg-config --cflags --libs liburcu-memb liburcu-bp libxxhash) -lpthread \
+  $(pkg-config --cflags --libs liburcu-memb libxxhash) -lpthread \
   -o "$out/fuzz_memtable"
 echo "fuzz: built $out/fuzz_memtable with $cc; running ${secs}s"
 cd "$out"
