@@ -139,7 +139,8 @@ LSMT_API void lsmt_memtable_destroy(lsmt_memtable *mt);
  * Each returns LSMT_OK, LSMT_EXISTS (same key and sequence present), LSMT_FULL (hard
  * limit; nothing written), LSMT_FROZEN, LSMT_BUSY (reset_all running), LSMT_RANGE
  * (seq > LSMT_MAX_SEQUENCE) or LSMT_INVALID (NULL handle, NULL pointer with nonzero
- * length, oversize key or value). */
+ * length, a key or value over its maximum, or an entry larger than the whole arena: it
+ * could never fit, so LSMT_FULL would have an engine rotate and retry forever). */
 LSMT_API lsmt_status lsmt_memtable_put(lsmt_memtable *mt, uint64_t seq, const void *key,
                                        size_t klen, const void *value, size_t vlen);
 LSMT_API lsmt_status lsmt_memtable_delete(lsmt_memtable *mt, uint64_t seq, const void *key,

@@ -2,7 +2,10 @@
  *
  * The ordered index under the memtable. Each entry is one arena allocation holding the
  * node header, its tower of links, the key and the value inline (the layout is documented
- * at the code that builds it, skiplist/skiplist.c). Entries are ordered by
+ * at the code that builds it, skiplist/skiplist.c): 20 + 4 * (height - 1) + klen + vlen
+ * bytes rounded up to 4, links being 32-bit offsets into the arena's region (so the arena
+ * may be at most 16 GiB). Heights are random with p = 1/4 (1.33 links per entry on
+ * average). Entries are ordered by
  *     (key ascending by the comparator, then version DESCENDING)
  * where `version` is a 64-bit tag stored with the entry; the memtable puts its
  * (sequence << 8 | type) there, plain users pass 0. Nothing is ever removed: the list is
@@ -24,12 +27,17 @@
  *     have an equal (key, version).
  *  2. A node reachable at level i > 0 is reachable at level 0 (a node is published at
  *     level 0 first, then linked upward).
- *  3. A node's key, version, value, height and tower are written before the node is
- *     published (release) and never change after; readers acquire links.
+ *  3. A node's key, version, value, lengths and height are written before the node is
+ *     published (release) and never change after; a link changes only by the release
+ *     CAS (or release store, insert_serial) that splices a newer node in after it;
+ *     readers acquire links.
  *  4. An iterator never misses an entry that was present when it was positioned and
  *     never moves backwards in the order, while inserts run beside it.
  *  5. A failed insert (LSMT_EXISTS, LSMT_FULL, LSMT_INVALID) leaves the list unchanged
  *     (LSMT_EXISTS may leave its unused node's bytes allocated in the arena).
+ *  6. A hint (splice) is only followed for the list and reset epoch it was filled for,
+ *     and is re-checked against the current links before use; a stale hint costs time,
+ *     never correctness.
  */
 #ifndef LSMT_SKIPLIST_H
 #define LSMT_SKIPLIST_H
@@ -46,9 +54,9 @@ extern "C" {
 #endif
 
 /* The tallest tower a node may have (p = 1/4 per level). */
-#define LSMT_SKIPLIST_MAX_HEIGHT 20
+#define LSMT_SKIPLIST_MAX_HEIGHT    20
 /* Longest key / value in bytes (a node records both lengths in 32 bits). */
-#define LSMT_SKIPLIST_MAX_KEY_LEN ((size_t)1 << 24)
+#define LSMT_SKIPLIST_MAX_KEY_LEN   ((size_t)1 << 24)
 #define LSMT_SKIPLIST_MAX_VALUE_LEN ((size_t)1 << 30)
 
 typedef struct lsmt_skiplist lsmt_skiplist;
@@ -79,21 +87,29 @@ typedef struct lsmt_skiplist_hint {
     uint32_t next_[LSMT_SKIPLIST_MAX_HEIGHT + 1];
 } lsmt_skiplist_hint;
 
-/* An iterator: plain data, may live on the stack, needs no destroy. Fields are
- * private. Valid until the list is reset or destroyed. */
+/* Read-ahead lanes of an iterator (see lsmt_skiplist_iter_next). */
+#define LSMT_SKIPLIST_ITER_LANES 8
+
+/* An iterator: plain data, may live on the stack, may be copied, needs no destroy.
+ * Fields are private. Valid until the list is reset or destroyed. */
 typedef struct lsmt_skiplist_iter {
     const lsmt_skiplist *list_;
     const lsmt_skiplist_node *node_;
+    /* scan read-ahead state (prefetch only; never affects results) */
+    uint32_t run_;
+    uint32_t spine_;
+    uint32_t lane_;
+    uint32_t lead_;
+    uint32_t ahead_[LSMT_SKIPLIST_ITER_LANES];
 } lsmt_skiplist_iter;
 
 /* Fill `opt` with defaults (arena NULL: the caller must set it). NULL is ignored. */
 LSMT_API void lsmt_skiplist_options_default(lsmt_skiplist_options *opt);
 
-/* Create an empty list. LSMT_INVALID: NULL out/arena, max_height too large, an arena
- * too large for the list's link encoding. LSMT_NOMEM: the list header could not be
- * allocated. */
-LSMT_API lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt,
-                                          lsmt_skiplist **out);
+/* Create an empty list. LSMT_INVALID: NULL opt/out/arena, max_height too large, an arena
+ * larger than 4 * (2^32 - 2) bytes (the link encoding). LSMT_NOMEM: the list header
+ * could not be allocated. */
+LSMT_API lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist **out);
 
 /* Free the list header (node memory belongs to the arena). NULL is a no-op. */
 LSMT_API void lsmt_skiplist_destroy(lsmt_skiplist *sl);
@@ -106,15 +122,18 @@ LSMT_API lsmt_status lsmt_skiplist_reset(lsmt_skiplist *sl);
 /* Insert (key, version) with `value` copied inline. Thread-safe with every other
  * insert: among racing inserts of an equal (key, version) exactly one returns LSMT_OK,
  * the others LSMT_EXISTS. LSMT_FULL: the arena is full, the list is unchanged.
- * LSMT_INVALID: NULL list, NULL pointer with nonzero length, oversize key or value. */
+ * LSMT_INVALID: NULL list, NULL pointer with nonzero length, oversize key or value.
+ * Each thread keeps (in thread-local storage) the splice of its last plain insert into
+ * the list, so ascending or clustered inserts cost O(log distance) here too; a random
+ * insert pays at most two extra comparisons per level, on nodes still in cache. */
 LSMT_API lsmt_status lsmt_skiplist_insert(lsmt_skiplist *sl, const void *key, size_t klen,
                                           uint64_t version, const void *value, size_t vlen);
 
 /* As lsmt_skiplist_insert for callers that serialise their writers themselves: no CAS,
- * plain release stores. REQUIRES: no other insert of any kind in flight. */
-LSMT_API lsmt_status lsmt_skiplist_insert_serial(lsmt_skiplist *sl, const void *key,
-                                                 size_t klen, uint64_t version,
-                                                 const void *value, size_t vlen);
+ * plain release stores, and a splice kept in the list (ascending inserts are O(1)).
+ * REQUIRES: no other insert of any kind in flight (readers may run). */
+LSMT_API lsmt_status lsmt_skiplist_insert_serial(lsmt_skiplist *sl, const void *key, size_t klen,
+                                                 uint64_t version, const void *value, size_t vlen);
 
 /* Reset a hint (also makes a hint from another list or before a reset harmless). */
 LSMT_API void lsmt_skiplist_hint_init(lsmt_skiplist_hint *hint);
@@ -136,7 +155,11 @@ LSMT_API lsmt_status lsmt_skiplist_node_alloc(lsmt_skiplist *sl, size_t klen, ui
                                               size_t vlen, lsmt_skiplist_node **node,
                                               void **key_buf, void **value_buf);
 /* Publish a node from node_alloc whose key bytes are written. LSMT_OK or LSMT_EXISTS
- * (the node is then dropped). Thread-safe like insert. `hint` may be NULL. */
+ * (the node is then dropped; publishing an already published node also returns
+ * LSMT_EXISTS and changes nothing). LSMT_INVALID: NULL list or node, a node that is not
+ * inside the list's arena or whose header is out of range. Thread-safe like insert.
+ * `hint` may be NULL. REQUIRES: `node` came from node_alloc on this list since its last
+ * reset, and no two threads publish the same node at once. */
 LSMT_API lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
                                                lsmt_skiplist_node *node);
 
@@ -164,12 +187,16 @@ LSMT_API bool lsmt_skiplist_iter_valid(const lsmt_skiplist_iter *it);
 LSMT_API lsmt_status lsmt_skiplist_iter_seek_to_first(lsmt_skiplist_iter *it);
 LSMT_API lsmt_status lsmt_skiplist_iter_seek_to_last(lsmt_skiplist_iter *it);
 /* First entry >= (key, version). */
-LSMT_API lsmt_status lsmt_skiplist_iter_seek(lsmt_skiplist_iter *it, const void *key,
-                                             size_t klen, uint64_t version);
+LSMT_API lsmt_status lsmt_skiplist_iter_seek(lsmt_skiplist_iter *it, const void *key, size_t klen,
+                                             uint64_t version);
 /* Last entry <= (key, version). */
 LSMT_API lsmt_status lsmt_skiplist_iter_seek_for_prev(lsmt_skiplist_iter *it, const void *key,
                                                       size_t klen, uint64_t version);
-/* REQUIRES valid (else LSMT_INVALID). */
+/* REQUIRES valid (else LSMT_INVALID). After a run of next calls (a scan), next also
+ * reads ahead: it follows up to LSMT_SKIPLIST_ITER_LANES independent stretches of level 0
+ * (each starting at a level-2 node, ~16 entries apart) one step per call and prefetches
+ * their nodes and values, so a long scan overlaps its cache misses instead of taking one
+ * full memory latency per entry. The read-ahead only prefetches: results are the same. */
 LSMT_API lsmt_status lsmt_skiplist_iter_next(lsmt_skiplist_iter *it);
 LSMT_API lsmt_status lsmt_skiplist_iter_prev(lsmt_skiplist_iter *it);
 /* The current entry; NULL when not valid. */
