@@ -1,0 +1,1081 @@
+/* lsmt_skiplist: lock-free, insert-only skip list over the sharded concurrent arena.
+ *
+ * Design
+ *  - One arena allocation per entry ("node"): tower, header, key and value inline
+ *    (layout: "Node layout" below; built by node_build). Links are 32-bit references
+ *    (offset from the arena's base in 4-byte units, plus one, so 0 means null); a tower
+ *    of height h costs 4*h bytes instead of 8*h. The upper links sit BEFORE the node
+ *    address (they grow downwards, as in RocksDB's InlineSkipList), so the level-0 link,
+ *    the header and the first bytes of the key share a cache line whatever the height.
+ *  - Scans read ahead along independent stretches of level 0 (see "scan read-ahead").
+ *  - The head is not in the arena: it is a tower inside the list header, laid out the same
+ *    way (level i at head - 4*i), so every walk uses one link accessor. Nodes never link
+ *    to the head: a reference 0 in a splice's prev slot stands for the head.
+ *  - Order: (key by comparator, version descending). With the default bytewise
+ *    comparator a search decodes the first 8 key bytes of a node as one big-endian
+ *    integer ("prefix") and compares it with the search key's prefix (computed once per
+ *    search): most comparisons are one integer compare on the node's first cache line,
+ *    and no extra bytes are stored per node.
+ *  - Heights: p = 1/4, drawn from a per-thread xorshift generator (LSMT_TLS).
+ *
+ * Concurrency model
+ *  - Inserters find a splice (prev[i] < key <= next[i] at every level), then link the
+ *    node bottom-up with one CAS per level (level 0 first: it is the linearisation point
+ *    and the duplicate check; invariant 2 of skiplist.h). A failed CAS re-searches that
+ *    level only, starting from prev[i] (nodes are never removed, so prev[i] stays a valid
+ *    place to start and stays before the key).
+ *  - Readers only load links with acquire and never write: they never block and never
+ *    see a half-built node, because every node field is written before the release CAS
+ *    (or release store, insert_serial) that makes the node reachable (invariant 3).
+ *  - The list height only grows (relaxed CAS); a reader that sees an old height starts
+ *    lower, which is correct because every level is a subsequence of level 0.
+ */
+#include "lsmt/skiplist.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/internal.h"
+
+/* The comparison and link helpers sit inside every search loop: inline them also at -O2
+ * (the default RelWithDebInfo build), where GCC would otherwise call node_cmp. */
+#define HOT static inline __attribute__((always_inline))
+
+/* ---- links -------------------------------------------------------------------------- */
+
+/* A link holds a node reference: 0 = null, else (node - base) / LINK_UNIT + 1. */
+typedef uint32_t ref_t;
+#define LINK_UNIT       4u
+/* Largest arena a 32-bit reference can address. */
+#define MAX_ARENA_BYTES ((size_t)LINK_UNIT * (size_t)(UINT32_MAX - 1u))
+
+/* Node layout, around the node address N (4-byte aligned):
+ *   N - 4*i  (i = h-1 .. 1)  _Atomic ref_t  link at level i
+ *   N + 0                    _Atomic ref_t  link at level 0
+ *   N + 4                    uint32_t meta  = key length (bits 0..24) | height << 27
+ *   N + 8                    key bytes [klen]
+ *   N + 8 + klen             uint32_t vlen  value length        (unaligned: memcpy)
+ *   N + 12 + klen            uint64_t version                   (unaligned: memcpy)
+ *   N + 20 + klen            value bytes [vlen]
+ * The allocation starts at N - 4*(h-1); its size, 20 + 4*(h-1) + klen + vlen, is rounded
+ * up to 4 bytes. What a search touches -- the link it follows, meta and the first 8 key
+ * bytes -- is the 16 bytes [N, N+16) plus the link word below N: one cache line for most
+ * nodes. Length and version sit after the key because a search needs them only on a key
+ * tie (the version) or never (the value length). */
+#define HDR_META          4
+#define HDR_KEY           8
+#define NODE_FIXED        20 /* link0 + meta + vlen + version */
+#define META_KLEN_MASK    ((1u << 25) - 1u)
+#define META_HEIGHT_SHIFT 27
+_Static_assert(LSMT_SKIPLIST_MAX_KEY_LEN <= META_KLEN_MASK, "key length must fit in meta");
+_Static_assert(LSMT_SKIPLIST_MAX_HEIGHT < (1u << (32 - META_HEIGHT_SHIFT)),
+               "height must fit in meta");
+_Static_assert(LSMT_SKIPLIST_MAX_VALUE_LEN <= UINT32_MAX, "value length must fit in 32 bits");
+
+/* ---- tuning levers (measured in bench/skiplist_bench.c; see bench/README.md) ---------- */
+#ifndef LSMT_SKIPLIST_PREFIX
+#define LSMT_SKIPLIST_PREFIX 1 /* bytewise: compare decoded 8-byte prefixes first */
+#endif
+/* Search-path prefetch: 0 none; 1 the node after next at the same level (RocksDB); 2 the
+ * next node one level down from the current node (where the search goes when it stops
+ * at this level: its miss then overlaps the comparison at this level). */
+#ifndef LSMT_SKIPLIST_PREFETCH
+#define LSMT_SKIPLIST_PREFETCH 2
+#endif
+/* Iterator scan read-ahead (see "scan read-ahead"): 1 on, 0 off. */
+#ifndef LSMT_SKIPLIST_READAHEAD
+#define LSMT_SKIPLIST_READAHEAD 1
+#endif
+
+struct lsmt_skiplist {
+    /* Read-mostly line(s): written at create/reset only. */
+    lsmt_carena *arena;
+    uintptr_t base_m1; /* arena base - LINK_UNIT: node(r) = base_m1 + r * LINK_UNIT */
+    uintptr_t base;
+    size_t capacity;
+    lsmt_compare_fn compare; /* NULL when bytewise (prefix path) */
+    void *compare_ctx;
+    unsigned max_height;
+    /* Never reused within the process (list_id_counter): keys the per-thread hint of
+     * plain inserts, so a list created at a destroyed list's address never sees it. */
+    uint64_t id;
+    /* Bumped by reset; hints from an older epoch are discarded. Plain field: reset
+     * requires that no call is in flight (skiplist.h), so no reader races with it. */
+    uint64_t epoch;
+    /* Current tallest tower, 1..max_height. Writers raise it with a relaxed CAS (only
+     * grows until reset); readers load it relaxed: a stale (lower) value only makes a
+     * search start at a lower level, which is correct because level i is a subsequence
+     * of level 0 (invariant 2). It publishes nothing: links carry their own ordering. */
+    _Alignas(LSMT_CACHE_LINE) _Atomic uint32_t height;
+    /* The head tower: level i lives at head_tower[MAX_HEIGHT - 1 - i], i.e. at
+     * head - 4*i like a node's. Each slot is an _Atomic ref_t link (see node_link). */
+    _Atomic ref_t head_tower[LSMT_SKIPLIST_MAX_HEIGHT];
+    /* insert_serial's own splice: sequential serial inserts are O(1). Only the single
+     * (serialised) writer touches it. */
+    _Alignas(LSMT_CACHE_LINE) lsmt_skiplist_hint serial_hint;
+};
+_Static_assert(sizeof(struct lsmt_skiplist) % LSMT_CACHE_LINE == 0,
+               "list header is padded to whole cache lines");
+
+static inline char *head_of(const lsmt_skiplist *sl)
+{
+    return (char *)&sl->head_tower[LSMT_SKIPLIST_MAX_HEIGHT - 1];
+}
+
+/* The link of node (or head) `n` at level i. */
+static inline _Atomic ref_t *node_link(const char *n, unsigned i)
+{
+    return (_Atomic ref_t *)(n - (size_t)LINK_UNIT * i);
+}
+
+static inline char *node_at(const lsmt_skiplist *sl, ref_t r)
+{
+    return (char *)(sl->base_m1 + (uintptr_t)r * LINK_UNIT);
+}
+static inline char *next_node(const lsmt_skiplist *sl, ref_t r)
+{
+    return r ? node_at(sl, r) : NULL;
+}
+static inline char *prev_node(const lsmt_skiplist *sl, ref_t r)
+{
+    return r ? node_at(sl, r) : head_of(sl);
+}
+static inline ref_t node_ref(const lsmt_skiplist *sl, const char *n)
+{
+    return (ref_t)(((uintptr_t)n - sl->base) / LINK_UNIT + 1u);
+}
+
+/* Acquire: observes every field of the node the link points to, written before the
+ * release CAS (or release store, insert_serial) in link_node that published it. */
+static inline ref_t link_load_acquire(const char *n, unsigned i)
+{
+    return atomic_load_explicit(node_link(n, i), memory_order_acquire);
+}
+
+static inline uint32_t node_meta(const char *n)
+{
+    uint32_t m;
+    memcpy(&m, n + HDR_META, sizeof m);
+    return m;
+}
+static inline size_t node_klen(const char *n)
+{
+    return node_meta(n) & META_KLEN_MASK;
+}
+static inline unsigned node_height(const char *n)
+{
+    return node_meta(n) >> META_HEIGHT_SHIFT;
+}
+/* The fixed fields after the key: vlen at +0, version at +4, value at +12. */
+static inline const char *node_tail(const char *n)
+{
+    return n + HDR_KEY + node_klen(n);
+}
+static inline size_t node_vlen(const char *n)
+{
+    uint32_t v;
+    memcpy(&v, node_tail(n), sizeof v);
+    return v;
+}
+static inline uint64_t node_ver(const char *n)
+{
+    uint64_t v;
+    memcpy(&v, node_tail(n) + 4, sizeof v);
+    return v;
+}
+
+static inline void prefetch_node(const char *n)
+{
+    __builtin_prefetch(n, 0, 3);
+}
+
+/* The search at node x, level `level`, about to compare nx (may be NULL). */
+HOT void search_prefetch(const lsmt_skiplist *sl, const char *x, const char *nx, unsigned level)
+{
+#if LSMT_SKIPLIST_PREFETCH == 1
+    (void)x;
+    if (nx != NULL)
+        prefetch_node(next_node(sl, link_load_acquire(nx, level)));
+#elif LSMT_SKIPLIST_PREFETCH == 2
+    (void)nx;
+    if (level > 0)
+        prefetch_node(next_node(sl, link_load_acquire(x, level - 1)));
+#else
+    (void)sl, (void)x, (void)nx, (void)level;
+#endif
+}
+
+/* ---- comparison -------------------------------------------------------------------- */
+
+/* A search key with its prefix decoded once. */
+typedef struct skey {
+    const unsigned char *p;
+    size_t len;
+    uint64_t version;
+    uint64_t prefix;  /* bytes 0..7 big-endian, zero padded (bytewise lists only) */
+    uint64_t prefix2; /* bytes 8..15 likewise (0 for keys shorter than 8 bytes) */
+} skey;
+
+/* The first 8 bytes of a key as a big-endian integer, zero padded. Comparing two such
+ * prefixes agrees with the bytewise order whenever they differ (a zero pad that differs
+ * from a real byte means the shorter key is a prefix of the longer one, which is then
+ * after it). Equal prefixes need the full comparison. */
+HOT uint64_t load_prefix(const unsigned char *p, size_t len)
+{
+    uint64_t v = 0;
+    if (LSMT_LIKELY(len >= 8)) {
+        memcpy(&v, p, 8);
+    } else if (len > 0) {
+        memcpy(&v, p, len);
+    }
+    return __builtin_bswap64(v);
+}
+
+static inline void skey_init(const lsmt_skiplist *sl, skey *k, const void *key, size_t klen,
+                             uint64_t version)
+{
+    k->p = key;
+    k->len = klen;
+    k->version = version;
+    k->prefix = k->prefix2 = 0;
+    if (sl->compare == NULL) {
+        k->prefix = load_prefix(key, klen);
+        if (klen > 8)
+            k->prefix2 = load_prefix(k->p + 8, klen - 8);
+    }
+}
+
+/* Three-way comparison of node n with key k in list order: < 0 when n is before k. */
+HOT int node_cmp(const lsmt_skiplist *sl, const char *n, const skey *k)
+{
+    const unsigned char *nk = (const unsigned char *)n + HDR_KEY;
+    size_t nlen = node_klen(n);
+    int c;
+    if (sl->compare == NULL) {
+        size_t m = nlen < k->len ? nlen : k->len, same = 0;
+#if LSMT_SKIPLIST_PREFIX
+        uint64_t np = load_prefix(nk, nlen);
+        if (np != k->prefix)
+            return np < k->prefix ? -1 : 1;
+        /* equal padded words: their real bytes below m are equal */
+        same = m < 8 ? m : 8;
+        if (m > 8) {
+            /* second word: keys that share 8 bytes (a common leading field) */
+            uint64_t np2 = load_prefix(nk + 8, nlen - 8);
+            if (np2 != k->prefix2)
+                return np2 < k->prefix2 ? -1 : 1;
+            same = m < 16 ? m : 16;
+        }
+#endif
+        c = m > same ? memcmp(nk + same, k->p + same, m - same) : 0;
+        if (c == 0)
+            c = (nlen > k->len) - (nlen < k->len);
+    } else {
+        c = sl->compare(sl->compare_ctx, nk, nlen, k->p, k->len);
+    }
+    if (c != 0)
+        return c;
+    uint64_t v;
+    memcpy(&v, nk + nlen + 4, sizeof v);
+    /* versions descend: a larger version comes first */
+    return (v < k->version) - (v > k->version);
+}
+
+/* ---- searches (readers) ------------------------------------------------------------ */
+
+static inline unsigned list_height(const lsmt_skiplist *sl)
+{
+    /* relaxed: see the field's comment (a stale height is a lower start, still correct) */
+    return atomic_load_explicit(&sl->height, memory_order_relaxed);
+}
+
+/* First node >= k, or NULL. */
+static const char *find_ge(const lsmt_skiplist *sl, const skey *k)
+{
+    const char *x = head_of(sl);
+    const char *stop = NULL; /* a node known to be >= k: no need to compare it again */
+    unsigned level = list_height(sl) - 1;
+    for (;;) {
+        const char *nx = next_node(sl, link_load_acquire(x, level));
+        search_prefetch(sl, x, nx, level);
+        if (nx != NULL && nx != stop) {
+            int c = node_cmp(sl, nx, k);
+            if (c < 0) {
+                x = nx;
+                continue;
+            }
+            if (c == 0)
+                return nx; /* exact match: nothing below can be before it and >= k */
+        }
+        if (level == 0)
+            return nx;
+        stop = nx;
+        level--;
+    }
+}
+
+/* Last node < k (less == true) or <= k (less == false); the head when there is none. */
+static const char *find_before(const lsmt_skiplist *sl, const skey *k, bool less)
+{
+    const char *x = head_of(sl);
+    const char *stop = NULL;
+    unsigned level = list_height(sl) - 1;
+    for (;;) {
+        const char *nx = next_node(sl, link_load_acquire(x, level));
+        search_prefetch(sl, x, nx, level);
+        if (nx != NULL && nx != stop) {
+            int c = node_cmp(sl, nx, k);
+            if (c < 0 || (!less && c == 0)) {
+                x = nx;
+                continue;
+            }
+        }
+        if (level == 0)
+            return x;
+        stop = nx;
+        level--;
+    }
+}
+
+/* The last node, or the head when the list is empty. */
+static const char *find_last(const lsmt_skiplist *sl)
+{
+    const char *x = head_of(sl);
+    unsigned level = list_height(sl) - 1;
+    for (;;) {
+        const char *nx = next_node(sl, link_load_acquire(x, level));
+        if (nx != NULL) {
+            x = nx;
+            continue;
+        }
+        if (level == 0)
+            return x;
+        level--;
+    }
+}
+
+/* ---- heights ----------------------------------------------------------------------- */
+
+/* Per-thread xorshift64* state; 0 = not seeded yet. */
+static LSMT_TLS uint64_t tls_rng;
+/* Distinct seeds for threads. relaxed: only uniqueness of the counter value matters, it
+ * orders nothing. */
+static _Atomic uint64_t rng_seed_counter;
+
+static uint64_t splitmix64(uint64_t x)
+{
+    uint64_t z = x + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static inline uint64_t rng_next(void)
+{
+    uint64_t x = tls_rng;
+    if (LSMT_UNLIKELY(x == 0)) {
+        uint64_t c = atomic_fetch_add_explicit(&rng_seed_counter, 1, memory_order_relaxed);
+        x = splitmix64(c ^ (uint64_t)(uintptr_t)&tls_rng);
+        if (x == 0)
+            x = 0x9E3779B97F4A7C15ull;
+    }
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    tls_rng = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* 1 + the number of leading "zero pairs": P(height > i) = 4^-i, capped. */
+static inline unsigned random_height(const lsmt_skiplist *sl)
+{
+    uint64_t r = rng_next();
+    unsigned h = 1;
+    while ((r & 3u) == 0 && h < sl->max_height) {
+        h++;
+        r >>= 2;
+    }
+    return h;
+}
+
+/* ---- lifecycle --------------------------------------------------------------------- */
+
+/* Source of list ids. relaxed: only the uniqueness of the value matters. */
+static _Atomic uint64_t list_id_counter;
+
+void lsmt_skiplist_options_default(lsmt_skiplist_options *opt)
+{
+    if (opt == NULL)
+        return;
+    opt->arena = NULL;
+    opt->compare = NULL;
+    opt->compare_ctx = NULL;
+    opt->max_height = 0;
+}
+
+static void list_clear(lsmt_skiplist *sl)
+{
+    for (unsigned i = 0; i < LSMT_SKIPLIST_MAX_HEIGHT; i++) {
+        /* relaxed: reset/create run with no other call in flight (skiplist.h); the
+         * caller's own synchronisation (thread start, a lock) publishes this state. */
+        atomic_store_explicit(&sl->head_tower[i], 0, memory_order_relaxed);
+    }
+    /* relaxed: as above */
+    atomic_store_explicit(&sl->height, 1, memory_order_relaxed);
+    lsmt_skiplist_hint_init(&sl->serial_hint);
+}
+
+lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist **out)
+{
+    if (opt == NULL || out == NULL || opt->arena == NULL)
+        return LSMT_INVALID;
+    if (opt->max_height > LSMT_SKIPLIST_MAX_HEIGHT)
+        return LSMT_INVALID;
+    void *base = lsmt_carena_base(opt->arena);
+    size_t cap = lsmt_carena_capacity(opt->arena);
+    if (base == NULL || cap == 0 || cap > MAX_ARENA_BYTES)
+        return LSMT_INVALID;
+    unsigned mh = opt->max_height;
+    if (mh == 0) {
+        /* enough levels for the most nodes the arena can hold (smallest node: a bare
+         * 20-byte node): 4^(mh-1) >= cap / NODE_FIXED */
+        size_t nodes = cap / NODE_FIXED;
+        mh = 1;
+        while (nodes > 1 && mh < LSMT_SKIPLIST_MAX_HEIGHT) {
+            nodes = (nodes + 3) / 4;
+            mh++;
+        }
+    }
+    lsmt_skiplist *sl = aligned_alloc(LSMT_CACHE_LINE, sizeof *sl);
+    if (sl == NULL)
+        return LSMT_NOMEM;
+    memset(sl, 0, sizeof *sl);
+    sl->arena = opt->arena;
+    sl->base = (uintptr_t)base;
+    sl->base_m1 = (uintptr_t)base - LINK_UNIT;
+    sl->capacity = cap;
+    sl->compare = opt->compare == lsmt_bytewise_compare ? NULL : opt->compare;
+    sl->compare_ctx = opt->compare_ctx;
+    sl->max_height = mh;
+    sl->epoch = 1;
+    sl->id = atomic_fetch_add_explicit(&list_id_counter, 1, memory_order_relaxed) + 1;
+    list_clear(sl);
+    *out = sl;
+    return LSMT_OK;
+}
+
+void lsmt_skiplist_destroy(lsmt_skiplist *sl)
+{
+    free(sl);
+}
+
+lsmt_status lsmt_skiplist_reset(lsmt_skiplist *sl)
+{
+    if (sl == NULL)
+        return LSMT_INVALID;
+    sl->epoch++;
+    list_clear(sl);
+    return LSMT_OK;
+}
+
+unsigned lsmt_skiplist_height(const lsmt_skiplist *sl)
+{
+    return sl ? list_height(sl) : 0;
+}
+
+/* ---- insertion --------------------------------------------------------------------- */
+
+void lsmt_skiplist_hint_init(lsmt_skiplist_hint *hint)
+{
+    if (hint == NULL)
+        return;
+    hint->list_ = NULL;
+    hint->epoch_ = 0;
+    hint->height_ = 0;
+}
+
+/* Build a node for (klen, version, vlen) of a random height in the arena (layout: see
+ * "Node layout" above). Returns LSMT_FULL when the arena is full (nothing is
+ * linked), LSMT_INVALID on oversize lengths. Key and value bytes are left to the caller. */
+static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, size_t vlen,
+                              char **out)
+{
+    if (klen > LSMT_SKIPLIST_MAX_KEY_LEN || vlen > LSMT_SKIPLIST_MAX_VALUE_LEN)
+        return LSMT_INVALID;
+    unsigned h = random_height(sl);
+    size_t tower = (size_t)LINK_UNIT * (h - 1);
+    size_t size;
+    if (lsmt_add_overflow(tower, NODE_FIXED, &size) || lsmt_add_overflow(size, klen, &size) ||
+        lsmt_add_overflow(size, vlen, &size))
+        return LSMT_INVALID;
+    size = lsmt_align_up(size, LINK_UNIT);
+    if (size == 0)
+        return LSMT_INVALID;
+    void *mem = NULL;
+    lsmt_status st = lsmt_carena_alloc_ex(sl->arena, size, LINK_UNIT, &mem);
+    if (st != LSMT_OK)
+        return st == LSMT_INVALID ? LSMT_INVALID : LSMT_FULL;
+    char *n = (char *)mem + tower;
+    /* The links are set by the inserter before each publishing CAS; the header fields
+     * are plain stores published by the level-0 release CAS (invariant 3). */
+    uint32_t meta = (uint32_t)klen | ((uint32_t)h << META_HEIGHT_SHIFT);
+    uint32_t vl = (uint32_t)vlen;
+    memcpy(n + HDR_META, &meta, sizeof meta);
+    memcpy(n + HDR_KEY + klen, &vl, sizeof vl);
+    memcpy(n + HDR_KEY + klen + 4, &version, sizeof version);
+    *out = n;
+    return LSMT_OK;
+}
+
+/* Search level `level` forward from `before` (< k) for the first node >= k, stopping
+ * early at `after` (a node known to be >= k, or 0). Writes prev (last node < k; 0 =
+ * head) and next (first node >= k; 0 = null). */
+HOT void find_splice_level(const lsmt_skiplist *sl, const skey *k, ref_t before, ref_t after,
+                           unsigned level, ref_t *prev, ref_t *next)
+{
+    const char *x = prev_node(sl, before);
+    for (;;) {
+        ref_t r = link_load_acquire(x, level);
+        const char *nx = next_node(sl, r);
+        search_prefetch(sl, x, nx, level);
+        if (r == after || r == 0 || node_cmp(sl, nx, k) >= 0) {
+            *prev = before;
+            *next = r;
+            return;
+        }
+        before = r;
+        x = nx;
+    }
+}
+
+/* Does level i of splice sp bracket k (prev < k <= next; 0 = head / null)? */
+static inline bool splice_brackets(const lsmt_skiplist *sl, const lsmt_skiplist_hint *sp,
+                                   unsigned i, const skey *k)
+{
+    if (sp->prev_[i] != 0 && node_cmp(sl, node_at(sl, sp->prev_[i]), k) >= 0)
+        return false;
+    return sp->next_[i] == 0 || node_cmp(sl, node_at(sl, sp->next_[i]), k) >= 0;
+}
+
+/* Is level i of splice sp still adjacent (prev's link at level i is next)? */
+static inline bool splice_tight(const lsmt_skiplist *sl, const lsmt_skiplist_hint *sp, unsigned i)
+{
+    return link_load_acquire(prev_node(sl, sp->prev_[i]), i) == sp->next_[i];
+}
+
+/* Link node n (height from its header, key k) using splice `sp` (a hint; validated here
+ * and left describing the position just after n). `concurrent` selects CAS linking
+ * (insert, insert_hint, node_insert) or plain release stores (insert_serial).
+ * Returns LSMT_OK or LSMT_EXISTS (nothing linked). */
+static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n, const skey *k,
+                             bool concurrent)
+{
+    unsigned h = node_height(n);
+    ref_t nref = node_ref(sl, n);
+
+    /* Raise the list height to h. CAS loop; fails only when another inserter changed the
+     * height meanwhile (then `cur` is reloaded and we retry only while still below h).
+     * relaxed: the height publishes nothing (see the field); head links at the new
+     * levels are null until linked, which readers treat as end of level. */
+    uint32_t cur = atomic_load_explicit(&sl->height, memory_order_relaxed);
+    while (cur < h) {
+        if (atomic_compare_exchange_weak_explicit(&sl->height, &cur, h, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            cur = h;
+            break;
+        }
+    }
+    unsigned maxh = cur;
+
+    /* Validate the splice: find the lowest level rh that brackets k (prev < k <= next)
+     * and is tight (prev's link at that level is still next); recompute below it. */
+    unsigned rh;
+    if (sp->list_ != sl || sp->epoch_ != sl->epoch || sp->height_ < maxh) {
+        sp->list_ = sl;
+        sp->epoch_ = sl->epoch;
+        sp->height_ = maxh;
+        sp->prev_[maxh] = 0; /* head */
+        sp->next_[maxh] = 0; /* null */
+        rh = maxh;
+    } else if (splice_brackets(sl, sp, 0, k) && splice_tight(sl, sp, 0)) {
+        rh = 0; /* the common case of ascending inserts: O(1) */
+    } else {
+        /* Bracketing is monotone in the level (prev[i+1] <= prev[i] and next[i+1] >=
+         * next[i], kept so by every update of the splice), so binary-search the lowest
+         * bracketing level in [1, height_] (height_ = head..null always brackets): about
+         * log2(height) probes instead of a climb. Then climb past loose levels (inserts
+         * landed in between since the splice was saved), so the walk below starts from a
+         * gap that is empty at level rh. */
+        unsigned lo = 1, hi = sp->height_;
+        sp->prev_[hi] = 0;
+        sp->next_[hi] = 0;
+        while (lo < hi) {
+            unsigned mid = (lo + hi) / 2;
+            if (splice_brackets(sl, sp, mid, k))
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        rh = lo;
+        while (rh < sp->height_ && !splice_tight(sl, sp, rh))
+            rh++;
+    }
+    for (unsigned i = rh; i-- > 0;)
+        find_splice_level(sl, k, sp->prev_[i + 1], sp->next_[i + 1], i, &sp->prev_[i],
+                          &sp->next_[i]);
+
+    /* Duplicate check (invariant 1): next[0] is the first node >= k. */
+    if (sp->next_[0] != 0 && node_cmp(sl, node_at(sl, sp->next_[0]), k) == 0)
+        return LSMT_EXISTS;
+
+    for (unsigned i = 0; i < h; i++) {
+        /* Levels >= rh come from the hint unchecked for tightness (they bracket k by
+         * monotonicity: prev[i] <= prev[rh] < k <= next[rh] <= next[i]). The CAS below
+         * checks tightness itself; a plain store must not skip nodes inserted in between
+         * (by other paths since the hint was saved), so re-search a loose level first. */
+        if (!concurrent && i >= rh &&
+            link_load_acquire(prev_node(sl, sp->prev_[i]), i) != sp->next_[i]) {
+            find_splice_level(sl, k, sp->prev_[i], 0, i, &sp->prev_[i], &sp->next_[i]);
+            if (i == 0 && sp->next_[0] != 0 && node_cmp(sl, node_at(sl, sp->next_[0]), k) == 0)
+                return LSMT_EXISTS; /* nothing linked yet */
+        }
+        for (;;) {
+            /* relaxed: n is not reachable at level i yet; the release below publishes
+             * this link together with the rest of the node. */
+            atomic_store_explicit(node_link(n, i), sp->next_[i], memory_order_relaxed);
+            _Atomic ref_t *pl = node_link(prev_node(sl, sp->prev_[i]), i);
+            if (!concurrent) {
+                /* release: publishes n (header, key, value, links <= i) to readers that
+                 * acquire this link (link_load_acquire). Writers are serialised by the
+                 * caller, so nothing else writes pl meanwhile. */
+                atomic_store_explicit(pl, nref, memory_order_release);
+                break;
+            }
+            ref_t expect = sp->next_[i];
+            /* CAS, release on success: publishes n as above; pairs with
+             * link_load_acquire in every search. Fails when another inserter linked a
+             * node between prev[i] and next[i] at this level since we read it; acquire on
+             * failure so the node we then walk to is fully visible. Retrying is right:
+             * prev[i] is still before k (nodes are never removed), so re-searching this
+             * level from prev[i] yields a new tight splice; at level 0 the re-search also
+             * catches an equal key inserted meanwhile (exactly one of racing equal
+             * inserts wins the level-0 CAS). */
+            if (atomic_compare_exchange_strong_explicit(pl, &expect, nref, memory_order_release,
+                                                        memory_order_acquire))
+                break;
+            find_splice_level(sl, k, sp->prev_[i], 0, i, &sp->prev_[i], &sp->next_[i]);
+            if (i == 0 && sp->next_[0] != 0 && node_cmp(sl, node_at(sl, sp->next_[0]), k) == 0)
+                return LSMT_EXISTS; /* nothing linked yet: the list is unchanged */
+        }
+    }
+    /* The splice now describes the position just after n. */
+    for (unsigned i = 0; i < h; i++)
+        sp->prev_[i] = nref;
+    return LSMT_OK;
+}
+
+static bool kv_args_ok(const void *key, size_t klen, const void *value, size_t vlen)
+{
+    if ((key == NULL && klen != 0) || (value == NULL && vlen != 0))
+        return false;
+    return klen <= LSMT_SKIPLIST_MAX_KEY_LEN && vlen <= LSMT_SKIPLIST_MAX_VALUE_LEN;
+}
+
+static lsmt_status insert_common(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, const void *key,
+                                 size_t klen, uint64_t version, const void *value, size_t vlen,
+                                 bool concurrent)
+{
+    if (sl == NULL || !kv_args_ok(key, klen, value, vlen))
+        return LSMT_INVALID;
+    char *n;
+    lsmt_status st = node_build(sl, klen, version, vlen, &n);
+    if (st != LSMT_OK)
+        return st;
+    if (klen)
+        memcpy(n + HDR_KEY, key, klen);
+    if (vlen)
+        memcpy(n + NODE_FIXED + klen, value, vlen);
+    skey k;
+    skey_init(sl, &k, n + HDR_KEY, klen, version);
+    return link_node(sl, sp, n, &k, concurrent);
+}
+
+/* Plain inserts keep a splice per thread for the list they last inserted into, so
+ * sequential or clustered inserts through the plain API are O(log distance) too (a
+ * random insert pays at most two comparisons per level on nodes its previous insert
+ * left in cache). Keyed by the list's never-reused id; the splice itself is validated
+ * against the list's epoch (reset) and re-checked level by level before use. */
+static LSMT_TLS struct {
+    uint64_t list_id;
+    lsmt_skiplist_hint hint;
+} tls_splice;
+
+lsmt_status lsmt_skiplist_insert(lsmt_skiplist *sl, const void *key, size_t klen, uint64_t version,
+                                 const void *value, size_t vlen)
+{
+    if (sl == NULL)
+        return LSMT_INVALID;
+    if (tls_splice.list_id != sl->id) {
+        tls_splice.list_id = sl->id;
+        lsmt_skiplist_hint_init(&tls_splice.hint);
+    }
+    return insert_common(sl, &tls_splice.hint, key, klen, version, value, vlen, true);
+}
+
+lsmt_status lsmt_skiplist_insert_serial(lsmt_skiplist *sl, const void *key, size_t klen,
+                                        uint64_t version, const void *value, size_t vlen)
+{
+    if (sl == NULL)
+        return LSMT_INVALID;
+    return insert_common(sl, &sl->serial_hint, key, klen, version, value, vlen, false);
+}
+
+lsmt_status lsmt_skiplist_insert_hint(lsmt_skiplist *sl, lsmt_skiplist_hint *hint, const void *key,
+                                      size_t klen, uint64_t version, const void *value, size_t vlen)
+{
+    if (hint == NULL)
+        return LSMT_INVALID;
+    return insert_common(sl, hint, key, klen, version, value, vlen, true);
+}
+
+lsmt_status lsmt_skiplist_node_alloc(lsmt_skiplist *sl, size_t klen, uint64_t version, size_t vlen,
+                                     lsmt_skiplist_node **node, void **key_buf, void **value_buf)
+{
+    if (sl == NULL || node == NULL || key_buf == NULL || value_buf == NULL)
+        return LSMT_INVALID;
+    char *n;
+    lsmt_status st = node_build(sl, klen, version, vlen, &n);
+    if (st != LSMT_OK)
+        return st;
+    *node = (lsmt_skiplist_node *)n;
+    *key_buf = n + HDR_KEY;
+    *value_buf = n + NODE_FIXED + klen;
+    return LSMT_OK;
+}
+
+/* true when n could be a node of sl's arena (bounds and alignment; its header must then
+ * have been built by node_build, which the caller guarantees). */
+static bool node_in_arena(const lsmt_skiplist *sl, const char *n)
+{
+    uintptr_t a = (uintptr_t)n;
+    return a >= sl->base && a - sl->base <= sl->capacity - NODE_FIXED &&
+           (a - sl->base) % LINK_UNIT == 0;
+}
+
+lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
+                                      lsmt_skiplist_node *node)
+{
+    if (sl == NULL || node == NULL || !node_in_arena(sl, (const char *)node))
+        return LSMT_INVALID;
+    char *n = (char *)node;
+    unsigned h = node_height(n);
+    size_t off = (uintptr_t)n - sl->base;
+    if (h == 0 || h > sl->max_height || off < (size_t)LINK_UNIT * (h - 1) ||
+        node_klen(n) > sl->capacity - NODE_FIXED - off)
+        return LSMT_INVALID;
+    skey k;
+    skey_init(sl, &k, n + HDR_KEY, node_klen(n), node_ver(n));
+    lsmt_skiplist_hint local;
+    if (hint == NULL) {
+        lsmt_skiplist_hint_init(&local);
+        hint = &local;
+    }
+    return link_node(sl, hint, n, &k, true);
+}
+
+/* ---- lookups ----------------------------------------------------------------------- */
+
+const lsmt_skiplist_node *lsmt_skiplist_find(const lsmt_skiplist *sl, const void *key, size_t klen,
+                                             uint64_t version)
+{
+    if (sl == NULL || (key == NULL && klen != 0) || klen > LSMT_SKIPLIST_MAX_KEY_LEN)
+        return NULL;
+    skey k;
+    skey_init(sl, &k, key, klen, version);
+    const char *n = find_ge(sl, &k);
+    if (n != NULL && node_cmp(sl, n, &k) == 0)
+        return (const lsmt_skiplist_node *)n;
+    return NULL;
+}
+
+bool lsmt_skiplist_contains(const lsmt_skiplist *sl, const void *key, size_t klen, uint64_t version)
+{
+    return lsmt_skiplist_find(sl, key, klen, version) != NULL;
+}
+
+const void *lsmt_skiplist_node_key(const lsmt_skiplist_node *n, size_t *len)
+{
+    if (n == NULL)
+        return NULL;
+    const char *p = (const char *)n;
+    if (len)
+        *len = node_klen(p);
+    return p + HDR_KEY;
+}
+
+uint64_t lsmt_skiplist_node_version(const lsmt_skiplist_node *n)
+{
+    return n ? node_ver((const char *)n) : 0;
+}
+
+const void *lsmt_skiplist_node_value(const lsmt_skiplist_node *n, size_t *len)
+{
+    if (n == NULL)
+        return NULL;
+    const char *p = (const char *)n;
+    if (len)
+        *len = node_vlen(p);
+    return node_tail(p) + 12;
+}
+
+/* ---- iterator ---------------------------------------------------------------------- */
+
+/* Position the iterator on n (NULL or the head: not valid). Every positioning call
+ * ends its read-ahead run. */
+static lsmt_status iter_land(lsmt_skiplist_iter *it, const char *n)
+{
+    it->run_ = 0;
+    if (n == NULL || n == head_of(it->list_)) {
+        it->node_ = NULL;
+        return LSMT_END;
+    }
+    it->node_ = (const lsmt_skiplist_node *)n;
+    return LSMT_OK;
+}
+
+/* ---- scan read-ahead ------------------------------------------------------------------
+ * A scan over a list filled in random order takes one memory latency per entry: each
+ * level-0 link is a dependent load into a node allocated far away. The towers give
+ * independent entry points: the level-SPINE_LEVEL nodes (~4^SPINE_LEVEL entries apart)
+ * cut level 0 into stretches that can be followed in parallel. After ARM_AFTER next
+ * calls in a row, the iterator keeps LSMT_SKIPLIST_ITER_LANES lanes, each following one
+ * stretch a step at a time (the line it reads was prefetched a lane cycle earlier) and
+ * prefetching the next node and its value, so up to that many misses are in flight.
+ * `spine_` is the first stretch start not yet given to a lane; `lead_` estimates how far
+ * (in entries) the lanes are ahead of the cursor and throttles them at READ_AHEAD.
+ * Everything here only prefetches: a concurrent insert that adds a tall node just ends a
+ * lane's stretch early, and results never depend on this state. */
+#define SPINE_LEVEL 2
+#define ARM_AFTER   32
+#define READ_AHEAD  128
+
+static void prefetch_entry(const char *n)
+{
+    /* n's line has arrived (prefetched a lane cycle ago): its value's bounds are known */
+    const char *v = node_tail(n) + 12;
+    size_t vlen = node_vlen(n);
+    prefetch_node(v);
+    if (vlen > 64)
+        prefetch_node(v + vlen - 1);
+}
+
+static void readahead_arm(lsmt_skiplist_iter *it, const char *cur)
+{
+    const lsmt_skiplist *sl = it->list_;
+    unsigned h = list_height(sl);
+    it->spine_ = 0;
+    it->lead_ = 0;
+    it->lane_ = 0;
+    for (unsigned j = 0; j < LSMT_SKIPLIST_ITER_LANES; j++)
+        it->ahead_[j] = 0;
+    if (h <= SPINE_LEVEL)
+        return; /* a short list: nothing worth reading ahead */
+    /* the first level-SPINE_LEVEL node after cur */
+    skey k;
+    skey_init(sl, &k, cur + HDR_KEY, node_klen(cur), node_ver(cur));
+    ref_t prev = 0, next = 0;
+    for (unsigned i = h; i-- > SPINE_LEVEL;)
+        find_splice_level(sl, &k, prev, 0, i, &prev, &next);
+    if (next != 0 && node_at(sl, next) == cur)
+        next = link_load_acquire(cur, SPINE_LEVEL);
+    it->spine_ = next;
+    if (next != 0)
+        prefetch_node(node_at(sl, next));
+}
+
+static void readahead_step(lsmt_skiplist_iter *it)
+{
+    const lsmt_skiplist *sl = it->list_;
+    unsigned j = it->lane_;
+    it->lane_ = (j + 1) % LSMT_SKIPLIST_ITER_LANES;
+    ref_t c = it->ahead_[j];
+    if (c != 0 && node_height(node_at(sl, c)) > SPINE_LEVEL)
+        c = 0; /* reached the next stretch, which another lane has */
+    if (c == 0) {
+        c = it->spine_;
+        if (c == 0) {
+            it->ahead_[j] = 0;
+            return;
+        }
+        ref_t s = link_load_acquire(node_at(sl, c), SPINE_LEVEL);
+        it->spine_ = s;
+        if (s != 0)
+            prefetch_node(node_at(sl, s));
+    }
+    const char *n = node_at(sl, c);
+    prefetch_entry(n);
+    ref_t r = link_load_acquire(n, 0);
+    if (r != 0)
+        prefetch_node(node_at(sl, r));
+    it->ahead_[j] = r;
+    it->lead_++;
+}
+
+lsmt_status lsmt_skiplist_iter_init(lsmt_skiplist_iter *it, const lsmt_skiplist *sl)
+{
+    if (it == NULL || sl == NULL)
+        return LSMT_INVALID;
+    memset(it, 0, sizeof *it);
+    it->list_ = sl;
+    return LSMT_OK;
+}
+
+bool lsmt_skiplist_iter_valid(const lsmt_skiplist_iter *it)
+{
+    return it != NULL && it->list_ != NULL && it->node_ != NULL;
+}
+
+lsmt_status lsmt_skiplist_iter_seek_to_first(lsmt_skiplist_iter *it)
+{
+    if (it == NULL || it->list_ == NULL)
+        return LSMT_INVALID;
+    const lsmt_skiplist *sl = it->list_;
+    return iter_land(it, next_node(sl, link_load_acquire(head_of(sl), 0)));
+}
+
+lsmt_status lsmt_skiplist_iter_seek_to_last(lsmt_skiplist_iter *it)
+{
+    if (it == NULL || it->list_ == NULL)
+        return LSMT_INVALID;
+    return iter_land(it, find_last(it->list_));
+}
+
+lsmt_status lsmt_skiplist_iter_seek(lsmt_skiplist_iter *it, const void *key, size_t klen,
+                                    uint64_t version)
+{
+    if (it == NULL || it->list_ == NULL || (key == NULL && klen != 0) ||
+        klen > LSMT_SKIPLIST_MAX_KEY_LEN)
+        return LSMT_INVALID;
+    skey k;
+    skey_init(it->list_, &k, key, klen, version);
+    return iter_land(it, find_ge(it->list_, &k));
+}
+
+lsmt_status lsmt_skiplist_iter_seek_for_prev(lsmt_skiplist_iter *it, const void *key, size_t klen,
+                                             uint64_t version)
+{
+    if (it == NULL || it->list_ == NULL || (key == NULL && klen != 0) ||
+        klen > LSMT_SKIPLIST_MAX_KEY_LEN)
+        return LSMT_INVALID;
+    skey k;
+    skey_init(it->list_, &k, key, klen, version);
+    return iter_land(it, find_before(it->list_, &k, false));
+}
+
+lsmt_status lsmt_skiplist_iter_next(lsmt_skiplist_iter *it)
+{
+    if (!lsmt_skiplist_iter_valid(it))
+        return LSMT_INVALID;
+    const char *n = (const char *)it->node_;
+    const char *nx = next_node(it->list_, link_load_acquire(n, 0));
+    if (nx == NULL) {
+        it->node_ = NULL;
+        return LSMT_END;
+    }
+    if (!LSMT_SKIPLIST_READAHEAD) {
+        /* read-ahead compiled out */
+    } else if (LSMT_LIKELY(it->run_ >= ARM_AFTER)) {
+        /* two lane steps per entry while the lanes are less than READ_AHEAD entries
+         * ahead, none beyond: on average one, so the lanes keep their lead */
+        if (it->lead_ < READ_AHEAD) {
+            readahead_step(it);
+            readahead_step(it);
+        }
+        if (it->lead_ > 0)
+            it->lead_--;
+    } else if (++it->run_ == ARM_AFTER) {
+        readahead_arm(it, nx);
+    }
+    it->node_ = (const lsmt_skiplist_node *)nx;
+    return LSMT_OK;
+}
+
+lsmt_status lsmt_skiplist_iter_prev(lsmt_skiplist_iter *it)
+{
+    if (!lsmt_skiplist_iter_valid(it))
+        return LSMT_INVALID;
+    const lsmt_skiplist *sl = it->list_;
+    const char *n = (const char *)it->node_;
+    skey k;
+    skey_init(sl, &k, n + HDR_KEY, node_klen(n), node_ver(n));
+    return iter_land(it, find_before(sl, &k, true));
+}
+
+const lsmt_skiplist_node *lsmt_skiplist_iter_node(const lsmt_skiplist_iter *it)
+{
+    return lsmt_skiplist_iter_valid(it) ? it->node_ : NULL;
+}
+
+/* ---- validation -------------------------------------------------------------------- */
+
+/* Is reference r a plausible node of sl (inside the arena, room for its header)? */
+static bool ref_ok(const lsmt_skiplist *sl, ref_t r)
+{
+    size_t off = ((size_t)r - 1) * LINK_UNIT;
+    return r != 0 && off <= sl->capacity - NODE_FIXED;
+}
+
+lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
+{
+    if (sl == NULL)
+        return LSMT_INVALID;
+    unsigned height = list_height(sl);
+    if (height < 1 || height > sl->max_height)
+        return LSMT_CORRUPT;
+    /* One pass over level 0; cursor[i] is the next node expected at level i. A node of
+     * height h must be exactly the expected node of levels 1..h-1 (invariant 2: each
+     * level is a subsequence of level 0, in the same order); a level that holds a node
+     * missing from level 0, out of order or too short leaves its cursor stuck, which the
+     * final check catches. */
+    ref_t cursor[LSMT_SKIPLIST_MAX_HEIGHT];
+    for (unsigned i = 0; i < LSMT_SKIPLIST_MAX_HEIGHT; i++) {
+        cursor[i] = link_load_acquire(head_of(sl), i);
+        if (i >= height && cursor[i] != 0)
+            return LSMT_CORRUPT;
+    }
+    size_t limit = sl->capacity / NODE_FIXED + 1; /* a longer walk means a cycle */
+    size_t n0 = 0;
+    const char *prev = NULL;
+    for (ref_t r = cursor[0]; r != 0;) {
+        if (!ref_ok(sl, r) || ++n0 > limit)
+            return LSMT_CORRUPT;
+        const char *n = node_at(sl, r);
+        unsigned h = node_height(n);
+        size_t klen = node_klen(n);
+        size_t off = (uintptr_t)n - sl->base;
+        if (h == 0 || h > height || klen > LSMT_SKIPLIST_MAX_KEY_LEN ||
+            off < (size_t)LINK_UNIT * (h - 1) || klen > sl->capacity - NODE_FIXED - off ||
+            node_vlen(n) > sl->capacity - NODE_FIXED - off - klen)
+            return LSMT_CORRUPT;
+        if (prev != NULL) {
+            skey k;
+            skey_init(sl, &k, n + HDR_KEY, klen, node_ver(n));
+            if (node_cmp(sl, prev, &k) >= 0)
+                return LSMT_CORRUPT; /* invariant 1 */
+        }
+        for (unsigned i = 1; i < h; i++) {
+            if (cursor[i] != r)
+                return LSMT_CORRUPT; /* invariant 2 */
+            cursor[i] = link_load_acquire(n, i);
+        }
+        prev = n;
+        r = link_load_acquire(n, 0);
+    }
+    for (unsigned i = 1; i < height; i++)
+        if (cursor[i] != 0)
+            return LSMT_CORRUPT;
+    if (count != NULL)
+        *count = n0;
+    return LSMT_OK;
+}

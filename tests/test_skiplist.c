@@ -1,0 +1,962 @@
+/* Check suite for lsmt_skiplist (single-threaded): a model-based test against a sorted
+ * array over thousands of random operation sequences (each seed is printed on failure),
+ * plus lifecycle, edge cases (empty, very long keys, many versions of one key, height
+ * limits, custom comparators), arena exhaustion, reset/reuse, the hint and two-phase
+ * insert paths, and bad input for every public function.
+ *
+ * LSMT_TEST_SEQUENCES (env) overrides the number of random sequences. */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lsmt/skiplist.h"
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static size_t env_size(const char *name, size_t dflt)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0')
+        return dflt;
+    return (size_t)strtoull(v, NULL, 10);
+}
+
+static lsmt_carena *make_arena(size_t capacity, size_t chunk, size_t shards)
+{
+    lsmt_carena_options ao;
+    lsmt_carena_options_default(&ao);
+    ao.capacity = capacity;
+    ao.chunk_size = chunk;
+    ao.shard_count = shards;
+    lsmt_carena *a = NULL;
+    ck_assert_int_eq(lsmt_carena_create(&ao, &a), LSMT_OK);
+    return a;
+}
+
+static lsmt_skiplist *make_list(lsmt_carena *a, lsmt_compare_fn cmp, void *ctx, unsigned mh)
+{
+    lsmt_skiplist_options o;
+    lsmt_skiplist_options_default(&o);
+    o.arena = a;
+    o.compare = cmp;
+    o.compare_ctx = ctx;
+    o.max_height = mh;
+    lsmt_skiplist *sl = NULL;
+    ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_OK);
+    ck_assert_ptr_nonnull(sl);
+    return sl;
+}
+
+static int g_reverse_ctx; /* its address is the reverse comparator's expected ctx */
+static int g_ctx_mismatch;
+
+static int reverse_compare(void *ctx, const void *a, size_t alen, const void *b, size_t blen)
+{
+    if (ctx != &g_reverse_ctx)
+        g_ctx_mismatch = 1;
+    return -lsmt_bytewise_compare(NULL, a, alen, b, blen);
+}
+
+/* Bytewise order through the generic (non-prefix) comparator path. */
+static int wrapped_bytewise(void *ctx, const void *a, size_t alen, const void *b, size_t blen)
+{
+    return lsmt_bytewise_compare(ctx, a, alen, b, blen);
+}
+
+/* ---- the model: a sorted array of entries -------------------------------------------- */
+
+typedef struct ent {
+    unsigned char *key;
+    size_t klen;
+    uint64_t ver;
+    unsigned char val[24];
+    size_t vlen;
+} ent;
+
+typedef struct model {
+    ent *e;
+    size_t n, cap;
+    lsmt_compare_fn cmp;
+    void *ctx;
+} model;
+
+static int model_cmp(const model *m, const unsigned char *a, size_t alen, uint64_t av,
+                     const unsigned char *b, size_t blen, uint64_t bv)
+{
+    int c = m->cmp(m->ctx, a, alen, b, blen);
+    if (c != 0)
+        return c < 0 ? -1 : 1;
+    return (av < bv) - (av > bv); /* versions descend */
+}
+
+/* index of the first entry >= (k, v) */
+static size_t model_lower(const model *m, const unsigned char *k, size_t klen, uint64_t v)
+{
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (model_cmp(m, m->e[mid].key, m->e[mid].klen, m->e[mid].ver, k, klen, v) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool model_has(const model *m, const unsigned char *k, size_t klen, uint64_t v)
+{
+    size_t i = model_lower(m, k, klen, v);
+    return i < m->n && model_cmp(m, m->e[i].key, m->e[i].klen, m->e[i].ver, k, klen, v) == 0;
+}
+
+static void model_add(model *m, const unsigned char *k, size_t klen, uint64_t v,
+                      const unsigned char *val, size_t vlen)
+{
+    size_t i = model_lower(m, k, klen, v);
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 64;
+        m->e = realloc(m->e, m->cap * sizeof *m->e);
+        ck_assert_ptr_nonnull(m->e);
+    }
+    memmove(&m->e[i + 1], &m->e[i], (m->n - i) * sizeof *m->e);
+    ent *x = &m->e[i];
+    x->key = malloc(klen ? klen : 1);
+    ck_assert_ptr_nonnull(x->key);
+    if (klen)
+        memcpy(x->key, k, klen);
+    x->klen = klen;
+    x->ver = v;
+    memcpy(x->val, val, vlen);
+    x->vlen = vlen;
+    m->n++;
+}
+
+static void model_clear(model *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->e[i].key);
+    m->n = 0;
+}
+
+/* ---- random sequences ---------------------------------------------------------------- */
+
+static uint64_t g_seed; /* the sequence being run, printed by every failed check */
+static int g_op;
+/* Calls into Check only on failure: every ck_assert records its location through a
+ * write(2), which would dominate the run time of the hot model loop. */
+#define MCHECK(cond)                                                                            \
+    do {                                                                                        \
+        if (!(cond))                                                                            \
+            ck_abort_msg("seed %llu op %d: check failed: %s", (unsigned long long)g_seed, g_op, \
+                         #cond);                                                                \
+    } while (0)
+
+static unsigned char g_keybuf[4096];
+
+/* Keys from a tiny alphabet, so prefixes, lengths and versions tie often. */
+static size_t rand_key(uint64_t *s, unsigned char *out)
+{
+    static const unsigned char alpha[4] = {0x00, 0x01, 'a', 0xff};
+    uint64_t r = splitmix(s);
+    size_t len;
+    switch (r % 20) {
+    case 0:
+        len = 0;
+        break;
+    case 1:
+        len = 200 + (size_t)(splitmix(s) % 3000); /* long keys */
+        break;
+    case 2:
+    case 3: {
+        /* a shared stem of 8 or 16 bytes (a common leading field) and a short tail */
+        size_t stem = (r & 256) ? 16 : 8;
+        len = stem + (size_t)(splitmix(s) % 6);
+        for (size_t i = stem; i < len; i++)
+            out[i] = alpha[splitmix(s) & 3];
+        memset(out, 'k', stem);
+        return len;
+    }
+    default:
+        len = (size_t)(splitmix(s) % 14);
+        break;
+    }
+    for (size_t i = 0; i < len; i++)
+        out[i] = alpha[splitmix(s) & 3];
+    /* long keys: mostly one shared prefix so comparisons run deep */
+    if (len >= 200 && (r & 64))
+        memset(out, 'a', len - 4);
+    return len;
+}
+
+static uint64_t rand_version(uint64_t *s)
+{
+    static const uint64_t v[5] = {0, 1, 7, UINT64_MAX, UINT64_MAX - 1};
+    uint64_t r = splitmix(s);
+    return (r & 7) < 5 ? v[r & 7] : splitmix(s);
+}
+
+static void value_for(const unsigned char *k, size_t klen, uint64_t v, unsigned char *out,
+                      size_t *vlen)
+{
+    uint64_t h = v * 31 + klen;
+    for (size_t i = 0; i < klen; i++)
+        h = h * 131 + k[i];
+    *vlen = (size_t)(h % 24);
+    for (size_t i = 0; i < *vlen; i++)
+        out[i] = (unsigned char)(h >> (i % 8));
+}
+
+static void check_node_is(const model *m, const lsmt_skiplist_node *n, size_t idx)
+{
+    MCHECK(n != NULL && idx < m->n);
+    const ent *x = &m->e[idx];
+    size_t kl = 0, vl = 0;
+    const void *k = lsmt_skiplist_node_key(n, &kl);
+    const void *v = lsmt_skiplist_node_value(n, &vl);
+    MCHECK(kl == x->klen && (kl == 0 || memcmp(k, x->key, kl) == 0));
+    MCHECK(lsmt_skiplist_node_version(n) == x->ver);
+    MCHECK(vl == x->vlen && (vl == 0 || memcmp(v, x->val, vl) == 0));
+}
+
+/* The iterator stands on model index idx (idx == n: at END). Take a few random steps. */
+static void walk_from(const model *m, lsmt_skiplist_iter *it, lsmt_status st, size_t idx,
+                      uint64_t *s)
+{
+    for (int step = 0; step < 4; step++) {
+        if (idx >= m->n) {
+            MCHECK(st == LSMT_END && !lsmt_skiplist_iter_valid(it));
+            MCHECK(lsmt_skiplist_iter_node(it) == NULL);
+            MCHECK(lsmt_skiplist_iter_next(it) == LSMT_INVALID);
+            MCHECK(lsmt_skiplist_iter_prev(it) == LSMT_INVALID);
+            return;
+        }
+        MCHECK(st == LSMT_OK && lsmt_skiplist_iter_valid(it));
+        check_node_is(m, lsmt_skiplist_iter_node(it), idx);
+        if (splitmix(s) & 1) {
+            st = lsmt_skiplist_iter_next(it);
+            idx++;
+        } else {
+            st = lsmt_skiplist_iter_prev(it);
+            idx = idx == 0 ? m->n : idx - 1;
+        }
+    }
+}
+
+enum { PATH_INSERT, PATH_SERIAL, PATH_HINT, PATH_TWO_PHASE, PATH_COUNT };
+
+static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
+{
+    uint64_t s = seed;
+    g_seed = seed;
+    lsmt_skiplist_hint hint;
+    lsmt_skiplist_hint_init(&hint);
+    unsigned char val[24];
+    for (g_op = 0; g_op < nops; g_op++) {
+        uint64_t r = splitmix(&s) % 100;
+        size_t klen;
+        uint64_t ver;
+        if (r < 45) {
+            /* insert: half the time an existing key with a new or the same version */
+            if (m->n && (splitmix(&s) & 1)) {
+                const ent *x = &m->e[splitmix(&s) % m->n];
+                klen = x->klen;
+                memcpy(g_keybuf, x->key, klen);
+                ver = (splitmix(&s) & 1) ? x->ver : rand_version(&s);
+            } else {
+                klen = rand_key(&s, g_keybuf);
+                ver = rand_version(&s);
+            }
+            size_t vlen;
+            value_for(g_keybuf, klen, ver, val, &vlen);
+            bool had = model_has(m, g_keybuf, klen, ver);
+            lsmt_status st;
+            switch (splitmix(&s) % PATH_COUNT) {
+            case PATH_INSERT:
+                st = lsmt_skiplist_insert(sl, g_keybuf, klen, ver, val, vlen);
+                break;
+            case PATH_SERIAL:
+                st = lsmt_skiplist_insert_serial(sl, g_keybuf, klen, ver, val, vlen);
+                break;
+            case PATH_HINT:
+                st = lsmt_skiplist_insert_hint(sl, &hint, g_keybuf, klen, ver, val, vlen);
+                break;
+            default: {
+                lsmt_skiplist_node *n = NULL;
+                void *kb = NULL, *vb = NULL;
+                st = lsmt_skiplist_node_alloc(sl, klen, ver, vlen, &n, &kb, &vb);
+                MCHECK(st == LSMT_OK && n && kb && vb);
+                memcpy(kb, g_keybuf, klen);
+                memcpy(vb, val, vlen);
+                st = lsmt_skiplist_node_insert(sl, (splitmix(&s) & 1) ? &hint : NULL, n);
+                break;
+            }
+            }
+            MCHECK(st == (had ? LSMT_EXISTS : LSMT_OK));
+            if (!had)
+                model_add(m, g_keybuf, klen, ver, val, vlen);
+        } else if (r < 60) {
+            /* find / contains: present or absent */
+            if (m->n && (splitmix(&s) & 1)) {
+                const ent *x = &m->e[splitmix(&s) % m->n];
+                klen = x->klen;
+                memcpy(g_keybuf, x->key, klen);
+                ver = x->ver;
+            } else {
+                klen = rand_key(&s, g_keybuf);
+                ver = rand_version(&s);
+            }
+            size_t i = model_lower(m, g_keybuf, klen, ver);
+            bool has = model_has(m, g_keybuf, klen, ver);
+            const lsmt_skiplist_node *n = lsmt_skiplist_find(sl, g_keybuf, klen, ver);
+            MCHECK((n != NULL) == has);
+            MCHECK(lsmt_skiplist_contains(sl, g_keybuf, klen, ver) == has);
+            if (has)
+                check_node_is(m, n, i);
+        } else if (r < 90) {
+            /* seek / seek_for_prev at or between keys, then a few steps */
+            if (m->n && (splitmix(&s) & 1)) {
+                const ent *x = &m->e[splitmix(&s) % m->n];
+                klen = x->klen;
+                memcpy(g_keybuf, x->key, klen);
+                ver = (splitmix(&s) & 1) ? x->ver : rand_version(&s);
+            } else {
+                klen = rand_key(&s, g_keybuf);
+                ver = rand_version(&s);
+            }
+            lsmt_skiplist_iter it;
+            MCHECK(lsmt_skiplist_iter_init(&it, sl) == LSMT_OK);
+            MCHECK(!lsmt_skiplist_iter_valid(&it));
+            size_t lo = model_lower(m, g_keybuf, klen, ver);
+            if (r < 75) {
+                lsmt_status st = lsmt_skiplist_iter_seek(&it, g_keybuf, klen, ver);
+                walk_from(m, &it, st, lo, &s);
+            } else {
+                bool has = model_has(m, g_keybuf, klen, ver);
+                size_t idx = has ? lo : (lo == 0 ? m->n : lo - 1);
+                lsmt_status st = lsmt_skiplist_iter_seek_for_prev(&it, g_keybuf, klen, ver);
+                walk_from(m, &it, st, idx, &s);
+            }
+        } else if (r < 97) {
+            lsmt_skiplist_iter it;
+            MCHECK(lsmt_skiplist_iter_init(&it, sl) == LSMT_OK);
+            if (splitmix(&s) & 1) {
+                lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it);
+                walk_from(m, &it, st, 0, &s);
+            } else {
+                lsmt_status st = lsmt_skiplist_iter_seek_to_last(&it);
+                walk_from(m, &it, st, m->n ? m->n - 1 : 0, &s);
+            }
+        } else {
+            size_t cnt = 0;
+            MCHECK(lsmt_skiplist_validate(sl, &cnt) == LSMT_OK);
+            MCHECK(cnt == m->n);
+        }
+    }
+    /* final: validate, full forward and backward scans agree with the model */
+    size_t cnt = 0;
+    MCHECK(lsmt_skiplist_validate(sl, &cnt) == LSMT_OK);
+    MCHECK(cnt == m->n);
+    lsmt_skiplist_iter it;
+    MCHECK(lsmt_skiplist_iter_init(&it, sl) == LSMT_OK);
+    size_t i = 0;
+    for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
+         st = lsmt_skiplist_iter_next(&it))
+        check_node_is(m, lsmt_skiplist_iter_node(&it), i++);
+    MCHECK(i == m->n);
+    for (lsmt_status st = lsmt_skiplist_iter_seek_to_last(&it); st == LSMT_OK;
+         st = lsmt_skiplist_iter_prev(&it))
+        check_node_is(m, lsmt_skiplist_iter_node(&it), --i);
+    MCHECK(i == 0);
+}
+
+/* mode: 0 default (NULL), 1 lsmt_bytewise_compare, 2 reverse, 3 wrapped bytewise */
+static void model_sweep(int mode, size_t sequences, int nops)
+{
+    static const lsmt_compare_fn fns[4] = {NULL, lsmt_bytewise_compare, reverse_compare,
+                                           wrapped_bytewise};
+    model m = {0};
+    m.cmp = fns[mode] ? fns[mode] : lsmt_bytewise_compare;
+    m.ctx = mode == 2 ? &g_reverse_ctx : NULL;
+    g_ctx_mismatch = 0;
+    lsmt_carena *a = NULL;
+    lsmt_skiplist *sl = NULL;
+    for (size_t q = 0; q < sequences; q++) {
+        if (q % 64 == 0) {
+            /* a fresh arena and list now and then; reset/reuse otherwise */
+            lsmt_skiplist_destroy(sl);
+            lsmt_carena_destroy(a);
+            a = make_arena((size_t)8 << 20, (size_t)64 << 10, 2);
+            sl = make_list(a, fns[mode], m.ctx, (q / 64) % 3 == 2 ? 3 : 0);
+        } else {
+            ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+            ck_assert_int_eq(lsmt_skiplist_reset(sl), LSMT_OK);
+            ck_assert_uint_eq(lsmt_skiplist_height(sl), 1);
+        }
+        model_clear(&m);
+        run_sequence(sl, &m, 0x5EED0000ull + (uint64_t)mode * 1000003ull + q, nops);
+    }
+    ck_assert_int_eq(g_ctx_mismatch, 0);
+    model_clear(&m);
+    free(m.e);
+    lsmt_skiplist_destroy(sl);
+    lsmt_carena_destroy(a);
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(LSMT_TSAN)
+#define DEFAULT_SEQUENCES 500 /* sanitizers run ~10x slower: same shape, fewer seeds */
+#else
+#define DEFAULT_SEQUENCES 2000
+#endif
+static size_t sequences(void)
+{
+    return env_size("LSMT_TEST_SEQUENCES", DEFAULT_SEQUENCES);
+}
+
+START_TEST(model_default)
+{
+    model_sweep(0, sequences(), 160);
+}
+END_TEST
+START_TEST(model_bytewise_explicit)
+{
+    model_sweep(1, sequences() / 2, 160);
+}
+END_TEST
+START_TEST(model_reverse)
+{
+    model_sweep(2, sequences() / 2, 160);
+}
+END_TEST
+START_TEST(model_generic_bytewise)
+{
+    model_sweep(3, sequences() / 2, 160);
+}
+END_TEST
+/* Fewer, longer sequences: taller lists. */
+START_TEST(model_long_sequences)
+{
+    model_sweep(0, sequences() / 50 + 1, 3000);
+}
+END_TEST
+
+/* ---- lifecycle and bad input --------------------------------------------------------- */
+
+START_TEST(lifecycle)
+{
+    lsmt_skiplist_options o;
+    lsmt_skiplist_options_default(&o);
+    ck_assert_ptr_null(o.arena);
+    ck_assert(o.compare == NULL);
+    ck_assert_uint_eq(o.max_height, 0);
+    lsmt_skiplist_options_default(NULL); /* ignored */
+
+    lsmt_carena *a = make_arena((size_t)1 << 20, (size_t)64 << 10, 1);
+    lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
+    ck_assert_uint_eq(lsmt_skiplist_height(sl), 1);
+    size_t cnt = 99;
+    ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
+    ck_assert_uint_eq(cnt, 0);
+    ck_assert_ptr_null(lsmt_skiplist_find(sl, "a", 1, 0));
+    lsmt_skiplist_iter it;
+    ck_assert_int_eq(lsmt_skiplist_iter_init(&it, sl), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_to_first(&it), LSMT_END);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_to_last(&it), LSMT_END);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, "a", 1, 0), LSMT_END);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, "a", 1, 0), LSMT_END);
+    ck_assert(!lsmt_skiplist_iter_valid(&it));
+    lsmt_skiplist_destroy(sl);
+    lsmt_skiplist_destroy(NULL);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+START_TEST(bad_input)
+{
+    lsmt_carena *a = make_arena((size_t)1 << 20, (size_t)64 << 10, 1);
+    lsmt_skiplist_options o;
+    lsmt_skiplist_options_default(&o);
+    lsmt_skiplist *sl = (lsmt_skiplist *)&o; /* sentinel: must stay untouched */
+    ck_assert_int_eq(lsmt_skiplist_create(NULL, &sl), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_INVALID); /* no arena */
+    ck_assert_ptr_eq(sl, (lsmt_skiplist *)&o);
+    o.arena = a;
+    ck_assert_int_eq(lsmt_skiplist_create(&o, NULL), LSMT_INVALID);
+    o.max_height = LSMT_SKIPLIST_MAX_HEIGHT + 1;
+    ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_INVALID);
+    ck_assert_ptr_eq(sl, (lsmt_skiplist *)&o);
+    o.max_height = LSMT_SKIPLIST_MAX_HEIGHT;
+    sl = NULL;
+    ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_OK);
+
+    ck_assert_int_eq(lsmt_skiplist_reset(NULL), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_skiplist_height(NULL), 0);
+    ck_assert_int_eq(lsmt_skiplist_validate(NULL, NULL), LSMT_INVALID);
+
+    /* insert family: NULL list, NULL key/value with length, oversize key/value */
+    const size_t big_k = LSMT_SKIPLIST_MAX_KEY_LEN + 1, big_v = LSMT_SKIPLIST_MAX_VALUE_LEN + 1;
+    lsmt_skiplist_hint hint;
+    lsmt_skiplist_hint_init(&hint);
+    lsmt_skiplist_hint_init(NULL);
+    ck_assert_int_eq(lsmt_skiplist_insert(NULL, "k", 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", 1, 0, NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", big_k, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", 1, 0, "v", big_v), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", 1, 0, "v", SIZE_MAX), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert_serial(NULL, "k", 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, NULL, 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, "k", big_k, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert_hint(NULL, &hint, "k", 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, NULL, "k", 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &hint, NULL, 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &hint, "k", 1, 0, "v", big_v), LSMT_INVALID);
+    /* NULL with zero length is fine: the empty key / empty value */
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, 0, 0, NULL, 0), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, 0, 0, NULL, 0), LSMT_EXISTS);
+
+    lsmt_skiplist_node *n = (lsmt_skiplist_node *)&o;
+    void *kb = &o, *vb = &o;
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(NULL, 1, 0, 1, &n, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, NULL, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, &n, NULL, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, &n, &kb, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, big_k, 0, 1, &n, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, big_v, &n, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, SIZE_MAX, 0, SIZE_MAX, &n, &kb, &vb),
+                     LSMT_INVALID);
+    ck_assert_ptr_eq(n, (lsmt_skiplist_node *)&o); /* untouched on failure */
+    ck_assert_ptr_eq(kb, &o);
+    ck_assert_int_eq(lsmt_skiplist_node_insert(NULL, NULL, n), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_insert(sl, NULL, NULL), LSMT_INVALID);
+    /* a pointer outside the arena is refused */
+    ck_assert_int_eq(lsmt_skiplist_node_insert(sl, NULL, (lsmt_skiplist_node *)&o), LSMT_INVALID);
+    /* a node inserted twice: the second time it is its own duplicate */
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 2, 5, 3, &n, &kb, &vb), LSMT_OK);
+    memcpy(kb, "kk", 2);
+    memcpy(vb, "vvv", 3);
+    ck_assert_int_eq(lsmt_skiplist_node_insert(sl, &hint, n), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_node_insert(sl, NULL, n), LSMT_EXISTS);
+    ck_assert_int_eq(lsmt_skiplist_node_insert(sl, &hint, n), LSMT_EXISTS);
+
+    /* lookups and accessors */
+    ck_assert_ptr_null(lsmt_skiplist_find(NULL, "kk", 2, 5));
+    ck_assert_ptr_null(lsmt_skiplist_find(sl, NULL, 2, 5));
+    ck_assert_ptr_null(lsmt_skiplist_find(sl, "kk", big_k, 5));
+    ck_assert(!lsmt_skiplist_contains(NULL, "kk", 2, 5));
+    ck_assert(!lsmt_skiplist_contains(sl, NULL, 2, 5));
+    ck_assert(lsmt_skiplist_contains(sl, "kk", 2, 5));
+    ck_assert(lsmt_skiplist_contains(sl, NULL, 0, 0));
+    ck_assert_ptr_null(lsmt_skiplist_node_key(NULL, NULL));
+    ck_assert_ptr_null(lsmt_skiplist_node_value(NULL, NULL));
+    ck_assert_uint_eq(lsmt_skiplist_node_version(NULL), 0);
+    const lsmt_skiplist_node *f = lsmt_skiplist_find(sl, "kk", 2, 5);
+    ck_assert_ptr_eq(f, n);
+    ck_assert_ptr_eq(lsmt_skiplist_node_key(f, NULL), kb); /* len may be NULL */
+    ck_assert_ptr_eq(lsmt_skiplist_node_value(f, NULL), vb);
+
+    /* iterator */
+    lsmt_skiplist_iter it;
+    ck_assert_int_eq(lsmt_skiplist_iter_init(NULL, sl), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_init(&it, NULL), LSMT_INVALID);
+    ck_assert(!lsmt_skiplist_iter_valid(NULL));
+    ck_assert_ptr_null(lsmt_skiplist_iter_node(NULL));
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_to_first(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_to_last(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek(NULL, "a", 1, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(NULL, "a", 1, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_next(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_prev(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_init(&it, sl), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_to_first(&it), LSMT_OK);
+    const lsmt_skiplist_node *before = lsmt_skiplist_iter_node(&it);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, NULL, 1, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, "a", big_k, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, NULL, 1, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, "a", big_k, 0), LSMT_INVALID);
+    ck_assert_ptr_eq(lsmt_skiplist_iter_node(&it), before); /* unchanged */
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_to_last(&it), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_iter_next(&it), LSMT_END);
+    ck_assert_int_eq(lsmt_skiplist_iter_next(&it), LSMT_INVALID); /* not valid any more */
+    ck_assert_int_eq(lsmt_skiplist_iter_prev(&it), LSMT_INVALID);
+    lsmt_skiplist_iter zero;
+    memset(&zero, 0, sizeof zero); /* never initialised: refused, not dereferenced */
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_to_first(&zero), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_iter_next(&zero), LSMT_INVALID);
+
+    size_t cnt = 0;
+    ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
+    ck_assert_uint_eq(cnt, 2);
+    ck_assert_int_eq(lsmt_skiplist_validate(sl, NULL), LSMT_OK);
+    lsmt_skiplist_destroy(sl);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+/* An arena whose region a 32-bit link cannot address is refused. */
+START_TEST(arena_too_large)
+{
+    lsmt_carena_options ao;
+    lsmt_carena_options_default(&ao);
+    ao.capacity = (size_t)32 << 30; /* 32 GiB of address space, never touched */
+    lsmt_carena *a = NULL;
+    if (lsmt_carena_create(&ao, &a) != LSMT_OK)
+        return; /* the machine refused the reservation: nothing to check */
+    lsmt_skiplist_options o;
+    lsmt_skiplist_options_default(&o);
+    o.arena = a;
+    lsmt_skiplist *sl = NULL;
+    ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_INVALID);
+    ck_assert_ptr_null(sl);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+/* ---- edge cases ------------------------------------------------------------------------ */
+
+START_TEST(empty_and_long_keys)
+{
+    lsmt_carena *a = make_arena((size_t)16 << 20, (size_t)64 << 10, 1);
+    lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
+    size_t big = (size_t)1 << 20;
+    unsigned char *k1 = malloc(big + 1), *k2 = malloc(big + 1);
+    ck_assert_ptr_nonnull(k1);
+    ck_assert_ptr_nonnull(k2);
+    memset(k1, 'x', big + 1);
+    memcpy(k2, k1, big + 1);
+    k2[big] = 'y'; /* differs only in the last byte */
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, k2, big + 1, 0, "2", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, k1, big + 1, 0, "1", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, k1, big, 0, "0", 1), LSMT_OK); /* prefix */
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "", 0, 0, "e", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, k1, big + 1, 0, "1", 1), LSMT_EXISTS);
+    lsmt_skiplist_iter it;
+    ck_assert_int_eq(lsmt_skiplist_iter_init(&it, sl), LSMT_OK);
+    const char *order = "e012";
+    int i = 0;
+    for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
+         st = lsmt_skiplist_iter_next(&it), i++) {
+        size_t vl;
+        const char *v = lsmt_skiplist_node_value(lsmt_skiplist_iter_node(&it), &vl);
+        ck_assert_uint_eq(vl, 1);
+        ck_assert_int_eq(v[0], order[i]);
+    }
+    ck_assert_int_eq(i, 4);
+    /* (k1, 1) sorts just before (k1, 0): versions descend */
+    ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, k1, big + 1, 1), LSMT_OK);
+    ck_assert_int_eq(
+        ((const char *)lsmt_skiplist_node_value(lsmt_skiplist_iter_node(&it), NULL))[0], '1');
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, k1, big + 1, 1), LSMT_OK);
+    ck_assert_int_eq(
+        ((const char *)lsmt_skiplist_node_value(lsmt_skiplist_iter_node(&it), NULL))[0], '0');
+    /* (k2, max) sorts between k1 and k2 */
+    ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, k2, big + 1, UINT64_MAX), LSMT_OK);
+    ck_assert_int_eq(
+        ((const char *)lsmt_skiplist_node_value(lsmt_skiplist_iter_node(&it), NULL))[0], '2');
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, k2, big + 1, UINT64_MAX), LSMT_OK);
+    ck_assert_int_eq(
+        ((const char *)lsmt_skiplist_node_value(lsmt_skiplist_iter_node(&it), NULL))[0], '1');
+    /* the empty key is the first: nothing before it */
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, "", 0, 1), LSMT_END);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, "", 0, 0), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_iter_prev(&it), LSMT_END);
+    ck_assert_int_eq(lsmt_skiplist_validate(sl, NULL), LSMT_OK);
+    free(k1);
+    free(k2);
+    lsmt_skiplist_destroy(sl);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+/* Many versions of one key: newest first; seek by version lands between them. */
+START_TEST(many_versions)
+{
+    lsmt_carena *a = make_arena((size_t)4 << 20, (size_t)64 << 10, 1);
+    lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
+    const uint64_t nv = 2000;
+    uint64_t s = 42;
+    for (uint64_t i = 0; i < nv; i++) {
+        uint64_t v = 2 * ((i * 7919) % nv) + 2; /* even versions 2..2nv, shuffled */
+        ck_assert_int_eq(lsmt_skiplist_insert(sl, "samekey!", 8, v, &v, sizeof v), LSMT_OK);
+        if (splitmix(&s) % 4 == 0) /* neighbours: a prefix and an extension */
+            (void)lsmt_skiplist_insert(sl, "samekey", 7, v, NULL, 0);
+    }
+    (void)lsmt_skiplist_insert(sl, "samekey!!", 9, 0, NULL, 0);
+    for (uint64_t v = 2; v <= 2 * nv; v += 2)
+        ck_assert_int_eq(lsmt_skiplist_insert(sl, "samekey!", 8, v, NULL, 0), LSMT_EXISTS);
+    lsmt_skiplist_iter it;
+    ck_assert_int_eq(lsmt_skiplist_iter_init(&it, sl), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, "samekey!", 8, UINT64_MAX), LSMT_OK);
+    uint64_t expect = 2 * nv;
+    for (uint64_t i = 0; i < nv; i++) {
+        const lsmt_skiplist_node *n = lsmt_skiplist_iter_node(&it);
+        size_t kl;
+        lsmt_skiplist_node_key(n, &kl);
+        ck_assert_uint_eq(kl, 8);
+        ck_assert_uint_eq(lsmt_skiplist_node_version(n), expect);
+        expect -= 2;
+        lsmt_skiplist_iter_next(&it);
+    }
+    for (uint64_t v = 1; v <= 2 * nv + 1; v += 2) { /* odd: between two versions */
+        ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, "samekey!", 8, v), LSMT_OK);
+        ck_assert_uint_eq(lsmt_skiplist_node_version(lsmt_skiplist_iter_node(&it)),
+                          v == 1 ? 0 : v - 1);
+        if (v == 1) { /* past the oldest version: the next key */
+            size_t kl;
+            lsmt_skiplist_node_key(lsmt_skiplist_iter_node(&it), &kl);
+            ck_assert_uint_eq(kl, 9);
+        }
+        if (v <= 2 * nv) {
+            ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, "samekey!", 8, v), LSMT_OK);
+            ck_assert_uint_eq(lsmt_skiplist_node_version(lsmt_skiplist_iter_node(&it)), v + 1);
+        }
+    }
+    ck_assert_int_eq(lsmt_skiplist_validate(sl, NULL), LSMT_OK);
+    lsmt_skiplist_destroy(sl);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+/* max_height bounds every tower: 1 (a linked list), 2, and the largest allowed. */
+START_TEST(height_limits)
+{
+    static const unsigned hs[3] = {1, 2, LSMT_SKIPLIST_MAX_HEIGHT};
+    lsmt_carena *a = make_arena((size_t)8 << 20, (size_t)64 << 10, 1);
+    for (int t = 0; t < 3; t++) {
+        ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+        lsmt_skiplist *sl = make_list(a, NULL, NULL, hs[t]);
+        lsmt_skiplist_hint hint;
+        lsmt_skiplist_hint_init(&hint);
+        uint64_t s = 7;
+        const int n = 3000;
+        for (int i = 0; i < n; i++) {
+            uint64_t k = __builtin_bswap64(splitmix(&s));
+            ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &hint, &k, sizeof k, 0, NULL, 0),
+                             LSMT_OK);
+            ck_assert_uint_le(lsmt_skiplist_height(sl), hs[t]);
+        }
+        /* with 3000 nodes at p = 1/4, a height-2 node is all but certain (1 - 0.75^3000) */
+        ck_assert_uint_ge(lsmt_skiplist_height(sl), hs[t] < 5 ? hs[t] : 5);
+        size_t cnt;
+        ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
+        ck_assert_uint_eq(cnt, (size_t)n);
+        s = 7;
+        for (int i = 0; i < n; i++) {
+            uint64_t k = __builtin_bswap64(splitmix(&s));
+            ck_assert(lsmt_skiplist_contains(sl, &k, sizeof k, 0));
+        }
+        lsmt_skiplist_destroy(sl);
+    }
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+/* The arena fills: LSMT_FULL, the list unchanged and valid, everything earlier found. */
+START_TEST(arena_full)
+{
+    lsmt_carena *a = make_arena((size_t)64 << 10, (size_t)4 << 10, 1);
+    for (int path = 0; path < PATH_COUNT; path++) {
+        ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+        lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
+        lsmt_skiplist_hint hint;
+        lsmt_skiplist_hint_init(&hint);
+        unsigned char val[100];
+        memset(val, 'v', sizeof val);
+        uint64_t i = 0, ok = 0, full = 0;
+        static bool inserted[100000];
+        for (; full < 20 && i < 100000; i++) {
+            uint64_t k = __builtin_bswap64(splitmix(&(uint64_t){i}));
+            lsmt_status st;
+            if (path == PATH_INSERT)
+                st = lsmt_skiplist_insert(sl, &k, 8, i, val, sizeof val);
+            else if (path == PATH_SERIAL)
+                st = lsmt_skiplist_insert_serial(sl, &k, 8, i, val, sizeof val);
+            else if (path == PATH_HINT)
+                st = lsmt_skiplist_insert_hint(sl, &hint, &k, 8, i, val, sizeof val);
+            else {
+                lsmt_skiplist_node *n;
+                void *kb, *vb;
+                st = lsmt_skiplist_node_alloc(sl, 8, i, sizeof val, &n, &kb, &vb);
+                if (st == LSMT_OK) {
+                    memcpy(kb, &k, 8);
+                    memcpy(vb, val, sizeof val);
+                    st = lsmt_skiplist_node_insert(sl, &hint, n);
+                }
+            }
+            /* a shorter tower may still fit after a FULL: track each key's outcome */
+            inserted[i] = st == LSMT_OK;
+            if (st == LSMT_OK) {
+                ok++;
+            } else {
+                ck_assert_int_eq(st, LSMT_FULL);
+                full++;
+            }
+        }
+        ck_assert_uint_eq(full, 20);
+        ck_assert_uint_gt(ok, 100);
+        size_t cnt;
+        ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
+        ck_assert_uint_eq(cnt, ok);
+        for (uint64_t j = 0; j < i; j++) {
+            uint64_t k = __builtin_bswap64(splitmix(&(uint64_t){j}));
+            ck_assert(lsmt_skiplist_contains(sl, &k, 8, j) == inserted[j]);
+        }
+        /* fill the last bytes with bare headers until even those fail */
+        lsmt_status st = LSMT_OK;
+        for (int e = 0; e < 10000 && st != LSMT_FULL; e++) {
+            uint32_t k = (uint32_t)e;
+            st = lsmt_skiplist_insert(sl, &k, sizeof k, 0, NULL, 0);
+            ok += st == LSMT_OK;
+        }
+        ck_assert_int_eq(st, LSMT_FULL);
+        ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
+        ck_assert_uint_eq(cnt, ok);
+        lsmt_skiplist_destroy(sl);
+    }
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+/* reset after reset_all: empty, reusable, and a hint from before is harmless. */
+START_TEST(reset_reuse)
+{
+    lsmt_carena *a = make_arena((size_t)4 << 20, (size_t)64 << 10, 2);
+    lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
+    lsmt_skiplist_hint hint;
+    lsmt_skiplist_hint_init(&hint);
+    for (int round = 0; round < 4; round++) {
+        const uint64_t n = 5000;
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t k = __builtin_bswap64(i * 2 + (uint64_t)round);
+            ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &hint, &k, 8, 0, &i, sizeof i), LSMT_OK);
+        }
+        size_t cnt;
+        ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
+        ck_assert_uint_eq(cnt, n);
+        for (uint64_t i = 0; i < n; i += 97) {
+            uint64_t k = __builtin_bswap64(i * 2 + (uint64_t)round);
+            const lsmt_skiplist_node *f = lsmt_skiplist_find(sl, &k, 8, 0);
+            ck_assert_ptr_nonnull(f);
+            uint64_t v;
+            memcpy(&v, lsmt_skiplist_node_value(f, NULL), sizeof v);
+            ck_assert_uint_eq(v, i);
+            k = __builtin_bswap64(i * 2 + (uint64_t)round + 1); /* the other parity */
+            ck_assert(!lsmt_skiplist_contains(sl, &k, 8, 0));
+        }
+        ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+        ck_assert_int_eq(lsmt_skiplist_reset(sl), LSMT_OK);
+        ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
+        ck_assert_uint_eq(cnt, 0);
+        uint64_t k0 = 0;
+        ck_assert(!lsmt_skiplist_contains(sl, &k0, 8, 0));
+        /* the hint still names the old list epoch: it must be ignored, not followed */
+    }
+    lsmt_skiplist_destroy(sl);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+/* Hints: ascending, descending and strided inserts, two hints interleaved, and a hint
+ * moved between two lists. */
+START_TEST(hint_paths)
+{
+    lsmt_carena *a = make_arena((size_t)16 << 20, (size_t)64 << 10, 1);
+    lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
+    lsmt_skiplist *other = make_list(a, NULL, NULL, 0);
+    lsmt_skiplist_hint h1, h2;
+    lsmt_skiplist_hint_init(&h1);
+    lsmt_skiplist_hint_init(&h2);
+    const uint64_t n = 20000;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t up = __builtin_bswap64(i), down = __builtin_bswap64(4 * n - i);
+        ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h1, &up, 8, 0, NULL, 0), LSMT_OK);
+        ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h2, &down, 8, 0, NULL, 0), LSMT_OK);
+        if (i % 1000 == 0) /* the same hint on another list: re-initialised, not misused */
+            ck_assert_int_eq(lsmt_skiplist_insert_hint(other, &h1, &up, 8, 0, NULL, 0), LSMT_OK);
+        ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h1, &up, 8, 0, NULL, 0), LSMT_EXISTS);
+    }
+    for (uint64_t i = 0; i < n; i += 3) { /* strided fill of the gap, serial path */
+        uint64_t k = __builtin_bswap64(n + i);
+        ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, &k, 8, 0, NULL, 0), LSMT_OK);
+    }
+    size_t cnt;
+    ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
+    ck_assert_uint_eq(cnt, 2 * n + (n + 2) / 3);
+    ck_assert_int_eq(lsmt_skiplist_validate(other, &cnt), LSMT_OK);
+    ck_assert_uint_eq(cnt, n / 1000);
+    uint64_t prev = 0;
+    lsmt_skiplist_iter it;
+    lsmt_skiplist_iter_init(&it, sl);
+    size_t seen = 0;
+    for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
+         st = lsmt_skiplist_iter_next(&it), seen++) {
+        uint64_t k;
+        memcpy(&k, lsmt_skiplist_node_key(lsmt_skiplist_iter_node(&it), NULL), 8);
+        k = __builtin_bswap64(k);
+        if (seen)
+            ck_assert_uint_gt(k, prev);
+        prev = k;
+    }
+    ck_assert_uint_eq(seen, cnt = 2 * n + (n + 2) / 3);
+    lsmt_skiplist_destroy(other);
+    lsmt_skiplist_destroy(sl);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+static Suite *skiplist_suite(void)
+{
+    Suite *s = suite_create("skiplist");
+    /* Check's default per-test timeout is 4 s: too short under sanitizers */
+    TCase *tc = tcase_create("lifecycle");
+    tcase_add_test(tc, lifecycle);
+    tcase_add_test(tc, arena_too_large);
+    tcase_set_timeout(tc, 300);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("bad_input");
+    tcase_add_test(tc, bad_input);
+    tcase_set_timeout(tc, 300);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("model");
+    tcase_add_test(tc, model_default);
+    tcase_add_test(tc, model_bytewise_explicit);
+    tcase_add_test(tc, model_reverse);
+    tcase_add_test(tc, model_generic_bytewise);
+    tcase_add_test(tc, model_long_sequences);
+    tcase_set_timeout(tc, 300);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("edge");
+    tcase_add_test(tc, empty_and_long_keys);
+    tcase_add_test(tc, many_versions);
+    tcase_add_test(tc, height_limits);
+    tcase_set_timeout(tc, 300);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("full");
+    tcase_add_test(tc, arena_full);
+    tcase_set_timeout(tc, 300);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("reuse");
+    tcase_add_test(tc, reset_reuse);
+    tcase_add_test(tc, hint_paths);
+    tcase_set_timeout(tc, 300);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(skiplist_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
