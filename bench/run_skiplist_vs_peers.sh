@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# skiplist-bench against the oneTBB peer (shared/anchors/peers/tbb_map), interleaved in one
+# run: tbb, lsmt, tbb, lsmt, ... (PAIRS pairs; each program prints the median of 5 rounds,
+# min and max, in the peers' format), then a summary per workload: the median over the
+# pairs and the ratio lsmt / tbb, checked against the targets of issue 3.
+#
+# Usage: bench/run_skiplist_vs_peers.sh [pairs]      (default 2; ~2.5 min per pair, quiet)
+# Env:   PEERS  peer sources   (default /work/shared/anchors/peers; copied, it is read-only)
+#        BUILD  build directory (default <repo>/build-skiplist-bench, Release)
+#        WORK   scratch dir     (default /tmp/lsmt-skiplist-peers)
+#        LEVERS=1  also A/B the levers (prefix, prefetch modes, scan read-ahead, huge pages)
+#                  with skiplist-bench -c -o (W1 cold, W3, W4, W5; process CPU time),
+#                  variants interleaved
+# Needs libtbb-dev (apt-get install -y libtbb-dev g++ make).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PAIRS=${1:-2}
+PEERS=${PEERS:-/work/shared/anchors/peers}
+BUILD=${BUILD:-$ROOT/build-skiplist-bench}
+WORK=${WORK:-/tmp/lsmt-skiplist-peers}
+
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DLSMT_BUILD_TESTS=OFF \
+    -DLSMT_BUILD_TOOLS=OFF >/dev/null
+cmake --build "$BUILD" -j2 --target skiplist-bench >/dev/null
+mkdir -p "$WORK"
+mkdir -p "$WORK/peers"
+cp -r "$PEERS"/. "$WORK/peers/"
+make -s -C "$WORK/peers" build/tbb_map >&2
+LSMT="$BUILD/bench/skiplist-bench"
+TBB="$WORK/peers/build/tbb_map"
+
+cpu_busy_pct() {
+    local a b
+    a=($(head -1 /proc/stat)); sleep 2; b=($(head -1 /proc/stat))
+    local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) tot=0 i
+    for i in 1 2 3 4 5 6 7 8; do tot=$(( tot + b[i] - a[i] )); done
+    echo $(( tot > 0 ? 100 * (tot - idle) / tot : 0 ))
+}
+OUT="$WORK/results.txt"
+: > "$OUT"
+{
+    echo "# run_skiplist_vs_peers.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cpus $(uname -r)"
+    echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)  loadavg: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "# cpu busy before start: $(cpu_busy_pct)%  (other work on the 2 cores skews every figure)"
+    echo "# THP: $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
+} | tee -a "$OUT"
+for p in $(seq 1 "$PAIRS"); do
+    echo "# pair $p: tbb_map" | tee -a "$OUT"
+    "$TBB" | sed "s/^/pair$p /" | tee -a "$OUT"
+    echo "# pair $p: skiplist-bench" | tee -a "$OUT"
+    "$LSMT" | sed "s/^/pair$p /" | tee -a "$OUT"
+done
+echo "# loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT"
+
+# Summary: median over pairs of each program's median; ratios lsmt / tbb.
+awk '
+function med(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+/^pair[0-9]+ (tbb_map|lsmt_skiplist) W/ {
+    k = $3 " " $4; v[$2, k] = v[$2, k] " " $5; unit[k] = $6; seen[k] = 1
+    for (i = 7; i <= NF; i++) if ($i ~ /^minflt/) flt[$2, k] = $i
+}
+END {
+    printf "\n%-28s %3s %12s %12s %8s  %s\n", "workload", "T", "lsmt", "tbb_map", "ratio", "unit / faults (lsmt)"
+    n = split("W1-fillrandom 1,W2-fillrandom-mt 2,W3-readrandom 1,W3-readrandom 2,W4-readmissing 1,W5-scan 1,W6-fillseq 1,W1-rss 1,W1-fillrandom-warm 1,W2-fillrandom-mt-warm 2,W1-fillrandom-serial-warm 1,W1-fillrandom-hint-warm 1,W6-fillseq-warm 1,W6-fillseq-hint-warm 1,W6-fillseq-serial-warm 1", order, ",")
+    for (i = 1; i <= n; i++) {
+        k = order[i]; if (!seen[k]) continue
+        l = med(v["lsmt_skiplist", k]); t = (v["tbb_map", k] != "") ? med(v["tbb_map", k]) : 0
+        split(k, kk, " ")
+        r = (t > 0) ? sprintf("%.2f", l / t) : "-"
+        printf "%-28s %3s %12.3f %12s %8s  %s %s\n", kk[1], kk[2], l, (t > 0 ? sprintf("%.3f", t) : "-"), r, unit[k], flt["lsmt_skiplist", k]
+        L[kk[1] "/" kk[2]] = l; TB[kk[1] "/" kk[2]] = t
+    }
+    printf "\ntargets (issue 3):\n"
+    chk("W1 >= 1.5x tbb", L["W1-fillrandom/1"] / TB["W1-fillrandom/1"], 1.5, 1)
+    chk("W3 1T >= 1.5x tbb", L["W3-readrandom/1"] / TB["W3-readrandom/1"], 1.5, 1)
+    chk("W3 2T >= 1.5x tbb", L["W3-readrandom/2"] / TB["W3-readrandom/2"], 1.5, 1)
+    chk("W6 >= 1.5x tbb", L["W6-fillseq/1"] / TB["W6-fillseq/1"], 1.5, 1)
+    chk("W4 >= 1.5x tbb", L["W4-readmissing/1"] / TB["W4-readmissing/1"], 1.5, 1)
+    chk("W5 <= 0.7x tbb ns/entry", L["W5-scan/1"] / TB["W5-scan/1"], 0.7, 0)
+    chk("W2 >= 1.8x own W1", L["W2-fillrandom-mt/2"] / L["W1-fillrandom/1"], 1.8, 1)
+    chk("rss <= 140 B/entry", L["W1-rss/1"], 140, 0)
+}
+function chk(name, x, lim, ge) {
+    printf "  %-26s %8.2f  %s\n", name, x, ((ge && x >= lim) || (!ge && x <= lim)) ? "met" : "NOT met"
+}' "$OUT" | tee -a "$OUT"
+
+if [ -n "${LEVERS:-}" ]; then
+    # Compile-time levers: the skip list object rebuilt with each setting, linked into
+    # the same benchmark; run interleaved, -c -o (W1 cold, W3, W4, W5; CPU time: robust
+    # to other work on the machine), 3 rounds each, 2 passes.
+    SRC="$ROOT"
+    for v in "base:" "prefix_off:-DLSMT_SKIPLIST_PREFIX=0" "prefetch_0:-DLSMT_SKIPLIST_PREFETCH=0" \
+             "prefetch_1:-DLSMT_SKIPLIST_PREFETCH=1" "readahead_off:-DLSMT_SKIPLIST_READAHEAD=0"; do
+        name=${v%%:*}; flags=${v#*:}
+        gcc -O3 -DNDEBUG -std=c11 -D_GNU_SOURCE -DLSMT_BUILDING=1 -fvisibility=hidden $flags \
+            -I"$SRC/include" -I"$SRC" -c "$SRC/skiplist/skiplist.c" -o "$WORK/sl_$name.o"
+        gcc -O3 -DNDEBUG -std=c11 -D_GNU_SOURCE -I"$SRC/include" -I"$SRC" \
+            "$SRC/bench/skiplist_bench.c" "$WORK/sl_$name.o" "$BUILD/liblsmt_layer_arena.a" \
+            -lpthread -o "$WORK/bench_$name"
+    done
+    for p in 1 2; do
+        for v in base prefix_off prefetch_0 prefetch_1 readahead_off; do
+            "$WORK/bench_$v" -c -o -r 3 | grep -v '^#' | sed "s/^lsmt_skiplist/lever $v/" | tee -a "$OUT"
+        done
+        "$WORK/bench_base" -c -o -r 3 -H 0 | grep -v '^#' | sed "s/^lsmt_skiplist/lever huge_off/" | tee -a "$OUT"
+    done
+    awk '/^lever/ { k = $3 " " $4; v[$2, k] = v[$2, k] " " $5; seen[k] = 1; names[$2] = 1 }
+    END { for (k in seen) { printf "%-20s", k; for (n in names) printf " %s=%s", n, v[n, k]; printf "\n" } }' \
+        "$OUT" | sort | tee -a "$OUT"
+fi
+echo "# results in $OUT"

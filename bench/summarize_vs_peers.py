@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Summarize a run_vs_peers.sh output directory as markdown tables (standard library only).
+
+Usage: summarize_vs_peers.py OUT_DIR
+Reads lsmt-micro.csv and ycsb.csv (memtable-bench --format csv, headers may repeat),
+peers.txt (shared/anchors/peers format: `peer workload threads median unit min=.. max=..`)
+and machine.txt. Prints: W1-W8 lsmt median [min..max] over the rounds beside each peer's
+median and the ratio lsmt/peer, then the YCSB table (throughput and p99 per workload and
+thread count)."""
+import csv
+import os
+import statistics
+import sys
+
+LOWER_IS_BETTER = ("ns/entry", "ns/alloc", "B/entry", "ms/cycle", "faults", "bytes/entry")
+
+
+def read_csv(path):
+    rows = []
+    if not os.path.exists(path):
+        return rows
+    with open(path) as f:
+        for row in csv.reader(f):
+            if not row or row[0] == "workload":
+                continue
+            rows.append(row)
+    return rows
+
+
+def read_peers(path):
+    peers = {}  # (workload, threads) -> {peer: (median, unit)}
+    if not os.path.exists(path):
+        return peers
+    for line in open(path):
+        if line.startswith("#"):
+            continue
+        p = line.split()
+        if len(p) < 5:
+            continue
+        try:
+            peers.setdefault((p[1], int(p[2])), {})[p[0]] = (float(p[3]), p[4])
+        except ValueError:
+            pass
+    return peers
+
+
+def main():
+    out = sys.argv[1]
+    if os.path.exists(os.path.join(out, "machine.txt")):
+        for line in open(os.path.join(out, "machine.txt")):
+            print("    " + line.rstrip())
+        print()
+    micro = {}  # (metric, threads) -> [values], unit
+    units = {}
+    for r in read_csv(os.path.join(out, "lsmt-micro.csv")):
+        if r[2] != "metric":
+            continue
+        key = (r[3], int(r[1]))
+        micro.setdefault(key, []).append(float(r[4]))
+        units[key] = r[5]
+    peers = read_peers(os.path.join(out, "peers.txt"))
+    # lsmt metric -> peer workload name
+    alias = {"W1-rss": "W1-rss"}
+    if micro:
+        print("| workload | T | unit | lsmt median [min..max], n | peer: median | lsmt/peer |")
+        print("|---|---|---|---|---|---|")
+        order = ["W1-fillrandom", "W1-rss", "W1-memtable-usage", "W2-fillrandom-mt",
+                 "W3-readrandom", "W4-readmissing", "W5-scan", "W6-fillseq", "W7-reset-cycle",
+                 "W7-fresh-cycle", "W7-speedup-vs-fresh", "W7-minflt-per-cycle",
+                 "W7-mmap-calls", "W8-alloc-cold", "W8-alloc-warm", "W8-freeall"]
+        for name in order:
+            for (m, t), vals in sorted(micro.items(), key=lambda kv: kv[0][1]):
+                if m != name:
+                    continue
+                if m == "W1-rss" and t != 1:
+                    continue
+                if m == "W1-memtable-usage" and t != 1:
+                    continue
+                unit = units[(m, t)]
+                med = statistics.median(vals)
+                cell = "%.3f [%.3f..%.3f], %d" % (med, min(vals), max(vals), len(vals))
+                pl = peers.get((alias.get(m, m), t), {})
+                if not pl:
+                    print("| %s | %d | %s | %s | - | - |" % (m, t, unit, cell))
+                    continue
+                for peer, (pv, punit) in sorted(pl.items()):
+                    ratio = med / pv if pv else float("nan")
+                    better = "lower is better" if unit in LOWER_IS_BETTER else "higher is better"
+                    print("| %s | %d | %s | %s | %s: %.3f %s | **%.2f** (%s) |"
+                          % (m, t, unit, cell, peer, pv, punit, ratio, better))
+        print()
+    ycsb = read_csv(os.path.join(out, "ycsb.csv"))
+    if ycsb:
+        print("| YCSB | T | run ops/s | p50 | p99 | p99.9 | max | read misses |")
+        print("|---|---|---|---|---|---|---|---|")
+        misses = {}
+        for r in ycsb:
+            if r[2] == "metric" and r[3] == "run-read-misses":
+                misses[(r[0], r[1])] = r[4]
+        for r in ycsb:
+            if r[2] == "run" and r[3] == "TOTAL":
+                print("| %s | %s | %.0f | %.2f us | %.2f us | %.2f us | %.2f us | %s |"
+                      % (r[0], r[1], float(r[4]), float(r[8]) / 1e3, float(r[10]) / 1e3,
+                         float(r[11]) / 1e3, float(r[12]) / 1e3, misses.get((r[0], r[1]), "?")))
+        print()
+        print("Per operation type (run phase):")
+        print()
+        print("| YCSB | T | op | ops/s | p50 | p99 |")
+        print("|---|---|---|---|---|---|")
+        for r in ycsb:
+            if r[2] == "run" and r[3] != "TOTAL":
+                print("| %s | %s | %s | %.0f | %.2f us | %.2f us |"
+                      % (r[0], r[1], r[3], float(r[4]), float(r[8]) / 1e3, float(r[10]) / 1e3))
+
+
+if __name__ == "__main__":
+    main()
