@@ -711,16 +711,22 @@ static LSMT_TLS struct {
     lsmt_skiplist_hint hint;
 } tls_splice;
 
+/* The calling thread's splice for `sl` (reset when it last served another list). */
+static inline lsmt_skiplist_hint *thread_splice(const lsmt_skiplist *sl)
+{
+    if (tls_splice.list_id != sl->id) {
+        tls_splice.list_id = sl->id;
+        lsmt_skiplist_hint_init(&tls_splice.hint);
+    }
+    return &tls_splice.hint;
+}
+
 lsmt_status lsmt_skiplist_insert(lsmt_skiplist *sl, const void *key, size_t klen, uint64_t version,
                                  const void *value, size_t vlen)
 {
     if (sl == NULL)
         return LSMT_INVALID;
-    if (tls_splice.list_id != sl->id) {
-        tls_splice.list_id = sl->id;
-        lsmt_skiplist_hint_init(&tls_splice.hint);
-    }
-    return insert_common(sl, &tls_splice.hint, key, klen, version, value, vlen, true);
+    return insert_common(sl, thread_splice(sl), key, klen, version, value, vlen, true);
 }
 
 lsmt_status lsmt_skiplist_insert_serial(lsmt_skiplist *sl, const void *key, size_t klen,
@@ -776,12 +782,7 @@ lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hin
         return LSMT_INVALID;
     skey k;
     skey_init(sl, &k, n + HDR_KEY, node_klen(n), node_ver(n));
-    lsmt_skiplist_hint local;
-    if (hint == NULL) {
-        lsmt_skiplist_hint_init(&local);
-        hint = &local;
-    }
-    return link_node(sl, hint, n, &k, true);
+    return link_node(sl, hint != NULL ? hint : thread_splice(sl), n, &k, true);
 }
 
 /* ---- lookups ----------------------------------------------------------------------- */
