@@ -212,12 +212,17 @@ static lsmt_status write_one(lsmt_memtable *mt, uint64_t seq, lsmt_entry_type ty
     if (st == LSMT_OK) {
         lsmt_skiplist_node *node;
         void *kb, *vb;
+        uint64_t h = 0;
+        if (mt->bloom.nlines) {
+            h = lsmt_bloom_hash(key, klen);
+            lsmt_bloom_prefetch(&mt->bloom, h); /* its miss overlaps alloc + copy */
+        }
         st = lsmt_skiplist_node_alloc(mt->sl, klen, seq, vlen + 1, &node, &kb, &vb);
         if (st == LSMT_OK) {
             encode_entry(kb, vb, key, klen, type, value, vlen);
             /* The bloom bit goes in before the node is published (bloom.h). */
             if (mt->bloom.nlines)
-                lsmt_bloom_add(&mt->bloom, lsmt_bloom_hash(key, klen));
+                lsmt_bloom_add(&mt->bloom, h);
             st = lsmt_skiplist_node_insert(mt->sl, NULL, node);
         }
         if (st == LSMT_OK) {
