@@ -133,6 +133,10 @@ static const char *const k_usage =
     "                       one memtable for the whole run. W7: the size filled per cycle\n"
     "                       (default 64M).\n"
     "  --cycles N           W7: fill/reset cycles, 2..1000. Default 20.\n"
+    "  --rounds N           W1-W6: rounds in one process, 1..100; the figure is their\n"
+    "                       median (min and max beside it). Round 1 is cold (memory\n"
+    "                       first touched), later rounds refill after reset_all (warm),\n"
+    "                       as the peers' rounds reuse freed memory. Default 5.\n"
     "  --w8-kind K          W8: arena kind (malloc, bump, carena, carena_huge, pool,\n"
     "                       scratch, ring). Default carena (the memtable's arena).\n"
     "  --format F           text (a table), json or csv. Default text.\n"
@@ -276,6 +280,7 @@ static void config_default(bench_config *c)
     c->scan_length = 100;
     c->bloom = 10;
     c->cycles = 20;
+    c->rounds = 5;
     c->w8kind = W8_CARENA;
     c->seed = bench_splitmix64(bench_now_ns() ^ ((uint64_t)getpid() << 32));
 }
@@ -381,6 +386,9 @@ static void parse_args(int argc, char **argv, bench_config *c)
             memtable_size_set = true;
         } else if (IS("--cycles")) {
             c->cycles = (unsigned)flag_u64(flag, val, 2, 1000, false, "an integer in [2, 1000]");
+        } else if (IS("--rounds")) {
+            c->rounds = (unsigned)flag_u64(flag, val, 1, BENCH_MAX_ROUNDS, false,
+                                           "an integer in [1, 100]");
         } else if (IS("--w8-kind")) {
             if (val == NULL || w8_kind_parse(val, &c->w8kind) != LSMT_OK)
                 usage_error(flag, "malloc, bump, carena, carena_huge, pool, scratch or ring", val);
@@ -1158,11 +1166,12 @@ static void print_params_json(const bench_config *c)
            "\"ops\": %llu, \"duration_s\": %g, \"key_size\": %zu, \"value_size\": %zu, "
            "\"distribution\": \"%s\", \"theta\": %g, \"scan_length\": %u, \"seed\": %llu, "
            "\"bloom_bits_per_key\": %u, \"shards\": %zu, \"huge_pages\": %s, "
-           "\"memtable_size\": %zu, \"cycles\": %u, \"w8_kind\": \"%s\"},\n",
+           "\"memtable_size\": %zu, \"cycles\": %u, \"rounds\": %u, \"w8_kind\": \"%s\"},\n",
            c->workload, c->threads, (unsigned long long)c->records, (unsigned long long)c->ops,
            c->ops ? 0.0 : c->duration, c->key_size, c->value_size, dist_name(c->dist), c->theta,
            c->scan_length, (unsigned long long)c->seed, c->bloom, c->shards,
-           c->huge_pages ? "true" : "false", c->memtable_size, c->cycles, w8_kind_name(c->w8kind));
+           c->huge_pages ? "true" : "false", c->memtable_size, c->cycles, c->rounds,
+           w8_kind_name(c->w8kind));
 }
 
 /* Print `s` as a JSON string literal. */
@@ -1285,9 +1294,16 @@ static void print_text(const bench_config *c, const bench_report *r)
     else
         printf(" --duration %g", c->duration);
     printf(" --key-size %zu --value-size %zu --distribution %s --theta %g --scan-length %u"
-           " --bloom %u --shards %zu --huge-pages %s --memtable-size %zu --seed %llu)\n\n",
+           " --bloom %u --shards %zu --huge-pages %s --memtable-size %zu --seed %llu",
            c->key_size, c->value_size, dist_name(c->dist), c->theta, c->scan_length, c->bloom,
            c->shards, c->huge_pages ? "on" : "off", c->memtable_size, (unsigned long long)c->seed);
+    if (c->micro >= 1 && c->micro <= 6)
+        printf(" --rounds %u", c->rounds);
+    else if (c->micro == 7)
+        printf(" --cycles %u", c->cycles);
+    else if (c->micro == 8)
+        printf(" --w8-kind %s", w8_kind_name(c->w8kind));
+    printf(")\n\n");
     if (r->nrows) {
         printf("%-5s %-18s %12s %12s %9s %9s %9s %9s %9s %9s\n", "phase", "operation", "count",
                "ops/s", "mean", "p50", "p90", "p99", "p99.9", "max");

@@ -37,11 +37,13 @@ typedef struct bench_config {
     size_t memtable_size; /* 0: one memtable for the whole run (no rotation) */
     bench_format format;
     unsigned cycles; /* W7 cycles */
+    unsigned rounds; /* W1-W6: rounds in this process (median, min, max) */
     w8_kind w8kind;  /* W8 arena kind */
     bool progress;   /* stderr is a tty */
 } bench_config;
 
 #define BENCH_MAX_ROWS    32
+#define BENCH_MAX_ROUNDS  100
 #define BENCH_MAX_METRICS 48
 
 typedef struct bench_oprow {

@@ -50,9 +50,12 @@ static lsmt_status make_memtable(const bench_config *cfg, uint64_t n, lsmt_arena
     if (budget) {
         o.write_buffer_size = budget;
     } else {
-        /* room for everything: budget never reached (reserved address space only) */
-        size_t per = KEY_LEN + cfg->value_size + 128;
-        o.write_buffer_size = (size_t)n * per * 2 + ((size_t)256 << 20);
+        /* Room for all n entries, sized as an engine would size its write buffer for
+         * them (an entry takes key + value + ~25 bytes; 64 are allowed), so the budget
+         * is never reached; the bloom filter (write_buffer_size / 64 keys) is then sized
+         * for ~4x the entries it gets (~2x at the default 64 MiB with 140-byte entries). */
+        size_t per = KEY_LEN + cfg->value_size + 64;
+        o.write_buffer_size = (size_t)n * per + ((size_t)64 << 20);
         o.hard_limit = o.write_buffer_size + o.write_buffer_size / 4;
     }
     return lsmt_memtable_create(&o, out);
@@ -317,37 +320,110 @@ static int w7_cycles(const bench_config *cfg, bool fresh, cycle_stats *cs)
     return rc;
 }
 
-/* ---- the workloads ------------------------------------------------------------------ */
+/* ---- rounds ------------------------------------------------------------------------ */
 
-int bench_run_micro(const bench_config *cfg, bench_report *r)
+/* The peers' protocol (shared/anchors/peers/map_driver.hpp): R rounds in one process,
+ * median with min and max. Round 1 runs on memory this process never touched (cold:
+ * every page is first-touched); rounds 2..R reuse it: the memtable is reset_all'd and
+ * refilled, which is what an engine does with a flushed memtable, as the peers' later
+ * rounds reuse the memory their allocator got back from the previous round's map. */
+typedef struct round_set {
+    double v[BENCH_MAX_ROUNDS];
+    unsigned n;
+} round_set;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median, min and max of rounds [from, n) of `rs` (from < n). */
+static void round_stats(const round_set *rs, unsigned from, double *med, double *lo, double *hi)
+{
+    double v[BENCH_MAX_ROUNDS];
+    unsigned n = rs->n - from;
+    memcpy(v, rs->v + from, n * sizeof v[0]);
+    qsort(v, n, sizeof v[0], cmp_double);
+    *med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    *lo = v[0];
+    *hi = v[n - 1];
+}
+
+/* Report `name` as the median of all rounds (comparable with the peers' figure), and
+ * `name`-cold (round 1) and `name`-warm (median of rounds 2..R) beside it. `flt` holds
+ * the minor faults per operation of each round. */
+static void report_rounds(bench_report *r, const char *name, unsigned T, const round_set *rs,
+                          const round_set *flt, const char *unit, const char *what)
+{
+    char note[120], nm[40];
+    double med, lo, hi;
+    round_stats(rs, 0, &med, &lo, &hi);
+    if (flt != NULL)
+        snprintf(note, sizeof note, "%s; median of %u rounds [%.3f..%.3f]; minflt/op=%.4f", what,
+                 rs->n, lo, hi, flt->v[0]);
+    else
+        snprintf(note, sizeof note, "%s; median of %u rounds [%.3f..%.3f]", what, rs->n, lo, hi);
+    bench_report_metric(r, name, T, med, unit, note);
+    if (flt == NULL)
+        return;
+    snprintf(nm, sizeof nm, "%s-cold", name);
+    snprintf(note, sizeof note, "round 1: memory first touched; minflt/op=%.4f", flt->v[0]);
+    bench_report_metric(r, nm, T, rs->v[0], unit, note);
+    if (rs->n > 1) {
+        double fmed, flo, fhi;
+        round_stats(rs, 1, &med, &lo, &hi);
+        round_stats(flt, 1, &fmed, &flo, &fhi);
+        snprintf(nm, sizeof nm, "%s-warm", name);
+        snprintf(note, sizeof note, "rounds 2..%u after reset_all [%.3f..%.3f]; minflt/op=%.4f",
+                 rs->n, lo, hi, fmed);
+        bench_report_metric(r, nm, T, med, unit, note);
+    }
+}
+
+/* W6's fill: BE64(0) ++ BE64(i), i ascending, one thread. Returns wall seconds or -1. */
+static double fill_seq(const bench_config *cfg, lsmt_memtable *mt, uint64_t n)
+{
+    unsigned char key[KEY_LEN];
+    uint64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < n; i++) {
+        for (int b = 0; b < 8; b++) {
+            key[b] = 0;
+            key[8 + b] = (unsigned char)(i >> (56 - 8 * b));
+        }
+        lsmt_status s =
+            lsmt_memtable_put(mt, i + 1, key, KEY_LEN, g_pattern + (i & 0xff), cfg->value_size);
+        if (s != LSMT_OK) {
+            fprintf(stderr, "memtable-bench: W6 put: %s\n", lsmt_status_str(s));
+            return -1;
+        }
+    }
+    return (double)(bench_now_ns() - t0) / 1e9;
+}
+
+/* W1 fillrandom, W2 fillrandom-mt, W6 fillseq: R rounds of (fill, check, reset_all). */
+static int micro_fill(const bench_config *cfg, bench_report *r)
 {
     const uint64_t N = cfg->records;
-    const unsigned T = cfg->threads;
-    char note[120];
-    g_pattern = malloc(256 + cfg->value_size + 1);
-    if (g_pattern == NULL)
-        return 1;
-    for (size_t k = 0; k < 256 + cfg->value_size + 1; k++)
-        g_pattern[k] = (unsigned char)(k & 0xff);
-
-    int rc = 0;
+    const unsigned T = cfg->micro == 2 ? cfg->threads : 1;
     lsmt_memtable *mt = NULL;
-    lsmt_status s;
-    uint64_t found = 0;
-    switch (cfg->micro) {
-    case 1:
-    case 2:
-    case 3:
-    case 4:
-    case 5: {
-        unsigned ft = cfg->micro == 2 ? T : 1;
-        if ((s = make_memtable(cfg, N, NULL, 0, &mt)) != LSMT_OK) {
-            fprintf(stderr, "memtable-bench: lsmt_memtable_create: %s\n", lsmt_status_str(s));
+    lsmt_status s = make_memtable(cfg, N, NULL, 0, &mt);
+    if (s != LSMT_OK) {
+        fprintf(stderr, "memtable-bench: lsmt_memtable_create: %s\n", lsmt_status_str(s));
+        return 1;
+    }
+    round_set ops = {.n = 0}, flt = {.n = 0};
+    double rss_per = 0, usage_per = 0;
+    int rc = 0;
+    for (unsigned k = 0; k < cfg->rounds && rc == 0; k++) {
+        if (k > 0 && (s = lsmt_memtable_reset_all(mt)) != LSMT_OK) {
+            fprintf(stderr, "memtable-bench: reset_all: %s\n", lsmt_status_str(s));
             rc = 1;
             break;
         }
         uint64_t rss0 = bench_rss(), f0 = bench_minflt();
-        double secs = run_jobs(cfg, mt, N, ft, JOB_FILL_RANDOM, NULL);
+        double secs = cfg->micro == 6 ? fill_seq(cfg, mt, N)
+                                      : run_jobs(cfg, mt, N, T, JOB_FILL_RANDOM, NULL);
         uint64_t f1 = bench_minflt(), rss1 = bench_rss();
         if (secs < 0 || entries_of(mt) != N) {
             if (secs >= 0)
@@ -356,17 +432,53 @@ int bench_run_micro(const bench_config *cfg, bench_report *r)
             rc = 1;
             break;
         }
-        if (cfg->micro <= 2) {
-            snprintf(note, sizeof note, "minflt/op=%.4f", (double)(f1 - f0) / (double)N);
-            bench_report_metric(r, cfg->micro == 1 ? "W1-fillrandom" : "W2-fillrandom-mt", ft,
-                                (double)N / secs / 1e6, "Mops/s", note);
-            bench_report_metric(r, "W1-rss", ft, ((double)rss1 - (double)rss0) / (double)N,
-                                "B/entry", "RSS delta / N (fresh process)");
-            bench_report_metric(r, "W1-memtable-usage", ft,
-                                (double)lsmt_memtable_approximate_memory_usage(mt) / (double)N,
-                                "B/entry", "approximate_memory_usage / N");
-            break;
+        ops.v[ops.n++] = (double)N / secs / 1e6;
+        flt.v[flt.n++] = (double)(f1 - f0) / (double)N;
+        if (k == 0) {
+            rss_per = ((double)rss1 - (double)rss0) / (double)N;
+            usage_per = (double)lsmt_memtable_approximate_memory_usage(mt) / (double)N;
         }
+    }
+    if (rc == 0) {
+        static const char *const names[] = {[1] = "W1-fillrandom", [2] = "W2-fillrandom-mt",
+                                            [6] = "W6-fillseq"};
+        report_rounds(r, names[cfg->micro], T, &ops, &flt, "Mops/s",
+                      cfg->micro == 6 ? "ascending keys" : "random order");
+        if (cfg->micro != 6) {
+            bench_report_metric(r, "W1-rss", T, rss_per, "B/entry",
+                                "RSS delta / N, round 1 (fresh process)");
+            bench_report_metric(r, "W1-memtable-usage", T, usage_per, "B/entry",
+                                "approximate_memory_usage / N");
+        }
+    }
+    lsmt_memtable_destroy(mt);
+    return rc;
+}
+
+/* W3 readrandom (1 and T threads), W4 readmissing, W5 scan: one fill (W1's), then R
+ * rounds of the read phase, each checked. */
+static int micro_read(const bench_config *cfg, bench_report *r)
+{
+    const uint64_t N = cfg->records;
+    const unsigned T = cfg->threads;
+    char note[120];
+    lsmt_memtable *mt = NULL;
+    lsmt_status s = make_memtable(cfg, N, NULL, 0, &mt);
+    if (s != LSMT_OK) {
+        fprintf(stderr, "memtable-bench: lsmt_memtable_create: %s\n", lsmt_status_str(s));
+        return 1;
+    }
+    int rc = 0;
+    if (run_jobs(cfg, mt, N, 1, JOB_FILL_RANDOM, NULL) < 0 || entries_of(mt) != N) {
+        fprintf(stderr, "memtable-bench: fill: %llu entries, expected %llu\n",
+                (unsigned long long)entries_of(mt), (unsigned long long)N);
+        lsmt_memtable_destroy(mt);
+        return 1;
+    }
+    round_set a = {.n = 0}, b = {.n = 0};
+    uint64_t found = 0;
+    for (unsigned k = 0; k < cfg->rounds && rc == 0; k++) {
+        double secs;
         if (cfg->micro == 3) {
             secs = run_jobs(cfg, mt, N, 1, JOB_READ, &found);
             if (secs < 0 || found != N) {
@@ -375,7 +487,7 @@ int bench_run_micro(const bench_config *cfg, bench_report *r)
                 rc = 1;
                 break;
             }
-            bench_report_metric(r, "W3-readrandom", 1, (double)N / secs / 1e6, "Mops/s", NULL);
+            a.v[a.n++] = (double)N / secs / 1e6;
             if (T > 1) {
                 secs = run_jobs(cfg, mt, N, T, JOB_READ, &found);
                 if (secs < 0 || found != N) {
@@ -384,7 +496,7 @@ int bench_run_micro(const bench_config *cfg, bench_report *r)
                     rc = 1;
                     break;
                 }
-                bench_report_metric(r, "W3-readrandom", T, (double)N / secs / 1e6, "Mops/s", NULL);
+                b.v[b.n++] = (double)N / secs / 1e6;
             }
         } else if (cfg->micro == 4) {
             secs = run_jobs(cfg, mt, N, 1, JOB_READ_MISSING, &found);
@@ -394,12 +506,7 @@ int bench_run_micro(const bench_config *cfg, bench_report *r)
                 rc = 1;
                 break;
             }
-            lsmt_memtable_stats st;
-            lsmt_memtable_stats_get(mt, &st);
-            snprintf(note, sizeof note, "bloom %u bits/key: %llu of %llu gets answered by it",
-                     cfg->bloom, (unsigned long long)st.bloom_negatives,
-                     (unsigned long long)st.bloom_checks);
-            bench_report_metric(r, "W4-readmissing", 1, (double)N / secs / 1e6, "Mops/s", note);
+            a.v[a.n++] = (double)N / secs / 1e6;
         } else { /* W5: full ordered scan, touching key and value */
             lsmt_memtable_iter_options io;
             lsmt_memtable_iter_options_default(&io);
@@ -413,10 +520,10 @@ int bench_run_micro(const bench_config *cfg, bench_report *r)
             uint64_t t0 = bench_now_ns(), cnt = 0, sum = 0;
             for (s = lsmt_memtable_iter_seek_to_first(it); s == LSMT_OK;
                  s = lsmt_memtable_iter_next(it)) {
-                const void *k, *v;
+                const void *kp, *v;
                 size_t kl, vl;
-                lsmt_memtable_iter_entry(it, &k, &kl, NULL, NULL, &v, &vl);
-                sum += ((const unsigned char *)k)[kl - 1] +
+                lsmt_memtable_iter_entry(it, &kp, &kl, NULL, NULL, &v, &vl);
+                sum += ((const unsigned char *)kp)[kl - 1] +
                        (vl ? ((const unsigned char *)v)[vl - 1] : 0);
                 cnt++;
             }
@@ -429,39 +536,55 @@ int bench_run_micro(const bench_config *cfg, bench_report *r)
                 rc = 1;
                 break;
             }
-            bench_report_metric(r, "W5-scan", 1, ns / (double)N, "ns/entry",
-                                "internal iterator, key + value touched");
+            a.v[a.n++] = ns / (double)N;
         }
-        break;
     }
-    case 6: {
-        if ((s = make_memtable(cfg, N, NULL, 0, &mt)) != LSMT_OK) {
-            fprintf(stderr, "memtable-bench: lsmt_memtable_create: %s\n", lsmt_status_str(s));
-            rc = 1;
-            break;
+    if (rc == 0) {
+        if (cfg->micro == 3) {
+            report_rounds(r, "W3-readrandom", 1, &a, NULL, "Mops/s", "gets of present keys");
+            if (T > 1)
+                report_rounds(r, "W3-readrandom", T, &b, NULL, "Mops/s", "gets of present keys");
+        } else if (cfg->micro == 4) {
+            lsmt_memtable_stats st;
+            lsmt_memtable_stats_get(mt, &st);
+            snprintf(note, sizeof note, "bloom %u bits/key: %llu of %llu gets answered by it",
+                     cfg->bloom, (unsigned long long)st.bloom_negatives,
+                     (unsigned long long)st.bloom_checks);
+            report_rounds(r, "W4-readmissing", 1, &a, NULL, "Mops/s", note);
+        } else {
+            report_rounds(r, "W5-scan", 1, &a, NULL, "ns/entry",
+                          "internal iterator, key + value touched");
         }
-        unsigned char key[KEY_LEN];
-        uint64_t f0 = bench_minflt(), t0 = bench_now_ns();
-        for (uint64_t i = 0; i < N; i++) {
-            for (int b = 0; b < 8; b++) {
-                key[b] = 0;
-                key[8 + b] = (unsigned char)(i >> (56 - 8 * b));
-            }
-            s = lsmt_memtable_put(mt, i + 1, key, KEY_LEN, g_pattern + (i & 0xff), cfg->value_size);
-            if (s != LSMT_OK) {
-                fprintf(stderr, "memtable-bench: W6 put: %s\n", lsmt_status_str(s));
-                rc = 1;
-                break;
-            }
-        }
-        double secs = (double)(bench_now_ns() - t0) / 1e9;
-        if (rc == 0) {
-            snprintf(note, sizeof note, "minflt/op=%.4f",
-                     (double)(bench_minflt() - f0) / (double)N);
-            bench_report_metric(r, "W6-fillseq", 1, (double)N / secs / 1e6, "Mops/s", note);
-        }
-        break;
     }
+    lsmt_memtable_destroy(mt);
+    return rc;
+}
+
+/* ---- the workloads ------------------------------------------------------------------ */
+
+int bench_run_micro(const bench_config *cfg, bench_report *r)
+{
+    const unsigned T = cfg->threads;
+    char note[120];
+    g_pattern = malloc(256 + cfg->value_size + 1);
+    if (g_pattern == NULL)
+        return 1;
+    for (size_t k = 0; k < 256 + cfg->value_size + 1; k++)
+        g_pattern[k] = (unsigned char)(k & 0xff);
+
+    int rc = 0;
+    lsmt_status s;
+    switch (cfg->micro) {
+    case 1:
+    case 2:
+    case 6:
+        rc = micro_fill(cfg, r);
+        break;
+    case 3:
+    case 4:
+    case 5:
+        rc = micro_read(cfg, r);
+        break;
     case 7: {
         cycle_stats pool_cs, fresh_cs;
         if (w7_cycles(cfg, false, &pool_cs) != 0 || w7_cycles(cfg, true, &fresh_cs) != 0) {
@@ -517,7 +640,6 @@ int bench_run_micro(const bench_config *cfg, bench_report *r)
     default:
         rc = 1;
     }
-    lsmt_memtable_destroy(mt);
     free(g_pattern);
     return rc;
 }
