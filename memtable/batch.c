@@ -194,6 +194,16 @@ lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq, const lsm
         return LSMT_OK;
     if (first_seq > LSMT_MAX_SEQUENCE || b->count - 1 > LSMT_MAX_SEQUENCE - first_seq)
         return LSMT_RANGE;
+    /* A batch whose smallest possible nodes exceed the whole arena could never fit:
+     * LSMT_INVALID, not LSMT_FULL (an engine would rotate and retry it forever). */
+    size_t min_total = 0;
+    for (size_t i = 0; i < b->count; i++) {
+        size_t nb = lsmt_skiplist_node_min_bytes(b->recs[i].klen, b->recs[i].vlen + 1);
+        if (nb == SIZE_MAX || lsmt_add_overflow(min_total, nb, &min_total))
+            return LSMT_INVALID;
+    }
+    if (min_total > lsmt_carena_capacity(mt->arena))
+        return LSMT_INVALID;
     lsmt_skiplist_node *stack_nodes[32];
     lsmt_skiplist_node **nodes = stack_nodes;
     if (b->count > 32) {

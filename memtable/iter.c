@@ -59,6 +59,8 @@ lsmt_status lsmt_memtable_iter_create(lsmt_memtable *mt, const lsmt_memtable_ite
         return LSMT_INVALID;
     if (o.lower_len > LSMT_MEMTABLE_MAX_KEY_LEN || o.upper_len > LSMT_MEMTABLE_MAX_KEY_LEN)
         return LSMT_INVALID;
+    if ((o.lower_bound == NULL && o.lower_len != 0) || (o.upper_bound == NULL && o.upper_len != 0))
+        return LSMT_INVALID; /* NULL with a length, as everywhere else */
     if (o.snapshot > LSMT_MAX_SEQUENCE)
         return LSMT_RANGE;
     size_t ll = o.lower_bound ? o.lower_len : 0, ul = o.upper_bound ? o.upper_len : 0;
@@ -81,9 +83,9 @@ lsmt_status lsmt_memtable_iter_create(lsmt_memtable *mt, const lsmt_memtable_ite
     it->upper_len = ul;
     lsmt_skiplist_iter_init(&it->it, mt->sl);
     /* seq_cst: the Dekker pair with reset_all (see there): we count ourselves, then
-     * look for RESETTING; reset_all sets RESETTING, then looks at the count. */
+     * look for RESET_PENDING; reset_all sets RESET_PENDING, then looks at the count. */
     atomic_fetch_add_explicit(&mt->open_iters, 1, memory_order_seq_cst);
-    if (atomic_load_explicit(&mt->state, memory_order_seq_cst) & LSMT_MT_RESETTING) {
+    if (atomic_load_explicit(&mt->state, memory_order_seq_cst) & LSMT_MT_RESET_PENDING) {
         /* release: nothing was read; keeps every decrement a release. */
         atomic_fetch_sub_explicit(&mt->open_iters, 1, memory_order_release);
         free(it);
@@ -247,7 +249,12 @@ static lsmt_status do_move(lsmt_memtable_iter *it, enum move m, const void *key,
     const void *k;
     switch (m) {
     case M_FIRST:
-        st = to_seek(it, NULL, 0); /* "" is below every key; the lower bound wins */
+        /* The lower bound, else the list's first node: "" is not the smallest key
+         * under every comparator (a reverse order puts it last). */
+        if (it->has_lower)
+            st = to_seek(it, it->lower, it->lower_len);
+        else
+            st = settle_fwd(it, lsmt_skiplist_iter_seek_to_first(&it->it));
         break;
     case M_LAST:
         st = to_last(it);

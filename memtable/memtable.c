@@ -18,13 +18,16 @@
  *  - freeze sets FROZEN and waits for a grace period: writes that missed the flag were
  *    inside sections that started before it, and the grace period waits for them, so
  *    when freeze returns no write is in flight and none will start.
- *  - reset_all sets RESETTING (a CAS, so resets never overlap), refuses with LSMT_BUSY
- *    while an iterator is open (a Dekker pair of seq_cst operations with iter_create:
- *    at least one side sees the other), waits for a grace period (every get and write
- *    that missed RESETTING has finished; later ones see it and touch nothing: writes
- *    return LSMT_BUSY, gets read the memtable as empty), resets arena, list, bloom and
- *    counters, and clears the state word with a release store that the acquire load at
- *    the start of every operation pairs with (invariant 4).
+ *  - reset_all works in two steps. It sets RESET_PENDING (a CAS, so resets never
+ *    overlap) and refuses with LSMT_BUSY while an iterator is open (a Dekker pair of
+ *    seq_cst operations with iter_create: at least one side sees the other); gets and
+ *    writes do not look at RESET_PENDING, so a refused reset changes nothing they can
+ *    observe. Only then does it add RESETTING, wait for a grace period (every get and
+ *    write that missed RESETTING has finished; later ones see it and touch nothing:
+ *    writes return LSMT_BUSY, gets read the memtable as empty), reset arena, list, bloom
+ *    and counters, and clear the state word with a release store that the acquire load
+ *    at the start of every operation pairs with (invariant 4). The memtable is then
+ *    ACTIVE: a freeze that overlapped the reset is ordered before it and undone.
  */
 #include "lsmt/memtable.h"
 
@@ -368,29 +371,34 @@ lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt)
     /* relaxed: only a starting value for the CAS. */
     uint32_t s = atomic_load_explicit(&mt->state, memory_order_relaxed);
     do {
-        if (s & LSMT_MT_RESETTING)
+        if (s & LSMT_MT_RESET_PENDING)
             return LSMT_BUSY; /* another reset runs */
-        /* seq_cst CAS: (1) the Dekker pair with iter_create (it increments open_iters
-         * then loads state; we set RESETTING then load open_iters: with all four
-         * seq_cst, at least one sees the other); (2) the flag precedes the grace period.
-         * Fails when freeze or another reset changed the word: retry with the new
-         * value (a concurrent reset makes the next round return LSMT_BUSY). */
-    } while (!atomic_compare_exchange_weak_explicit(&mt->state, &s, s | LSMT_MT_RESETTING,
+        /* seq_cst CAS: the Dekker pair with iter_create (it increments open_iters then
+         * loads state; we set RESET_PENDING then load open_iters: with all four
+         * seq_cst, at least one sees the other). Fails when freeze or another reset
+         * changed the word: retry with the new value (a concurrent reset makes the next
+         * round return LSMT_BUSY). */
+    } while (!atomic_compare_exchange_weak_explicit(&mt->state, &s, s | LSMT_MT_RESET_PENDING,
                                                     memory_order_seq_cst, memory_order_relaxed));
     /* seq_cst: the other half of the Dekker pair above. Also acquires the destroyed
      * iterators' reads (their release decrement). */
     if (atomic_load_explicit(&mt->open_iters, memory_order_seq_cst) != 0) {
-        /* release: undoes our flag; nothing was changed. */
-        atomic_fetch_and_explicit(&mt->state, ~LSMT_MT_RESETTING, memory_order_release);
+        /* release: undoes our flag. Gets and writes never looked at it, so nothing
+         * they can observe changed. */
+        atomic_fetch_and_explicit(&mt->state, ~LSMT_MT_RESET_PENDING, memory_order_release);
         return LSMT_BUSY;
     }
+    /* seq_cst RMW: RESETTING must be in place before the grace period starts, so every
+     * section beginning after that point sees it (RCU's guarantee). */
+    atomic_fetch_or_explicit(&mt->state, LSMT_MT_RESETTING, memory_order_seq_cst);
     /* Every get and write that missed RESETTING is inside a section that began before
      * this grace period: wait for them (invariant 4). */
     lsmt_mt_synchronize(&mt->tsan_token);
     lsmt_status st = lsmt_carena_reset_all(mt->arena);
     if (st != LSMT_OK) {
         /* Only a debug build's detection of an allocation in flight; nothing reset. */
-        atomic_fetch_and_explicit(&mt->state, ~LSMT_MT_RESETTING, memory_order_release);
+        atomic_fetch_and_explicit(&mt->state, ~(LSMT_MT_RESETTING | LSMT_MT_RESET_PENDING),
+                                  memory_order_release);
         return LSMT_BUSY;
     }
     lsmt_skiplist_reset(mt->sl);

@@ -15,6 +15,11 @@
 
 /* State word bits (lsmt_memtable.state). */
 #define LSMT_MT_FROZEN    1u
+/* reset_all has started and is checking for open iterators: iter_create refuses
+ * (LSMT_BUSY); gets and writes are not affected. */
+#define LSMT_MT_RESET_PENDING 4u
+/* reset_all found no open iterator and is emptying the memtable: gets read it as empty,
+ * writes and iter_create return LSMT_BUSY. Set only with RESET_PENDING. */
 #define LSMT_MT_RESETTING 2u
 
 /* Statistics of one slot (see rcu.h): written by the slot's owner thread only (plain
@@ -41,7 +46,8 @@ struct lsmt_memtable {
     size_t write_buffer_size; /* should_flush threshold (<= arena capacity) */
     lsmt_bloom bloom;         /* bloom.nlines == 0: off */
     /* ---- lifecycle word: read (acquire) at the start of every write and get, written
-     * by freeze (fetch_or) and reset_all (CAS to set RESETTING, release store to clear).
+     * by freeze (fetch_or) and reset_all (CAS to set RESET_PENDING, fetch_or to add
+     * RESETTING, release store to clear).
      * Read-mostly, so it shares its line with the fixed fields. */
     _Atomic uint32_t state;
     /* TSan token for the RCU edge (memtable/tsan_rcu.h); never read or written. */

@@ -528,6 +528,16 @@ static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, 
     return LSMT_OK;
 }
 
+size_t lsmt_skiplist_node_min_bytes(size_t klen, size_t vlen)
+{
+    size_t size;
+    if (klen > LSMT_SKIPLIST_MAX_KEY_LEN || vlen > LSMT_SKIPLIST_MAX_VALUE_LEN)
+        return SIZE_MAX;
+    /* both lengths are capped far below SIZE_MAX / 4: no overflow */
+    size = lsmt_align_up((size_t)NODE_FIXED + klen + vlen, LINK_UNIT);
+    return size;
+}
+
 /* Search level `level` forward from `before` (< k) for the first node >= k, stopping
  * early at `after` (a node known to be >= k, or 0). Writes prev (last node < k; 0 =
  * head) and next (first node >= k; 0 = null). */

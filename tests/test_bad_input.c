@@ -595,7 +595,11 @@ START_TEST(test_skiplist)
         filled++;
     ck_assert_int_eq(fst, LSMT_FULL);
     ck_assert_uint_gt(filled, 10);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "f", 1, 99, fill, 1000), LSMT_FULL);
+    /* Still full for a node that is larger than the refused one whatever the heights
+     * (a tower adds at most 4 * (MAX_HEIGHT - 1) bytes); a same-size insert could fit
+     * by drawing a shorter tower. */
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "f", 1, 99, fill, 1000 + 4 * LSMT_SKIPLIST_MAX_HEIGHT),
+                     LSMT_FULL);
     sl_intact(sl, filled);
 
     lsmt_skiplist_hint h;
@@ -621,6 +625,14 @@ START_TEST(test_skiplist)
     ck_assert_ptr_eq(node, SENTINEL);
     ck_assert_int_eq(lsmt_skiplist_node_insert(NULL, NULL, node), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_node_insert(sl, NULL, NULL), LSMT_INVALID);
+    /* min_bytes: over-limit lengths are SIZE_MAX (never a wrapped small size) */
+    ck_assert_uint_eq(lsmt_skiplist_node_min_bytes(HUGE_SZ, 0), SIZE_MAX);
+    ck_assert_uint_eq(lsmt_skiplist_node_min_bytes(0, HUGE_SZ), SIZE_MAX);
+    ck_assert_uint_eq(lsmt_skiplist_node_min_bytes(LSMT_SKIPLIST_MAX_KEY_LEN + 1, 0), SIZE_MAX);
+    ck_assert_uint_ge(lsmt_skiplist_node_min_bytes(0, 0), 1);
+    ck_assert_uint_gt(lsmt_skiplist_node_min_bytes(LSMT_SKIPLIST_MAX_KEY_LEN,
+                                                   LSMT_SKIPLIST_MAX_VALUE_LEN),
+                      LSMT_SKIPLIST_MAX_VALUE_LEN);
     sl_intact(sl, n3);
 
     ck_assert_ptr_null(lsmt_skiplist_find(NULL, "k1", 2, 5));
@@ -758,14 +770,13 @@ START_TEST(test_memtable_writes)
     ck_assert_int_eq(lsmt_memtable_put(mt, LSMT_MAX_SEQUENCE, "k", 1, "m", 1), LSMT_OK);
     mt_intact(mt, 3);
 
-    /* A value bigger than the whole memtable (< LSMT_MEMTABLE_MAX_VALUE_LEN): memtable.h
-     * documents LSMT_FULL; the arena below calls it LSMT_INVALID (can never fit).
-     * Either way nothing is written. */
+    /* A value bigger than the whole memtable (< LSMT_MEMTABLE_MAX_VALUE_LEN) could never
+     * fit: memtable.h documents LSMT_INVALID (LSMT_FULL would have an engine rotate and
+     * retry forever). Nothing is written. */
     size_t bigsz = 4 << 20;
     char *big = calloc(1, bigsz);
     ck_assert_ptr_nonnull(big);
-    lsmt_status big_st = lsmt_memtable_put(mt, 10, "big", 3, big, bigsz);
-    ck_assert(big_st == LSMT_FULL || big_st == LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 10, "big", 3, big, bigsz), LSMT_INVALID);
     const void *v;
     size_t vl;
     ck_assert_int_eq(lsmt_memtable_get(mt, "big", 3, LSMT_MAX_SEQUENCE, &v, &vl, NULL),
@@ -838,22 +849,38 @@ START_TEST(test_memtable_batch)
     mt_intact(mt, 1);
     ck_assert_int_eq(lsmt_memtable_write(mt, LSMT_MAX_SEQUENCE - 1, b), LSMT_OK); /* fits */
     mt_intact(mt, 3);
-    /* a batch larger than the memtable: FULL, nothing applied */
+    /* a batch larger than the whole arena could never fit: LSMT_INVALID (not FULL, which
+     * would make an engine rotate and retry it forever), nothing applied */
     lsmt_write_batch_clear(b);
     ck_assert_uint_eq(lsmt_write_batch_count(b), 0);
     static char val[64 << 10];
     for (int i = 0; i < 64; i++)
         ck_assert_int_eq(lsmt_write_batch_put(b, "z", 1, val, sizeof(val)), LSMT_OK);
-    ck_assert_int_eq(lsmt_memtable_write(mt, 100, b), LSMT_FULL);
+    ck_assert_int_eq(lsmt_memtable_write(mt, 100, b), LSMT_INVALID);
     ck_assert_int_eq(lsmt_memtable_get(mt, "z", 1, LSMT_MAX_SEQUENCE, &v, &vl, NULL),
                      LSMT_NOT_FOUND);
     mt_intact(mt, 3);
+    /* a batch that fits an empty memtable but not this full one: LSMT_FULL, and all or
+     * nothing: its small first record (which would still fit) is not applied either */
+    uint64_t filled = 3, fseq = 1000;
+    lsmt_status fst;
+    while ((fst = lsmt_memtable_put(mt, fseq++, "f", 1, val, sizeof val)) == LSMT_OK)
+        filled++;
+    ck_assert_int_eq(fst, LSMT_FULL);
+    ck_assert_uint_gt(filled, 3);
+    lsmt_write_batch_clear(b);
+    ck_assert_int_eq(lsmt_write_batch_put(b, "s", 1, "1", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_write_batch_put(b, "t", 1, val, sizeof val), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_write(mt, 5000, b), LSMT_FULL);
+    ck_assert_int_eq(lsmt_memtable_get(mt, "s", 1, LSMT_MAX_SEQUENCE, &v, &vl, NULL),
+                     LSMT_NOT_FOUND);
+    mt_intact(mt, filled);
     /* frozen */
     lsmt_write_batch_clear(b);
     ck_assert_int_eq(lsmt_write_batch_put(b, "c", 1, "1", 1), LSMT_OK);
     ck_assert_int_eq(lsmt_memtable_freeze(mt), LSMT_OK);
     ck_assert_int_eq(lsmt_memtable_write(mt, 200, b), LSMT_FROZEN);
-    mt_intact(mt, 3);
+    mt_intact(mt, filled);
     lsmt_memtable_destroy(mt);
     lsmt_write_batch_destroy(b);
 }
@@ -941,6 +968,13 @@ START_TEST(test_memtable_iter)
     lsmt_memtable_iter_options_default(&o);
     o.upper_bound = zero_key;
     o.upper_len = HUGE_SZ;
+    ck_assert_int_eq(lsmt_memtable_iter_create(mt, &o, &it), LSMT_INVALID);
+    /* a NULL bound with a nonzero length is bad input, not "no bound" */
+    lsmt_memtable_iter_options_default(&o);
+    o.lower_len = 3;
+    ck_assert_int_eq(lsmt_memtable_iter_create(mt, &o, &it), LSMT_INVALID);
+    lsmt_memtable_iter_options_default(&o);
+    o.upper_len = 1;
     ck_assert_int_eq(lsmt_memtable_iter_create(mt, &o, &it), LSMT_INVALID);
     ck_assert_ptr_eq(it, SENTINEL);
 

@@ -677,6 +677,66 @@ START_TEST(test_many_threads)
 }
 END_TEST
 
+/* ---- a refused reset_all is invisible ------------------------------------------------
+ * With an iterator open, reset_all must return LSMT_BUSY and change nothing a get or a
+ * write can observe, however often it is retried (an engine's flush thread retries it
+ * in a loop). One thread retries reset_all, another gets a present key and writes new
+ * versions meanwhile: every get must find the key and every write must succeed. */
+typedef struct refused {
+    lsmt_memtable *mt;
+    _Atomic int stop;
+    _Atomic uint64_t resets_tried;
+} refused;
+
+static void *refused_resetter(void *arg)
+{
+    refused *r = arg;
+    while (!atomic_load(&r->stop)) {
+        T_REQ(lsmt_memtable_reset_all(r->mt) == LSMT_BUSY, "reset_all with an open iterator");
+        atomic_fetch_add(&r->resets_tried, 1);
+    }
+    return NULL;
+}
+
+START_TEST(test_refused_reset_invisible)
+{
+    refused r;
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(lsmt_memtable_create(NULL, &r.mt), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_put(r.mt, 1, "k", 1, "v", 1), LSMT_OK);
+    lsmt_memtable_iter *it;
+    ck_assert_int_eq(lsmt_memtable_iter_create(r.mt, NULL, &it), LSMT_OK);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, refused_resetter, &r), 0);
+    /* wait until the resetter is looping, so the gets below overlap its attempts */
+    while (atomic_load(&r.resets_tried) == 0)
+        sched_yield();
+    uint64_t missed = 0, refused_writes = 0;
+    for (uint64_t i = 0; i < 200000 / SCALE; i++) {
+        const void *v;
+        size_t vl;
+        if (lsmt_memtable_get(r.mt, "k", 1, LSMT_MAX_SEQUENCE, &v, &vl, NULL) != LSMT_OK)
+            missed++;
+        if ((i & 63) == 0 && lsmt_memtable_put(r.mt, 2 + i, "w", 1, "x", 1) != LSMT_OK)
+            refused_writes++;
+    }
+    atomic_store(&r.stop, 1);
+    pthread_join(t, NULL);
+    ck_assert_msg(!atomic_load(&failed), "%s", fail_msg);
+    ck_assert_msg(missed == 0 && refused_writes == 0,
+                  "%llu gets missed a present key and %llu writes were refused while "
+                  "%llu refused reset_all calls ran",
+                  (unsigned long long)missed, (unsigned long long)refused_writes,
+                  (unsigned long long)atomic_load(&r.resets_tried));
+    lsmt_memtable_stats st;
+    ck_assert_int_eq(lsmt_memtable_stats_get(r.mt, &st), LSMT_OK);
+    ck_assert_uint_eq(st.resets, 0);
+    lsmt_memtable_iter_destroy(it);
+    ck_assert_int_eq(lsmt_memtable_reset_all(r.mt), LSMT_OK); /* closed: now it resets */
+    lsmt_memtable_destroy(r.mt);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("memtable_concurrent");
@@ -687,6 +747,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_thread_churn);
     tcase_add_test(tc, test_many_threads);
     tcase_add_test(tc, test_calls_during_reset);
+    tcase_add_test(tc, test_refused_reset_invisible);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -23,9 +23,12 @@
  *   get, multi_get, iterator calls     every call but destroy; never block
  *   freeze, should_flush, stats, usage every call but destroy
  *   reset_all                          every call but destroy; it waits (RCU grace
- *                                      period) for gets and writes in flight; while it
- *                                      runs the memtable reads as empty (gets return
- *                                      LSMT_NOT_FOUND) and writes return LSMT_BUSY
+ *                                      period) for gets and writes in flight; once it
+ *                                      has found no open iterator and until it returns,
+ *                                      the memtable reads as empty (gets return
+ *                                      LSMT_NOT_FOUND) and writes return LSMT_BUSY; a
+ *                                      reset_all refused with LSMT_BUSY is invisible
+ *                                      to gets and writes
  *   destroy                            nothing
  *
  * freeze and reset_all wait for one RCU grace period each (microseconds); every other
@@ -45,7 +48,10 @@
  *  3. A write that returns anything else changed nothing visible (a batch is
  *     all-or-nothing with respect to LSMT_FULL and every other error; the one
  *     exception is a batch racing a write that breaks invariant 6, see
- *     lsmt_memtable_write).
+ *     lsmt_memtable_write). "Visible" is what gets, iterators and the entry statistics
+ *     show: a write refused with LSMT_EXISTS or LSMT_FULL after its node was allocated
+ *     may leave those arena bytes (and a bloom bit) behind, so memory usage and
+ *     should_flush can advance.
  *  4. reset_all never reuses memory that a running get or an open iterator can reach.
  *  5. Usage never exceeds the hard limit; should_flush becomes true once usage reaches
  *     the write-buffer size and stays true until reset_all.
@@ -149,7 +155,11 @@ LSMT_API lsmt_status lsmt_memtable_delete(lsmt_memtable *mt, uint64_t seq, const
 /* A write batch: puts and deletes recorded in order, applied by lsmt_memtable_write
  * with consecutive sequence numbers first_seq, first_seq + 1, ... All or nothing with
  * respect to LSMT_FULL (and every other error): a batch that does not fit changes
- * nothing. Not thread-safe itself (one builder at a time). */
+ * nothing. Not thread-safe itself (one builder at a time).
+ * create: LSMT_OK, LSMT_INVALID (NULL out), LSMT_NOMEM.
+ * put/delete: LSMT_OK, LSMT_INVALID (NULL batch, NULL pointer with nonzero length, a key
+ * or value over its maximum, total size overflow; the batch is unchanged), LSMT_NOMEM
+ * (the batch could not grow; unchanged). destroy and clear accept NULL. */
 typedef struct lsmt_write_batch lsmt_write_batch;
 LSMT_API lsmt_status lsmt_write_batch_create(lsmt_write_batch **out);
 LSMT_API void lsmt_write_batch_destroy(lsmt_write_batch *b);
@@ -160,8 +170,10 @@ LSMT_API void lsmt_write_batch_clear(lsmt_write_batch *b);
 /* Number of records; 0 for NULL. */
 LSMT_API size_t lsmt_write_batch_count(const lsmt_write_batch *b);
 /* Apply `b`. LSMT_RANGE if first_seq + count - 1 > LSMT_MAX_SEQUENCE; LSMT_EXISTS if any
- * (key, seq) is already present (nothing applied); others as for put. An empty batch
- * is LSMT_OK. The records become visible one by one (each with its own sequence, so a
+ * (key, seq) is already present (nothing applied); LSMT_INVALID for a batch whose
+ * entries together exceed the whole arena (it could never fit); LSMT_NOMEM if the
+ * bookkeeping for a batch of over 32 records cannot be allocated or the thread cannot
+ * be registered; others as for put. An empty batch is LSMT_OK. The records become visible one by one (each with its own sequence, so a
  * snapshot below first_seq sees none of them). Invariant 6: if another thread inserts
  * one of the batch's (key, seq) between the duplicate check and the publication, that
  * record is skipped, the others are applied, and the call returns LSMT_EXISTS. */
@@ -174,7 +186,8 @@ LSMT_API lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq,
  *   destroy), LSMT_DELETED for a tombstone, LSMT_NOT_FOUND otherwise.
  *   *seq_out (may be NULL) receives the sequence of the version found (OK or DELETED).
  *   LSMT_INVALID (NULL mt/value/vlen, bad key) / LSMT_RANGE (snapshot >
- *   LSMT_MAX_SEQUENCE) for bad arguments. Never blocks. While reset_all runs the
+ *   LSMT_MAX_SEQUENCE) for bad arguments; LSMT_NOMEM when the thread cannot be
+ *   registered with liburcu (see the top of this header). Never blocks. While reset_all runs the
  *   memtable reads as empty (LSMT_NOT_FOUND). */
 LSMT_API lsmt_status lsmt_memtable_get(lsmt_memtable *mt, const void *key, size_t klen,
                                        uint64_t snapshot, const void **value, size_t *vlen,
@@ -197,7 +210,7 @@ LSMT_API lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const 
  * An open iterator pins the memtable's memory: reset_all returns LSMT_BUSY while any
  * iterator is open (destroy the iterators first). Iterator calls never block.
  * Positioning calls return LSMT_OK (on an entry), LSMT_END (no entry; not valid) or
- * LSMT_INVALID. */
+ * LSMT_INVALID, or LSMT_NOMEM when the thread cannot be registered with liburcu. */
 typedef enum lsmt_iter_kind { LSMT_ITER_INTERNAL = 0, LSMT_ITER_SNAPSHOT = 1 } lsmt_iter_kind;
 
 typedef struct lsmt_memtable_iter_options {
@@ -213,8 +226,9 @@ typedef struct lsmt_memtable_iter lsmt_memtable_iter;
 
 LSMT_API void lsmt_memtable_iter_options_default(lsmt_memtable_iter_options *opt);
 /* LSMT_BUSY while reset_all runs; LSMT_RANGE for snapshot > LSMT_MAX_SEQUENCE;
- * LSMT_INVALID for a bad kind or a bound longer than the key limit. The bounds are
- * copied. The iterator starts unpositioned (not valid). Costs: next is O(1) amortised
+ * LSMT_INVALID for NULL mt/out, a bad kind, a bound longer than the key limit or a NULL
+ * bound with a nonzero length; LSMT_NOMEM (the iterator cannot be allocated). The
+ * bounds are copied. The iterator starts unpositioned (not valid). Costs: next is O(1) amortised
  * (a key with many versions is skipped with one O(log n) seek); prev, seek_for_prev and
  * seek_to_last are O(log n) per key visited (the skip list has no back links). */
 LSMT_API lsmt_status lsmt_memtable_iter_create(lsmt_memtable *mt,
@@ -253,14 +267,17 @@ LSMT_API bool lsmt_memtable_is_frozen(const lsmt_memtable *mt);
  * stay faulted). Waits for gets and writes in flight (an RCU grace period); writes
  * during the reset return LSMT_BUSY. LSMT_BUSY (nothing done) if an iterator is open
  * or another reset_all runs. Works on a frozen or an active memtable; statistics other
- * than `resets` restart from zero. REQUIRES: the caller no longer uses views
+ * than `resets` restart from zero. The memtable ends ACTIVE: a freeze that overlaps a
+ * reset_all is ordered before it (and so undone); engines freeze before they flush and
+ * reset after, never both at once. REQUIRES: the caller no longer uses views
  * (values/keys) obtained before; not called from inside another lsmt call. */
 LSMT_API lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt);
 
 LSMT_API lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats *out);
 
 /* Full structural validation (skip-list order and towers, entry encodings, stats agree
- * with the entries): LSMT_OK or LSMT_CORRUPT. REQUIRES: no write in flight. O(n). */
+ * with the entries): LSMT_OK or LSMT_CORRUPT; LSMT_INVALID for NULL. REQUIRES: no write
+ * and no reset_all in flight (it reads without a read-side section). O(n). */
 LSMT_API lsmt_status lsmt_memtable_validate(const lsmt_memtable *mt);
 
 #ifdef __cplusplus

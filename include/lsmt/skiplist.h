@@ -154,6 +154,12 @@ LSMT_API lsmt_status lsmt_skiplist_insert_hint(lsmt_skiplist *sl, lsmt_skiplist_
 LSMT_API lsmt_status lsmt_skiplist_node_alloc(lsmt_skiplist *sl, size_t klen, uint64_t version,
                                               size_t vlen, lsmt_skiplist_node **node,
                                               void **key_buf, void **value_buf);
+/* The fewest arena bytes a node for a key of `klen` and a value of `vlen` bytes takes
+ * (a tower of height 1; each further level adds 4 bytes): a caller can tell an entry
+ * that could never fit its arena (say, a batch larger than the whole arena) from a full
+ * arena. SIZE_MAX when the lengths are over the limits or the sum overflows. */
+LSMT_API size_t lsmt_skiplist_node_min_bytes(size_t klen, size_t vlen);
+
 /* Publish a node from node_alloc whose key bytes are written. LSMT_OK or LSMT_EXISTS
  * (the node is then dropped; publishing an already published node also returns
  * LSMT_EXISTS and changes nothing). LSMT_INVALID: NULL list or node, a node that is not
