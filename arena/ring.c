@@ -293,8 +293,10 @@ lsmt_status lsmt_ring_ext_reserve(lsmt_ring_ext *e, size_t additional)
         return LSMT_INVALID;
     if (need <= e->cap)
         return LSMT_OK;
-    if (need > r->cap)
-        return LSMT_INVALID; /* can never fit */
+    size_t pay0;
+    /* can never fit, even alone in an empty ring (guard and alignment included) */
+    if (need > r->cap || slot_len(0, need, 16, &pay0) > r->cap)
+        return LSMT_INVALID;
     struct ring_guard *g = r->ext_g;
     size_t goff = (size_t)((unsigned char *)g - r->base);
     size_t poff = (size_t)(e->data - r->base);

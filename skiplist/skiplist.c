@@ -100,7 +100,9 @@ struct lsmt_skiplist {
     /* Never reused within the process (list_id_counter): keys the per-thread hint of
      * plain inserts, so a list created at a destroyed list's address never sees it. */
     uint64_t id;
-    /* Bumped by reset; hints from an older epoch are discarded. Plain field: reset
+    /* Drawn from epoch_counter at create and at every reset, so never reused by any
+     * list: a hint is followed only when it names this list AND this epoch, even if a
+     * list is created at a destroyed list's address. Plain field: reset
      * requires that no call is in flight (skiplist.h), so no reader races with it. */
     uint64_t epoch;
     /* Current tallest tower, 1..max_height. Writers raise it with a relaxed CAS (only
@@ -205,6 +207,24 @@ HOT void search_prefetch(const lsmt_skiplist *sl, const char *x, const char *nx,
     (void)sl, (void)x, (void)nx, (void)level;
 #endif
 }
+
+/* ---- yield injection (test builds only) ------------------------------------------- */
+
+#ifdef LSMT_YIELD_INJECTION
+/* Configured with -DLSMT_YIELD_INJECTION=ON: the hook, when set, runs between finding
+ * an insert's position at a level and the CAS that links it there, so a test can make
+ * other inserts land in that window (as Pebble's arenaskl tests do). Set it before any
+ * thread inserts (thread creation publishes it); never in a production build. */
+LSMT_API void (*lsmt_skiplist_test_yield_hook)(unsigned level);
+#define YIELD_POINT(level)                                             \
+    do {                                                               \
+        void (*yield_hook_)(unsigned) = lsmt_skiplist_test_yield_hook; \
+        if (yield_hook_ != NULL)                                       \
+            yield_hook_(level);                                        \
+    } while (0)
+#else
+#define YIELD_POINT(level) ((void)0)
+#endif
 
 /* ---- comparison -------------------------------------------------------------------- */
 
@@ -401,8 +421,15 @@ static inline unsigned random_height(const lsmt_skiplist *sl)
 
 /* ---- lifecycle --------------------------------------------------------------------- */
 
-/* Source of list ids. relaxed: only the uniqueness of the value matters. */
+/* Source of list ids and of reset epochs. relaxed: only the uniqueness of the values
+ * matters. */
 static _Atomic uint64_t list_id_counter;
+static _Atomic uint64_t epoch_counter;
+
+static uint64_t new_epoch(void)
+{
+    return atomic_fetch_add_explicit(&epoch_counter, 1, memory_order_relaxed) + 1;
+}
 
 void lsmt_skiplist_options_default(lsmt_skiplist_options *opt)
 {
@@ -458,7 +485,7 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
     sl->compare = opt->compare == lsmt_bytewise_compare ? NULL : opt->compare;
     sl->compare_ctx = opt->compare_ctx;
     sl->max_height = mh;
-    sl->epoch = 1;
+    sl->epoch = new_epoch();
     sl->id = atomic_fetch_add_explicit(&list_id_counter, 1, memory_order_relaxed) + 1;
     list_clear(sl);
     *out = sl;
@@ -474,7 +501,7 @@ lsmt_status lsmt_skiplist_reset(lsmt_skiplist *sl)
 {
     if (sl == NULL)
         return LSMT_INVALID;
-    sl->epoch++;
+    sl->epoch = new_epoch();
     list_clear(sl);
     return LSMT_OK;
 }
@@ -639,6 +666,8 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
     if (sp->next_[0] != 0 && node_cmp(sl, node_at(sl, sp->next_[0]), k) == 0)
         return LSMT_EXISTS;
 
+    bool retried_upper = false; /* a CAS at a level > 0 was lost (see the end) */
+
     for (unsigned i = 0; i < h; i++) {
         /* Levels >= rh come from the hint unchecked for tightness (they bracket k by
          * monotonicity: prev[i] <= prev[rh] < k <= next[rh] <= next[i]). The CAS below
@@ -663,6 +692,7 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
                 break;
             }
             ref_t expect = sp->next_[i];
+            YIELD_POINT(i);
             /* CAS, release on success: publishes n as above; pairs with
              * link_load_acquire in every search. Fails when another inserter linked a
              * node between prev[i] and next[i] at this level since we read it; acquire on
@@ -674,14 +704,25 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
             if (atomic_compare_exchange_strong_explicit(pl, &expect, nref, memory_order_release,
                                                         memory_order_acquire))
                 break;
+            if (i > 0)
+                retried_upper = true;
             find_splice_level(sl, k, sp->prev_[i], 0, i, &sp->prev_[i], &sp->next_[i]);
             if (i == 0 && sp->next_[0] != 0 && node_cmp(sl, node_at(sl, sp->next_[0]), k) == 0)
                 return LSMT_EXISTS; /* nothing linked yet: the list is unchanged */
         }
     }
-    /* The splice now describes the position just after n. */
+    /* The splice now describes the position just after n. Its levels must stay monotone
+     * (prev[i+1] <= prev[i], next[i+1] >= next[i]): the binary search and the climb of
+     * the next insert rely on it. A re-search at level i > 0 after a lost CAS can break
+     * it: the node m that beat us lies after n, so next[i] becomes m while next[j < i]
+     * still names nodes after m (m reached those levels after we linked there). Such a
+     * splice would let the next insert stop at m for a key above m and link it before
+     * m. Drop it instead: the next insert searches from the head (this only happens
+     * when two inserts raced at an upper level). */
     for (unsigned i = 0; i < h; i++)
         sp->prev_[i] = nref;
+    if (retried_upper)
+        sp->height_ = 0;
     return LSMT_OK;
 }
 
@@ -828,6 +869,11 @@ const void *lsmt_skiplist_node_key(const lsmt_skiplist_node *n, size_t *len)
 uint64_t lsmt_skiplist_node_version(const lsmt_skiplist_node *n)
 {
     return n ? node_ver((const char *)n) : 0;
+}
+
+unsigned lsmt_skiplist_node_height(const lsmt_skiplist_node *n)
+{
+    return n ? node_height((const char *)n) : 0;
 }
 
 const void *lsmt_skiplist_node_value(const lsmt_skiplist_node *n, size_t *len)

@@ -630,6 +630,7 @@ START_TEST(test_skiplist)
     ck_assert_uint_eq(lsmt_skiplist_node_min_bytes(0, HUGE_SZ), SIZE_MAX);
     ck_assert_uint_eq(lsmt_skiplist_node_min_bytes(LSMT_SKIPLIST_MAX_KEY_LEN + 1, 0), SIZE_MAX);
     ck_assert_uint_ge(lsmt_skiplist_node_min_bytes(0, 0), 1);
+    ck_assert_uint_eq(lsmt_skiplist_node_height(NULL), 0);
     ck_assert_uint_gt(lsmt_skiplist_node_min_bytes(LSMT_SKIPLIST_MAX_KEY_LEN,
                                                    LSMT_SKIPLIST_MAX_VALUE_LEN),
                       LSMT_SKIPLIST_MAX_VALUE_LEN);

@@ -161,6 +161,10 @@ START_TEST(test_bad_input)
     ck_assert_int_eq(lsmt_ring_ext_reserve(&e, SIZE_MAX), LSMT_INVALID);
     ck_assert_int_eq(lsmt_ring_ext_append(&e, "abc", 3), LSMT_OK);
     ck_assert_int_eq(lsmt_ring_ext_reserve(&e, SIZE_MAX - 3), LSMT_INVALID); /* len + n ovf */
+    /* fits the ring's bytes but not with its guard: can never fit, so INVALID (FULL
+     * would have a caller release and retry forever); the buffer is unchanged */
+    ck_assert_int_eq(lsmt_ring_ext_reserve(&e, rstats(r).capacity - 3 - 6), LSMT_INVALID);
+    ck_assert_uint_eq(e.len, 3);
     ck_assert_int_eq(lsmt_ring_ext_finalize(&e, NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_ring_destroy(r), LSMT_BUSY); /* an ext is open */
     ck_assert_int_eq(lsmt_ring_ext_finalize(&e, &f), LSMT_OK);

@@ -913,6 +913,74 @@ START_TEST(hint_paths)
 }
 END_TEST
 
+/* A hint filled for a list that was destroyed must not be followed by a new list that
+ * happens to get the same address (invariant 6): the new list's first insert through
+ * that hint is found, and the list holds exactly what was inserted into it. */
+START_TEST(hint_of_destroyed_list)
+{
+    lsmt_carena *a = make_arena((size_t)16 << 20, (size_t)64 << 10, 1);
+    lsmt_skiplist_hint h;
+    lsmt_skiplist_hint_init(&h);
+    unsigned same_address = 0;
+    for (int round = 0; round < 16; round++) {
+        lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
+        for (uint64_t i = 0; i < 50; i++) {
+            uint64_t k = __builtin_bswap64(i * 2);
+            ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h, &k, 8, 0, NULL, 0), LSMT_OK);
+        }
+        void *old = sl;
+        lsmt_skiplist_destroy(sl);
+        ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+        sl = make_list(a, NULL, NULL, 0);
+        same_address += (void *)sl == old;
+        /* What address reuse gives, whether or not malloc reused it this round: the hint
+         * names the new list (a private field, set here on purpose). */
+        h.list_ = sl;
+        /* h still holds the old list's splice; key 1 lies inside its range */
+        uint64_t k = __builtin_bswap64(1);
+        ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h, &k, 8, 0, NULL, 0), LSMT_OK);
+        ck_assert(lsmt_skiplist_contains(sl, &k, 8, 0));
+        size_t cnt;
+        ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
+        ck_assert_uint_eq(cnt, 1);
+        lsmt_skiplist_destroy(sl);
+        ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+    }
+    (void)same_address; /* malloc's choice; the hint was pointed at the new list anyway */
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+/* Tower heights follow p = 1/4: of 200k nodes, the share of height >= i+1 among height
+ * >= i is 1/4 within a few standard deviations, for the first levels. */
+START_TEST(height_distribution)
+{
+    lsmt_carena *a = make_arena((size_t)64 << 20, (size_t)64 << 10, 1);
+    lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
+    enum { N = 200000 };
+    size_t at_least[8] = {0};
+    for (int i = 0; i < N; i++) {
+        lsmt_skiplist_node *n;
+        void *kb, *vb;
+        ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 8, 0, 0, &n, &kb, &vb), LSMT_OK);
+        unsigned h = lsmt_skiplist_node_height(n);
+        ck_assert_uint_ge(h, 1);
+        for (unsigned l = 0; l < 8 && l < h; l++)
+            at_least[l]++;
+    }
+    ck_assert_uint_eq(at_least[0], N);
+    for (int l = 1; l < 5; l++) {
+        double n = (double)at_least[l - 1], p = (double)at_least[l] / n;
+        double sd = __builtin_sqrt(0.25 * 0.75 / n);
+        ck_assert_msg(p > 0.25 - 5 * sd && p < 0.25 + 5 * sd,
+                      "level %d: %.4f of the nodes of height >= %d go higher (want 0.25 +- %.4f)",
+                      l, p, l, 5 * sd);
+    }
+    lsmt_skiplist_destroy(sl);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
 static Suite *skiplist_suite(void)
 {
     Suite *s = suite_create("skiplist");
@@ -947,6 +1015,8 @@ static Suite *skiplist_suite(void)
     tc = tcase_create("reuse");
     tcase_add_test(tc, reset_reuse);
     tcase_add_test(tc, hint_paths);
+    tcase_add_test(tc, hint_of_destroyed_list);
+    tcase_add_test(tc, height_distribution);
     tcase_set_timeout(tc, 300);
     suite_add_tcase(s, tc);
     return s;

@@ -625,6 +625,276 @@ START_TEST(exhaustion_mid_race)
 }
 END_TEST
 
+/* ---- interleaved ascending inserts ----------------------------------------------------
+ * T threads (more than cores) insert one ascending sequence between them, thread t taking
+ * i = t, t+T, ...: each thread's splice is reused for a key just past the others' newest
+ * keys, so CAS races at upper levels and the splices they leave behind are exercised
+ * on every run. The list must stay ordered, and hold every key exactly once. */
+#define ASC_THREADS 6
+#define ASC_N       (120000 / SCALE)
+typedef struct asc_arg {
+    lsmt_skiplist *sl;
+    unsigned t;
+    _Atomic unsigned *go;
+} asc_arg;
+
+static void *asc_main(void *arg)
+{
+    asc_arg *a = arg;
+    atomic_fetch_add(a->go, 1);
+    while (atomic_load(a->go) < ASC_THREADS)
+        sched_yield();
+    for (uint64_t i = a->t; i < ASC_N; i += ASC_THREADS) {
+        unsigned char key[8];
+        put_be64(key, i);
+        /* plain insert (thread splice) and insert_hint alternate by thread */
+        CHK(lsmt_skiplist_insert(a->sl, key, 8, 0, NULL, 0) == LSMT_OK);
+    }
+    return NULL;
+}
+
+START_TEST(interleaved_ascending)
+{
+    lsmt_carena_options ao;
+    lsmt_carena_options_default(&ao);
+    ao.capacity = (size_t)64 << 20;
+    ao.shard_count = 2;
+    lsmt_carena *a;
+    CHK(lsmt_carena_create(&ao, &a) == LSMT_OK);
+    lsmt_skiplist_options o;
+    lsmt_skiplist_options_default(&o);
+    o.arena = a;
+    o.max_height = 6; /* short towers: more nodes share the upper levels, more races */
+    lsmt_skiplist *sl;
+    CHK(lsmt_skiplist_create(&o, &sl) == LSMT_OK);
+    _Atomic unsigned go = 0;
+    pthread_t th[ASC_THREADS];
+    asc_arg args[ASC_THREADS];
+    for (unsigned t = 0; t < ASC_THREADS; t++) {
+        args[t] = (asc_arg){sl, t, &go};
+        CHK(pthread_create(&th[t], NULL, asc_main, &args[t]) == 0);
+    }
+    for (unsigned t = 0; t < ASC_THREADS; t++)
+        CHK(pthread_join(th[t], NULL) == 0);
+    size_t cnt = 0;
+    CHK(lsmt_skiplist_validate(sl, &cnt) == LSMT_OK);
+    CHK(cnt == ASC_N);
+    lsmt_skiplist_iter it;
+    lsmt_skiplist_iter_init(&it, sl);
+    uint64_t expect = 0;
+    for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
+         st = lsmt_skiplist_iter_next(&it), expect++) {
+        size_t kl;
+        const unsigned char *k = lsmt_skiplist_node_key(lsmt_skiplist_iter_node(&it), &kl);
+        CHK(kl == 8 && get_be64(k) == expect);
+    }
+    CHK(expect == ASC_N);
+    lsmt_skiplist_destroy(sl);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+/* ---- insert_serial beside readers ------------------------------------------------------
+ * insert_serial publishes with plain release stores: one writer, readers iterating and
+ * seeking concurrently must see a strictly ordered list that only grows, and every key
+ * published before they started. */
+#define SER_N (100000 / SCALE)
+typedef struct ser {
+    lsmt_skiplist *sl;
+    _Atomic uint64_t published; /* keys 0..published-1 are in (release by the writer) */
+    _Atomic int done;
+} ser;
+
+static void *ser_reader(void *arg)
+{
+    ser *s = arg;
+    uint64_t rs = 12345;
+    while (!atomic_load(&s->done)) {
+        uint64_t have = atomic_load_explicit(&s->published, memory_order_acquire);
+        lsmt_skiplist_iter it;
+        lsmt_skiplist_iter_init(&it, s->sl);
+        uint64_t seen = 0, last = 0, evens = 0;
+        lsmt_status st;
+        for (st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK && seen < 2000;
+             st = lsmt_skiplist_iter_next(&it)) {
+            size_t kl;
+            const unsigned char *k = lsmt_skiplist_node_key(lsmt_skiplist_iter_node(&it), &kl);
+            uint64_t v = get_be64(k);
+            CHK(kl == 8 && (seen == 0 || v > last)); /* strictly ascending */
+            if (v % 2 == 0) {
+                CHK(v / 2 == evens); /* the even keys 0, 2, 4, ... with no gap */
+                evens++;
+            }
+            last = v;
+            seen++;
+        }
+        if (st != LSMT_OK) /* walked to the end: every key published before we began */
+            CHK(evens >= have);
+        if (have > 0) {
+            rs = mix(rs);
+            uint64_t probe = rs % have;
+            unsigned char key[8];
+            put_be64(key, 2 * probe);
+            CHK(lsmt_skiplist_contains(s->sl, key, 8, 0));
+        }
+    }
+    return NULL;
+}
+
+START_TEST(serial_writer_with_readers)
+{
+    lsmt_carena_options ao;
+    lsmt_carena_options_default(&ao);
+    ao.capacity = (size_t)32 << 20;
+    lsmt_carena *a;
+    CHK(lsmt_carena_create(&ao, &a) == LSMT_OK);
+    lsmt_skiplist_options o;
+    lsmt_skiplist_options_default(&o);
+    o.arena = a;
+    ser s;
+    memset(&s, 0, sizeof s);
+    CHK(lsmt_skiplist_create(&o, &s.sl) == LSMT_OK);
+    pthread_t rd[3];
+    for (int r = 0; r < 3; r++)
+        CHK(pthread_create(&rd[r], NULL, ser_reader, &s) == 0);
+    /* ascending even keys 2i, each published before the counter moves past it; odd keys
+     * from a second pass land between them (inserts in the middle, not only at the end) */
+    for (uint64_t i = 0; i < SER_N; i++) {
+        unsigned char key[8];
+        put_be64(key, 2 * i);
+        CHK(lsmt_skiplist_insert_serial(s.sl, key, 8, 0, NULL, 0) == LSMT_OK);
+        atomic_store_explicit(&s.published, i + 1, memory_order_release);
+    }
+    for (uint64_t i = 0; i < SER_N; i += 7) {
+        unsigned char key[8];
+        put_be64(key, 2 * i + 1);
+        CHK(lsmt_skiplist_insert_serial(s.sl, key, 8, 0, NULL, 0) == LSMT_OK);
+    }
+    atomic_store(&s.done, 1);
+    for (int r = 0; r < 3; r++)
+        CHK(pthread_join(rd[r], NULL) == 0);
+    size_t cnt;
+    CHK(lsmt_skiplist_validate(s.sl, &cnt) == LSMT_OK);
+    CHK(cnt == SER_N + (SER_N + 6) / 7);
+    lsmt_skiplist_destroy(s.sl);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+#ifdef LSMT_YIELD_INJECTION
+/* ---- a lost upper-level CAS, replayed deterministically ------------------------------
+ * (Built with -DLSMT_YIELD_INJECTION=ON only: the skip list then calls a hook right
+ * before each linking CAS.) Thread A inserts n (key 10, height 4) with its hint; at its
+ * level-3 CAS the hook lets thread B insert m (key 11, height 4) completely. A's CAS
+ * loses, it re-searches level 3 and finds m, while its levels 0..2 still name what
+ * followed n before m existed. A's next insert (key 12) through the same hint must land
+ * after m: a splice left with next[3] = m before next[2] would put 12 before 11. */
+static _Thread_local int race_role; /* 1 in thread A */
+static _Atomic int race_phase;      /* 0 idle, 1 A waits in the hook, 2 B done */
+
+static void race_hook(unsigned level)
+{
+    if (race_role == 1 && level == 3 && atomic_load(&race_phase) == 0) {
+        atomic_store(&race_phase, 1);
+        while (atomic_load(&race_phase) != 2)
+            sched_yield();
+    }
+}
+
+typedef struct race_ctx {
+    lsmt_skiplist *sl;
+    lsmt_skiplist_node *n, *m;
+} race_ctx;
+
+static void k8(unsigned char *b, uint64_t k)
+{
+    put_be64(b, k);
+}
+
+/* A node for key k of height h (nodes of other heights stay unused in the arena). */
+static lsmt_skiplist_node *node_of_height(lsmt_skiplist *sl, uint64_t k, unsigned h)
+{
+    for (int tries = 0; tries < 100000; tries++) {
+        lsmt_skiplist_node *n;
+        void *kb, *vb;
+        CHK(lsmt_skiplist_node_alloc(sl, 8, 0, 0, &n, &kb, &vb) == LSMT_OK);
+        if (lsmt_skiplist_node_height(n) == h) {
+            k8(kb, k);
+            return n;
+        }
+    }
+    CHK(!"no node of the wanted height");
+    return NULL;
+}
+
+static void *race_a(void *arg)
+{
+    race_ctx *c = arg;
+    race_role = 1;
+    lsmt_skiplist_hint h;
+    lsmt_skiplist_hint_init(&h);
+    unsigned char key[8];
+    k8(key, 5);
+    CHK(lsmt_skiplist_insert_hint(c->sl, &h, key, 8, 0, NULL, 0) == LSMT_OK);
+    CHK(lsmt_skiplist_node_insert(c->sl, &h, c->n) == LSMT_OK); /* B runs inside */
+    k8(key, 12);
+    CHK(lsmt_skiplist_insert_hint(c->sl, &h, key, 8, 0, NULL, 0) == LSMT_OK);
+    return NULL;
+}
+
+static void *race_b(void *arg)
+{
+    race_ctx *c = arg;
+    while (atomic_load(&race_phase) != 1)
+        sched_yield();
+    CHK(lsmt_skiplist_node_insert(c->sl, NULL, c->m) == LSMT_OK);
+    atomic_store(&race_phase, 2);
+    return NULL;
+}
+
+START_TEST(lost_upper_cas_keeps_order)
+{
+    lsmt_carena_options ao;
+    lsmt_carena_options_default(&ao);
+    ao.shard_count = 1;
+    lsmt_carena *a;
+    CHK(lsmt_carena_create(&ao, &a) == LSMT_OK);
+    lsmt_skiplist_options o;
+    lsmt_skiplist_options_default(&o);
+    o.arena = a;
+    o.max_height = 4;
+    race_ctx c;
+    CHK(lsmt_skiplist_create(&o, &c.sl) == LSMT_OK);
+    c.n = node_of_height(c.sl, 10, 4);
+    c.m = node_of_height(c.sl, 11, 4);
+    atomic_store(&race_phase, 0);
+    lsmt_skiplist_test_yield_hook = race_hook;
+    pthread_t ta, tb;
+    CHK(pthread_create(&tb, NULL, race_b, &c) == 0);
+    CHK(pthread_create(&ta, NULL, race_a, &c) == 0);
+    CHK(pthread_join(ta, NULL) == 0);
+    CHK(pthread_join(tb, NULL) == 0);
+    lsmt_skiplist_test_yield_hook = NULL;
+    CHK(atomic_load(&race_phase) == 2); /* the race did happen */
+    size_t cnt;
+    CHK(lsmt_skiplist_validate(c.sl, &cnt) == LSMT_OK);
+    CHK(cnt == 4);
+    static const uint64_t want[] = {5, 10, 11, 12};
+    lsmt_skiplist_iter it;
+    lsmt_skiplist_iter_init(&it, c.sl);
+    size_t i = 0;
+    for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
+         st = lsmt_skiplist_iter_next(&it), i++) {
+        const unsigned char *k = lsmt_skiplist_node_key(lsmt_skiplist_iter_node(&it), NULL);
+        CHK(i < 4 && get_be64(k) == want[i]);
+    }
+    CHK(i == 4);
+    lsmt_skiplist_destroy(c.sl);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+#endif
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("skiplist_concurrent");
@@ -635,6 +905,11 @@ static Suite *suite(void)
     tcase_add_test(tc, writers_one_shard);
     tcase_add_test(tc, racing_equal_inserts);
     tcase_add_test(tc, exhaustion_mid_race);
+    tcase_add_test(tc, interleaved_ascending);
+    tcase_add_test(tc, serial_writer_with_readers);
+#ifdef LSMT_YIELD_INJECTION
+    tcase_add_test(tc, lost_upper_cas_keeps_order);
+#endif
     suite_add_tcase(s, tc);
     return s;
 }

@@ -57,6 +57,7 @@
  *      a unique sequence number is never EXISTS, validate is OK).
  */
 #include "lsmt/memtable.h"
+#include "lsmt/skiplist.h" /* lsmt_skiplist_test_yield_hook (yield-injection builds) */
 
 #include <errno.h>
 #include <getopt.h>
@@ -185,7 +186,6 @@ static void maybe_yield(uint64_t *rs)
  * skiplist/skiplist.c calls this hook between finding an insert's position and the CAS
  * that links the node, at every level, so other inserts land in that window (as
  * Pebble's arenaskl tests do). Set once before any thread starts. */
-extern void (*lsmt_skiplist_test_yield_hook)(unsigned level);
 static _Thread_local uint64_t t_yield_rs;
 static void yield_hook(unsigned level)
 {

@@ -33,11 +33,14 @@
  *     readers acquire links.
  *  4. An iterator never misses an entry that was present when it was positioned and
  *     never moves backwards in the order, while inserts run beside it.
- *  5. A failed insert (LSMT_EXISTS, LSMT_FULL, LSMT_INVALID) leaves the list unchanged
- *     (LSMT_EXISTS may leave its unused node's bytes allocated in the arena).
- *  6. A hint (splice) is only followed for the list and reset epoch it was filled for,
- *     and is re-checked against the current links before use; a stale hint costs time,
- *     never correctness.
+ *  5. A failed insert (LSMT_EXISTS, LSMT_FULL, LSMT_INVALID) leaves the list's entries
+ *     and links unchanged (LSMT_EXISTS may leave its unused node's bytes allocated in
+ *     the arena, and may have raised lsmt_skiplist_height, which only bounds where
+ *     searches start).
+ *  6. A hint (splice) is only followed for the list and reset epoch it was filled for
+ *     (epochs are never reused, by any list, so a list created at a destroyed list's
+ *     address does not follow its hints), and is re-checked against the current links
+ *     before use; a stale hint costs time, never correctness.
  */
 #ifndef LSMT_SKIPLIST_H
 #define LSMT_SKIPLIST_H
@@ -122,8 +125,9 @@ LSMT_API lsmt_status lsmt_skiplist_reset(lsmt_skiplist *sl);
 /* Insert (key, version) with `value` copied inline. Thread-safe with every other
  * insert: among racing inserts of an equal (key, version) exactly one returns LSMT_OK,
  * the others LSMT_EXISTS. LSMT_FULL: the arena is full, the list is unchanged.
- * LSMT_INVALID: NULL list, NULL pointer with nonzero length, oversize key or value.
- * Each thread keeps (in thread-local storage) the splice of its last plain insert into
+ * LSMT_INVALID: NULL list, NULL pointer with nonzero length, oversize key or value, or
+ * an entry larger than the whole arena (it could never fit: LSMT_FULL would invite a
+ * retry after a reset). Each thread keeps (in thread-local storage) the splice of its last plain insert into
  * the list, so ascending or clustered inserts cost O(log distance) here too; a random
  * insert pays at most two extra comparisons per level, on nodes still in cache. */
 LSMT_API lsmt_status lsmt_skiplist_insert(lsmt_skiplist *sl, const void *key, size_t klen,
@@ -150,7 +154,10 @@ LSMT_API lsmt_status lsmt_skiplist_insert_hint(lsmt_skiplist *sl, lsmt_skiplist_
  * batches: node_alloc reserves a node for a key of `klen` and a value of `vlen` bytes
  * and returns where to write them; the node is invisible until node_insert publishes
  * it. A batch allocates all its nodes first, so LSMT_FULL leaves the list unchanged.
- * A node never published just stays unused in the arena. */
+ * A node never published just stays unused in the arena.
+ * node_alloc: LSMT_OK (*node, *key_buf, *value_buf set), LSMT_FULL (the arena is full),
+ * LSMT_INVALID (NULL list or out pointer, oversize key or value, a node larger than
+ * the whole arena); the out pointers are written only on success. */
 LSMT_API lsmt_status lsmt_skiplist_node_alloc(lsmt_skiplist *sl, size_t klen, uint64_t version,
                                               size_t vlen, lsmt_skiplist_node **node,
                                               void **key_buf, void **value_buf);
@@ -170,6 +177,14 @@ LSMT_API size_t lsmt_skiplist_node_min_bytes(size_t klen, size_t vlen);
 LSMT_API lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
                                                lsmt_skiplist_node *node);
 
+#ifdef LSMT_YIELD_INJECTION
+/* Test builds only (configured with -DLSMT_YIELD_INJECTION=ON; never in a release):
+ * when set, called between finding an insert's position at a level and the CAS that
+ * links the node there, so tests can land other inserts in that window. Set it before
+ * the threads that insert start. */
+LSMT_API extern void (*lsmt_skiplist_test_yield_hook)(unsigned level);
+#endif
+
 /* The entry equal to (key, version), or NULL. */
 LSMT_API const lsmt_skiplist_node *lsmt_skiplist_find(const lsmt_skiplist *sl, const void *key,
                                                       size_t klen, uint64_t version);
@@ -181,6 +196,9 @@ LSMT_API bool lsmt_skiplist_contains(const lsmt_skiplist *sl, const void *key, s
  * NULL node: NULL / 0. `len` may be NULL. */
 LSMT_API const void *lsmt_skiplist_node_key(const lsmt_skiplist_node *n, size_t *len);
 LSMT_API uint64_t lsmt_skiplist_node_version(const lsmt_skiplist_node *n);
+/* The node's tower height, 1..LSMT_SKIPLIST_MAX_HEIGHT (0 for NULL): the number of
+ * levels it is (or, before node_insert, will be) linked at. */
+LSMT_API unsigned lsmt_skiplist_node_height(const lsmt_skiplist_node *n);
 LSMT_API const void *lsmt_skiplist_node_value(const lsmt_skiplist_node *n, size_t *len);
 
 /* ---- iterator ----------------------------------------------------------------------
@@ -189,9 +207,13 @@ LSMT_API const void *lsmt_skiplist_node_value(const lsmt_skiplist_node *n, size_
  * (the iterator is unchanged). seek* order by (key, version desc) like the list.
  * Cost: next is O(1); prev, seek_for_prev and seek_to_last search from the head,
  * O(log n) each (the list has no backward links). */
+/* Bind `it` to `sl`, not positioned (not valid). LSMT_INVALID for NULL it or sl. */
 LSMT_API lsmt_status lsmt_skiplist_iter_init(lsmt_skiplist_iter *it, const lsmt_skiplist *sl);
+/* true when positioned on an entry; false for NULL. */
 LSMT_API bool lsmt_skiplist_iter_valid(const lsmt_skiplist_iter *it);
+/* The first entry (O(1)); LSMT_END for an empty list. */
 LSMT_API lsmt_status lsmt_skiplist_iter_seek_to_first(lsmt_skiplist_iter *it);
+/* The last entry (O(log n) from the head); LSMT_END for an empty list. */
 LSMT_API lsmt_status lsmt_skiplist_iter_seek_to_last(lsmt_skiplist_iter *it);
 /* First entry >= (key, version). */
 LSMT_API lsmt_status lsmt_skiplist_iter_seek(lsmt_skiplist_iter *it, const void *key, size_t klen,
@@ -205,6 +227,8 @@ LSMT_API lsmt_status lsmt_skiplist_iter_seek_for_prev(lsmt_skiplist_iter *it, co
  * their nodes and values, so a long scan overlaps its cache misses instead of taking one
  * full memory latency per entry. The read-ahead only prefetches: results are the same. */
 LSMT_API lsmt_status lsmt_skiplist_iter_next(lsmt_skiplist_iter *it);
+/* The entry before the current one: a search from the head for the last entry below it,
+ * O(log n). REQUIRES valid (else LSMT_INVALID); LSMT_END at the first entry. */
 LSMT_API lsmt_status lsmt_skiplist_iter_prev(lsmt_skiplist_iter *it);
 /* The current entry; NULL when not valid. */
 LSMT_API const lsmt_skiplist_node *lsmt_skiplist_iter_node(const lsmt_skiplist_iter *it);
