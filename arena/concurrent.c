@@ -209,9 +209,22 @@ static bool valid_align(size_t align)
  * than `need` bytes remain after alignment: top is unchanged then (I1).
  * top is relaxed: disjointness comes from the atomicity of the CAS alone, and no data
  * is published through the cursor (the memory it hands out is the caller's). */
+#ifdef LSMT_FAULT_INJECTION
+/* Configured with -DLSMT_FAULT_INJECTION=ON (test builds only): when set and it returns
+ * true, a carve fails as if the region were exhausted (every chunk refill, large
+ * direct carve and shared-path allocation goes through here). Set before the threads
+ * that allocate start. */
+LSMT_API bool (*lsmt_carena_test_fault_hook)(void);
+#endif
+
 static bool region_carve(struct lsmt_carena *a, size_t need, size_t want, size_t align, size_t *off,
                          size_t *got)
 {
+#ifdef LSMT_FAULT_INJECTION
+    bool (*fault)(void) = lsmt_carena_test_fault_hook;
+    if (fault != NULL && fault())
+        return false;
+#endif
     size_t old = atomic_load_explicit(&a->top, memory_order_relaxed);
     for (;;) {
         /* old <= capacity <= 2^40 (I1) and align <= 4096: no overflow. */

@@ -296,6 +296,15 @@ LSMT_API void *lsmt_carena_alloc(lsmt_carena *a, size_t size, size_t align);
 LSMT_API lsmt_status lsmt_carena_alloc_ex(lsmt_carena *a, size_t size, size_t align,
                                           void **out);
 
+#ifdef LSMT_FAULT_INJECTION
+/* Test builds only (configured with -DLSMT_FAULT_INJECTION=ON; never in a release):
+ * when set and it returns true, the concurrent arena's next carve from its region (a
+ * chunk refill, a large direct allocation, a shared-path allocation) fails as if the
+ * region were exhausted, so callers see LSMT_FULL / NULL. Set it before the threads
+ * that allocate start. */
+LSMT_API extern bool (*lsmt_carena_test_fault_hook)(void);
+#endif
+
 /* Bytes handed out so far (O(1) in the number of allocations: one relaxed load per
  * shard, the shard count being fixed). May lag allocations in flight in other
  * threads. 0 for NULL. */
