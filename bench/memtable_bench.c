@@ -387,8 +387,8 @@ static void parse_args(int argc, char **argv, bench_config *c)
         } else if (IS("--cycles")) {
             c->cycles = (unsigned)flag_u64(flag, val, 2, 1000, false, "an integer in [2, 1000]");
         } else if (IS("--rounds")) {
-            c->rounds = (unsigned)flag_u64(flag, val, 1, BENCH_MAX_ROUNDS, false,
-                                           "an integer in [1, 100]");
+            c->rounds =
+                (unsigned)flag_u64(flag, val, 1, BENCH_MAX_ROUNDS, false, "an integer in [1, 100]");
         } else if (IS("--w8-kind")) {
             if (val == NULL || w8_kind_parse(val, &c->w8kind) != LSMT_OK)
                 usage_error(flag, "malloc, bump, carena, carena_huge, pool, scratch or ring", val);

@@ -422,8 +422,8 @@ static int micro_fill(const bench_config *cfg, bench_report *r)
             break;
         }
         uint64_t rss0 = bench_rss(), f0 = bench_minflt();
-        double secs = cfg->micro == 6 ? fill_seq(cfg, mt, N)
-                                      : run_jobs(cfg, mt, N, T, JOB_FILL_RANDOM, NULL);
+        double secs =
+            cfg->micro == 6 ? fill_seq(cfg, mt, N) : run_jobs(cfg, mt, N, T, JOB_FILL_RANDOM, NULL);
         uint64_t f1 = bench_minflt(), rss1 = bench_rss();
         if (secs < 0 || entries_of(mt) != N) {
             if (secs >= 0)
@@ -440,8 +440,8 @@ static int micro_fill(const bench_config *cfg, bench_report *r)
         }
     }
     if (rc == 0) {
-        static const char *const names[] = {[1] = "W1-fillrandom", [2] = "W2-fillrandom-mt",
-                                            [6] = "W6-fillseq"};
+        static const char *const names[] = {
+            [1] = "W1-fillrandom", [2] = "W2-fillrandom-mt", [6] = "W6-fillseq"};
         report_rounds(r, names[cfg->micro], T, &ops, &flt, "Mops/s",
                       cfg->micro == 6 ? "ascending keys" : "random order");
         if (cfg->micro != 6) {

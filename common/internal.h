@@ -10,20 +10,20 @@
 
 #define LSMT_CACHE_LINE 64
 
-#define LSMT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LSMT_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define LSMT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 #if defined(LSMT_DEBUG)
 #include <stdio.h>
 #include <stdlib.h>
 /* Debug builds only: a broken internal invariant is a bug in lsmt itself. */
-#define LSMT_ASSERT(cond)                                                                   \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            fprintf(stderr, "lsmt: internal invariant failed: %s (%s:%d)\n", #cond,        \
-                    __FILE__, __LINE__);                                                    \
-            abort();                                                                        \
-        }                                                                                   \
+#define LSMT_ASSERT(cond)                                                                     \
+    do {                                                                                      \
+        if (!(cond)) {                                                                        \
+            fprintf(stderr, "lsmt: internal invariant failed: %s (%s:%d)\n", #cond, __FILE__, \
+                    __LINE__);                                                                \
+            abort();                                                                          \
+        }                                                                                     \
     } while (0)
 #else
 #define LSMT_ASSERT(cond) ((void)0)
@@ -43,7 +43,10 @@ static inline int lsmt_mul_overflow(size_t a, size_t b, size_t *out)
     return __builtin_mul_overflow(a, b, out);
 }
 
-static inline int lsmt_is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+static inline int lsmt_is_pow2(size_t x)
+{
+    return x != 0 && (x & (x - 1)) == 0;
+}
 
 /* Round `x` up to the power of two `align`; returns 0 on overflow (callers check). */
 static inline size_t lsmt_align_up(size_t x, size_t align)

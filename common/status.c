@@ -25,7 +25,10 @@ const char *lsmt_status_str(lsmt_status s)
     return status_names[s];
 }
 
-int lsmt_version(void) { return LSMT_VERSION; }
+int lsmt_version(void)
+{
+    return LSMT_VERSION;
+}
 
 int lsmt_bytewise_compare(void *ctx, const void *a, size_t alen, const void *b, size_t blen)
 {

@@ -282,12 +282,14 @@ static lsmt_status get_locked(lsmt_memtable *mt, const void *key, size_t klen, u
     lsmt_skiplist_iter_init(&it, mt->sl);
     /* The first node >= (key, snapshot): versions are descending, so it is the newest
      * version of `key` with seq <= snapshot when its key is `key`. */
-    if (lsmt_skiplist_iter_seek(&it, key, klen, snapshot) != LSMT_OK)
-        return LSMT_NOT_FOUND;
     lsmt_mt_entry e;
-    lsmt_mt_decode(lsmt_skiplist_iter_node(&it), &e);
-    if (!lsmt_mt_key_eq(mt, e.key, e.klen, key, klen))
+    if (lsmt_skiplist_iter_seek(&it, key, klen, snapshot) != LSMT_OK ||
+        (lsmt_mt_decode(lsmt_skiplist_iter_node(&it), &e),
+         !lsmt_mt_key_eq(mt, e.key, e.klen, key, klen))) {
+        if (mt->bloom.nlines) /* the filter let it through for nothing */
+            LSMT_MT_COUNT(mt, bloom_false_positives, 1);
         return LSMT_NOT_FOUND;
+    }
     if (seq_out != NULL)
         *seq_out = e.seq;
     if (e.type != LSMT_TYPE_PUT)
@@ -413,6 +415,7 @@ lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt)
         atomic_store_explicit(&c->value_bytes, 0, memory_order_relaxed);
         atomic_store_explicit(&c->bloom_checks, 0, memory_order_relaxed);
         atomic_store_explicit(&c->bloom_negatives, 0, memory_order_relaxed);
+        atomic_store_explicit(&c->bloom_false_positives, 0, memory_order_relaxed);
     }
     /* relaxed: a statistic; only reset_all writes it, and resets do not overlap. */
     atomic_fetch_add_explicit(&mt->resets, 1, memory_order_relaxed);
@@ -437,6 +440,8 @@ lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats
         s.value_bytes += atomic_load_explicit(&c->value_bytes, memory_order_relaxed);
         s.bloom_checks += atomic_load_explicit(&c->bloom_checks, memory_order_relaxed);
         s.bloom_negatives += atomic_load_explicit(&c->bloom_negatives, memory_order_relaxed);
+        s.bloom_false_positives +=
+            atomic_load_explicit(&c->bloom_false_positives, memory_order_relaxed);
     }
     s.entries = s.puts + s.deletes;
     s.memory_used = lsmt_carena_bytes_reserved(mt->arena);

@@ -14,13 +14,13 @@
 #include "memtable/rcu.h"
 
 /* State word bits (lsmt_memtable.state). */
-#define LSMT_MT_FROZEN    1u
+#define LSMT_MT_FROZEN        1u
 /* reset_all has started and is checking for open iterators: iter_create refuses
  * (LSMT_BUSY); gets and writes are not affected. */
 #define LSMT_MT_RESET_PENDING 4u
 /* reset_all found no open iterator and is emptying the memtable: gets read it as empty,
  * writes and iter_create return LSMT_BUSY. Set only with RESET_PENDING. */
-#define LSMT_MT_RESETTING 2u
+#define LSMT_MT_RESETTING     2u
 
 /* Statistics of one slot (see rcu.h): written by the slot's owner thread only (plain
  * load + store, relaxed) or, for the shared slot, by fetch_add; read by stats_get with
@@ -33,6 +33,7 @@ typedef struct lsmt_mt_counters {
     _Atomic uint64_t value_bytes;
     _Atomic uint64_t bloom_checks;
     _Atomic uint64_t bloom_negatives;
+    _Atomic uint64_t bloom_false_positives;
 } lsmt_mt_counters;
 _Static_assert(sizeof(lsmt_mt_counters) == LSMT_CACHE_LINE, "one cache line per slot");
 

@@ -598,8 +598,8 @@ START_TEST(test_skiplist)
     /* Still full for a node that is larger than the refused one whatever the heights
      * (a tower adds at most 4 * (MAX_HEIGHT - 1) bytes); a same-size insert could fit
      * by drawing a shorter tower. */
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "f", 1, 99, fill, 1000 + 4 * LSMT_SKIPLIST_MAX_HEIGHT),
-                     LSMT_FULL);
+    ck_assert_int_eq(
+        lsmt_skiplist_insert(sl, "f", 1, 99, fill, 1000 + 4 * LSMT_SKIPLIST_MAX_HEIGHT), LSMT_FULL);
     sl_intact(sl, filled);
 
     lsmt_skiplist_hint h;
@@ -631,9 +631,9 @@ START_TEST(test_skiplist)
     ck_assert_uint_eq(lsmt_skiplist_node_min_bytes(LSMT_SKIPLIST_MAX_KEY_LEN + 1, 0), SIZE_MAX);
     ck_assert_uint_ge(lsmt_skiplist_node_min_bytes(0, 0), 1);
     ck_assert_uint_eq(lsmt_skiplist_node_height(NULL), 0);
-    ck_assert_uint_gt(lsmt_skiplist_node_min_bytes(LSMT_SKIPLIST_MAX_KEY_LEN,
-                                                   LSMT_SKIPLIST_MAX_VALUE_LEN),
-                      LSMT_SKIPLIST_MAX_VALUE_LEN);
+    ck_assert_uint_gt(
+        lsmt_skiplist_node_min_bytes(LSMT_SKIPLIST_MAX_KEY_LEN, LSMT_SKIPLIST_MAX_VALUE_LEN),
+        LSMT_SKIPLIST_MAX_VALUE_LEN);
     sl_intact(sl, n3);
 
     ck_assert_ptr_null(lsmt_skiplist_find(NULL, "k1", 2, 5));

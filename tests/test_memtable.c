@@ -912,6 +912,7 @@ START_TEST(test_bloom)
     ck_assert_int_eq(lsmt_memtable_stats_get(mt, &s0), LSMT_OK);
     ck_assert_uint_eq(s0.bloom_checks, (uint64_t)n);
     ck_assert_uint_eq(s0.bloom_negatives, 0);
+    ck_assert_uint_eq(s0.bloom_false_positives, 0); /* every key it passed was there */
     for (int i = 0; i < n; i++) {
         snprintf(key, sizeof key, "absent-%d", i);
         ck_assert_int_eq(get_s(mt, key, LSMT_MAX_SEQUENCE, NULL, NULL), LSMT_NOT_FOUND);
@@ -920,12 +921,33 @@ START_TEST(test_bloom)
     ck_assert_uint_eq(s1.bloom_checks, 2 * (uint64_t)n);
     /* 10 bits/key sized for 64-byte entries: far under 5% false positives here */
     ck_assert_uint_gt(s1.bloom_negatives, (uint64_t)n * 95 / 100);
+    /* every absent get is either answered by the filter or one of its false positives */
+    ck_assert_uint_eq(s1.bloom_negatives + s1.bloom_false_positives, (uint64_t)n);
     /* after a reset the filter is empty again: an old key is a bloom negative */
     ck_assert_int_eq(lsmt_memtable_reset_all(mt), LSMT_OK);
     ck_assert_int_eq(get_s(mt, "present-1", LSMT_MAX_SEQUENCE, NULL, NULL), LSMT_NOT_FOUND);
     ck_assert_int_eq(lsmt_memtable_stats_get(mt, &s1), LSMT_OK);
     ck_assert_uint_eq(s1.bloom_checks, 1);
     ck_assert_uint_eq(s1.bloom_negatives, 1);
+    lsmt_memtable_destroy(mt);
+
+    /* a tiny filter (1 bit per expected key, many more keys): false positives are
+     * counted, and still no false negative */
+    mt = mk(1 << 20, 1);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "present-%d", i);
+        ck_assert_int_eq(lsmt_memtable_put(mt, (uint64_t)i, key, strlen(key), "v", 1), LSMT_OK);
+    }
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "absent-%d", i);
+        ck_assert_int_eq(get_s(mt, key, LSMT_MAX_SEQUENCE, NULL, NULL), LSMT_NOT_FOUND);
+        snprintf(key, sizeof key, "present-%d", i);
+        ck_assert_int_eq(get_s(mt, key, LSMT_MAX_SEQUENCE, NULL, NULL), LSMT_OK);
+    }
+    ck_assert_int_eq(lsmt_memtable_stats_get(mt, &s1), LSMT_OK);
+    ck_assert_uint_eq(s1.bloom_checks, 10000);
+    ck_assert_uint_eq(s1.bloom_negatives + s1.bloom_false_positives, 5000);
+    ck_assert_uint_gt(s1.bloom_false_positives, 500);
     lsmt_memtable_destroy(mt);
 
     /* off: no checks counted */

@@ -1725,7 +1725,8 @@ int main(int argc, char **argv)
     /* A fault run that injected nothing proved nothing: fail it. */
     if (C.fault_rate > 0 && (atomic_load_explicit(&g_faults, memory_order_relaxed) == 0 ||
                              atomic_load_explicit(&g_carve_faults, memory_order_relaxed) == 0))
-        violation("main", "--fault-rate %g injected %" PRIu64 " faults (%" PRIu64
+        violation("main",
+                  "--fault-rate %g injected %" PRIu64 " faults (%" PRIu64
                   " carves): nothing was tested",
                   C.fault_rate, atomic_load_explicit(&g_faults, memory_order_relaxed),
                   atomic_load_explicit(&g_carve_faults, memory_order_relaxed));

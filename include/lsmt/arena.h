@@ -168,8 +168,7 @@ LSMT_API lsmt_status lsmt_arena_alloc_ex(lsmt_arena *a, size_t size, size_t alig
  * not the last allocation, sits in a dedicated block, or the block is too small): the
  * caller then allocates anew and copies. LSMT_INVALID for NULL a/p, zero sizes, sizes
  * > LSMT_ARENA_MAX_REQUEST. The growable buffers below use it. */
-LSMT_API lsmt_status lsmt_arena_try_grow(lsmt_arena *a, void *p, size_t old_size,
-                                         size_t new_size);
+LSMT_API lsmt_status lsmt_arena_try_grow(lsmt_arena *a, void *p, size_t old_size, size_t new_size);
 
 /* Make all memory reusable: every pointer handed out and every open mark become
  * invalid. Blocks are kept up to retain_bytes (invariant 5). O(blocks held).
@@ -260,7 +259,8 @@ typedef struct lsmt_carena_options {
 } lsmt_carena_options;
 
 typedef struct lsmt_carena_stats {
-    size_t bytes_allocated; /* sum of the sizes handed out (plus alignment padding) */
+    size_t bytes_allocated; /* sum of the sizes handed out, plus the alignment padding
+                               of bump allocations inside shard chunks */
     size_t bytes_reserved;  /* bytes carved from the region (chunks, direct carves,
                                shared-path allocations, alignment gaps) */
     size_t capacity;        /* the region's size */
@@ -293,8 +293,7 @@ LSMT_API void *lsmt_carena_alloc(lsmt_carena *a, size_t size, size_t align);
 /* As lsmt_carena_alloc with a status: LSMT_OK; LSMT_INVALID for bad input, including
  * size > capacity (it could never fit, so "flush and retry" would not help);
  * LSMT_FULL when the region has no room for it now. `*out` written only on success. */
-LSMT_API lsmt_status lsmt_carena_alloc_ex(lsmt_carena *a, size_t size, size_t align,
-                                          void **out);
+LSMT_API lsmt_status lsmt_carena_alloc_ex(lsmt_carena *a, size_t size, size_t align, void **out);
 
 #ifdef LSMT_FAULT_INJECTION
 /* Test builds only (configured with -DLSMT_FAULT_INJECTION=ON; never in a release):
@@ -553,7 +552,7 @@ LSMT_API lsmt_status lsmt_abuf_init(lsmt_abuf *b, lsmt_arena *a, size_t initial_
 
 /* Make room for `additional` more bytes (len + additional <= cap afterwards). Grows in
  * place when the buffer is its arena's last allocation, else moves `data` (old pointers
- * into it then see the old copy). LSMT_INVALID (NULL or uninitialised b, overflow),
+ * into it then see the old copy). LSMT_INVALID (NULL b, a zeroed never-initialised b, overflow),
  * LSMT_FULL / LSMT_NOMEM from the arena (the buffer is unchanged). */
 LSMT_API lsmt_status lsmt_abuf_reserve(lsmt_abuf *b, size_t additional);
 

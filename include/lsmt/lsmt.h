@@ -31,7 +31,7 @@ extern "C" {
 #define LSMT_VERSION_MINOR 1
 #define LSMT_VERSION_PATCH 0
 /* LSMT_VERSION: major * 10000 + minor * 100 + patch, for compile-time checks. */
-#define LSMT_VERSION (LSMT_VERSION_MAJOR * 10000 + LSMT_VERSION_MINOR * 100 + LSMT_VERSION_PATCH)
+#define LSMT_VERSION       (LSMT_VERSION_MAJOR * 10000 + LSMT_VERSION_MINOR * 100 + LSMT_VERSION_PATCH)
 
 /* LSMT_API marks the exported functions; the library is built with
  * -fvisibility=hidden so nothing else leaks. */
@@ -43,19 +43,19 @@ extern "C" {
 
 /* Status codes. Every public function that can fail returns one of these. */
 typedef enum lsmt_status {
-    LSMT_OK = 0,        /* success */
-    LSMT_NOT_FOUND,     /* no such key / no version visible at the snapshot */
-    LSMT_DELETED,       /* the visible version of the key is a tombstone */
-    LSMT_EXISTS,        /* the same key (and sequence number) is already present */
-    LSMT_FULL,          /* capacity reached: nothing was written */
-    LSMT_NOMEM,         /* the operating system refused memory (malloc/mmap failed) */
-    LSMT_INVALID,       /* bad argument: NULL handle or pointer, bad size or alignment */
-    LSMT_FROZEN,        /* the memtable is frozen (read-only) */
-    LSMT_BUSY,          /* the object is in use (live buffers, open iterators, reset) */
-    LSMT_RANGE,         /* a number is out of its documented range (e.g. seq > 2^56-1) */
-    LSMT_END,           /* an iterator or cursor has no more entries */
-    LSMT_CORRUPT,       /* a validation found a broken invariant (a bug: please report) */
-    LSMT_STATUS_COUNT_  /* number of codes; not a status */
+    LSMT_OK = 0,       /* success */
+    LSMT_NOT_FOUND,    /* no such key / no version visible at the snapshot */
+    LSMT_DELETED,      /* the visible version of the key is a tombstone */
+    LSMT_EXISTS,       /* the same key (and sequence number) is already present */
+    LSMT_FULL,         /* capacity reached: nothing was written */
+    LSMT_NOMEM,        /* the operating system refused memory (malloc/mmap failed) */
+    LSMT_INVALID,      /* bad argument: NULL handle or pointer, bad size or alignment */
+    LSMT_FROZEN,       /* the memtable is frozen (read-only) */
+    LSMT_BUSY,         /* the object is in use (live buffers, open iterators, reset) */
+    LSMT_RANGE,        /* a number is out of its documented range (e.g. seq > 2^56-1) */
+    LSMT_END,          /* an iterator or cursor has no more entries */
+    LSMT_CORRUPT,      /* a validation found a broken invariant (a bug: please report) */
+    LSMT_STATUS_COUNT_ /* number of codes; not a status */
 } lsmt_status;
 
 /* A static, human-readable name of `s` ("LSMT_OK: success"); never NULL, also for

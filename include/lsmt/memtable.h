@@ -126,7 +126,10 @@ typedef struct lsmt_memtable_stats {
     size_t memory_reserved;   /* address space held: arena capacity + bloom filter bytes */
     uint64_t bloom_checks;    /* gets that consulted the bloom filter */
     uint64_t bloom_negatives; /* of those, answered "absent" without the skip list */
-    uint64_t resets;          /* completed reset_all calls (not reset by reset_all) */
+    /* of those, let through by the filter but NOT_FOUND at their snapshot: false
+     * positives (plus keys whose only versions are newer than the snapshot). */
+    uint64_t bloom_false_positives;
+    uint64_t resets; /* completed reset_all calls (not reset by reset_all) */
 } lsmt_memtable_stats;
 
 LSMT_API void lsmt_memtable_options_default(lsmt_memtable_options *opt);
@@ -173,10 +176,10 @@ LSMT_API size_t lsmt_write_batch_count(const lsmt_write_batch *b);
  * (key, seq) is already present (nothing applied); LSMT_INVALID for a batch whose
  * entries together exceed the whole arena (it could never fit); LSMT_NOMEM if the
  * bookkeeping for a batch of over 32 records cannot be allocated or the thread cannot
- * be registered; others as for put. An empty batch is LSMT_OK. The records become visible one by one (each with its own sequence, so a
- * snapshot below first_seq sees none of them). Invariant 6: if another thread inserts
- * one of the batch's (key, seq) between the duplicate check and the publication, that
- * record is skipped, the others are applied, and the call returns LSMT_EXISTS. */
+ * be registered; others as for put. An empty batch is LSMT_OK. The records become visible one by
+ * one (each with its own sequence, so a snapshot below first_seq sees none of them). Invariant 6:
+ * if another thread inserts one of the batch's (key, seq) between the duplicate check and the
+ * publication, that record is skipped, the others are applied, and the call returns LSMT_EXISTS. */
 LSMT_API lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq,
                                          const lsmt_write_batch *b);
 

@@ -127,8 +127,8 @@ LSMT_API lsmt_status lsmt_skiplist_reset(lsmt_skiplist *sl);
  * the others LSMT_EXISTS. LSMT_FULL: the arena is full, the list is unchanged.
  * LSMT_INVALID: NULL list, NULL pointer with nonzero length, oversize key or value, or
  * an entry larger than the whole arena (it could never fit: LSMT_FULL would invite a
- * retry after a reset). Each thread keeps (in thread-local storage) the splice of its last plain insert into
- * the list, so ascending or clustered inserts cost O(log distance) here too; a random
+ * retry after a reset). Each thread keeps (in thread-local storage) the splice of its last plain
+ * insert into the list, so ascending or clustered inserts cost O(log distance) here too; a random
  * insert pays at most two extra comparisons per level, on nodes still in cache. */
 LSMT_API lsmt_status lsmt_skiplist_insert(lsmt_skiplist *sl, const void *key, size_t klen,
                                           uint64_t version, const void *value, size_t vlen);
@@ -172,8 +172,8 @@ LSMT_API size_t lsmt_skiplist_node_min_bytes(size_t klen, size_t vlen);
  * LSMT_EXISTS and changes nothing). LSMT_INVALID: NULL list or node, a node that is not
  * inside the list's arena or whose header is out of range. Thread-safe like insert.
  * `hint` may be NULL: the calling thread's own splice is then used, as by insert, so
- * ascending or clustered publications stay O(log distance). REQUIRES: `node` came from node_alloc on this list since its last
- * reset, and no two threads publish the same node at once. */
+ * ascending or clustered publications stay O(log distance). REQUIRES: `node` came from node_alloc
+ * on this list since its last reset, and no two threads publish the same node at once. */
 LSMT_API lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
                                                lsmt_skiplist_node *node);
 
