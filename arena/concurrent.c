@@ -214,7 +214,7 @@ static bool valid_align(size_t align)
  * true, a carve fails as if the region were exhausted (every chunk refill, large
  * direct carve and shared-path allocation goes through here). Set before the threads
  * that allocate start. */
-LSMT_API bool (*lsmt_carena_test_fault_hook)(void);
+bool (*lsmt_carena_test_fault_hook)(void);
 #endif
 
 static bool region_carve(struct lsmt_carena *a, size_t need, size_t want, size_t align, size_t *off,

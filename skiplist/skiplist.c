@@ -215,7 +215,7 @@ HOT void search_prefetch(const lsmt_skiplist *sl, const char *x, const char *nx,
  * an insert's position at a level and the CAS that links it there, so a test can make
  * other inserts land in that window (as Pebble's arenaskl tests do). Set it before any
  * thread inserts (thread creation publishes it); never in a production build. */
-LSMT_API void (*lsmt_skiplist_test_yield_hook)(unsigned level);
+void (*lsmt_skiplist_test_yield_hook)(unsigned level);
 #define YIELD_POINT(level)                                             \
     do {                                                               \
         void (*yield_hook_)(unsigned) = lsmt_skiplist_test_yield_hook; \

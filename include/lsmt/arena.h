@@ -300,8 +300,8 @@ LSMT_API lsmt_status lsmt_carena_alloc_ex(lsmt_carena *a, size_t size, size_t al
  * when set and it returns true, the concurrent arena's next carve from its region (a
  * chunk refill, a large direct allocation, a shared-path allocation) fails as if the
  * region were exhausted, so callers see LSMT_FULL / NULL. Set it before the threads
- * that allocate start. */
-LSMT_API extern bool (*lsmt_carena_test_fault_hook)(void);
+ * that allocate start. Hidden: tests and tools link the static library. */
+extern bool (*lsmt_carena_test_fault_hook)(void);
 #endif
 
 /* Bytes handed out so far (O(1) in the number of allocations: one relaxed load per

@@ -181,8 +181,8 @@ LSMT_API lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_
 /* Test builds only (configured with -DLSMT_YIELD_INJECTION=ON; never in a release):
  * when set, called between finding an insert's position at a level and the CAS that
  * links the node there, so tests can land other inserts in that window. Set it before
- * the threads that insert start. */
-LSMT_API extern void (*lsmt_skiplist_test_yield_hook)(unsigned level);
+ * the threads that insert start. Hidden: tests and tools link the static library. */
+extern void (*lsmt_skiplist_test_yield_hook)(unsigned level);
 #endif
 
 /* The entry equal to (key, version), or NULL. */
