@@ -5,6 +5,7 @@
  * (malloc/realloc, never on the memtable's hot path).
  *
  * lsmt_memtable_write, inside one RCU read section:
+ *  0. a batch that could never fit the whole arena -> LSMT_INVALID, nothing done;
  *  1. check every (key, seq) against the list: any present -> LSMT_EXISTS, nothing done;
  *  2. allocate every node (lsmt_skiplist_node_alloc) and encode the entries: the arena
  *     running out -> LSMT_FULL, nothing published (the nodes stay unused in the arena);
@@ -137,6 +138,17 @@ static const unsigned char *rec_bytes(const lsmt_write_batch *b, const batch_rec
 static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write_batch *b,
                          lsmt_skiplist_node **nodes)
 {
+    /* A batch whose smallest possible nodes exceed the whole arena could never fit:
+     * LSMT_INVALID, not LSMT_FULL (an engine would rotate and retry it forever).
+     * Checked after FROZEN/BUSY, in the same order as a single put. */
+    size_t min_total = 0;
+    for (size_t i = 0; i < b->count; i++) {
+        size_t nb = lsmt_skiplist_node_min_bytes(b->recs[i].klen, b->recs[i].vlen + 1);
+        if (nb == SIZE_MAX || lsmt_add_overflow(min_total, nb, &min_total))
+            return LSMT_INVALID;
+    }
+    if (min_total > lsmt_carena_capacity(mt->arena))
+        return LSMT_INVALID;
     for (size_t i = 0; i < b->count; i++) {
         const batch_rec *r = &b->recs[i];
         if (lsmt_skiplist_contains(mt->sl, rec_bytes(b, r), r->klen, first_seq + i))
@@ -194,16 +206,6 @@ lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq, const lsm
         return LSMT_OK;
     if (first_seq > LSMT_MAX_SEQUENCE || b->count - 1 > LSMT_MAX_SEQUENCE - first_seq)
         return LSMT_RANGE;
-    /* A batch whose smallest possible nodes exceed the whole arena could never fit:
-     * LSMT_INVALID, not LSMT_FULL (an engine would rotate and retry it forever). */
-    size_t min_total = 0;
-    for (size_t i = 0; i < b->count; i++) {
-        size_t nb = lsmt_skiplist_node_min_bytes(b->recs[i].klen, b->recs[i].vlen + 1);
-        if (nb == SIZE_MAX || lsmt_add_overflow(min_total, nb, &min_total))
-            return LSMT_INVALID;
-    }
-    if (min_total > lsmt_carena_capacity(mt->arena))
-        return LSMT_INVALID;
     lsmt_skiplist_node *stack_nodes[32];
     lsmt_skiplist_node **nodes = stack_nodes;
     if (b->count > 32) {

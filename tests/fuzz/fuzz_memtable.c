@@ -19,6 +19,7 @@
  *   then ops         op byte % OP_COUNT, followed by the op's arguments (see decode_*)
  */
 #include "lsmt/memtable.h"
+#include "lsmt/skiplist.h" /* lsmt_skiplist_node_min_bytes: what can never fit */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,10 @@ static void fail(const char *what, int got, int want)
             lsmt_status_str((lsmt_status)got), lsmt_status_str((lsmt_status)want));
     abort();
 }
+/* The pool arenas' capacity: small, so LSMT_FULL happens (and entries or batches larger
+ * than the whole arena are LSMT_INVALID). */
+#define ARENA_CAPACITY ((size_t)256 << 10)
+
 #define REQUIRE(cond, msg)                                                           \
     do {                                                                             \
         if (!(cond)) {                                                               \
@@ -248,7 +253,7 @@ static lsmt_arena_pool *g_pool;
 /* Expected status of a write of `count` records at first_seq whose (key, seq) pairs
  * are `dup` (already present). FULL is always possible for a valid write. */
 static void check_write(lsmt_status st, const model *m, uint64_t first, size_t count, int dup,
-                        const char *what)
+                        int too_big, const char *what)
 {
     if (count > 0 && (first > LSMT_MAX_SEQUENCE || count - 1 > LSMT_MAX_SEQUENCE - first)) {
         if (st != LSMT_RANGE)
@@ -259,6 +264,10 @@ static void check_write(lsmt_status st, const model *m, uint64_t first, size_t c
     } else if (count == 0) {
         if (st != LSMT_OK && st != LSMT_FROZEN)
             fail(what, st, LSMT_OK);
+    } else if (too_big) {
+        /* larger than the whole arena: could never fit, so INVALID, not FULL */
+        if (st != LSMT_INVALID)
+            fail(what, st, LSMT_INVALID);
     } else if (dup) {
         /* the node may be allocated before the duplicate is found: FULL is possible */
         if (st != LSMT_EXISTS && st != LSMT_FULL)
@@ -278,6 +287,7 @@ static void op_write(lsmt_memtable *mt, model *m, cursor *c, int type)
     lsmt_status st = type == LSMT_TYPE_PUT ? lsmt_memtable_put(mt, seq, k.buf, k.len, val, vlen)
                                            : lsmt_memtable_delete(mt, seq, k.buf, k.len);
     check_write(st, m, seq, 1, seq <= LSMT_MAX_SEQUENCE && model_find(m, &k, seq) != NULL,
+                lsmt_skiplist_node_min_bytes(k.len, vlen + 1) > ARENA_CAPACITY,
                 type == LSMT_TYPE_PUT ? "put" : "delete");
     if (st == LSMT_OK)
         model_add(m, &k, seq, type, val, vlen);
@@ -309,10 +319,13 @@ static void op_batch(lsmt_memtable *mt, model *m, cursor *c)
     REQUIRE(lsmt_write_batch_count(b) == n, "write_batch_count");
     uint64_t first = decode_seq(c);
     int dup = 0;
+    size_t min_total = 0;
     for (size_t i = 0; i < n && first <= LSMT_MAX_SEQUENCE - i; i++)
         dup |= model_find(m, &k[i], first + i) != NULL;
+    for (size_t i = 0; i < n; i++) /* each record's smallest node; no overflow at these sizes */
+        min_total += lsmt_skiplist_node_min_bytes(k[i].len, vlens[i] + 1);
     lsmt_status st = lsmt_memtable_write(mt, first, b);
-    check_write(st, m, first, n, dup, "write(batch)");
+    check_write(st, m, first, n, dup, min_total > ARENA_CAPACITY, "write(batch)");
     if (st == LSMT_OK)
         for (size_t i = 0; i < n; i++)
             model_add(m, &k[i], first + i, types[i], vals[i], vlens[i]);
@@ -320,7 +333,7 @@ static void op_batch(lsmt_memtable *mt, model *m, cursor *c)
         lsmt_write_batch_clear(b);
         REQUIRE(lsmt_write_batch_count(b) == 0, "write_batch_clear");
         st = lsmt_memtable_write(mt, first, b);
-        check_write(st, m, first, 0, 0, "write(empty batch)");
+        check_write(st, m, first, 0, 0, 0, "write(empty batch)");
     }
     lsmt_write_batch_destroy(b);
 }
@@ -551,7 +564,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (g_pool == NULL) {
         lsmt_arena_pool_options po;
         lsmt_arena_pool_options_default(&po);
-        po.arena.capacity = 256 << 10;
+        po.arena.capacity = ARENA_CAPACITY;
         po.arena.chunk_size = 4096;
         po.arena.shard_count = 1;
         po.max_idle = 1;
