@@ -143,7 +143,7 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
      * Checked after FROZEN/BUSY, in the same order as a single put. */
     size_t min_total = 0;
     for (size_t i = 0; i < b->count; i++) {
-        size_t nb = lsmt_skiplist_node_min_bytes(b->recs[i].klen, b->recs[i].vlen + 1);
+        size_t nb = lsmt_skiplist_node_min_bytes(b->recs[i].klen, b->recs[i].vlen);
         if (nb == SIZE_MAX || lsmt_add_overflow(min_total, nb, &min_total))
             return LSMT_INVALID;
     }
@@ -157,17 +157,16 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
     for (size_t i = 0; i < b->count; i++) {
         const batch_rec *r = &b->recs[i];
         void *kb, *vb;
-        lsmt_status st = lsmt_skiplist_node_alloc(mt->sl, r->klen, first_seq + i, r->vlen + 1,
-                                                  &nodes[i], &kb, &vb);
+        lsmt_status st = lsmt_skiplist_node_alloc_ex(mt->sl, r->klen, first_seq + i, r->vlen,
+                                                     r->type, &nodes[i], &kb, &vb);
         if (st != LSMT_OK)
             return st; /* LSMT_FULL: nothing published */
-        /* Same encoding as encode_entry in memtable.c: value bytes, then the type. */
+        /* Same encoding as encode_entry in memtable.c: the type is the node's tag. */
         const unsigned char *k = rec_bytes(b, r);
         if (r->klen)
             memcpy(kb, k, r->klen);
         if (r->vlen)
             memcpy(vb, k + r->klen, r->vlen);
-        ((unsigned char *)vb)[r->vlen] = r->type;
     }
     if (mt->bloom.nlines) {
         for (size_t i = 0; i < b->count; i++) {

@@ -186,8 +186,9 @@ lsmt_status lsmt_mt_writable(const lsmt_memtable *mt)
  *                      bytewise 8-byte key-prefix fast path see user keys only)
  *   skip-list version  the sequence number, 0 .. 2^56-1 (the list orders versions
  *                      descending: newest first)
- *   skip-list value    [value bytes: vlen][type: 1 byte, LSMT_TYPE_PUT or _DELETE]
- *                      (a tombstone is the type byte alone)
+ *   skip-list tag      the type, LSMT_TYPE_PUT or LSMT_TYPE_DELETE (2 header bits of
+ *                      the node, lsmt_skiplist_node_alloc_ex: no byte of its own)
+ *   skip-list value    the value bytes, vlen (a tombstone has none)
  *
  * The type is NOT part of the version: the skip list's uniqueness of (key, version) is
  * then exactly "the same (key, sequence) twice is LSMT_EXISTS", enforced atomically by
@@ -196,14 +197,13 @@ lsmt_status lsmt_mt_writable(const lsmt_memtable *mt)
  * same (key, seq) coexist, or cost a second search per write to rule it out.
  *
  * Fills the node from node_alloc; the caller publishes it with node_insert. */
-static void encode_entry(void *kbuf, void *vbuf, const void *key, size_t klen, lsmt_entry_type type,
-                         const void *value, size_t vlen)
+static void encode_entry(void *kbuf, void *vbuf, const void *key, size_t klen, const void *value,
+                         size_t vlen)
 {
     if (klen)
         memcpy(kbuf, key, klen);
     if (vlen)
         memcpy(vbuf, value, vlen);
-    ((unsigned char *)vbuf)[vlen] = (unsigned char)type;
 }
 
 static lsmt_status write_one(lsmt_memtable *mt, uint64_t seq, lsmt_entry_type type, const void *key,
@@ -220,9 +220,9 @@ static lsmt_status write_one(lsmt_memtable *mt, uint64_t seq, lsmt_entry_type ty
             h = lsmt_bloom_hash(key, klen);
             lsmt_bloom_prefetch(&mt->bloom, h); /* its miss overlaps alloc + copy */
         }
-        st = lsmt_skiplist_node_alloc(mt->sl, klen, seq, vlen + 1, &node, &kb, &vb);
+        st = lsmt_skiplist_node_alloc_ex(mt->sl, klen, seq, vlen, (unsigned)type, &node, &kb, &vb);
         if (st == LSMT_OK) {
-            encode_entry(kb, vb, key, klen, type, value, vlen);
+            encode_entry(kb, vb, key, klen, value, vlen);
             /* The bloom bit goes in before the node is published (bloom.h). */
             if (mt->bloom.nlines)
                 lsmt_bloom_add(&mt->bloom, h);
@@ -469,15 +469,13 @@ lsmt_status lsmt_memtable_validate(const lsmt_memtable *mt)
         const lsmt_skiplist_node *node = lsmt_skiplist_iter_node(&it);
         size_t vl;
         lsmt_skiplist_node_value(node, &vl);
-        if (vl < 1)
-            return LSMT_CORRUPT;
         lsmt_mt_entry e;
         lsmt_mt_decode(node, &e);
         if (e.seq > LSMT_MAX_SEQUENCE || e.klen > LSMT_MEMTABLE_MAX_KEY_LEN ||
             (e.type != LSMT_TYPE_PUT && e.type != LSMT_TYPE_DELETE))
             return LSMT_CORRUPT;
-        if (e.type == LSMT_TYPE_DELETE && vl != 1)
-            return LSMT_CORRUPT;
+        if (e.type == LSMT_TYPE_DELETE && vl != 0)
+            return LSMT_CORRUPT; /* a tombstone has no value bytes */
         if (mt->bloom.nlines && !lsmt_bloom_may_contain(&mt->bloom, lsmt_bloom_hash(e.key, e.klen)))
             return LSMT_CORRUPT;
         n++;

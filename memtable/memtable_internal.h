@@ -75,17 +75,16 @@ typedef struct lsmt_mt_entry {
 } lsmt_mt_entry;
 
 /* Decode the entry of skip-list node `n` (see encode_entry in memtable.c):
- * version = seq, value area = value bytes followed by one type byte. */
+ * version = seq, node tag = type, value area = the value bytes. */
 static inline void lsmt_mt_decode(const lsmt_skiplist_node *n, lsmt_mt_entry *e)
 {
     size_t vl;
     e->key = lsmt_skiplist_node_key(n, &e->klen);
     e->seq = lsmt_skiplist_node_version(n);
-    const unsigned char *v = lsmt_skiplist_node_value(n, &vl);
-    LSMT_ASSERT(vl >= 1);
-    e->type = (lsmt_entry_type)v[vl - 1];
-    e->value = e->type == LSMT_TYPE_PUT ? (const void *)v : NULL;
-    e->vlen = e->type == LSMT_TYPE_PUT ? vl - 1 : 0;
+    const void *v = lsmt_skiplist_node_value(n, &vl);
+    e->type = (lsmt_entry_type)lsmt_skiplist_node_tag(n);
+    e->value = e->type == LSMT_TYPE_PUT ? v : NULL;
+    e->vlen = e->type == LSMT_TYPE_PUT ? vl : 0;
 }
 
 /* Add to the calling thread's statistics slot. */

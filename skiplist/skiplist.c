@@ -53,7 +53,8 @@ typedef uint32_t ref_t;
 /* Node layout, around the node address N (4-byte aligned):
  *   N - 4*i  (i = h-1 .. 1)  _Atomic ref_t  link at level i
  *   N + 0                    _Atomic ref_t  link at level 0
- *   N + 4                    uint32_t meta  = key length (bits 0..24) | height << 27
+ *   N + 4                    uint32_t meta  = key length (bits 0..24) | tag << 25
+ *                                            | height << 27
  *   N + 8                    key bytes [klen]
  *   N + 8 + klen             uint32_t vlen  value length        (unaligned: memcpy)
  *   N + 12 + klen            uint64_t version                   (unaligned: memcpy)
@@ -62,12 +63,17 @@ typedef uint32_t ref_t;
  * up to 4 bytes. What a search touches -- the link it follows, meta and the first 8 key
  * bytes -- is the 16 bytes [N, N+16) plus the link word below N: one cache line for most
  * nodes. Length and version sit after the key because a search needs them only on a key
- * tie (the version) or never (the value length). */
+ * tie (the version) or never (the value length). The tag is 2 bits the caller may set
+ * at node_alloc_ex (the memtable keeps its entry type there, so a value needs no extra
+ * byte). */
 #define HDR_META          4
 #define HDR_KEY           8
 #define NODE_FIXED        20 /* link0 + meta + vlen + version */
 #define META_KLEN_MASK    ((1u << 25) - 1u)
+#define META_TAG_SHIFT    25
 #define META_HEIGHT_SHIFT 27
+_Static_assert(LSMT_SKIPLIST_TAG_MAX == 3 && META_TAG_SHIFT + 2 == META_HEIGHT_SHIFT,
+               "the tag has exactly the two bits between key length and height");
 _Static_assert(LSMT_SKIPLIST_MAX_KEY_LEN <= META_KLEN_MASK, "key length must fit in meta");
 _Static_assert(LSMT_SKIPLIST_MAX_HEIGHT < (1u << (32 - META_HEIGHT_SHIFT)),
                "height must fit in meta");
@@ -526,9 +532,10 @@ void lsmt_skiplist_hint_init(lsmt_skiplist_hint *hint)
  * "Node layout" above). Returns LSMT_FULL when the arena is full (nothing is
  * linked), LSMT_INVALID on oversize lengths. Key and value bytes are left to the caller. */
 static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, size_t vlen,
-                              char **out)
+                              unsigned tag, char **out)
 {
-    if (klen > LSMT_SKIPLIST_MAX_KEY_LEN || vlen > LSMT_SKIPLIST_MAX_VALUE_LEN)
+    if (klen > LSMT_SKIPLIST_MAX_KEY_LEN || vlen > LSMT_SKIPLIST_MAX_VALUE_LEN ||
+        tag > LSMT_SKIPLIST_TAG_MAX)
         return LSMT_INVALID;
     unsigned h = random_height(sl);
     size_t tower = (size_t)LINK_UNIT * (h - 1);
@@ -546,7 +553,8 @@ static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, 
     char *n = (char *)mem + tower;
     /* The links are set by the inserter before each publishing CAS; the header fields
      * are plain stores published by the level-0 release CAS (invariant 3). */
-    uint32_t meta = (uint32_t)klen | ((uint32_t)h << META_HEIGHT_SHIFT);
+    uint32_t meta =
+        (uint32_t)klen | ((uint32_t)tag << META_TAG_SHIFT) | ((uint32_t)h << META_HEIGHT_SHIFT);
     uint32_t vl = (uint32_t)vlen;
     memcpy(n + HDR_META, &meta, sizeof meta);
     memcpy(n + HDR_KEY + klen, &vl, sizeof vl);
@@ -740,7 +748,7 @@ static lsmt_status insert_common(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, cons
     if (sl == NULL || !kv_args_ok(key, klen, value, vlen))
         return LSMT_INVALID;
     char *n;
-    lsmt_status st = node_build(sl, klen, version, vlen, &n);
+    lsmt_status st = node_build(sl, klen, version, vlen, 0, &n);
     if (st != LSMT_OK)
         return st;
     if (klen)
@@ -799,10 +807,17 @@ lsmt_status lsmt_skiplist_insert_hint(lsmt_skiplist *sl, lsmt_skiplist_hint *hin
 lsmt_status lsmt_skiplist_node_alloc(lsmt_skiplist *sl, size_t klen, uint64_t version, size_t vlen,
                                      lsmt_skiplist_node **node, void **key_buf, void **value_buf)
 {
+    return lsmt_skiplist_node_alloc_ex(sl, klen, version, vlen, 0, node, key_buf, value_buf);
+}
+
+lsmt_status lsmt_skiplist_node_alloc_ex(lsmt_skiplist *sl, size_t klen, uint64_t version,
+                                        size_t vlen, unsigned tag, lsmt_skiplist_node **node,
+                                        void **key_buf, void **value_buf)
+{
     if (sl == NULL || node == NULL || key_buf == NULL || value_buf == NULL)
         return LSMT_INVALID;
     char *n;
-    lsmt_status st = node_build(sl, klen, version, vlen, &n);
+    lsmt_status st = node_build(sl, klen, version, vlen, tag, &n);
     if (st != LSMT_OK)
         return st;
     *node = (lsmt_skiplist_node *)n;
@@ -874,6 +889,11 @@ uint64_t lsmt_skiplist_node_version(const lsmt_skiplist_node *n)
 unsigned lsmt_skiplist_node_height(const lsmt_skiplist_node *n)
 {
     return n ? node_height((const char *)n) : 0;
+}
+
+unsigned lsmt_skiplist_node_tag(const lsmt_skiplist_node *n)
+{
+    return n ? (node_meta((const char *)n) >> META_TAG_SHIFT) & LSMT_SKIPLIST_TAG_MAX : 0;
 }
 
 const void *lsmt_skiplist_node_value(const lsmt_skiplist_node *n, size_t *len)

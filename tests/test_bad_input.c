@@ -631,6 +631,13 @@ START_TEST(test_skiplist)
     ck_assert_uint_eq(lsmt_skiplist_node_min_bytes(LSMT_SKIPLIST_MAX_KEY_LEN + 1, 0), SIZE_MAX);
     ck_assert_uint_ge(lsmt_skiplist_node_min_bytes(0, 0), 1);
     ck_assert_uint_eq(lsmt_skiplist_node_height(NULL), 0);
+    ck_assert_uint_eq(lsmt_skiplist_node_tag(NULL), 0);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc_ex(NULL, 1, 0, 1, 0, &node, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(
+        lsmt_skiplist_node_alloc_ex(sl, 1, 0, 1, LSMT_SKIPLIST_TAG_MAX + 1, &node, &kb, &vb),
+        LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc_ex(sl, 1, 0, 1, 1, NULL, &kb, &vb), LSMT_INVALID);
+    ck_assert_ptr_eq(node, SENTINEL);
     ck_assert_uint_gt(
         lsmt_skiplist_node_min_bytes(LSMT_SKIPLIST_MAX_KEY_LEN, LSMT_SKIPLIST_MAX_VALUE_LEN),
         LSMT_SKIPLIST_MAX_VALUE_LEN);

@@ -981,6 +981,56 @@ START_TEST(height_distribution)
 }
 END_TEST
 
+/* Tags ride in the node header: every value 0..TAG_MAX round-trips, whatever the key
+ * length (the key length bits sit next to them), height or value, and a tag never changes
+ * the key, version or value read back. */
+START_TEST(node_tags)
+{
+    lsmt_carena *a = make_arena((size_t)8 << 20, (size_t)64 << 10, 1);
+    lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
+    static const size_t klens[] = {0, 1, 8, 255, 4096};
+    static char kbuf[4096];
+    uint64_t s = 9;
+    size_t n = 0;
+    for (size_t ki = 0; ki < sizeof klens / sizeof klens[0]; ki++) {
+        for (unsigned tag = 0; tag <= LSMT_SKIPLIST_TAG_MAX; tag++) {
+            for (int rep = 0; rep < 8; rep++) {
+                lsmt_skiplist_node *node;
+                void *kb, *vb;
+                uint64_t ver = splitmix(&s);
+                ck_assert_int_eq(
+                    lsmt_skiplist_node_alloc_ex(sl, klens[ki], ver, 3, tag, &node, &kb, &vb),
+                    LSMT_OK);
+                memset(kbuf, (int)(ki * 16 + tag), klens[ki]);
+                if (klens[ki])
+                    memcpy(kb, kbuf, klens[ki]);
+                memcpy(vb, "abc", 3);
+                ck_assert_uint_eq(lsmt_skiplist_node_tag(node), tag); /* before publishing */
+                ck_assert_int_eq(lsmt_skiplist_node_insert(sl, NULL, node), LSMT_OK);
+                n++;
+                const lsmt_skiplist_node *f = lsmt_skiplist_find(sl, kbuf, klens[ki], ver);
+                ck_assert_ptr_eq(f, node);
+                ck_assert_uint_eq(lsmt_skiplist_node_tag(f), tag);
+                size_t kl, vl;
+                lsmt_skiplist_node_key(f, &kl);
+                ck_assert_uint_eq(kl, klens[ki]);
+                ck_assert_uint_eq(lsmt_skiplist_node_version(f), ver);
+                const char *v = lsmt_skiplist_node_value(f, &vl);
+                ck_assert(vl == 3 && memcmp(v, "abc", 3) == 0);
+            }
+        }
+    }
+    /* plain inserts are tag 0 */
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "plain", 5, 1, NULL, 0), LSMT_OK);
+    ck_assert_uint_eq(lsmt_skiplist_node_tag(lsmt_skiplist_find(sl, "plain", 5, 1)), 0);
+    size_t cnt;
+    ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
+    ck_assert_uint_eq(cnt, n + 1);
+    lsmt_skiplist_destroy(sl);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
 static Suite *skiplist_suite(void)
 {
     Suite *s = suite_create("skiplist");
@@ -1017,6 +1067,7 @@ static Suite *skiplist_suite(void)
     tcase_add_test(tc, hint_paths);
     tcase_add_test(tc, hint_of_destroyed_list);
     tcase_add_test(tc, height_distribution);
+    tcase_add_test(tc, node_tags);
     tcase_set_timeout(tc, 300);
     suite_add_tcase(s, tc);
     return s;

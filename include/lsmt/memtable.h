@@ -5,7 +5,7 @@
  * DESCENDING. Any number of versions of a key coexist (put, delete, put again); the same
  * (key, sequence) twice is LSMT_EXISTS. Each entry is one arena allocation with the value
  * inline (encoding documented at the encoder, memtable/memtable.c: the skip list's
- * version is the sequence number and the type is a trailing byte of the value area, so
+ * version is the sequence number and the type is the node's 2-bit tag, so
  * the skip list's own (key, version) uniqueness enforces "same (key, seq) = EXISTS"
  * atomically, whatever the types of two racing writes).
  *

@@ -61,6 +61,8 @@ extern "C" {
 /* Longest key / value in bytes (a node records both lengths in 32 bits). */
 #define LSMT_SKIPLIST_MAX_KEY_LEN   ((size_t)1 << 24)
 #define LSMT_SKIPLIST_MAX_VALUE_LEN ((size_t)1 << 30)
+/* Largest node tag (lsmt_skiplist_node_alloc_ex): two bits of the node header. */
+#define LSMT_SKIPLIST_TAG_MAX       3u
 
 typedef struct lsmt_skiplist lsmt_skiplist;
 /* An entry of the list; opaque. Valid until the list is reset or destroyed. */
@@ -161,6 +163,15 @@ LSMT_API lsmt_status lsmt_skiplist_insert_hint(lsmt_skiplist *sl, lsmt_skiplist_
 LSMT_API lsmt_status lsmt_skiplist_node_alloc(lsmt_skiplist *sl, size_t klen, uint64_t version,
                                               size_t vlen, lsmt_skiplist_node **node,
                                               void **key_buf, void **value_buf);
+/* As node_alloc, with a 2-bit `tag` (0..LSMT_SKIPLIST_TAG_MAX) stored in the node header
+ * at no cost in size, read back with lsmt_skiplist_node_tag. Like the key, version and
+ * value it is written before the node is published and never changes. LSMT_INVALID
+ * also for tag > LSMT_SKIPLIST_TAG_MAX. */
+LSMT_API lsmt_status lsmt_skiplist_node_alloc_ex(lsmt_skiplist *sl, size_t klen, uint64_t version,
+                                                 size_t vlen, unsigned tag,
+                                                 lsmt_skiplist_node **node, void **key_buf,
+                                                 void **value_buf);
+
 /* The fewest arena bytes a node for a key of `klen` and a value of `vlen` bytes takes
  * (a tower of height 1; each further level adds 4 bytes): a caller can tell an entry
  * that could never fit its arena (say, a batch larger than the whole arena) from a full
@@ -199,6 +210,8 @@ LSMT_API uint64_t lsmt_skiplist_node_version(const lsmt_skiplist_node *n);
 /* The node's tower height, 1..LSMT_SKIPLIST_MAX_HEIGHT (0 for NULL): the number of
  * levels it is (or, before node_insert, will be) linked at. */
 LSMT_API unsigned lsmt_skiplist_node_height(const lsmt_skiplist_node *n);
+/* The tag given to node_alloc_ex (0 for nodes from node_alloc or insert, and for NULL). */
+LSMT_API unsigned lsmt_skiplist_node_tag(const lsmt_skiplist_node *n);
 LSMT_API const void *lsmt_skiplist_node_value(const lsmt_skiplist_node *n, size_t *len);
 
 /* ---- iterator ----------------------------------------------------------------------

@@ -287,7 +287,7 @@ static void op_write(lsmt_memtable *mt, model *m, cursor *c, int type)
     lsmt_status st = type == LSMT_TYPE_PUT ? lsmt_memtable_put(mt, seq, k.buf, k.len, val, vlen)
                                            : lsmt_memtable_delete(mt, seq, k.buf, k.len);
     check_write(st, m, seq, 1, seq <= LSMT_MAX_SEQUENCE && model_find(m, &k, seq) != NULL,
-                lsmt_skiplist_node_min_bytes(k.len, vlen + 1) > ARENA_CAPACITY,
+                lsmt_skiplist_node_min_bytes(k.len, vlen) > ARENA_CAPACITY,
                 type == LSMT_TYPE_PUT ? "put" : "delete");
     if (st == LSMT_OK)
         model_add(m, &k, seq, type, val, vlen);
@@ -323,7 +323,7 @@ static void op_batch(lsmt_memtable *mt, model *m, cursor *c)
     for (size_t i = 0; i < n && first <= LSMT_MAX_SEQUENCE - i; i++)
         dup |= model_find(m, &k[i], first + i) != NULL;
     for (size_t i = 0; i < n; i++) /* each record's smallest node; no overflow at these sizes */
-        min_total += lsmt_skiplist_node_min_bytes(k[i].len, vlens[i] + 1);
+        min_total += lsmt_skiplist_node_min_bytes(k[i].len, vlens[i]);
     lsmt_status st = lsmt_memtable_write(mt, first, b);
     check_write(st, m, first, n, dup, min_total > ARENA_CAPACITY, "write(batch)");
     if (st == LSMT_OK)
