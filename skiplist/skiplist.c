@@ -3,19 +3,24 @@
  * Design
  *  - One arena allocation per entry ("node"): tower, header, key and value inline
  *    (layout: "Node layout" below; built by node_build). Links are 32-bit references
- *    (offset from the arena's base in 4-byte units, plus one, so 0 means null); a tower
- *    of height h costs 4*h bytes instead of 8*h. The upper links sit BEFORE the node
+ *    (offset from the arena's base in 4-byte units, plus one, so 0 means null). The
+ *    level-0 link is 4 bytes; an upper link (level >= 1) is an 8-byte slot, as a 64-bit
+ *    pointer would be, holding the reference AND the first 4 key bytes of the node it
+ *    points to ("next prefix", see "Upper slots"). The upper slots sit BEFORE the node
  *    address (they grow downwards, as in RocksDB's InlineSkipList), so the level-0 link,
  *    the header and the first bytes of the key share a cache line whatever the height.
  *  - Scans read ahead along independent stretches of level 0 (see "scan read-ahead").
  *  - The head is not in the arena: it is a tower inside the list header, laid out the same
- *    way (level i at head - 4*i), so every walk uses one link accessor. Nodes never link
+ *    way (slot i at head - 8*i), so every walk uses one link accessor. Nodes never link
  *    to the head: a reference 0 in a splice's prev slot stands for the head.
  *  - Order: (key by comparator, version descending). With the default bytewise
  *    comparator a search decodes the first 8 key bytes of a node as one big-endian
  *    integer ("prefix") and compares it with the search key's prefix (computed once per
- *    search): most comparisons are one integer compare on the node's first cache line,
- *    and no extra bytes are stored per node.
+ *    search): most comparisons are one integer compare on the node's first cache line.
+ *    At levels >= 1 the search first compares the next prefix held in the current
+ *    node's slot: when it differs from the key's, the next node is never touched
+ *    (descending past an overshoot costs no cache miss; stepping touches the node it
+ *    steps to, which it needs for that node's own links anyway).
  *  - Heights: p = 1/4, drawn from a per-thread xorshift generator (LSMT_TLS).
  *
  * Concurrency model
@@ -46,12 +51,23 @@
 
 /* A link holds a node reference: 0 = null, else (node - base) / LINK_UNIT + 1. */
 typedef uint32_t ref_t;
-#define LINK_UNIT       4u
+#define LINK_UNIT 4u
+
+/* Upper slots. A link at level >= 1 is one 64-bit atomic word: the reference in the low
+ * 32 bits, and in the high 32 bits the first 4 bytes (big-endian, zero padded) of the key
+ * of the node it references (0 for a null link and in lists with a custom comparator).
+ * Invariant S: a slot's prefix is always that of its own reference's node -- both are
+ * written by one store or CAS, and a node's key never changes -- so a reader that loads
+ * a slot may trust the prefix: prefix(next) < prefix(key) means next < key and
+ * prefix(next) > prefix(key) means next > key (padded prefixes that differ order like
+ * the keys), without loading the next node. */
+typedef uint64_t slot_t;
+#define SLOT_BYTES      8u
 /* Largest arena a 32-bit reference can address. */
 #define MAX_ARENA_BYTES ((size_t)LINK_UNIT * (size_t)(UINT32_MAX - 1u))
 
-/* Node layout, around the node address N (4-byte aligned):
- *   N - 4*i  (i = h-1 .. 1)  _Atomic ref_t  link at level i
+/* Node layout, around the node address N (4-byte aligned; 8-byte aligned when h > 1):
+ *   N - 8*i  (i = h-1 .. 1)  _Atomic slot_t upper slot at level i (see "Upper slots")
  *   N + 0                    _Atomic ref_t  link at level 0
  *   N + 4                    uint32_t meta  = key length (bits 0..24) | tag << 25
  *                                            | height << 27
@@ -59,9 +75,9 @@ typedef uint32_t ref_t;
  *   N + 8 + klen             uint32_t vlen  value length        (unaligned: memcpy)
  *   N + 12 + klen            uint64_t version                   (unaligned: memcpy)
  *   N + 20 + klen            value bytes [vlen]
- * The allocation starts at N - 4*(h-1); its size, 20 + 4*(h-1) + klen + vlen, is rounded
- * up to 4 bytes. What a search touches -- the link it follows, meta and the first 8 key
- * bytes -- is the 16 bytes [N, N+16) plus the link word below N: one cache line for most
+ * The allocation starts at N - 8*(h-1); its size, 20 + 8*(h-1) + klen + vlen, is rounded
+ * up to 4 bytes. What a search touches -- the slot it follows, meta and the first 8 key
+ * bytes -- is the 16 bytes [N, N+16) plus the slot below N: one cache line for most
  * nodes. Length and version sit after the key because a search needs them only on a key
  * tie (the version) or never (the value length). The tag is 2 bits the caller may set
  * at node_alloc_ex (the memtable keeps its entry type there, so a value needs no extra
@@ -116,25 +132,49 @@ struct lsmt_skiplist {
      * search start at a lower level, which is correct because level i is a subsequence
      * of level 0 (invariant 2). It publishes nothing: links carry their own ordering. */
     _Alignas(LSMT_CACHE_LINE) _Atomic uint32_t height;
-    /* The head tower: level i lives at head_tower[MAX_HEIGHT - 1 - i], i.e. at
-     * head - 4*i like a node's. Each slot is an _Atomic ref_t link (see node_link). */
-    _Atomic ref_t head_tower[LSMT_SKIPLIST_MAX_HEIGHT];
+    /* The head tower, laid out as a node's: head = &head.l0, upper slot i at head - 8*i
+     * = head.up[MAX_HEIGHT - 1 - i]. */
+    struct {
+        _Atomic slot_t up[LSMT_SKIPLIST_MAX_HEIGHT - 1];
+        _Atomic ref_t l0;
+        uint32_t pad_;
+    } head;
     /* insert_serial's own splice: sequential serial inserts are O(1). Only the single
      * (serialised) writer touches it. */
     _Alignas(LSMT_CACHE_LINE) lsmt_skiplist_hint serial_hint;
 };
 _Static_assert(sizeof(struct lsmt_skiplist) % LSMT_CACHE_LINE == 0,
                "list header is padded to whole cache lines");
+_Static_assert(offsetof(struct lsmt_skiplist, head.l0) - offsetof(struct lsmt_skiplist, head.up) ==
+                   SLOT_BYTES * (LSMT_SKIPLIST_MAX_HEIGHT - 1),
+               "the head's level-0 link directly follows its upper slots");
 
 static inline char *head_of(const lsmt_skiplist *sl)
 {
-    return (char *)&sl->head_tower[LSMT_SKIPLIST_MAX_HEIGHT - 1];
+    return (char *)&sl->head.l0;
 }
 
-/* The link of node (or head) `n` at level i. */
-static inline _Atomic ref_t *node_link(const char *n, unsigned i)
+/* The level-0 link of node (or head) `n`. */
+static inline _Atomic ref_t *link0(const char *n)
 {
-    return (_Atomic ref_t *)(n - (size_t)LINK_UNIT * i);
+    return (_Atomic ref_t *)n;
+}
+/* The upper slot of node (or head) `n` at level i >= 1. */
+static inline _Atomic slot_t *upper_slot(const char *n, unsigned i)
+{
+    return (_Atomic slot_t *)(n - (size_t)SLOT_BYTES * i);
+}
+static inline slot_t slot_make(ref_t r, uint32_t prefix)
+{
+    return (slot_t)prefix << 32 | r;
+}
+static inline ref_t slot_ref(slot_t s)
+{
+    return (ref_t)s;
+}
+static inline uint32_t slot_prefix(slot_t s)
+{
+    return (uint32_t)(s >> 32);
 }
 
 static inline char *node_at(const lsmt_skiplist *sl, ref_t r)
@@ -155,10 +195,17 @@ static inline ref_t node_ref(const lsmt_skiplist *sl, const char *n)
 }
 
 /* Acquire: observes every field of the node the link points to, written before the
- * release CAS (or release store, insert_serial) in link_node that published it. */
-static inline ref_t link_load_acquire(const char *n, unsigned i)
+ * release CAS (or release store, insert_serial) in link_node that published it. Level 0
+ * is a bare link (its "prefix" reads as 0). */
+HOT slot_t slot_load_acquire(const char *n, unsigned i)
 {
-    return atomic_load_explicit(node_link(n, i), memory_order_acquire);
+    if (i == 0)
+        return atomic_load_explicit(link0(n), memory_order_acquire);
+    return atomic_load_explicit(upper_slot(n, i), memory_order_acquire);
+}
+HOT ref_t link_load_acquire(const char *n, unsigned i)
+{
+    return slot_ref(slot_load_acquire(n, i));
 }
 
 static inline uint32_t node_meta(const char *n)
@@ -198,22 +245,6 @@ static inline void prefetch_node(const char *n)
     __builtin_prefetch(n, 0, 3);
 }
 
-/* The search at node x, level `level`, about to compare nx (may be NULL). */
-HOT void search_prefetch(const lsmt_skiplist *sl, const char *x, const char *nx, unsigned level)
-{
-#if LSMT_SKIPLIST_PREFETCH == 1
-    (void)x;
-    if (nx != NULL)
-        prefetch_node(next_node(sl, link_load_acquire(nx, level)));
-#elif LSMT_SKIPLIST_PREFETCH == 2
-    (void)nx;
-    if (level > 0)
-        prefetch_node(next_node(sl, link_load_acquire(x, level - 1)));
-#else
-    (void)sl, (void)x, (void)nx, (void)level;
-#endif
-}
-
 /* ---- yield injection (test builds only) ------------------------------------------- */
 
 #ifdef LSMT_YIELD_INJECTION
@@ -239,8 +270,10 @@ typedef struct skey {
     const unsigned char *p;
     size_t len;
     uint64_t version;
-    uint64_t prefix;  /* bytes 0..7 big-endian, zero padded (bytewise lists only) */
-    uint64_t prefix2; /* bytes 8..15 likewise (0 for keys shorter than 8 bytes) */
+    uint64_t prefix;   /* bytes 0..7 big-endian, zero padded (bytewise lists only) */
+    uint64_t prefix2;  /* bytes 8..15 likewise (0 for keys shorter than 8 bytes) */
+    uint32_t prefix32; /* bytes 0..3: what upper slots hold (0 with a custom comparator) */
+    bool hints;        /* bytewise: upper slots' prefixes may decide comparisons */
 } skey;
 
 /* The first 8 bytes of a key as a big-endian integer, zero padded. Comparing two such
@@ -265,11 +298,32 @@ static inline void skey_init(const lsmt_skiplist *sl, skey *k, const void *key, 
     k->len = klen;
     k->version = version;
     k->prefix = k->prefix2 = 0;
+    k->prefix32 = 0;
+    k->hints = sl->compare == NULL;
     if (sl->compare == NULL) {
         k->prefix = load_prefix(key, klen);
+        k->prefix32 = (uint32_t)(k->prefix >> 32);
         if (klen > 8)
             k->prefix2 = load_prefix(k->p + 8, klen - 8);
     }
+}
+
+/* The prefix an upper slot holds for node n (invariant S). */
+static inline uint32_t node_prefix32(const lsmt_skiplist *sl, const char *n)
+{
+    return sl->compare == NULL
+               ? (uint32_t)(load_prefix((const unsigned char *)n + HDR_KEY, node_klen(n)) >> 32)
+               : 0;
+}
+
+/* Order of the node an upper slot `s` (level >= 1, non-null) points to against k, from
+ * the slot alone: -1 (before k), 1 (after k), or 0 when the slot cannot tell (equal
+ * prefixes, or a custom comparator) and the node itself must be compared. */
+HOT int slot_order(const skey *k, slot_t s)
+{
+    if (!k->hints || slot_prefix(s) == k->prefix32)
+        return 0;
+    return slot_prefix(s) < k->prefix32 ? -1 : 1;
 }
 
 /* Three-way comparison of node n with key k in list order: < 0 when n is before k. */
@@ -308,6 +362,28 @@ HOT int node_cmp(const lsmt_skiplist *sl, const char *n, const skey *k)
     return (v < k->version) - (v > k->version);
 }
 
+/* The search at node x, level `level`, about to compare nx (may be NULL). */
+HOT void search_prefetch(const lsmt_skiplist *sl, const char *x, const char *nx, unsigned level,
+                         const skey *k)
+{
+#if LSMT_SKIPLIST_PREFETCH == 1
+    (void)x, (void)k;
+    if (nx != NULL)
+        prefetch_node(next_node(sl, link_load_acquire(nx, level)));
+#elif LSMT_SKIPLIST_PREFETCH == 2
+    (void)nx;
+    if (level > 0) {
+        /* x's next one level down: where the search goes if it descends here. Skip it
+         * when its slot already says it is after k (the search will not touch it). */
+        slot_t d = slot_load_acquire(x, level - 1);
+        if (slot_ref(d) != 0 && (level - 1 == 0 || slot_order(k, d) <= 0))
+            prefetch_node(node_at(sl, slot_ref(d)));
+    }
+#else
+    (void)sl, (void)x, (void)nx, (void)level, (void)k;
+#endif
+}
+
 /* ---- searches (readers) ------------------------------------------------------------ */
 
 static inline unsigned list_height(const lsmt_skiplist *sl)
@@ -323,10 +399,13 @@ static const char *find_ge(const lsmt_skiplist *sl, const skey *k)
     const char *stop = NULL; /* a node known to be >= k: no need to compare it again */
     unsigned level = list_height(sl) - 1;
     for (;;) {
-        const char *nx = next_node(sl, link_load_acquire(x, level));
-        search_prefetch(sl, x, nx, level);
+        slot_t s = slot_load_acquire(x, level);
+        const char *nx = next_node(sl, slot_ref(s));
+        search_prefetch(sl, x, nx, level, k);
         if (nx != NULL && nx != stop) {
-            int c = node_cmp(sl, nx, k);
+            int c = level > 0 ? slot_order(k, s) : 0; /* from the slot: no miss */
+            if (c == 0)
+                c = node_cmp(sl, nx, k);
             if (c < 0) {
                 x = nx;
                 continue;
@@ -348,10 +427,13 @@ static const char *find_before(const lsmt_skiplist *sl, const skey *k, bool less
     const char *stop = NULL;
     unsigned level = list_height(sl) - 1;
     for (;;) {
-        const char *nx = next_node(sl, link_load_acquire(x, level));
-        search_prefetch(sl, x, nx, level);
+        slot_t s = slot_load_acquire(x, level);
+        const char *nx = next_node(sl, slot_ref(s));
+        search_prefetch(sl, x, nx, level, k);
         if (nx != NULL && nx != stop) {
-            int c = node_cmp(sl, nx, k);
+            int c = level > 0 ? slot_order(k, s) : 0; /* from the slot: no miss */
+            if (c == 0)
+                c = node_cmp(sl, nx, k);
             if (c < 0 || (!less && c == 0)) {
                 x = nx;
                 continue;
@@ -449,11 +531,13 @@ void lsmt_skiplist_options_default(lsmt_skiplist_options *opt)
 
 static void list_clear(lsmt_skiplist *sl)
 {
-    for (unsigned i = 0; i < LSMT_SKIPLIST_MAX_HEIGHT; i++) {
+    for (unsigned i = 0; i + 1 < LSMT_SKIPLIST_MAX_HEIGHT; i++) {
         /* relaxed: reset/create run with no other call in flight (skiplist.h); the
          * caller's own synchronisation (thread start, a lock) publishes this state. */
-        atomic_store_explicit(&sl->head_tower[i], 0, memory_order_relaxed);
+        atomic_store_explicit(&sl->head.up[i], 0, memory_order_relaxed);
     }
+    /* relaxed: as above */
+    atomic_store_explicit(&sl->head.l0, 0, memory_order_relaxed);
     /* relaxed: as above */
     atomic_store_explicit(&sl->height, 1, memory_order_relaxed);
     lsmt_skiplist_hint_init(&sl->serial_hint);
@@ -538,7 +622,9 @@ static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, 
         tag > LSMT_SKIPLIST_TAG_MAX)
         return LSMT_INVALID;
     unsigned h = random_height(sl);
-    size_t tower = (size_t)LINK_UNIT * (h - 1);
+    /* upper slots are 8-byte atomics: a node with any starts 8-byte aligned */
+    size_t tower = (size_t)SLOT_BYTES * (h - 1);
+    size_t align = h > 1 ? SLOT_BYTES : LINK_UNIT;
     size_t size;
     if (lsmt_add_overflow(tower, NODE_FIXED, &size) || lsmt_add_overflow(size, klen, &size) ||
         lsmt_add_overflow(size, vlen, &size))
@@ -547,7 +633,7 @@ static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, 
     if (size == 0)
         return LSMT_INVALID;
     void *mem = NULL;
-    lsmt_status st = lsmt_carena_alloc_ex(sl->arena, size, LINK_UNIT, &mem);
+    lsmt_status st = lsmt_carena_alloc_ex(sl->arena, size, align, &mem);
     if (st != LSMT_OK)
         return st == LSMT_INVALID ? LSMT_INVALID : LSMT_FULL;
     char *n = (char *)mem + tower;
@@ -577,16 +663,21 @@ size_t lsmt_skiplist_node_min_bytes(size_t klen, size_t vlen)
  * early at `after` (a node known to be >= k, or 0). Writes prev (last node < k; 0 =
  * head) and next (first node >= k; 0 = null). */
 HOT void find_splice_level(const lsmt_skiplist *sl, const skey *k, ref_t before, ref_t after,
-                           unsigned level, ref_t *prev, ref_t *next)
+                           unsigned level, ref_t *prev, ref_t *next, uint32_t *nextp)
 {
     const char *x = prev_node(sl, before);
     for (;;) {
-        ref_t r = link_load_acquire(x, level);
+        slot_t s = slot_load_acquire(x, level);
+        ref_t r = slot_ref(s);
         const char *nx = next_node(sl, r);
-        search_prefetch(sl, x, nx, level);
-        if (r == after || r == 0 || node_cmp(sl, nx, k) >= 0) {
+        search_prefetch(sl, x, nx, level, k);
+        int c = r == after || r == 0 ? 1 : level > 0 ? slot_order(k, s) : 0;
+        if (c == 0)
+            c = node_cmp(sl, nx, k);
+        if (c >= 0) {
             *prev = before;
             *next = r;
+            *nextp = slot_prefix(s); /* r's own prefix (invariant S); 0 at level 0 */
             return;
         }
         before = r;
@@ -607,6 +698,58 @@ static inline bool splice_brackets(const lsmt_skiplist *sl, const lsmt_skiplist_
 static inline bool splice_tight(const lsmt_skiplist *sl, const lsmt_skiplist_hint *sp, unsigned i)
 {
     return link_load_acquire(prev_node(sl, sp->prev_[i]), i) == sp->next_[i];
+}
+
+/* Publish n at level 0 between prev[0] and next[0] of splice sp: true when linked,
+ * false when the CAS lost (another node now follows prev[0]). */
+static inline bool link0_publish(const lsmt_skiplist *sl, const lsmt_skiplist_hint *sp, char *n,
+                                 ref_t nref, bool concurrent)
+{
+    /* relaxed: n is not reachable yet; the release below publishes this link together
+     * with the rest of the node. */
+    atomic_store_explicit(link0(n), sp->next_[0], memory_order_relaxed);
+    _Atomic ref_t *pl = link0(prev_node(sl, sp->prev_[0]));
+    if (!concurrent) {
+        /* release: publishes n (header, key, value, link) to readers that acquire this
+         * link (slot_load_acquire). Writers are serialised by the caller, so nothing
+         * else writes pl meanwhile. */
+        atomic_store_explicit(pl, nref, memory_order_release);
+        return true;
+    }
+    ref_t expect = sp->next_[0];
+    YIELD_POINT(0);
+    /* CAS, release on success: publishes n as above; pairs with slot_load_acquire in
+     * every search. Fails when another inserter linked a node between prev[0] and
+     * next[0] since we read it; acquire on failure so the node we then walk to is fully
+     * visible. The caller re-searches from prev[0] (nodes are never removed, so it is
+     * still before k), which also catches an equal key inserted meanwhile (exactly one
+     * of racing equal inserts wins this CAS). */
+    return atomic_compare_exchange_strong_explicit(pl, &expect, nref, memory_order_release,
+                                                   memory_order_acquire);
+}
+
+/* Publish n (key prefix nprefix) at level i >= 1: n's own slot takes (next[i], its
+ * prefix) and prev[i]'s slot goes from that same pair to (n, nprefix), so both slots
+ * keep invariant S. true when linked, false when the CAS lost. */
+static inline bool upper_publish(const lsmt_skiplist *sl, const lsmt_skiplist_hint *sp, char *n,
+                                 ref_t nref, uint32_t nprefix, unsigned i, bool concurrent)
+{
+    slot_t old = slot_make(sp->next_[i], sp->nextp_[i]);
+    /* relaxed: n is not reachable at level i yet; the release below publishes it. */
+    atomic_store_explicit(upper_slot(n, i), old, memory_order_relaxed);
+    _Atomic slot_t *pl = upper_slot(prev_node(sl, sp->prev_[i]), i);
+    slot_t mine = slot_make(nref, nprefix);
+    if (!concurrent) {
+        /* release: as in link0_publish (n's fields and its slots <= i) */
+        atomic_store_explicit(pl, mine, memory_order_release);
+        return true;
+    }
+    YIELD_POINT(i);
+    /* CAS, release on success / acquire on failure: as in link0_publish. The expected
+     * value is the whole slot; since a prefix is a function of its reference, it fails
+     * exactly when the link changed. */
+    return atomic_compare_exchange_strong_explicit(pl, &old, mine, memory_order_release,
+                                                   memory_order_acquire);
 }
 
 /* Link node n (height from its header, key k) using splice `sp` (a hint; validated here
@@ -642,6 +785,7 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
         sp->height_ = maxh;
         sp->prev_[maxh] = 0; /* head */
         sp->next_[maxh] = 0; /* null */
+        sp->nextp_[maxh] = 0;
         rh = maxh;
     } else if (splice_brackets(sl, sp, 0, k) && splice_tight(sl, sp, 0)) {
         rh = 0; /* the common case of ascending inserts: O(1) */
@@ -655,6 +799,7 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
         unsigned lo = 1, hi = sp->height_;
         sp->prev_[hi] = 0;
         sp->next_[hi] = 0;
+        sp->nextp_[hi] = 0;
         while (lo < hi) {
             unsigned mid = (lo + hi) / 2;
             if (splice_brackets(sl, sp, mid, k))
@@ -668,7 +813,7 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
     }
     for (unsigned i = rh; i-- > 0;)
         find_splice_level(sl, k, sp->prev_[i + 1], sp->next_[i + 1], i, &sp->prev_[i],
-                          &sp->next_[i]);
+                          &sp->next_[i], &sp->nextp_[i]);
 
     /* Duplicate check (invariant 1): next[0] is the first node >= k. */
     if (sp->next_[0] != 0 && node_cmp(sl, node_at(sl, sp->next_[0]), k) == 0)
@@ -683,38 +828,22 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
          * (by other paths since the hint was saved), so re-search a loose level first. */
         if (!concurrent && i >= rh &&
             link_load_acquire(prev_node(sl, sp->prev_[i]), i) != sp->next_[i]) {
-            find_splice_level(sl, k, sp->prev_[i], 0, i, &sp->prev_[i], &sp->next_[i]);
+            find_splice_level(sl, k, sp->prev_[i], 0, i, &sp->prev_[i], &sp->next_[i],
+                              &sp->nextp_[i]);
             if (i == 0 && sp->next_[0] != 0 && node_cmp(sl, node_at(sl, sp->next_[0]), k) == 0)
                 return LSMT_EXISTS; /* nothing linked yet */
         }
         for (;;) {
-            /* relaxed: n is not reachable at level i yet; the release below publishes
-             * this link together with the rest of the node. */
-            atomic_store_explicit(node_link(n, i), sp->next_[i], memory_order_relaxed);
-            _Atomic ref_t *pl = node_link(prev_node(sl, sp->prev_[i]), i);
-            if (!concurrent) {
-                /* release: publishes n (header, key, value, links <= i) to readers that
-                 * acquire this link (link_load_acquire). Writers are serialised by the
-                 * caller, so nothing else writes pl meanwhile. */
-                atomic_store_explicit(pl, nref, memory_order_release);
+            if (i == 0) {
+                if (link0_publish(sl, sp, n, nref, concurrent))
+                    break;
+            } else if (upper_publish(sl, sp, n, nref, k->prefix32, i, concurrent)) {
                 break;
             }
-            ref_t expect = sp->next_[i];
-            YIELD_POINT(i);
-            /* CAS, release on success: publishes n as above; pairs with
-             * link_load_acquire in every search. Fails when another inserter linked a
-             * node between prev[i] and next[i] at this level since we read it; acquire on
-             * failure so the node we then walk to is fully visible. Retrying is right:
-             * prev[i] is still before k (nodes are never removed), so re-searching this
-             * level from prev[i] yields a new tight splice; at level 0 the re-search also
-             * catches an equal key inserted meanwhile (exactly one of racing equal
-             * inserts wins the level-0 CAS). */
-            if (atomic_compare_exchange_strong_explicit(pl, &expect, nref, memory_order_release,
-                                                        memory_order_acquire))
-                break;
             if (i > 0)
                 retried_upper = true;
-            find_splice_level(sl, k, sp->prev_[i], 0, i, &sp->prev_[i], &sp->next_[i]);
+            find_splice_level(sl, k, sp->prev_[i], 0, i, &sp->prev_[i], &sp->next_[i],
+                              &sp->nextp_[i]);
             if (i == 0 && sp->next_[0] != 0 && node_cmp(sl, node_at(sl, sp->next_[0]), k) == 0)
                 return LSMT_EXISTS; /* nothing linked yet: the list is unchanged */
         }
@@ -843,8 +972,8 @@ lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hin
     char *n = (char *)node;
     unsigned h = node_height(n);
     size_t off = (uintptr_t)n - sl->base;
-    if (h == 0 || h > sl->max_height || off < (size_t)LINK_UNIT * (h - 1) ||
-        node_klen(n) > sl->capacity - NODE_FIXED - off)
+    if (h == 0 || h > sl->max_height || off < (size_t)SLOT_BYTES * (h - 1) ||
+        (h > 1 && off % SLOT_BYTES != 0) || node_klen(n) > sl->capacity - NODE_FIXED - off)
         return LSMT_INVALID;
     skey k;
     skey_init(sl, &k, n + HDR_KEY, node_klen(n), node_ver(n));
@@ -962,8 +1091,9 @@ static void readahead_arm(lsmt_skiplist_iter *it, const char *cur)
     skey k;
     skey_init(sl, &k, cur + HDR_KEY, node_klen(cur), node_ver(cur));
     ref_t prev = 0, next = 0;
+    uint32_t nextp;
     for (unsigned i = h; i-- > SPINE_LEVEL;)
-        find_splice_level(sl, &k, prev, 0, i, &prev, &next);
+        find_splice_level(sl, &k, prev, 0, i, &prev, &next, &nextp);
     if (next != 0 && node_at(sl, next) == cur)
         next = link_load_acquire(cur, SPINE_LEVEL);
     it->spine_ = next;
@@ -1116,8 +1246,11 @@ lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
      * missing from level 0, out of order or too short leaves its cursor stuck, which the
      * final check catches. */
     ref_t cursor[LSMT_SKIPLIST_MAX_HEIGHT];
+    uint32_t cursor_p[LSMT_SKIPLIST_MAX_HEIGHT]; /* the prefix its slot holds for it */
     for (unsigned i = 0; i < LSMT_SKIPLIST_MAX_HEIGHT; i++) {
-        cursor[i] = link_load_acquire(head_of(sl), i);
+        slot_t s = slot_load_acquire(head_of(sl), i);
+        cursor[i] = slot_ref(s);
+        cursor_p[i] = slot_prefix(s);
         if (i >= height && cursor[i] != 0)
             return LSMT_CORRUPT;
     }
@@ -1132,7 +1265,8 @@ lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
         size_t klen = node_klen(n);
         size_t off = (uintptr_t)n - sl->base;
         if (h == 0 || h > height || klen > LSMT_SKIPLIST_MAX_KEY_LEN ||
-            off < (size_t)LINK_UNIT * (h - 1) || klen > sl->capacity - NODE_FIXED - off ||
+            off < (size_t)SLOT_BYTES * (h - 1) || (h > 1 && off % SLOT_BYTES != 0) ||
+            klen > sl->capacity - NODE_FIXED - off ||
             node_vlen(n) > sl->capacity - NODE_FIXED - off - klen)
             return LSMT_CORRUPT;
         if (prev != NULL) {
@@ -1141,16 +1275,21 @@ lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
             if (node_cmp(sl, prev, &k) >= 0)
                 return LSMT_CORRUPT; /* invariant 1 */
         }
+        uint32_t np = node_prefix32(sl, n);
         for (unsigned i = 1; i < h; i++) {
             if (cursor[i] != r)
                 return LSMT_CORRUPT; /* invariant 2 */
-            cursor[i] = link_load_acquire(n, i);
+            if (cursor_p[i] != np)
+                return LSMT_CORRUPT; /* invariant S: the slot that led here holds n's prefix */
+            slot_t s = slot_load_acquire(n, i);
+            cursor[i] = slot_ref(s);
+            cursor_p[i] = slot_prefix(s);
         }
         prev = n;
         r = link_load_acquire(n, 0);
     }
     for (unsigned i = 1; i < height; i++)
-        if (cursor[i] != 0)
+        if (cursor[i] != 0 || cursor_p[i] != 0)
             return LSMT_CORRUPT;
     if (count != NULL)
         *count = n0;

@@ -90,6 +90,7 @@ typedef struct lsmt_skiplist_hint {
     uint32_t height_;
     uint32_t prev_[LSMT_SKIPLIST_MAX_HEIGHT + 1];
     uint32_t next_[LSMT_SKIPLIST_MAX_HEIGHT + 1];
+    uint32_t nextp_[LSMT_SKIPLIST_MAX_HEIGHT + 1];
 } lsmt_skiplist_hint;
 
 /* Read-ahead lanes of an iterator (see lsmt_skiplist_iter_next). */
