@@ -65,15 +65,19 @@ function med(list,   n, a, i, j, t) {
 }
 END {
     printf "\n%-28s %3s %12s %12s %8s  %s\n", "workload", "T", "lsmt", "tbb_map", "ratio", "unit / faults (lsmt)"
-    n = split("W1-fillrandom 1,W2-fillrandom-mt 2,W3-readrandom 1,W3-readrandom 2,W4-readmissing 1,W5-scan 1,W6-fillseq 1,W1-rss 1,W1-fillrandom-warm 1,W2-fillrandom-mt-warm 2,W1-fillrandom-serial-warm 1,W1-fillrandom-hint-warm 1,W6-fillseq-warm 1,W6-fillseq-hint-warm 1,W6-fillseq-serial-warm 1", order, ",")
+    n = split("W1-fillrandom 1,W2-fillrandom-mt 2,W3-readrandom 1,W3-readrandom 2,W4-readmissing 1,W5-scan 1,W6-fillseq 1,W1-rss 1,W1-fillrandom-fresh-arena 1,W2-fillrandom-mt-fresh-arena 2,W6-fillseq-fresh-arena 1,W1-fillrandom-warm 1,W2-fillrandom-mt-warm 2,W1-fillrandom-serial-warm 1,W1-fillrandom-hint-warm 1,W6-fillseq-warm 1,W6-fillseq-hint-warm 1,W6-fillseq-serial-warm 1", order, ",")
     for (i = 1; i <= n; i++) {
         k = order[i]; if (!seen[k]) continue
-        l = med(v["lsmt_skiplist", k]); t = (v["tbb_map", k] != "") ? med(v["tbb_map", k]) : 0
+        l = med(v["lsmt_skiplist", k]); tk = k; sub(/-fresh-arena/, "", tk)
+        t = (v["tbb_map", tk] != "") ? med(v["tbb_map", tk]) : 0
         split(k, kk, " ")
         r = (t > 0) ? sprintf("%.2f", l / t) : "-"
         printf "%-28s %3s %12.3f %12s %8s  %s %s\n", kk[1], kk[2], l, (t > 0 ? sprintf("%.3f", t) : "-"), r, unit[k], flt["lsmt_skiplist", k]
         L[kk[1] "/" kk[2]] = l; TB[kk[1] "/" kk[2]] = t
     }
+    printf "\n(fill rows without a suffix: the peers' protocol, round 1 on a fresh arena, rounds\n"
+    printf " 2..5 on it after reset_all, as tbb_map's later rounds reuse tbbmalloc's freed memory;\n"
+    printf " -fresh-arena: a new arena every round; the ratios of those rows are vs the same tbb figure)\n"
     printf "\ntargets (issue 3):\n"
     chk("W1 >= 1.5x tbb", L["W1-fillrandom/1"] / TB["W1-fillrandom/1"], 1.5, 1)
     chk("W3 1T >= 1.5x tbb", L["W3-readrandom/1"] / TB["W3-readrandom/1"], 1.5, 1)
