@@ -4,14 +4,16 @@
 #
 #   bench/run_vs_peers.sh BUILD_DIR [OUT_DIR]      (OUT_DIR default: /tmp/lsmt-vs-peers)
 #     BUILD_DIR: a Release build holding bench/memtable-bench
-#   env: ROUNDS=5 (lsmt rounds, each a fresh process per workload), YCSB_DURATION=10,
+#   env: ROUNDS=3 (lsmt rounds, each a fresh process per workload that itself runs 5
+#        rounds, as the peers' harnesses do: memtable-bench --rounds), YCSB_DURATION=10,
 #        YCSB_RECORDS=1000000, SKIP_YCSB=1, SKIP_MICRO=1, PEERS=/work/shared/anchors/peers
 #
 # Peers are built from a copy in OUT_DIR/peers (shared/ is read-only): oneTBB
-# concurrent_map and libcds SkipListMap for W1-W6, glibc/jemalloc/mimalloc/bump floor for
-# W8 (their harnesses take 5 rounds each and print median/min/max). Java and bumpalo are
-# left out (no JDK/cargo on these machines). Order: lsmt round 1, tbb_map, lsmt rounds
-# 2-3, cds_skiplist, lsmt rounds 4-5, alloc_bench, so machine noise hits both sides.
+# concurrent_map, libcds SkipListMap and Java's ConcurrentSkipListMap (when javac is
+# installed) for W1-W6, glibc/jemalloc/mimalloc/bump floor for W8 (their harnesses take
+# 5 rounds each and print median/min/max); bumpalo is left out (W8 has the bump floor).
+# Order: lsmt round 1, tbb_map, lsmt round 2, java_cslm, lsmt round 3, cds_skiplist, then
+# alloc_bench, so machine noise hits both sides.
 #
 # Output: OUT_DIR/lsmt-micro.csv, peers.txt, ycsb.csv, and summary.md (the tables for
 # bench/README.md: median/min/max of lsmt, the peer's median, ratio lsmt/peer).
@@ -20,7 +22,7 @@ build=${1:?usage: run_vs_peers.sh BUILD_DIR [OUT_DIR]}
 out=${2:-/tmp/lsmt-vs-peers}
 bin=$build/bench/memtable-bench
 [ -x "$bin" ] || { echo "run_vs_peers.sh: $bin not found (build the memtable-bench target)" >&2; exit 2; }
-rounds=${ROUNDS:-5}
+rounds=${ROUNDS:-3}
 peers_src=${PEERS:-/work/shared/anchors/peers}
 mkdir -p "$out"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,7 +43,7 @@ cpu_busy_pct() {
 peers=()
 if [ -z "${SKIP_MICRO:-}" ]; then
     rm -rf "$out/peers"; cp -r "$peers_src" "$out/peers"; chmod -R u+w "$out/peers"
-    for t in tbb_map cds_skiplist alloc_bench alloc_bench_mi; do
+    for t in tbb_map cds_skiplist alloc_bench alloc_bench_mi CslmBench.class; do
         if make -s -C "$out/peers" "build/$t" >/dev/null 2>"$out/peers/build-$t.log"; then
             peers+=("$t")
         else
@@ -55,6 +57,9 @@ run_peer() { # name
     case $1 in
     tbb_map | cds_skiplist) has_peer "$1" && (cd "$out/peers" && "build/$1") >>"$out/peers.txt" || true ;;
     alloc_bench) has_peer alloc_bench && (cd "$out/peers" && build/alloc_bench) >>"$out/peers.txt" || true ;;
+    java_cslm) # as peers/run.sh: G1, fixed 3 GiB heap, 1 warm-up + 5 timed rounds
+        has_peer CslmBench.class && (cd "$out/peers" && java -Xms3g -Xmx3g -cp build CslmBench 5) \
+            >>"$out/peers.txt" || true ;;
     esac
 }
 
@@ -74,13 +79,14 @@ if [ -z "${SKIP_MICRO:-}" ]; then
         lsmt_round
         case $r in
         1) echo "# tbb_map" >&2; run_peer tbb_map ;;
+        2) echo "# java_cslm" >&2; run_peer java_cslm ;;
         3) echo "# cds_skiplist" >&2; run_peer cds_skiplist ;;
-        5) echo "# alloc_bench" >&2; run_peer alloc_bench ;;
         esac
     done
-    # fewer rounds than 5: run the peers that did not get their turn
+    # fewer rounds than 3: run the peers that did not get their turn
+    [ "$rounds" -lt 2 ] && run_peer java_cslm
     [ "$rounds" -lt 3 ] && run_peer cds_skiplist
-    [ "$rounds" -lt 5 ] && run_peer alloc_bench
+    echo "# alloc_bench" >&2; run_peer alloc_bench
 fi
 
 # ---- YCSB A-F at 1 and 2 threads -----------------------------------------------------

@@ -64,10 +64,13 @@ def main():
     if micro:
         print("| workload | T | unit | lsmt median [min..max], n | peer: median | lsmt/peer |")
         print("|---|---|---|---|---|---|")
-        order = ["W1-fillrandom", "W1-rss", "W1-memtable-usage", "W2-fillrandom-mt",
-                 "W3-readrandom", "W4-readmissing", "W5-scan", "W6-fillseq", "W7-reset-cycle",
-                 "W7-fresh-cycle", "W7-speedup-vs-fresh", "W7-minflt-per-cycle",
-                 "W7-mmap-calls", "W8-alloc-cold", "W8-alloc-warm", "W8-freeall"]
+        order = ["W1-fillrandom", "W1-fillrandom-cold", "W1-fillrandom-warm", "W1-rss",
+                 "W1-memtable-usage", "W2-fillrandom-mt", "W2-fillrandom-mt-cold",
+                 "W2-fillrandom-mt-warm", "W3-readrandom", "W4-readmissing", "W5-scan",
+                 "W6-fillseq", "W6-fillseq-cold", "W6-fillseq-warm", "W7-reset-cycle",
+                 "W7-fresh-cycle", "W7-speedup-vs-fresh", "W7-reset-all-ms",
+                 "W7-fresh-create-destroy-ms", "W7-minflt-per-cycle", "W7-mmap-calls",
+                 "W8-alloc-cold", "W8-alloc-warm", "W8-freeall"]
         for name in order:
             for (m, t), vals in sorted(micro.items(), key=lambda kv: kv[0][1]):
                 if m != name:
