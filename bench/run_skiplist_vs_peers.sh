@@ -6,6 +6,7 @@
 #
 # Usage: bench/run_skiplist_vs_peers.sh [pairs]      (default 2; ~2.5 min per pair, quiet)
 # Env:   PEERS  peer sources   (default /work/shared/anchors/peers; copied, it is read-only)
+#        SUMMARY_ONLY=1  only print the summary of an existing $WORK/results.txt
 #        BUILD  build directory (default <repo>/build-skiplist-bench, Release)
 #        WORK   scratch dir     (default /tmp/lsmt-skiplist-peers)
 #        LEVERS=1  also A/B the levers (prefix, prefetch modes, scan read-ahead, huge pages)
@@ -37,6 +38,7 @@ cpu_busy_pct() {
     echo $(( tot > 0 ? 100 * (tot - idle) / tot : 0 ))
 }
 OUT="$WORK/results.txt"
+if [ -z "${SUMMARY_ONLY:-}" ]; then
 : > "$OUT"
 {
     echo "# run_skiplist_vs_peers.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cpus $(uname -r)"
@@ -51,6 +53,7 @@ for p in $(seq 1 "$PAIRS"); do
     "$LSMT" | sed "s/^/pair$p /" | tee -a "$OUT"
 done
 echo "# loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT"
+fi # SUMMARY_ONLY=1: summarise an existing $OUT again
 
 # Summary: median over pairs of each program's median; ratios lsmt / tbb.
 awk '
@@ -75,8 +78,8 @@ END {
         printf "%-28s %3s %12.3f %12s %8s  %s %s\n", kk[1], kk[2], l, (t > 0 ? sprintf("%.3f", t) : "-"), r, unit[k], flt["lsmt_skiplist", k]
         L[kk[1] "/" kk[2]] = l; TB[kk[1] "/" kk[2]] = t
     }
-    printf "\n(fill rows without a suffix: the peers' protocol, round 1 on a fresh arena, rounds\n"
-    printf " 2..5 on it after reset_all, as tbb_map's later rounds reuse tbbmalloc's freed memory;\n"
+    printf "\n(fill rows without a suffix: the peer protocol, round 1 on a fresh arena, rounds\n"
+    printf " 2..5 on it after reset_all, as the later tbb_map rounds reuse memory tbbmalloc got back;\n"
     printf " -fresh-arena: a new arena every round; the ratios of those rows are vs the same tbb figure)\n"
     printf "\ntargets (issue 3):\n"
     chk("W1 >= 1.5x tbb", L["W1-fillrandom/1"] / TB["W1-fillrandom/1"], 1.5, 1)
