@@ -38,6 +38,7 @@
 #include "lsmt/skiplist.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,7 +152,10 @@ _Static_assert(offsetof(struct lsmt_skiplist, head.l0) - offsetof(struct lsmt_sk
 
 static inline char *head_of(const lsmt_skiplist *sl)
 {
-    return (char *)&sl->head.l0;
+    /* from the whole head struct, so walking back to its upper slots stays inside one
+     * object (the static assert below the struct pins l0 right after up[]) */
+    return (char *)&sl->head + offsetof(struct lsmt_skiplist, head.l0) -
+           offsetof(struct lsmt_skiplist, head);
 }
 
 /* The level-0 link of node (or head) `n`. */
@@ -367,8 +371,9 @@ HOT void search_prefetch(const lsmt_skiplist *sl, const char *x, const char *nx,
                          const skey *k)
 {
 #if LSMT_SKIPLIST_PREFETCH == 1
-    (void)x, (void)k;
-    if (nx != NULL)
+    (void)x;
+    /* not when the slot already says nx is after k: the search will not load it */
+    if (nx != NULL && (level == 0 || slot_order(k, slot_load_acquire(x, level)) <= 0))
         prefetch_node(next_node(sl, link_load_acquire(nx, level)));
 #elif LSMT_SKIPLIST_PREFETCH == 2
     (void)nx;
@@ -1251,7 +1256,7 @@ lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
         slot_t s = slot_load_acquire(head_of(sl), i);
         cursor[i] = slot_ref(s);
         cursor_p[i] = slot_prefix(s);
-        if (i >= height && cursor[i] != 0)
+        if (i >= height && (cursor[i] != 0 || cursor_p[i] != 0))
             return LSMT_CORRUPT;
     }
     size_t limit = sl->capacity / NODE_FIXED + 1; /* a longer walk means a cycle */

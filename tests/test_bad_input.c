@@ -596,10 +596,11 @@ START_TEST(test_skiplist)
     ck_assert_int_eq(fst, LSMT_FULL);
     ck_assert_uint_gt(filled, 10);
     /* Still full for a node that is larger than the refused one whatever the heights
-     * (a tower adds at most 4 * (MAX_HEIGHT - 1) bytes); a same-size insert could fit
-     * by drawing a shorter tower. */
+     * (a tower adds at most 8 * (MAX_HEIGHT - 1) bytes plus 4 of alignment); a same-size
+     * insert could fit by drawing a shorter tower. */
     ck_assert_int_eq(
-        lsmt_skiplist_insert(sl, "f", 1, 99, fill, 1000 + 4 * LSMT_SKIPLIST_MAX_HEIGHT), LSMT_FULL);
+        lsmt_skiplist_insert(sl, "f", 1, 99, fill, 1000 + 8 * LSMT_SKIPLIST_MAX_HEIGHT + 8),
+        LSMT_FULL);
     sl_intact(sl, filled);
 
     lsmt_skiplist_hint h;

@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 #define LSMT_VERSION_MAJOR 0
-#define LSMT_VERSION_MINOR 1
+#define LSMT_VERSION_MINOR 2
 #define LSMT_VERSION_PATCH 0
 /* LSMT_VERSION: major * 10000 + minor * 100 + patch, for compile-time checks. */
 #define LSMT_VERSION       (LSMT_VERSION_MAJOR * 10000 + LSMT_VERSION_MINOR * 100 + LSMT_VERSION_PATCH)

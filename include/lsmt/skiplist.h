@@ -2,14 +2,16 @@
  *
  * The ordered index under the memtable. Each entry is one arena allocation holding the
  * node header, its tower of links, the key and the value inline (the layout is documented
- * at the code that builds it, skiplist/skiplist.c): 20 + 4 * (height - 1) + klen + vlen
- * bytes rounded up to 4, links being 32-bit offsets into the arena's region (so the arena
- * may be at most 16 GiB). Heights are random with p = 1/4 (1.33 links per entry on
- * average). Entries are ordered by
+ * at the code that builds it, skiplist/skiplist.c): 20 + 8 * (height - 1) + klen + vlen
+ * bytes rounded up to 4 (a node of height > 1 is also 8-byte aligned, which may cost up
+ * to 4 bytes of padding before it). Links are 32-bit offsets into the arena's region (so
+ * the arena may be at most 16 GiB); each upper level (>= 1) is an 8-byte slot holding
+ * the link and the first 4 key bytes of the node it points to. Heights are random with
+ * p = 1/4 (0.33 upper levels per entry on average). Entries are ordered by
  *     (key ascending by the comparator, then version DESCENDING)
- * where `version` is a 64-bit tag stored with the entry; the memtable puts its
- * (sequence << 8 | type) there, plain users pass 0. Nothing is ever removed: the list is
- * emptied as a whole by lsmt_skiplist_reset after its arena was reset.
+ * where `version` is a 64-bit number stored with the entry (the memtable's sequence
+ * number; plain users pass 0), and a node may carry a 2-bit tag (node_alloc_ex). Nothing is ever
+ * removed: the list is emptied as a whole by lsmt_skiplist_reset after its arena was reset.
  *
  * Thread safety:
  *
@@ -174,9 +176,9 @@ LSMT_API lsmt_status lsmt_skiplist_node_alloc_ex(lsmt_skiplist *sl, size_t klen,
                                                  void **value_buf);
 
 /* The fewest arena bytes a node for a key of `klen` and a value of `vlen` bytes takes
- * (a tower of height 1; each further level adds 4 bytes): a caller can tell an entry
- * that could never fit its arena (say, a batch larger than the whole arena) from a full
- * arena. SIZE_MAX when the lengths are over the limits or the sum overflows. */
+ * (a tower of height 1; each further level adds 8 bytes, plus up to 4 of alignment): a caller can
+ * tell an entry that could never fit its arena (say, a batch larger than the whole arena) from a
+ * full arena. SIZE_MAX when the lengths are over the limits or the sum overflows. */
 LSMT_API size_t lsmt_skiplist_node_min_bytes(size_t klen, size_t vlen);
 
 /* Publish a node from node_alloc whose key bytes are written. LSMT_OK or LSMT_EXISTS
