@@ -124,6 +124,14 @@ static void report_flt(const char *wl, int threads, const double *v, const doubl
     report(wl, threads, v, n, "Mops/s", x);
 }
 
+/* The peers' round protocol from two series: round 1 of `fresh`, rounds 2..n of `warm`. */
+static void peer_protocol(double *dst, const double *fresh, const double *warm, int n)
+{
+    dst[0] = fresh[0];
+    for (int r = 1; r < n; r++)
+        dst[r] = warm[r];
+}
+
 static void die(const char *what, lsmt_status st)
 {
     fprintf(stderr, "skiplist-bench: %s: %s\n", what, lsmt_status_str(st));
@@ -358,10 +366,6 @@ int main(int argc, char **argv)
         w2[MAX_RUNS], f2[MAX_RUNS], w2w[MAX_RUNS], f2w[MAX_RUNS], w3a[MAX_RUNS], w3b[MAX_RUNS],
         w4[MAX_RUNS], w5[MAX_RUNS], w6[MAX_RUNS], f6[MAX_RUNS], w6w[MAX_RUNS], w6h[MAX_RUNS],
         w6s[MAX_RUNS], f6w[MAX_RUNS];
-    memset(w2, 0, sizeof w2), memset(f2, 0, sizeof f2), memset(w6, 0, sizeof w6);
-    memset(f6, 0, sizeof f6), memset(w1w, 0, sizeof w1w), memset(f1w, 0, sizeof f1w);
-    memset(w2w, 0, sizeof w2w), memset(f2w, 0, sizeof f2w), memset(w6w, 0, sizeof w6w);
-    memset(f6w, 0, sizeof f6w);
     double rss_per_entry = 0, alloc_per_entry = 0;
     for (int r = 0; r < R; r++) {
         bench_map m;
@@ -478,15 +482,16 @@ int main(int argc, char **argv)
         check_count(&m, "W2");
         map_destroy(&m);
     }
-    /* the peers' protocol: round 1 fresh, rounds 2..R reused */
+    /* the peers' protocol: round 1 fresh, rounds 2..R reused (reads-only runs have no
+     * warm fills: their W1 is the fresh series) */
     double p1[MAX_RUNS], pf1[MAX_RUNS], p2[MAX_RUNS], pf2[MAX_RUNS], p6[MAX_RUNS], pf6[MAX_RUNS];
-    for (int r = 0; r < R; r++) {
-        p1[r] = r == 0 || reads_only ? w1[r] : w1w[r];
-        pf1[r] = r == 0 || reads_only ? f1[r] : f1w[r];
-        p2[r] = r == 0 || reads_only ? w2[r] : w2w[r];
-        pf2[r] = r == 0 || reads_only ? f2[r] : f2w[r];
-        p6[r] = r == 0 || reads_only ? w6[r] : w6w[r];
-        pf6[r] = r == 0 || reads_only ? f6[r] : f6w[r];
+    peer_protocol(p1, w1, reads_only ? w1 : w1w, R);
+    peer_protocol(pf1, f1, reads_only ? f1 : f1w, R);
+    if (!reads_only) {
+        peer_protocol(p2, w2, w2w, R);
+        peer_protocol(pf2, f2, f2w, R);
+        peer_protocol(p6, w6, w6w, R);
+        peer_protocol(pf6, f6, f6w, R);
     }
     report_flt("W1-fillrandom", 1, p1, pf1, R);
     printf("lsmt_skiplist W1-rss 1 %.1f bytes/entry (RSS delta / N, first round; arena bytes "

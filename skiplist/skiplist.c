@@ -397,6 +397,15 @@ static inline unsigned list_height(const lsmt_skiplist *sl)
     return atomic_load_explicit(&sl->height, memory_order_relaxed);
 }
 
+/* Order of successor nx (non-null), reached through slot `s` at `level`, against k:
+ * from the slot's prefix when it tells (levels >= 1: no load of nx), else by comparing
+ * nx itself. Every search loop decides through this. */
+HOT int succ_cmp(const lsmt_skiplist *sl, const skey *k, slot_t s, const char *nx, unsigned level)
+{
+    int c = level > 0 ? slot_order(k, s) : 0; /* level 0 links carry no prefix */
+    return c != 0 ? c : node_cmp(sl, nx, k);
+}
+
 /* First node >= k, or NULL. */
 static const char *find_ge(const lsmt_skiplist *sl, const skey *k)
 {
@@ -408,9 +417,7 @@ static const char *find_ge(const lsmt_skiplist *sl, const skey *k)
         const char *nx = next_node(sl, slot_ref(s));
         search_prefetch(sl, x, nx, level, k);
         if (nx != NULL && nx != stop) {
-            int c = level > 0 ? slot_order(k, s) : 0; /* from the slot: no miss */
-            if (c == 0)
-                c = node_cmp(sl, nx, k);
+            int c = succ_cmp(sl, k, s, nx, level);
             if (c < 0) {
                 x = nx;
                 continue;
@@ -436,9 +443,7 @@ static const char *find_before(const lsmt_skiplist *sl, const skey *k, bool less
         const char *nx = next_node(sl, slot_ref(s));
         search_prefetch(sl, x, nx, level, k);
         if (nx != NULL && nx != stop) {
-            int c = level > 0 ? slot_order(k, s) : 0; /* from the slot: no miss */
-            if (c == 0)
-                c = node_cmp(sl, nx, k);
+            int c = succ_cmp(sl, k, s, nx, level);
             if (c < 0 || (!less && c == 0)) {
                 x = nx;
                 continue;
@@ -676,10 +681,7 @@ HOT void find_splice_level(const lsmt_skiplist *sl, const skey *k, ref_t before,
         ref_t r = slot_ref(s);
         const char *nx = next_node(sl, r);
         search_prefetch(sl, x, nx, level, k);
-        int c = r == after || r == 0 ? 1 : level > 0 ? slot_order(k, s) : 0;
-        if (c == 0)
-            c = node_cmp(sl, nx, k);
-        if (c >= 0) {
+        if (r == after || r == 0 || succ_cmp(sl, k, s, nx, level) >= 0) {
             *prev = before;
             *next = r;
             *nextp = slot_prefix(s); /* r's own prefix (invariant S); 0 at level 0 */

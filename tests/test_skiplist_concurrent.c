@@ -806,11 +806,6 @@ typedef struct race_ctx {
     lsmt_skiplist_node *n, *m;
 } race_ctx;
 
-static void k8(unsigned char *b, uint64_t k)
-{
-    put_be64(b, k);
-}
-
 /* A node for key k of height h (nodes of other heights stay unused in the arena). */
 static lsmt_skiplist_node *node_of_height(lsmt_skiplist *sl, uint64_t k, unsigned h)
 {
@@ -819,7 +814,7 @@ static lsmt_skiplist_node *node_of_height(lsmt_skiplist *sl, uint64_t k, unsigne
         void *kb, *vb;
         CHK(lsmt_skiplist_node_alloc(sl, 8, 0, 0, &n, &kb, &vb) == LSMT_OK);
         if (lsmt_skiplist_node_height(n) == h) {
-            k8(kb, k);
+            put_be64(kb, k);
             return n;
         }
     }
@@ -834,10 +829,10 @@ static void *race_a(void *arg)
     lsmt_skiplist_hint h;
     lsmt_skiplist_hint_init(&h);
     unsigned char key[8];
-    k8(key, 5);
+    put_be64(key, 5);
     CHK(lsmt_skiplist_insert_hint(c->sl, &h, key, 8, 0, NULL, 0) == LSMT_OK);
     CHK(lsmt_skiplist_node_insert(c->sl, &h, c->n) == LSMT_OK); /* B runs inside */
-    k8(key, 12);
+    put_be64(key, 12);
     CHK(lsmt_skiplist_insert_hint(c->sl, &h, key, 8, 0, NULL, 0) == LSMT_OK);
     return NULL;
 }
