@@ -33,6 +33,10 @@
 #define KEY_LEN  16
 #define VAL_LEN  100
 #define MAX_RUNS 64
+/* keys per seek_batch / nodes per node_insert_batch call in the -batch rows */
+#ifndef BATCH
+#define BATCH 32
+#endif
 
 static uint64_t splitmix64(uint64_t x)
 {
@@ -202,6 +206,32 @@ static void fill_random(bench_map *m, uint64_t start, uint64_t step, enum fill_k
     }
 }
 
+/* W1 through node_insert_batch, BATCH nodes per call (the "-batch" fill row). */
+static void fill_random_batch(bench_map *m)
+{
+    lsmt_skiplist_node *nodes[BATCH];
+    lsmt_status sts[BATCH];
+    for (uint64_t i = 0; i < N;) {
+        size_t nb = 0;
+        for (; nb < BATCH && i < N; nb++, i++) {
+            void *kb, *vb;
+            lsmt_status st =
+                lsmt_skiplist_node_alloc(m->sl, KEY_LEN, 0, VAL_LEN, &nodes[nb], &kb, &vb);
+            if (st != LSMT_OK)
+                die("node_alloc", st);
+            make_key((unsigned char *)kb, i);
+            memcpy(vb, value_src(i), VAL_LEN);
+        }
+        lsmt_status st = lsmt_skiplist_node_insert_batch(m->sl, nb, nodes, sts);
+        if (st != LSMT_OK)
+            die("node_insert_batch", st);
+        for (size_t b = 0; b < nb; b++) {
+            if (sts[b] != LSMT_OK)
+                die("node_insert_batch entry", sts[b]);
+        }
+    }
+}
+
 static void fill_seq(bench_map *m, enum fill_kind kind)
 {
     unsigned char k[KEY_LEN];
@@ -239,6 +269,39 @@ static uint64_t read_range(bench_map *m, uint64_t t0, uint64_t t1, uint64_t offs
     return found;
 }
 
+/* The same gets through lsmt_skiplist_seek_batch, BATCH keys per call (the "-batch"
+ * rows: what an engine's multi-get does; not the peers' one-at-a-time protocol). */
+static uint64_t read_range_batch(bench_map *m, uint64_t t0, uint64_t t1, uint64_t offset)
+{
+    unsigned char k[BATCH][KEY_LEN];
+    const void *keys[BATCH];
+    size_t klens[BATCH];
+    const lsmt_skiplist_node *out[BATCH];
+    const uint64_t versions[BATCH] = {0};
+    uint64_t sink = 0, found = 0;
+    for (int b = 0; b < BATCH; b++) {
+        keys[b] = k[b];
+        klens[b] = KEY_LEN;
+    }
+    for (uint64_t t = t0; t < t1; t += BATCH) {
+        size_t nb = t1 - t < BATCH ? (size_t)(t1 - t) : BATCH;
+        for (size_t b = 0; b < nb; b++)
+            make_key(k[b], offset + probe(t + b, N));
+        lsmt_status st = lsmt_skiplist_seek_batch(m->sl, nb, keys, klens, versions, out);
+        if (st != LSMT_OK)
+            die("seek_batch", st);
+        for (size_t b = 0; b < nb; b++) {
+            const void *nk = lsmt_skiplist_node_key(out[b], NULL);
+            if (nk != NULL && memcmp(nk, k[b], KEY_LEN) == 0) {
+                sink += ((const unsigned char *)lsmt_skiplist_node_value(out[b], NULL))[0];
+                found++;
+            }
+        }
+    }
+    g_sink += sink;
+    return found;
+}
+
 static uint64_t scan(bench_map *m, uint64_t *count)
 {
     lsmt_skiplist_iter it;
@@ -260,7 +323,7 @@ static uint64_t scan(bench_map *m, uint64_t *count)
 typedef struct job {
     bench_map *m;
     int t, T;
-    int what; /* 0 = fill (random, insert), 1 = read */
+    int what; /* 0 = fill (random, insert), 1 = read, 2 = batched read */
     uint64_t found;
     _Atomic int *ready;
     _Atomic int *go;
@@ -276,8 +339,9 @@ static void *job_main(void *p)
     if (j->what == 0)
         fill_random(j->m, (uint64_t)j->t, (uint64_t)j->T, FILL_INSERT);
     else
-        j->found = read_range(j->m, N * (uint64_t)j->t / (uint64_t)j->T,
-                              N * (uint64_t)(j->t + 1) / (uint64_t)j->T, 0);
+        j->found = (j->what == 1 ? read_range
+                                 : read_range_batch)(j->m, N * (uint64_t)j->t / (uint64_t)j->T,
+                                                     N * (uint64_t)(j->t + 1) / (uint64_t)j->T, 0);
     return NULL;
 }
 
@@ -364,8 +428,8 @@ int main(int argc, char **argv)
     const int T = 2;
     double w1[MAX_RUNS], f1[MAX_RUNS], w1w[MAX_RUNS], f1w[MAX_RUNS], w1s[MAX_RUNS], w1h[MAX_RUNS],
         w2[MAX_RUNS], f2[MAX_RUNS], w2w[MAX_RUNS], f2w[MAX_RUNS], w3a[MAX_RUNS], w3b[MAX_RUNS],
-        w4[MAX_RUNS], w5[MAX_RUNS], w6[MAX_RUNS], f6[MAX_RUNS], w6w[MAX_RUNS], w6h[MAX_RUNS],
-        w6s[MAX_RUNS], f6w[MAX_RUNS];
+        w1b[MAX_RUNS], w3ba[MAX_RUNS], w3bb[MAX_RUNS], w4b[MAX_RUNS], w4[MAX_RUNS], w5[MAX_RUNS],
+        w6[MAX_RUNS], f6[MAX_RUNS], w6w[MAX_RUNS], w6h[MAX_RUNS], w6s[MAX_RUNS], f6w[MAX_RUNS];
     double rss_per_entry = 0, alloc_per_entry = 0;
     for (int r = 0; r < R; r++) {
         bench_map m;
@@ -404,6 +468,24 @@ int main(int argc, char **argv)
             die("W4 found absent keys", LSMT_CORRUPT);
         w4[r] = (double)N / dt / 1e6;
 
+        /* W3 and W4 again through seek_batch */
+        t0 = now_sec();
+        found = read_range_batch(&m, 0, N, 0);
+        dt = now_sec() - t0;
+        if (found != N)
+            die("W3-batch missed keys", LSMT_CORRUPT);
+        w3ba[r] = (double)N / dt / 1e6;
+        dt = run_threads(&m, T, 2, &found);
+        if (found != N)
+            die("W3-batch-mt missed keys", LSMT_CORRUPT);
+        w3bb[r] = (double)N / dt / 1e6;
+        t0 = now_sec();
+        found = read_range_batch(&m, 0, N, N);
+        dt = now_sec() - t0;
+        if (found != 0)
+            die("W4-batch found absent keys", LSMT_CORRUPT);
+        w4b[r] = (double)N / dt / 1e6;
+
         /* W5 scan */
         uint64_t cnt;
         t0 = now_sec();
@@ -435,6 +517,11 @@ int main(int argc, char **argv)
         fill_random(&m, 0, 1, FILL_HINT);
         w1h[r] = (double)N / (now_sec() - t0) / 1e6;
         check_count(&m, "W1-hint");
+        map_reset(&m);
+        t0 = now_sec();
+        fill_random_batch(&m);
+        w1b[r] = (double)N / (now_sec() - t0) / 1e6;
+        check_count(&m, "W1-batch");
 
         /* W6 fillseq warm: insert, insert_hint, insert_serial */
         map_reset(&m);
@@ -502,10 +589,14 @@ int main(int argc, char **argv)
     report("W3-readrandom", 1, w3a, R, "Mops/s", NULL);
     report("W3-readrandom", T, w3b, R, "Mops/s", NULL);
     report("W4-readmissing", 1, w4, R, "Mops/s", NULL);
+    report("W3-readrandom-batch32", 1, w3ba, R, "Mops/s", NULL);
+    report("W3-readrandom-batch32", T, w3bb, R, "Mops/s", NULL);
+    report("W4-readmissing-batch32", 1, w4b, R, "Mops/s", NULL);
     report("W5-scan", 1, w5, R, "ns/entry", NULL);
     if (reads_only)
         return 0;
     report_flt("W6-fillseq", 1, p6, pf6, R);
+    report("W1-fillrandom-batch32-warm", 1, w1b, R, "Mops/s", NULL);
     report_flt("W1-fillrandom-fresh-arena", 1, w1, f1, R);
     report_flt("W2-fillrandom-mt-fresh-arena", T, w2, f2, R);
     report_flt("W6-fillseq-fresh-arena", 1, w6, f6, R);

@@ -971,17 +971,25 @@ static bool node_in_arena(const lsmt_skiplist *sl, const char *n)
            (a - sl->base) % LINK_UNIT == 0;
 }
 
+/* Could `node` be a node of this list (from node_alloc)? Guards node_insert against
+ * pointers from elsewhere and headers that would place the tower or key outside. */
+static bool node_plausible(const lsmt_skiplist *sl, const lsmt_skiplist_node *node)
+{
+    if (node == NULL || !node_in_arena(sl, (const char *)node))
+        return false;
+    const char *n = (const char *)node;
+    unsigned h = node_height(n);
+    size_t off = (uintptr_t)n - sl->base;
+    return !(h == 0 || h > sl->max_height || off < (size_t)SLOT_BYTES * (h - 1) ||
+             (h > 1 && off % SLOT_BYTES != 0) || node_klen(n) > sl->capacity - NODE_FIXED - off);
+}
+
 lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
                                       lsmt_skiplist_node *node)
 {
-    if (sl == NULL || node == NULL || !node_in_arena(sl, (const char *)node))
+    if (sl == NULL || !node_plausible(sl, node))
         return LSMT_INVALID;
     char *n = (char *)node;
-    unsigned h = node_height(n);
-    size_t off = (uintptr_t)n - sl->base;
-    if (h == 0 || h > sl->max_height || off < (size_t)SLOT_BYTES * (h - 1) ||
-        (h > 1 && off % SLOT_BYTES != 0) || node_klen(n) > sl->capacity - NODE_FIXED - off)
-        return LSMT_INVALID;
     skey k;
     skey_init(sl, &k, n + HDR_KEY, node_klen(n), node_ver(n));
     return link_node(sl, hint != NULL ? hint : thread_splice(sl), n, &k, true);
@@ -1005,6 +1013,161 @@ const lsmt_skiplist_node *lsmt_skiplist_find(const lsmt_skiplist *sl, const void
 bool lsmt_skiplist_contains(const lsmt_skiplist *sl, const void *key, size_t klen, uint64_t version)
 {
     return lsmt_skiplist_find(sl, key, klen, version) != NULL;
+}
+
+/* ---- batched seeks ------------------------------------------------------------------
+ * lsmt_skiplist_seek_batch runs up to SEEK_WAYS find_ge searches side by side ("ways").
+ * A way advances exactly as find_ge does, loading the same links with the same
+ * (acquire) ordering, but it stops at every node it has not touched yet: it prefetches
+ * that node and hands over to the next way. By the time the ways come round to it again
+ * the line is (mostly) in cache, so up to SEEK_WAYS misses are in flight at once instead
+ * of one after the other. Interleaving only changes when each load happens, never which
+ * loads a search makes, so each result is one find_ge could return in the interval the
+ * batch ran (readers never write; nodes are never removed). */
+#ifndef LSMT_SKIPLIST_SEEK_WAYS
+#define LSMT_SKIPLIST_SEEK_WAYS 32
+#endif
+#define SEEK_WAYS LSMT_SKIPLIST_SEEK_WAYS
+
+typedef struct seek_way {
+    skey k;
+    const char *x;       /* current node (or the head) */
+    const char *stop;    /* a node known to be >= k */
+    const char *pending; /* the successor prefetched for a full compare, or NULL */
+    size_t idx;          /* which key of the batch */
+    unsigned level;
+} seek_way;
+
+/* Where a batch's search keys come from: three arrays, or nodes' own keys. */
+typedef struct seek_src {
+    const void *const *keys;
+    const size_t *klens;
+    const uint64_t *versions;
+    lsmt_skiplist_node *const *nodes; /* non-NULL: search for each node's (key, version) */
+} seek_src;
+
+static void seek_way_start(const lsmt_skiplist *sl, seek_way *w, const seek_src *src, size_t idx)
+{
+    if (src->nodes != NULL) {
+        const char *nd = (const char *)src->nodes[idx];
+        skey_init(sl, &w->k, nd + HDR_KEY, node_klen(nd), node_ver(nd));
+    } else {
+        skey_init(sl, &w->k, src->keys[idx], src->klens[idx], src->versions[idx]);
+    }
+    w->x = head_of(sl);
+    w->stop = w->pending = NULL;
+    w->idx = idx;
+    w->level = list_height(sl) - 1;
+}
+
+/* Advance one way until it must touch a node it has not touched: then prefetch that
+ * node and return false. When the search ends, store its result (find_ge's) in *out and
+ * return true. */
+static bool seek_way_step(const lsmt_skiplist *sl, seek_way *w, const char **out)
+{
+    for (;;) {
+        slot_t s = slot_load_acquire(w->x, w->level);
+        const char *nx = next_node(sl, slot_ref(s));
+        if (nx != NULL && nx != w->stop) {
+            int c = w->level > 0 ? slot_order(&w->k, s) : 0;
+            if (c == 0) {
+                /* the slot cannot tell: nx itself must be compared */
+                if (nx != w->pending) {
+                    prefetch_node(nx);
+                    w->pending = nx;
+                    return false;
+                }
+                c = node_cmp(sl, nx, &w->k);
+            }
+            if (c < 0) {
+                bool touched = nx == w->pending;
+                w->x = nx;
+                w->pending = NULL;
+                if (!touched) {
+                    /* decided by the slot alone: the next loop reads x's slot here */
+                    prefetch_node((const char *)upper_slot(nx, w->level));
+                    return false;
+                }
+                continue;
+            }
+            if (c == 0) {
+                *out = nx;
+                return true;
+            }
+        }
+        if (w->level == 0) {
+            *out = nx;
+            return true;
+        }
+        w->stop = nx;
+        w->pending = NULL;
+        w->level--;
+    }
+}
+
+/* The n searches of `src`, SEEK_WAYS at a time (a finished way takes the next key):
+ * out[i] = find_ge's result for key i; out NULL: only warm the cache along the paths. */
+static void seek_run(const lsmt_skiplist *sl, size_t n, const seek_src *src,
+                     const lsmt_skiplist_node **out)
+{
+    seek_way ways[SEEK_WAYS];
+    size_t started = 0, active = 0;
+    while (active < SEEK_WAYS && started < n)
+        seek_way_start(sl, &ways[active++], src, started++);
+    while (active > 0) {
+        for (size_t a = 0; a < active;) {
+            const char *r;
+            if (!seek_way_step(sl, &ways[a], &r)) {
+                a++;
+                continue;
+            }
+            if (out != NULL)
+                out[ways[a].idx] = (const lsmt_skiplist_node *)r;
+            if (started < n)
+                seek_way_start(sl, &ways[a++], src, started++);
+            else
+                ways[a] = ways[--active]; /* order of the ways does not matter */
+        }
+    }
+}
+
+lsmt_status lsmt_skiplist_seek_batch(const lsmt_skiplist *sl, size_t n, const void *const *keys,
+                                     const size_t *klens, const uint64_t *versions,
+                                     const lsmt_skiplist_node **out)
+{
+    if (sl == NULL ||
+        (n != 0 && (keys == NULL || klens == NULL || versions == NULL || out == NULL)))
+        return LSMT_INVALID;
+    for (size_t i = 0; i < n; i++) {
+        if ((keys[i] == NULL && klens[i] != 0) || klens[i] > LSMT_SKIPLIST_MAX_KEY_LEN)
+            return LSMT_INVALID;
+    }
+    seek_src src = {keys, klens, versions, NULL};
+    seek_run(sl, n, &src, out);
+    return LSMT_OK;
+}
+
+lsmt_status lsmt_skiplist_node_insert_batch(lsmt_skiplist *sl, size_t n,
+                                            lsmt_skiplist_node *const *nodes, lsmt_status *statuses)
+{
+    if (sl == NULL || (n != 0 && (nodes == NULL || statuses == NULL)))
+        return LSMT_INVALID;
+    for (size_t i = 0; i < n; i++) {
+        if (!node_plausible(sl, nodes[i]))
+            return LSMT_INVALID;
+    }
+    /* Warm the cache along every node's search path (interleaved, misses overlapped);
+     * the inserts below then search, and CAS, through lines already loaded. */
+    seek_src src = {NULL, NULL, NULL, nodes};
+    seek_run(sl, n, &src, NULL);
+    lsmt_skiplist_hint *sp = thread_splice(sl);
+    for (size_t i = 0; i < n; i++) {
+        char *nd = (char *)nodes[i];
+        skey k;
+        skey_init(sl, &k, nd + HDR_KEY, node_klen(nd), node_ver(nd));
+        statuses[i] = link_node(sl, sp, nd, &k, true);
+    }
+    return LSMT_OK;
 }
 
 const void *lsmt_skiplist_node_key(const lsmt_skiplist_node *n, size_t *len)

@@ -626,6 +626,18 @@ START_TEST(test_skiplist)
     ck_assert_ptr_eq(node, SENTINEL);
     ck_assert_int_eq(lsmt_skiplist_node_insert(NULL, NULL, node), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_node_insert(sl, NULL, NULL), LSMT_INVALID);
+    {
+        lsmt_skiplist_node *bn[2] = {NULL, SENTINEL};
+        lsmt_status bs[2] = {LSMT_CORRUPT, LSMT_CORRUPT};
+        ck_assert_int_eq(lsmt_skiplist_node_insert_batch(NULL, 2, bn, bs), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_skiplist_node_insert_batch(sl, 2, NULL, bs), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_skiplist_node_insert_batch(sl, 2, bn, NULL), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_skiplist_node_insert_batch(sl, 2, bn, bs), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_skiplist_node_insert_batch(sl, 1, bn + 1, bs), LSMT_INVALID);
+        ck_assert_int_eq(bs[0], LSMT_CORRUPT); /* statuses untouched on INVALID */
+        ck_assert_int_eq(lsmt_skiplist_node_insert_batch(sl, 0, NULL, NULL), LSMT_OK);
+    }
+    sl_intact(sl, n3);
     /* min_bytes: over-limit lengths are SIZE_MAX (never a wrapped small size) */
     ck_assert_uint_eq(lsmt_skiplist_node_min_bytes(HUGE_SZ, 0), SIZE_MAX);
     ck_assert_uint_eq(lsmt_skiplist_node_min_bytes(0, HUGE_SZ), SIZE_MAX);
@@ -649,6 +661,28 @@ START_TEST(test_skiplist)
     ck_assert(!lsmt_skiplist_contains(NULL, "k1", 2, 5));
     ck_assert(!lsmt_skiplist_contains(sl, NULL, 2, 5));
     ck_assert(lsmt_skiplist_contains(sl, "k1", 2, 5));
+    {
+        const void *bk[1] = {"k1"};
+        size_t bl[1] = {2};
+        const lsmt_skiplist_node *bo[1] = {SENTINEL};
+        const uint64_t bv[1] = {5};
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(NULL, 1, bk, bl, bv, bo), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 1, NULL, bl, bv, bo), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 1, bk, NULL, bv, bo), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 1, bk, bl, NULL, bo), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 1, bk, bl, bv, NULL), LSMT_INVALID);
+        bl[0] = LSMT_SKIPLIST_MAX_KEY_LEN + 1;
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 1, bk, bl, bv, bo), LSMT_INVALID);
+        bk[0] = NULL;
+        bl[0] = 2;
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 1, bk, bl, bv, bo), LSMT_INVALID);
+        ck_assert_ptr_eq(bo[0], SENTINEL);
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 0, NULL, NULL, bv, NULL), LSMT_OK);
+        bk[0] = "k1";
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 1, bk, bl, bv, bo), LSMT_OK);
+        ck_assert_ptr_eq(bo[0], lsmt_skiplist_find(sl, "k1", 2, 5));
+    }
+    sl_intact(sl, n3);
     size_t len = 77;
     ck_assert_ptr_null(lsmt_skiplist_node_key(NULL, &len));
     ck_assert_ptr_null(lsmt_skiplist_node_value(NULL, &len));

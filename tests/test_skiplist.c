@@ -228,6 +228,45 @@ static void check_node_is(const model *m, const lsmt_skiplist_node *n, size_t id
     MCHECK(vl == x->vlen && (vl == 0 || memcmp(v, x->val, vl) == 0));
 }
 
+/* lsmt_skiplist_seek_batch over 1..70 keys (more than the interleaved ways, so ways are
+ * refilled), present keys and random ones mixed, repeats allowed: every result is the model's lower
+ * bound, as a single seek's would be. */
+#define SEEK_BATCH_MAX 70
+static unsigned char g_batchbuf[SEEK_BATCH_MAX][4096];
+static void check_seek_batch(const model *m, const lsmt_skiplist *sl, uint64_t *s)
+{
+    const void *keys[SEEK_BATCH_MAX];
+    size_t klens[SEEK_BATCH_MAX];
+    const lsmt_skiplist_node *out[SEEK_BATCH_MAX];
+    uint64_t vers[SEEK_BATCH_MAX];
+    size_t nb = 1 + splitmix(s) % SEEK_BATCH_MAX;
+    for (size_t b = 0; b < nb; b++) {
+        keys[b] = g_batchbuf[b];
+        if (m->n && (splitmix(s) & 1)) {
+            const ent *x = &m->e[splitmix(s) % m->n];
+            klens[b] = x->klen;
+            memcpy(g_batchbuf[b], x->key, x->klen);
+            vers[b] = (splitmix(s) & 1) ? x->ver : rand_version(s);
+        } else if (b > 0 && splitmix(s) % 4 == 0) {
+            klens[b] = klens[b - 1]; /* a repeat */
+            memcpy(g_batchbuf[b], g_batchbuf[b - 1], klens[b]);
+            vers[b] = vers[b - 1];
+        } else {
+            klens[b] = rand_key(s, g_batchbuf[b]);
+            vers[b] = rand_version(s);
+        }
+        out[b] = (const lsmt_skiplist_node *)&out; /* must be overwritten */
+    }
+    MCHECK(lsmt_skiplist_seek_batch(sl, nb, keys, klens, vers, out) == LSMT_OK);
+    for (size_t b = 0; b < nb; b++) {
+        size_t lo = model_lower(m, g_batchbuf[b], klens[b], vers[b]);
+        if (lo == m->n)
+            MCHECK(out[b] == NULL);
+        else
+            check_node_is(m, out[b], lo);
+    }
+}
+
 /* The iterator stands on model index idx (idx == n: at END). Take a few random steps. */
 static void walk_from(const model *m, lsmt_skiplist_iter *it, lsmt_status st, size_t idx,
                       uint64_t *s)
@@ -314,6 +353,10 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
             } else {
                 klen = rand_key(&s, g_keybuf);
                 ver = rand_version(&s);
+            }
+            if (splitmix(&s) % 8 == 0) {
+                check_seek_batch(m, sl, &s);
+                continue;
             }
             size_t i = model_lower(m, g_keybuf, klen, ver);
             bool has = model_has(m, g_keybuf, klen, ver);
@@ -547,6 +590,29 @@ START_TEST(bad_input)
     ck_assert_int_eq(lsmt_skiplist_node_insert(sl, &hint, n), LSMT_OK);
     ck_assert_int_eq(lsmt_skiplist_node_insert(sl, NULL, n), LSMT_EXISTS);
     ck_assert_int_eq(lsmt_skiplist_node_insert(sl, &hint, n), LSMT_EXISTS);
+    {
+        /* node_insert_batch: one bad node refuses the whole batch; duplicates, of the
+         * list or of an earlier node of the batch, are EXISTS */
+        lsmt_skiplist_node *bn[3];
+        lsmt_status bs[3];
+        for (int i = 0; i < 3; i++) {
+            void *bk, *bv;
+            ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 2, 9, 1, &bn[i], &bk, &bv), LSMT_OK);
+            memcpy(bk, i == 2 ? "kk" : "kb", 2); /* ("kb", 9) twice, then ("kk", 9) */
+            memcpy(bv, "v", 1);
+        }
+        lsmt_skiplist_node *bad[2] = {bn[0], (lsmt_skiplist_node *)&o};
+        ck_assert_int_eq(lsmt_skiplist_node_insert_batch(sl, 2, bad, bs), LSMT_INVALID);
+        ck_assert_ptr_null(lsmt_skiplist_find(sl, "kb", 2, 9));
+        ck_assert_int_eq(lsmt_skiplist_node_insert_batch(sl, 3, bn, bs), LSMT_OK);
+        ck_assert_int_eq(bs[0], LSMT_OK);
+        ck_assert_int_eq(bs[1], LSMT_EXISTS);
+        ck_assert_int_eq(bs[2], LSMT_OK);
+        ck_assert_ptr_eq(lsmt_skiplist_find(sl, "kb", 2, 9), bn[0]);
+        ck_assert_ptr_eq(lsmt_skiplist_find(sl, "kk", 2, 9), bn[2]);
+        ck_assert_int_eq(lsmt_skiplist_node_insert_batch(sl, 1, bn + 2, bs), LSMT_OK);
+        ck_assert_int_eq(bs[0], LSMT_EXISTS);
+    }
 
     /* lookups and accessors */
     ck_assert_ptr_null(lsmt_skiplist_find(NULL, "kk", 2, 5));
@@ -556,6 +622,32 @@ START_TEST(bad_input)
     ck_assert(!lsmt_skiplist_contains(sl, NULL, 2, 5));
     ck_assert(lsmt_skiplist_contains(sl, "kk", 2, 5));
     ck_assert(lsmt_skiplist_contains(sl, NULL, 0, 0));
+    {
+        /* seek_batch: bad arguments write nothing */
+        const void *bk[2] = {"kk", NULL};
+        size_t bl[2] = {2, 0};
+        const lsmt_skiplist_node *bo[2] = {n, n};
+        const uint64_t bv[2] = {5, 5};
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(NULL, 2, bk, bl, bv, bo), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 2, NULL, bl, bv, bo), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 2, bk, NULL, bv, bo), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 2, bk, bl, NULL, bo), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 2, bk, bl, bv, NULL), LSMT_INVALID);
+        bl[1] = 1; /* NULL key with a length */
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 2, bk, bl, bv, bo), LSMT_INVALID);
+        bl[1] = big_k;
+        bk[1] = "x";
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 2, bk, bl, bv, bo), LSMT_INVALID);
+        ck_assert_ptr_eq(bo[0], n);
+        ck_assert_ptr_eq(bo[1], n);
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 0, NULL, NULL, bv, NULL), LSMT_OK);
+        /* ("kk", 5) is there; the empty key at version 5 seeks to the first entry */
+        bk[1] = NULL;
+        bl[1] = 0;
+        ck_assert_int_eq(lsmt_skiplist_seek_batch(sl, 2, bk, bl, bv, bo), LSMT_OK);
+        ck_assert_ptr_eq(bo[0], n);
+        ck_assert_ptr_eq(bo[1], lsmt_skiplist_find(sl, NULL, 0, 0));
+    }
     ck_assert_ptr_null(lsmt_skiplist_node_key(NULL, NULL));
     ck_assert_ptr_null(lsmt_skiplist_node_value(NULL, NULL));
     ck_assert_uint_eq(lsmt_skiplist_node_version(NULL), 0);
@@ -595,7 +687,7 @@ START_TEST(bad_input)
 
     size_t cnt = 0;
     ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
-    ck_assert_uint_eq(cnt, 2);
+    ck_assert_uint_eq(cnt, 4); /* "", ("kk", 5), and the batch's ("kb", 9), ("kk", 9) */
     ck_assert_int_eq(lsmt_skiplist_validate(sl, NULL), LSMT_OK);
     lsmt_skiplist_destroy(sl);
     lsmt_carena_destroy(a);

@@ -149,10 +149,51 @@ typedef struct writer_arg {
 
 /* One insert step of writer `id` (path by id % 3): returns after publishing the new
  * generation. */
-static void writer_step(world *w, unsigned id, uint64_t *rng, lsmt_skiplist_hint *hint,
-                        uint64_t *local_gen)
+/* Writer 3 (mod 4): 1..6 entries of its keys (a key may come twice: two generations)
+ * through one node_insert_batch, each published after the batch returned. */
+static uint64_t writer_batch_step(world *w, unsigned id, uint64_t *rng, unsigned per,
+                                  uint64_t *local_gen, uint64_t left)
+{
+    enum { NB = 6 };
+    lsmt_skiplist_node *nodes[NB];
+    lsmt_status sts[NB];
+    uint64_t ks[NB], gens[NB];
+    *rng = mix(*rng);
+    size_t nb = 1 + *rng % NB;
+    if (nb > left)
+        nb = (size_t)left;
+    for (size_t b = 0; b < nb; b++) {
+        *rng = mix(*rng);
+        ks[b] = id + (uint64_t)w->writers * (*rng % per);
+        gens[b] = ++local_gen[ks[b]];
+        void *kb, *vb;
+        lsmt_status st = lsmt_skiplist_node_alloc(w->sl, KEY_LEN, 0, 8, &nodes[b], &kb, &vb);
+        if (st != LSMT_OK)
+            ck_abort_msg("writer %u node_alloc: %s", id, lsmt_status_str(st));
+        make_key(kb, ks[b], gens[b]);
+        unsigned char val[8];
+        put_be64(val, key_hash(ks[b], gens[b]));
+        memcpy(vb, val, 8);
+    }
+    CHK(lsmt_skiplist_node_insert_batch(w->sl, nb, nodes, sts) == LSMT_OK);
+    for (size_t b = 0; b < nb; b++) {
+        if (sts[b] != LSMT_OK)
+            ck_abort_msg("writer %u batch insert k=%llu gen=%llu: %s", id,
+                         (unsigned long long)ks[b], (unsigned long long)gens[b],
+                         lsmt_status_str(sts[b]));
+        /* release: the entry (k, gen) is in the list; pairs with the readers' acquire */
+        atomic_store_explicit(&w->current[ks[b]], gens[b], memory_order_release);
+    }
+    return nb;
+}
+
+/* One step of writer `id`, at most `left` entries; returns how many it inserted. */
+static uint64_t writer_step(world *w, unsigned id, uint64_t *rng, lsmt_skiplist_hint *hint,
+                            uint64_t *local_gen, uint64_t left)
 {
     unsigned per = (NKEYS + w->writers - 1 - id) / w->writers; /* keys this writer owns */
+    if (id % 4 == 3)
+        return writer_batch_step(w, id, rng, per, local_gen, left);
     *rng = mix(*rng);
     uint64_t k = id + (uint64_t)w->writers * (*rng % per);
     uint64_t gen = ++local_gen[k];
@@ -160,7 +201,7 @@ static void writer_step(world *w, unsigned id, uint64_t *rng, lsmt_skiplist_hint
     make_key(key, k, gen);
     put_be64(val, key_hash(k, gen));
     lsmt_status st;
-    switch (id % 3) {
+    switch (id % 4) {
     case 0:
         st = lsmt_skiplist_insert(w->sl, key, KEY_LEN, 0, val, 8);
         break;
@@ -184,6 +225,7 @@ static void writer_step(world *w, unsigned id, uint64_t *rng, lsmt_skiplist_hint
                      (unsigned long long)gen, lsmt_status_str(st));
     /* release: the entry (k, gen) is in the list; pairs with the readers' acquire */
     atomic_store_explicit(&w->current[k], gen, memory_order_release);
+    return 1;
 }
 
 static void *writer_main(void *p)
@@ -196,8 +238,8 @@ static void *writer_main(void *p)
     uint64_t *gen = calloc(NKEYS, sizeof *gen);
     CHK(gen != NULL);
     barrier_wait(&w->arrived, w->nthreads);
-    for (uint64_t i = 0; i < w->per_writer; i++)
-        writer_step(w, a->id, &rng, &hint, gen);
+    for (uint64_t i = 0; i < w->per_writer;)
+        i += writer_step(w, a->id, &rng, &hint, gen, w->per_writer - i);
     free(gen);
     /* release: see the field */
     atomic_fetch_sub_explicit(&w->running, 1, memory_order_release);
@@ -285,6 +327,40 @@ static void reader_pass(world *w, uint64_t *rng, uint64_t *snap)
     }
 }
 
+/* A batch of published keys through seek_batch (its interleaved searches run while the
+ * writers insert): each lands exactly on its key, published before the call. */
+static void reader_batch(world *w, uint64_t *rng)
+{
+    enum { NB = 40 }; /* more than the skip list's interleaved ways */
+    unsigned char keys[NB][KEY_LEN];
+    const void *kp[NB];
+    size_t kl[NB], nb = 0;
+    pos want[NB];
+    for (int i = 0; i < NB; i++) {
+        *rng = mix(*rng);
+        uint64_t k = *rng % NKEYS;
+        /* acquire: pairs with the writer's release in writer_step */
+        uint64_t g = atomic_load_explicit(&w->current[k], memory_order_acquire);
+        if (g == 0)
+            continue;
+        make_key(keys[nb], k, g);
+        kp[nb] = keys[nb];
+        kl[nb] = KEY_LEN;
+        want[nb] = (pos){k, g};
+        nb++;
+    }
+    const lsmt_skiplist_node *out[NB];
+    const uint64_t vers[NB] = {0};
+    CHK(lsmt_skiplist_seek_batch(w->sl, nb, kp, kl, vers, out) == LSMT_OK);
+    for (size_t i = 0; i < nb; i++) {
+        if (out[i] == NULL)
+            ck_abort_msg("seek_batch: published k=%llu gen=%llu not found",
+                         (unsigned long long)want[i].k, (unsigned long long)want[i].gen);
+        pos got = node_pos(out[i]);
+        CHK(got.k == want[i].k && got.gen == want[i].gen);
+    }
+}
+
 typedef struct reader_arg {
     world *w;
     uint64_t seed;
@@ -304,6 +380,7 @@ static void *reader_main(void *p)
         /* acquire: see the field; the pass after seeing 0 checks the final state */
         last = atomic_load_explicit(&w->running, memory_order_acquire) == 0;
         reader_pass(w, &rng, snap);
+        reader_batch(w, &rng);
         a->passes++;
     }
     free(snap);
@@ -420,9 +497,12 @@ START_TEST(single_thread_twin)
     }
     uint64_t *snap = calloc(NKEYS, sizeof *snap);
     CHK(snap != NULL);
+    uint64_t done[WRITERS] = {0};
     for (uint64_t s = 0; s < w->per_writer; s++) {
-        for (unsigned i = 0; i < WRITERS; i++)
-            writer_step(w, i, &rngs[i], &hints[i], gens[i]);
+        for (unsigned i = 0; i < WRITERS; i++) {
+            if (done[i] < w->per_writer)
+                done[i] += writer_step(w, i, &rngs[i], &hints[i], gens[i], w->per_writer - done[i]);
+        }
         if (s % 64 == 0)
             reader_pass(w, &rr, snap);
     }
