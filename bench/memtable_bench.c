@@ -137,6 +137,10 @@ static const char *const k_usage =
     "                       median (min and max beside it). Round 1 is cold (memory\n"
     "                       first touched), later rounds refill after reset_all (warm),\n"
     "                       as the peers' rounds reuse freed memory. Default 5.\n"
+    "  --batch N            W1, W2: write through lsmt_memtable_write batches of N\n"
+    "                       records; W3, W4: look keys up through\n"
+    "                       lsmt_memtable_multi_get, N per call. Rows are named -batchN.\n"
+    "                       1..1024. Default 1 (plain puts and gets, as the peers do).\n"
     "  --w8-kind K          W8: arena kind (malloc, bump, carena, carena_huge, pool,\n"
     "                       scratch, ring). Default carena (the memtable's arena).\n"
     "  --format F           text (a table), json or csv. Default text.\n"
@@ -281,6 +285,7 @@ static void config_default(bench_config *c)
     c->bloom = 10;
     c->cycles = 20;
     c->rounds = 5;
+    c->batch = 1;
     c->w8kind = W8_CARENA;
     c->seed = bench_splitmix64(bench_now_ns() ^ ((uint64_t)getpid() << 32));
 }
@@ -389,6 +394,8 @@ static void parse_args(int argc, char **argv, bench_config *c)
         } else if (IS("--rounds")) {
             c->rounds =
                 (unsigned)flag_u64(flag, val, 1, BENCH_MAX_ROUNDS, false, "an integer in [1, 100]");
+        } else if (IS("--batch")) {
+            c->batch = (unsigned)flag_u64(flag, val, 1, 1024, false, "an integer in [1, 1024]");
         } else if (IS("--w8-kind")) {
             if (val == NULL || w8_kind_parse(val, &c->w8kind) != LSMT_OK)
                 usage_error(flag, "malloc, bump, carena, carena_huge, pool, scratch or ring", val);
@@ -1299,6 +1306,8 @@ static void print_text(const bench_config *c, const bench_report *r)
            c->shards, c->huge_pages ? "on" : "off", c->memtable_size, (unsigned long long)c->seed);
     if (c->micro >= 1 && c->micro <= 6)
         printf(" --rounds %u", c->rounds);
+    if (c->micro >= 1 && c->micro <= 4 && c->batch > 1)
+        printf(" --batch %u", c->batch);
     else if (c->micro == 7)
         printf(" --cycles %u", c->cycles);
     else if (c->micro == 8)

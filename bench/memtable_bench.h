@@ -38,6 +38,7 @@ typedef struct bench_config {
     bench_format format;
     unsigned cycles; /* W7 cycles */
     unsigned rounds; /* W1-W6: rounds in this process (median, min, max) */
+    unsigned batch;  /* W3/W4: keys per lsmt_memtable_multi_get call; 1 = plain gets */
     w8_kind w8kind;  /* W8 arena kind */
     bool progress;   /* stderr is a tty */
 } bench_config;

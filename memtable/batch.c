@@ -134,6 +134,41 @@ static const unsigned char *rec_bytes(const lsmt_write_batch *b, const batch_rec
     return b->data != NULL ? b->data + r->off : (const unsigned char *)"";
 }
 
+/* Is some (key, first_seq + i) of the batch already in the list? The lookups go through
+ * lsmt_skiplist_seek_batch, EXISTS_CHUNK at a time: their cache misses overlap, and they
+ * leave each record's search path in the cache, so the inserts that follow search
+ * through warm lines. */
+#define EXISTS_CHUNK 32
+static bool batch_has_duplicate(const lsmt_memtable *mt, uint64_t first_seq,
+                                const lsmt_write_batch *b)
+{
+    const void *keys[EXISTS_CHUNK];
+    size_t klens[EXISTS_CHUNK];
+    uint64_t seqs[EXISTS_CHUNK];
+    const lsmt_skiplist_node *found[EXISTS_CHUNK];
+    for (size_t i0 = 0; i0 < b->count; i0 += EXISTS_CHUNK) {
+        size_t n = b->count - i0 < EXISTS_CHUNK ? b->count - i0 : EXISTS_CHUNK;
+        for (size_t j = 0; j < n; j++) {
+            const batch_rec *r = &b->recs[i0 + j];
+            keys[j] = rec_bytes(b, r);
+            klens[j] = r->klen;
+            seqs[j] = first_seq + i0 + j;
+        }
+        /* the records' keys were checked when they were added: it cannot refuse them */
+        lsmt_skiplist_seek_batch(mt->sl, n, keys, klens, seqs, found);
+        for (size_t j = 0; j < n; j++) {
+            /* first entry >= (key, seq): the same entry iff same key and sequence */
+            lsmt_mt_entry e;
+            if (found[j] == NULL)
+                continue;
+            lsmt_mt_decode(found[j], &e);
+            if (e.seq == seqs[j] && lsmt_mt_key_eq(mt, e.key, e.klen, keys[j], klens[j]))
+                return true;
+        }
+    }
+    return false;
+}
+
 /* Step 2 and 3 of the comment at the top, inside the caller's read section. */
 static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write_batch *b,
                          lsmt_skiplist_node **nodes)
@@ -149,11 +184,8 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
     }
     if (min_total > lsmt_carena_capacity(mt->arena))
         return LSMT_INVALID;
-    for (size_t i = 0; i < b->count; i++) {
-        const batch_rec *r = &b->recs[i];
-        if (lsmt_skiplist_contains(mt->sl, rec_bytes(b, r), r->klen, first_seq + i))
-            return LSMT_EXISTS;
-    }
+    if (batch_has_duplicate(mt, first_seq, b))
+        return LSMT_EXISTS;
     for (size_t i = 0; i < b->count; i++) {
         const batch_rec *r = &b->recs[i];
         void *kb, *vb;
@@ -169,6 +201,12 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
             memcpy(vb, k + r->klen, r->vlen);
     }
     if (mt->bloom.nlines) {
+        /* every line first, then the adds: the adds' read-modify-writes are serialising
+         * (locked) instructions, which would otherwise wait out one miss each */
+        for (size_t i = 0; i < b->count; i++) {
+            const batch_rec *r = &b->recs[i];
+            lsmt_bloom_prefetch(&mt->bloom, lsmt_bloom_hash(rec_bytes(b, r), r->klen));
+        }
         for (size_t i = 0; i < b->count; i++) {
             const batch_rec *r = &b->recs[i];
             lsmt_bloom_add(&mt->bloom, lsmt_bloom_hash(rec_bytes(b, r), r->klen));

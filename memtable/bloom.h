@@ -46,10 +46,15 @@ static inline uint64_t lsmt_bloom_hash(const void *key, size_t klen)
     return XXH3_64bits(key, klen);
 }
 
+/* The 64-byte line (8 words) that holds all k probes of `h`. */
+static inline _Atomic uint64_t *lsmt_bloom_line(const lsmt_bloom *b, uint64_t h)
+{
+    return b->words + (size_t)(((h >> 32) * (uint64_t)b->nlines) >> 32) * 8;
+}
+
 /* The line of `h` and the per-word masks of its k probes. */
 static inline _Atomic uint64_t *lsmt_bloom_masks(const lsmt_bloom *b, uint64_t h, uint64_t masks[8])
 {
-    uint32_t line = (uint32_t)(((h >> 32) * (uint64_t)b->nlines) >> 32);
     uint32_t x = (uint32_t)h;
     for (int w = 0; w < 8; w++)
         masks[w] = 0;
@@ -58,15 +63,20 @@ static inline _Atomic uint64_t *lsmt_bloom_masks(const lsmt_bloom *b, uint64_t h
         masks[bit >> 6] |= (uint64_t)1 << (bit & 63);
         x *= 0x9E3779B9u;
     }
-    return b->words + (size_t)line * 8;
+    return lsmt_bloom_line(b, h);
 }
 
 /* Start loading the line of `h` (for a write): issued a few steps before add, so the
  * line's cache miss overlaps the caller's other work (node allocation, key copy). */
 static inline void lsmt_bloom_prefetch(const lsmt_bloom *b, uint64_t h)
 {
-    uint32_t line = (uint32_t)(((h >> 32) * (uint64_t)b->nlines) >> 32);
-    __builtin_prefetch(b->words + (size_t)line * 8, 1, 3);
+    __builtin_prefetch(lsmt_bloom_line(b, h), 1, 3);
+}
+
+/* Start loading the line of `h` for a test (multi_get: a chunk's lines load together). */
+static inline void lsmt_bloom_prefetch_read(const lsmt_bloom *b, uint64_t h)
+{
+    __builtin_prefetch(lsmt_bloom_line(b, h), 0, 3);
 }
 
 /* Record `h`. Thread-safe with add and test.

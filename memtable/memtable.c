@@ -264,28 +264,14 @@ lsmt_status lsmt_memtable_delete(lsmt_memtable *mt, uint64_t seq, const void *ke
 
 /* ---- reads -------------------------------------------------------------------------- */
 
-/* The get of one key inside a read section. Never writes its out-params on failure. */
-static lsmt_status get_locked(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot,
-                              const void **value, size_t *vlen, uint64_t *seq_out)
+/* What a get answers once the skip list has found n, the first node >= (key, snapshot)
+ * (NULL when none): versions are descending, so n is the newest version of `key` with
+ * seq <= snapshot when its key is `key`. Never writes its out-params on failure. */
+static lsmt_status get_resolve(lsmt_memtable *mt, const lsmt_skiplist_node *n, const void *key,
+                               size_t klen, const void **value, size_t *vlen, uint64_t *seq_out)
 {
-    /* acquire: as in lsmt_mt_writable. A memtable being reset reads as empty. */
-    if (atomic_load_explicit(&mt->state, memory_order_acquire) & LSMT_MT_RESETTING)
-        return LSMT_NOT_FOUND;
-    if (mt->bloom.nlines) {
-        LSMT_MT_COUNT(mt, bloom_checks, 1);
-        if (!lsmt_bloom_may_contain(&mt->bloom, lsmt_bloom_hash(key, klen))) {
-            LSMT_MT_COUNT(mt, bloom_negatives, 1);
-            return LSMT_NOT_FOUND;
-        }
-    }
-    lsmt_skiplist_iter it;
-    lsmt_skiplist_iter_init(&it, mt->sl);
-    /* The first node >= (key, snapshot): versions are descending, so it is the newest
-     * version of `key` with seq <= snapshot when its key is `key`. */
     lsmt_mt_entry e;
-    if (lsmt_skiplist_iter_seek(&it, key, klen, snapshot) != LSMT_OK ||
-        (lsmt_mt_decode(lsmt_skiplist_iter_node(&it), &e),
-         !lsmt_mt_key_eq(mt, e.key, e.klen, key, klen))) {
+    if (n == NULL || (lsmt_mt_decode(n, &e), !lsmt_mt_key_eq(mt, e.key, e.klen, key, klen))) {
         if (mt->bloom.nlines) /* the filter let it through for nothing */
             LSMT_MT_COUNT(mt, bloom_false_positives, 1);
         return LSMT_NOT_FOUND;
@@ -297,6 +283,32 @@ static lsmt_status get_locked(lsmt_memtable *mt, const void *key, size_t klen, u
     *value = e.value;
     *vlen = e.vlen;
     return LSMT_OK;
+}
+
+/* A memtable being reset reads as empty. */
+static bool reads_empty(const lsmt_memtable *mt)
+{
+    /* acquire: as in lsmt_mt_writable. */
+    return atomic_load_explicit(&mt->state, memory_order_acquire) & LSMT_MT_RESETTING;
+}
+
+/* The get of one key inside a read section. */
+static lsmt_status get_locked(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot,
+                              const void **value, size_t *vlen, uint64_t *seq_out)
+{
+    if (reads_empty(mt))
+        return LSMT_NOT_FOUND;
+    if (mt->bloom.nlines) {
+        LSMT_MT_COUNT(mt, bloom_checks, 1);
+        if (!lsmt_bloom_may_contain(&mt->bloom, lsmt_bloom_hash(key, klen))) {
+            LSMT_MT_COUNT(mt, bloom_negatives, 1);
+            return LSMT_NOT_FOUND;
+        }
+    }
+    lsmt_skiplist_iter it;
+    lsmt_skiplist_iter_init(&it, mt->sl);
+    lsmt_skiplist_iter_seek(&it, key, klen, snapshot);
+    return get_resolve(mt, lsmt_skiplist_iter_node(&it), key, klen, value, vlen, seq_out);
 }
 
 lsmt_status lsmt_memtable_get(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot,
@@ -311,6 +323,51 @@ lsmt_status lsmt_memtable_get(lsmt_memtable *mt, const void *key, size_t klen, u
     lsmt_status st = get_locked(mt, key, klen, snapshot, value, vlen, seq_out);
     lsmt_mt_end(mt);
     return st;
+}
+
+/* multi_get takes its keys in chunks of this many: the chunk's bloom lines are
+ * prefetched together, then the keys that pass go through one lsmt_skiplist_seek_batch,
+ * whose interleaved searches overlap their cache misses. */
+#define MULTI_GET_CHUNK 32
+
+/* multi_get for n <= MULTI_GET_CHUNK keys, inside the caller's read section. */
+static void multi_get_chunk(lsmt_memtable *mt, size_t n, const void *const *keys,
+                            const size_t *klens, uint64_t snapshot, lsmt_status *statuses,
+                            const void **values, size_t *vlens)
+{
+    const void *skeys[MULTI_GET_CHUNK];
+    size_t sklens[MULTI_GET_CHUNK], which[MULTI_GET_CHUNK], m = 0;
+    const lsmt_skiplist_node *found[MULTI_GET_CHUNK];
+    uint64_t snaps[MULTI_GET_CHUNK];
+    if (mt->bloom.nlines) {
+        uint64_t h[MULTI_GET_CHUNK];
+        for (size_t i = 0; i < n; i++) {
+            h[i] = lsmt_bloom_hash(keys[i], klens[i]);
+            lsmt_bloom_prefetch_read(&mt->bloom, h[i]);
+        }
+        LSMT_MT_COUNT(mt, bloom_checks, n);
+        for (size_t i = 0; i < n; i++) {
+            if (lsmt_bloom_may_contain(&mt->bloom, h[i]))
+                which[m++] = i;
+            else
+                statuses[i] = LSMT_NOT_FOUND;
+        }
+        LSMT_MT_COUNT(mt, bloom_negatives, n - m);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            which[m++] = i;
+    }
+    for (size_t j = 0; j < m; j++) {
+        skeys[j] = keys[which[j]];
+        sklens[j] = klens[which[j]];
+        snaps[j] = snapshot;
+    }
+    /* the keys were checked by the caller: seek_batch cannot refuse them */
+    lsmt_skiplist_seek_batch(mt->sl, m, skeys, sklens, snaps, found);
+    for (size_t j = 0; j < m; j++) {
+        size_t i = which[j];
+        statuses[i] = get_resolve(mt, found[j], keys[i], klens[i], &values[i], &vlens[i], NULL);
+    }
 }
 
 lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const void *const *keys,
@@ -328,8 +385,16 @@ lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const void *con
     }
     if (lsmt_mt_begin() != 0)
         return LSMT_NOMEM;
-    for (size_t i = 0; i < n; i++)
-        statuses[i] = get_locked(mt, keys[i], klens[i], snapshot, &values[i], &vlens[i], NULL);
+    if (reads_empty(mt)) {
+        for (size_t i = 0; i < n; i++)
+            statuses[i] = LSMT_NOT_FOUND;
+    } else {
+        for (size_t i = 0; i < n; i += MULTI_GET_CHUNK) {
+            size_t c = n - i < MULTI_GET_CHUNK ? n - i : MULTI_GET_CHUNK;
+            multi_get_chunk(mt, c, keys + i, klens + i, snapshot, statuses + i, values + i,
+                            vlens + i);
+        }
+    }
     lsmt_mt_end(mt);
     return LSMT_OK;
 }

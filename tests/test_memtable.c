@@ -326,6 +326,41 @@ static void check_iter(lsmt_memtable *mt, const model *m, uint64_t seed, size_t 
     lsmt_memtable_iter_destroy(it);
 }
 
+/* multi_get of 1..80 keys (more than one chunk of its batched seeks), repeats allowed,
+ * agrees with the model key by key; the value slots of keys not found stay untouched. */
+static void multi_get_check(lsmt_memtable *mt, const model *m, uint64_t seed, size_t op, size_t ops)
+{
+    enum { MG = 80 };
+    const void *keys[MG], *vals[MG];
+    size_t klens[MG], vls[MG];
+    unsigned char kb[MG][8];
+    lsmt_status sts[MG];
+    size_t n = 1 + rndn(MG);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && rndn(4) == 0) {
+            memcpy(kb[i], kb[i - 1], sizeof kb[i]);
+            klens[i] = klens[i - 1];
+        } else {
+            rand_key(kb[i], &klens[i]);
+        }
+        keys[i] = kb[i];
+        vals[i] = (const void *)m; /* sentinel */
+        vls[i] = 12345;
+    }
+    uint64_t snap = rndn(5) == 0 ? LSMT_MAX_SEQUENCE : rndn(ops * 2 + 2);
+    REQ_EQ(lsmt_memtable_multi_get(mt, n, keys, klens, snap, sts, vals, vls), LSMT_OK);
+    for (size_t i = 0; i < n; i++) {
+        const mver *want = NULL;
+        lsmt_status exp = m_get(m, keys[i], klens[i], snap, &want);
+        REQ_MSG(sts[i] == exp, "seed %llu op %zu: multi_get[%zu] %s, model %s",
+                (unsigned long long)seed, op, i, lsmt_status_str(sts[i]), lsmt_status_str(exp));
+        if (sts[i] == LSMT_OK)
+            REQ(vls[i] == want->vlen && (vls[i] == 0 || memcmp(vals[i], want->val, vls[i]) == 0));
+        else
+            REQ(vals[i] == (const void *)m && vls[i] == 12345);
+    }
+}
+
 static void model_run(uint64_t seed, size_t ops)
 {
     rng_state = seed;
@@ -383,6 +418,8 @@ static void model_run(uint64_t seed, size_t ops)
                     (unsigned long long)seed, op, lsmt_status_str(st));
             for (size_t i = 0; i < cnt && !dup; i++)
                 m_add(&m, &recs[i]);
+        } else if (r < 68) {
+            multi_get_check(mt, &m, seed, op, ops);
         } else if (r < 95) {
             uint64_t snap = rndn(5) == 0 ? LSMT_MAX_SEQUENCE : rndn(ops * 2 + 2);
             const mver *want = NULL;
@@ -407,28 +444,6 @@ static void model_run(uint64_t seed, size_t ops)
             }
         } else {
             check_iter(mt, &m, seed, idx);
-        }
-    }
-    /* multi_get agrees with get */
-    {
-        const void *keys[8];
-        size_t klens[8];
-        unsigned char kb[8][8];
-        lsmt_status sts[8];
-        const void *vals[8];
-        size_t vls[8];
-        for (int i = 0; i < 8; i++) {
-            rand_key(kb[i], &klens[i]);
-            keys[i] = kb[i];
-        }
-        uint64_t snap = rndn(ops * 2 + 2);
-        REQ_EQ(lsmt_memtable_multi_get(mt, 8, keys, klens, snap, sts, vals, vls), LSMT_OK);
-        for (int i = 0; i < 8; i++) {
-            const mver *want = NULL;
-            REQ_EQ(sts[i], m_get(&m, keys[i], klens[i], snap, &want));
-            if (sts[i] == LSMT_OK)
-                REQ(vls[i] == want->vlen &&
-                    (vls[i] == 0 || memcmp(vals[i], want->val, vls[i]) == 0));
         }
     }
     REQ_EQ(lsmt_memtable_validate(mt), LSMT_OK);
