@@ -68,10 +68,10 @@ function med(list,   n, a, i, j, t) {
 }
 END {
     printf "\n%-28s %3s %12s %12s %8s  %s\n", "workload", "T", "lsmt", "tbb_map", "ratio", "unit / faults (lsmt)"
-    n = split("W1-fillrandom 1,W2-fillrandom-mt 2,W3-readrandom 1,W3-readrandom 2,W4-readmissing 1,W5-scan 1,W6-fillseq 1,W1-rss 1,W1-fillrandom-fresh-arena 1,W2-fillrandom-mt-fresh-arena 2,W6-fillseq-fresh-arena 1,W1-fillrandom-warm 1,W2-fillrandom-mt-warm 2,W1-fillrandom-serial-warm 1,W1-fillrandom-hint-warm 1,W6-fillseq-warm 1,W6-fillseq-hint-warm 1,W6-fillseq-serial-warm 1", order, ",")
+    n = split("W1-fillrandom 1,W2-fillrandom-mt 2,W3-readrandom 1,W3-readrandom 2,W4-readmissing 1,W1-fillrandom-batch32-warm 1,W3-readrandom-batch32 1,W3-readrandom-batch32 2,W4-readmissing-batch32 1,W5-scan 1,W6-fillseq 1,W1-rss 1,W1-fillrandom-fresh-arena 1,W2-fillrandom-mt-fresh-arena 2,W6-fillseq-fresh-arena 1,W1-fillrandom-warm 1,W2-fillrandom-mt-warm 2,W1-fillrandom-serial-warm 1,W1-fillrandom-hint-warm 1,W6-fillseq-warm 1,W6-fillseq-hint-warm 1,W6-fillseq-serial-warm 1", order, ",")
     for (i = 1; i <= n; i++) {
         k = order[i]; if (!seen[k]) continue
-        l = med(v["lsmt_skiplist", k]); tk = k; sub(/-fresh-arena/, "", tk)
+        l = med(v["lsmt_skiplist", k]); tk = k; sub(/-fresh-arena/, "", tk); sub(/-batch[0-9]+(-warm)?/, "", tk)
         t = (v["tbb_map", tk] != "") ? med(v["tbb_map", tk]) : 0
         split(k, kk, " ")
         r = (t > 0) ? sprintf("%.2f", l / t) : "-"
@@ -80,7 +80,8 @@ END {
     }
     printf "\n(fill rows without a suffix: the peer protocol, round 1 on a fresh arena, rounds\n"
     printf " 2..5 on it after reset_all, as the later tbb_map rounds reuse memory tbbmalloc got back;\n"
-    printf " -fresh-arena: a new arena every round; the ratios of those rows are vs the same tbb figure)\n"
+    printf " -fresh-arena: a new arena every round; the ratios of those rows are vs the same tbb figure;\n"
+    printf " -batch32: 32 keys per seek_batch / node_insert_batch call, vs tbb one call per key)\n"
     printf "\ntargets (issue 3):\n"
     chk("W1 >= 1.5x tbb", L["W1-fillrandom/1"] / TB["W1-fillrandom/1"], 1.5, 1)
     chk("W3 1T >= 1.5x tbb", L["W3-readrandom/1"] / TB["W3-readrandom/1"], 1.5, 1)
@@ -90,6 +91,11 @@ END {
     chk("W5 <= 0.7x tbb ns/entry", L["W5-scan/1"] / TB["W5-scan/1"], 0.7, 0)
     chk("W2 >= 1.8x own W1", L["W2-fillrandom-mt/2"] / L["W1-fillrandom/1"], 1.8, 1)
     chk("rss <= 140 B/entry", L["W1-rss/1"], 140, 0)
+    printf "the same targets through the batch calls (32 keys per call; tbb one per key):\n"
+    chk("W1 batch >= 1.5x tbb", L["W1-fillrandom-batch32-warm/1"] / TB["W1-fillrandom-batch32-warm/1"], 1.5, 1)
+    chk("W3 1T batch >= 1.5x tbb", L["W3-readrandom-batch32/1"] / TB["W3-readrandom-batch32/1"], 1.5, 1)
+    chk("W3 2T batch >= 1.5x tbb", L["W3-readrandom-batch32/2"] / TB["W3-readrandom-batch32/2"], 1.5, 1)
+    chk("W4 batch >= 1.5x tbb", L["W4-readmissing-batch32/1"] / TB["W4-readmissing-batch32/1"], 1.5, 1)
 }
 function chk(name, x, lim, ge) {
     printf "  %-26s %8.2f  %s\n", name, x, ((ge && x >= lim) || (!ge && x <= lim)) ? "met" : "NOT met"

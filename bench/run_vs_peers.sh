@@ -68,6 +68,10 @@ lsmt_round() {
     for w in W1 W2 W3 W4 W5 W6 W7; do
         "$bin" --workload $w --threads 2 --format csv >>"$out/lsmt-micro.csv"
     done
+    # the same W1-W4 through write batches / multi_get, 32 keys per call (-batch32 rows)
+    for w in W1 W2 W3 W4; do
+        "$bin" --workload $w --threads 2 --batch 32 --format csv >>"$out/lsmt-micro.csv"
+    done
     "$bin" --workload W8 --threads 1 --format csv >>"$out/lsmt-micro.csv"
     "$bin" --workload W8 --threads 2 --format csv >>"$out/lsmt-micro.csv"
 }

@@ -61,12 +61,17 @@ def main():
     peers = read_peers(os.path.join(out, "peers.txt"))
     # lsmt metric -> peer workload name
     alias = {"W1-rss": "W1-rss"}
+    # batched rows (32 keys per write batch / multi_get) beside the peers' one-key calls
+    for base in ("W1-fillrandom", "W2-fillrandom-mt", "W3-readrandom", "W4-readmissing"):
+        alias[base + "-batch32"] = base
     if micro:
         print("| workload | T | unit | lsmt median [min..max], n | peer: median | lsmt/peer |")
         print("|---|---|---|---|---|---|")
         order = ["W1-fillrandom", "W1-fillrandom-cold", "W1-fillrandom-warm", "W1-rss",
                  "W1-memtable-usage", "W2-fillrandom-mt", "W2-fillrandom-mt-cold",
-                 "W2-fillrandom-mt-warm", "W3-readrandom", "W4-readmissing", "W5-scan",
+                 "W2-fillrandom-mt-warm", "W3-readrandom", "W4-readmissing", "W1-fillrandom-batch32",
+                 "W2-fillrandom-mt-batch32", "W3-readrandom-batch32", "W4-readmissing-batch32",
+                 "W5-scan",
                  "W6-fillseq", "W6-fillseq-cold", "W6-fillseq-warm", "W7-reset-cycle",
                  "W7-fresh-cycle", "W7-speedup-vs-fresh", "W7-reset-all-ms",
                  "W7-fresh-create-destroy-ms", "W7-minflt-per-cycle", "W7-mmap-calls",

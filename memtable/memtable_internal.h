@@ -113,6 +113,12 @@ static inline bool lsmt_mt_key_eq(const lsmt_memtable *mt, const void *a, size_t
     return mt->cmp(mt->cmp_ctx, a, alen, b, blen) == 0;
 }
 
+/* Every key the memtable accepts is one the skip list accepts, so a batched skip-list
+ * call on keys that passed lsmt_mt_bad_key (multi_get, a write batch's duplicate check)
+ * cannot be refused. */
+_Static_assert(LSMT_MEMTABLE_MAX_KEY_LEN <= LSMT_SKIPLIST_MAX_KEY_LEN,
+               "memtable keys must be valid skip-list keys");
+
 /* Argument checks shared by the entry points. */
 static inline bool lsmt_mt_bad_key(const void *key, size_t klen)
 {

@@ -828,12 +828,16 @@ START_TEST(test_batch)
     ck_assert_int_eq(lsmt_memtable_delete(mt, 1050, "b050", 4), LSMT_OK);
     ck_assert_int_eq(lsmt_memtable_write(mt, 1000, b), LSMT_EXISTS);
     ck_assert_int_eq(get_s(mt, "b000", LSMT_MAX_SEQUENCE, NULL, NULL), LSMT_NOT_FOUND);
+    /* the same for a duplicate in the last, partial chunk of the duplicate check (b099) */
+    ck_assert_int_eq(lsmt_memtable_delete(mt, 3099, "b099", 4), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_write(mt, 3000, b), LSMT_EXISTS);
+    ck_assert_int_eq(get_s(mt, "b000", LSMT_MAX_SEQUENCE, NULL, NULL), LSMT_NOT_FOUND);
     ck_assert_int_eq(lsmt_memtable_write(mt, 2000, b), LSMT_OK);
     uint64_t seq;
     char buf[16];
     for (int i = 0; i < 100; i++) {
         snprintf(key, sizeof key, "b%03d", i);
-        lsmt_status st = get_s(mt, key, LSMT_MAX_SEQUENCE, buf, &seq);
+        lsmt_status st = get_s(mt, key, 2999, buf, &seq);
         ck_assert_int_eq(st, i % 10 == 9 ? LSMT_DELETED : LSMT_OK);
         ck_assert_uint_eq(seq, 2000 + (uint64_t)i);
         if (st == LSMT_OK)
@@ -844,8 +848,8 @@ START_TEST(test_batch)
     }
     lsmt_memtable_stats s;
     ck_assert_int_eq(lsmt_memtable_stats_get(mt, &s), LSMT_OK);
-    ck_assert_uint_eq(s.entries, 101);
-    ck_assert_uint_eq(s.deletes, 11);
+    ck_assert_uint_eq(s.entries, 102);
+    ck_assert_uint_eq(s.deletes, 12);
     ck_assert_uint_eq(s.puts, 90);
     lsmt_write_batch_clear(b);
     ck_assert_uint_eq(lsmt_write_batch_count(b), 0);
