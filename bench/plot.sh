@@ -83,8 +83,10 @@ awk -F, '$3=="metric" && $4 ~ /^W[1-6]-(fill|read|scan)/ {print $4"("$2"T)", $5}
 if [ -s "$tmp/micro" ]; then
     grep -v 'W5-scan' "$tmp/micro" > "$tmp/micro_ops" || true
     gnuplot <<GP
-set terminal pngcairo noenhanced size 800,450 font "sans,10"
+set terminal pngcairo noenhanced size 1100,520 font "sans,10"
 set output "$out/micro.png"
+set rmargin 24
+set bmargin 9
 set title "memtable-bench: WORKLOADS.md micro workloads through the memtable"
 set ylabel "Mops/s"
 set style fill solid 0.8 border -1

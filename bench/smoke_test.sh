@@ -39,6 +39,11 @@ run "W2" "$(met W2-fillrandom-mt)" --workload W2 --records 20000 --seed 7
 run "W3" "$(met W3-readrandom)" --workload W3 --records 20000 --seed 7
 run "W4" "$(met W4-readmissing)" --workload W4 --records 20000 --seed 7
 run "W5" "$(met W5-scan)" --workload W5 --records 20000 --seed 7
+# the same work through write batches and multi_get (each run checks its own results)
+run "W1-batch" "$(met W1-fillrandom-batch32)" --workload W1 --records 20000 --batch 32 --seed 7
+run "W2-batch" "$(met W2-fillrandom-mt-batch7)" --workload W2 --records 20000 --batch 7 --seed 7
+run "W3-batch" "$(met W3-readrandom-batch32)" --workload W3 --records 20000 --batch 32 --seed 7
+run "W4-batch" "$(met W4-readmissing-batch100)" --workload W4 --records 20000 --batch 100 --seed 7
 run "W6" "$(met W6-fillseq)" --workload W6 --records 20000 --seed 7
 run "W7" "$(met W7-reset-cycle); assert [m for m in d['metrics'] if m['name']=='W7-mmap-calls'][0]['value']==0" \
     --workload W7 --memtable-size 2M --cycles 3 --seed 7
@@ -71,5 +76,7 @@ bad --distribution zipf
 bad --memtable-size 1K
 bad --duration
 bad --bogus 1
+bad --batch 0
+bad --batch 2000
 "$bin" --help | grep -q -- '--memtable-size' && echo "ok   --help" || { echo "FAIL --help"; fail=1; }
 exit $fail
