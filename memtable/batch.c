@@ -6,7 +6,9 @@
  *
  * lsmt_memtable_write, inside one RCU read section:
  *  0. a batch that could never fit the whole arena -> LSMT_INVALID, nothing done;
- *  1. check every (key, seq) against the list: any present -> LSMT_EXISTS, nothing done;
+ *  1. check every (key, seq) against the list (batch_has_duplicate: interleaved seeks,
+ *     which also warm each record's search path): any present -> LSMT_EXISTS, nothing
+ *     done;
  *  2. allocate every node (lsmt_skiplist_node_alloc) and encode the entries: the arena
  *     running out -> LSMT_FULL, nothing published (the nodes stay unused in the arena);
  *  3. set the bloom bits, then publish the nodes in order (node_insert).
@@ -169,7 +171,7 @@ static bool batch_has_duplicate(const lsmt_memtable *mt, uint64_t first_seq,
     return false;
 }
 
-/* Step 2 and 3 of the comment at the top, inside the caller's read section. */
+/* Steps 0-3 of the comment at the top, inside the caller's read section. */
 static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write_batch *b,
                          lsmt_skiplist_node **nodes)
 {
