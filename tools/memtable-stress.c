@@ -80,7 +80,7 @@
 #define KEY_LEN        8
 #define VAL_HDR        20 /* key, seq, incarnation, len */
 #define VAL_MIN        (VAL_HDR + 8)
-#define MAX_BATCH      4
+#define MAX_BATCH      40 /* > 32: the duplicate check's chunk, so a batch can span two */
 #define MAX_VIOLATIONS 20
 
 /* ---- configuration ------------------------------------------------------------------ */
@@ -492,7 +492,12 @@ static void writer_op(thr *t, lsmt_write_batch *batch)
 {
     uint32_t keys[MAX_BATCH];
     uint8_t types[MAX_BATCH];
-    unsigned n = rnd(&t->rs, 10) == 0 ? 2 + (unsigned)rnd(&t->rs, MAX_BATCH - 1) : 1;
+    /* 1 record mostly; 2-4 in one op of 10; 34-40 in one of 100 when there are keys
+     * enough for that many distinct ones */
+    unsigned n = 1;
+    if (rnd(&t->rs, 10) == 0)
+        n = rnd(&t->rs, 10) == 0 && C.keys >= 4 * MAX_BATCH ? MAX_BATCH - (unsigned)rnd(&t->rs, 7)
+                                                            : 2 + (unsigned)rnd(&t->rs, 3);
     for (unsigned i = 0; i < n; i++) {
     again:
         keys[i] = (uint32_t)rnd(&t->rs, C.keys);
@@ -679,9 +684,11 @@ typedef struct answer {
 
 static void reader_op(thr *t)
 {
-    enum { NK = 4 };
+    enum { NK = 40 }; /* > 32: multi_get's chunk, so one call spans two */
     uint32_t keys[NK];
-    unsigned nk = rnd(&t->rs, 4) == 0 ? NK : 1;
+    unsigned nk = 1;
+    if (rnd(&t->rs, 4) == 0)
+        nk = rnd(&t->rs, 4) == 0 ? NK : 4;
     for (unsigned i = 0; i < nk; i++)
         keys[i] = (uint32_t)rnd(&t->rs, C.keys);
     char kbuf[NK][KEY_LEN + 1];
@@ -712,8 +719,11 @@ static void reader_op(thr *t)
     maybe_yield(&t->rs);
 
     answer ans[NK];
-    for (unsigned i = 0; i < nk; i++)
+    uint64_t before[NK]; /* V2: what this reader had seen of each key before the call */
+    for (unsigned i = 0; i < nk; i++) {
         ans[i] = (answer){LSMT_NOT_FOUND, 0, -1};
+        before[i] = t->last_seen[keys[i]];
+    }
     unsigned left = nk;
     for (int m = 0; m < v.n && left > 0; m++) {
         lsmt_status sts[NK];
@@ -832,14 +842,16 @@ static void reader_op(thr *t)
                           "V4 key %u: version %" PRIu64 " written to inc %u found in inc %u",
                           keys[i], a->seq, x->inc, v.inc[a->from]);
         }
-        /* V2: monotonic reads for this reader */
-        uint64_t last = t->last_seen[keys[i]];
+        /* V2: monotonic reads for this reader, against what it had seen before this
+         * call: the lookups of one multi_get are concurrent with each other (memtable.h),
+         * so two positions holding the same key may differ while a write of it lands */
+        uint64_t last = before[i];
         if (snap >= last && a->seq < last && !(a->st == LSMT_DELETED && a->seq == 0))
             violation(t->name,
                       "V2 key %u: read version %" PRIu64 " at snapshot %" PRIu64
                       " after having read version %" PRIu64,
                       keys[i], a->seq, snap, last);
-        if (a->seq > last && a->seq <= snap)
+        if (a->seq > t->last_seen[keys[i]] && a->seq <= snap)
             t->last_seen[keys[i]] = a->seq;
         pthread_mutex_unlock(&h->mu);
     }

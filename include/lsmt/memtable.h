@@ -203,10 +203,15 @@ LSMT_API lsmt_status lsmt_memtable_get(lsmt_memtable *mt, const void *key, size_
 /* get for n keys at one snapshot, in one read-side section; statuses[i], values[i],
  * vlens[i] as get's. Returns LSMT_OK when every key was looked up (see statuses), else
  * LSMT_INVALID (a NULL array with n > 0, a bad key: nothing looked up), LSMT_RANGE or
- * LSMT_NOMEM as get. Keys need no order and may repeat. Cost: 32 keys at a time, their
- * bloom lines are loaded together, then the keys that pass are looked up with
- * lsmt_skiplist_seek_batch, whose interleaved searches overlap their cache misses: on a
- * memtable far larger than the cache, about 4x the rate of one get after another. */
+ * LSMT_NOMEM as get. Keys need no order and may repeat. The lookups of one call run
+ * interleaved, so they are concurrent with each other: each answer is one a get made at
+ * some moment during the call would give (invariants 1 and 2 hold for every position),
+ * but while a write of a key with sequence <= snapshot lands during the call, two
+ * positions holding that key may show different versions, in either order. Cost: 32
+ * keys at a time, their bloom lines are loaded together, then the keys that pass are
+ * looked up with lsmt_skiplist_seek_batch, whose interleaved searches overlap their cache
+ * misses: on a memtable far larger than the cache, about 4x the rate of one get after
+ * another. */
 LSMT_API lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const void *const *keys,
                                              const size_t *klens, uint64_t snapshot,
                                              lsmt_status *statuses, const void **values,
