@@ -510,7 +510,8 @@ lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats
     }
     s.entries = s.puts + s.deletes;
     s.memory_used = lsmt_carena_bytes_reserved(mt->arena);
-    s.memory_reserved = lsmt_carena_capacity(mt->arena) + lsmt_bloom_bytes(&mt->bloom);
+    s.memory_reserved = lsmt_carena_capacity(mt->arena) + lsmt_bloom_bytes(&mt->bloom) +
+                        lsmt_skiplist_memory_bytes(mt->sl);
     /* relaxed: a statistic. */
     s.resets = atomic_load_explicit(&mt->resets, memory_order_relaxed);
     *out = s;

@@ -22,6 +22,9 @@
  *    (descending past an overshoot costs no cache miss; stepping touches the node it
  *    steps to, which it needs for that node's own links anyway).
  *  - Heights: p = 1/4, drawn from a per-thread xorshift generator (LSMT_TLS).
+ *  - Finger table (bytewise lists): searches and inserts start from a tall node just
+ *    before their key, found in a small table, instead of from the head ("Finger
+ *    table" below).
  *
  * Concurrency model
  *  - Inserters find a splice (prev[i] < key <= next[i] at every level), then link the
@@ -119,6 +122,10 @@ struct lsmt_skiplist {
     size_t capacity;
     lsmt_compare_fn compare; /* NULL when bytewise (prefix path) */
     void *compare_ctx;
+    /* The finger table (see "Finger table"): finger_n entries, or NULL (a custom
+     * comparator, or finger_bytes = SIZE_MAX). The pointer and size are set at create. */
+    _Atomic ref_t *finger;
+    uint32_t finger_n;
     unsigned max_height;
     /* Never reused within the process (list_id_counter): keys the per-thread hint of
      * plain inserts, so a list created at a destroyed list's address never sees it. */
@@ -406,12 +413,80 @@ HOT int succ_cmp(const lsmt_skiplist *sl, const skey *k, slot_t s, const char *n
     return c != 0 ? c : node_cmp(sl, nx, k);
 }
 
+/* ---- finger table -------------------------------------------------------------------
+ * The key space is cut into finger_n ranges by the first 4 key bytes (prefix32, as in
+ * the upper slots): range(p) = p * finger_n / 2^32, which is monotone in p, so a key in a
+ * lower range is smaller than every key in a higher one. Entry b of the table holds the
+ * largest node of height >= FINGER_MIN_HEIGHT whose key is in range b - 1 (0 = none yet).
+ *
+ * Invariant F: a nonzero entry b references a node of this list that is linked at all
+ * its levels, of height >= FINGER_MIN_HEIGHT, whose key lies in a range < b. Hence for
+ * a key k in range >= b the node is before k, and a search for k may start there (at
+ * its top level) instead of at the head: every level is a subsequence of level 0, so a
+ * search from any node before k finds what a search from the head finds. Entries only
+ * move forward (to larger nodes of the same range) until reset, which clears them.
+ *
+ * An entry is written only after its node is linked at every level (end of link_node),
+ * with a release CAS; searches load it with acquire, so the node's fields and links are
+ * visible to them (as an acquire of a link would make them). */
+#define FINGER_MIN_HEIGHT 2
+#define FINGER_MAX        ((size_t)1 << 26) /* entries: 256 MiB of table at most */
+
+static inline uint32_t finger_range(const lsmt_skiplist *sl, uint32_t prefix32)
+{
+    return (uint32_t)(((uint64_t)prefix32 * sl->finger_n) >> 32);
+}
+
+/* Where a search for k starts: a node before k from the table, with *level its top level
+ * (capped by the list height), or the head at the list's top level. */
+HOT const char *finger_start(const lsmt_skiplist *sl, const skey *k, unsigned *level)
+{
+    unsigned lh = list_height(sl);
+    if (sl->finger != NULL && k->hints) {
+        uint32_t b = finger_range(sl, k->prefix32);
+        /* acquire: pairs with the release CAS in finger_note (invariant F) */
+        ref_t r = atomic_load_explicit(&sl->finger[b], memory_order_acquire);
+        if (r == 0 && b > 0) /* range b - 1 had no tall node: entry b - 1 is also before k */
+            r = atomic_load_explicit(&sl->finger[b - 1], memory_order_acquire);
+        if (r != 0) {
+            const char *x = node_at(sl, r);
+            unsigned hx = node_height(x);
+            *level = (hx < lh ? hx : lh) - 1;
+            return x;
+        }
+    }
+    *level = lh - 1;
+    return head_of(sl);
+}
+
+/* After node n (key k, height h) is linked at all its levels: make it entry
+ * range(k) + 1 unless that entry already holds a larger node. */
+static void finger_note(lsmt_skiplist *sl, const char *n, const skey *k, unsigned h)
+{
+    if (sl->finger == NULL || h < FINGER_MIN_HEIGHT)
+        return;
+    uint32_t b = finger_range(sl, k->prefix32) + 1;
+    if (b >= sl->finger_n)
+        return;
+    _Atomic ref_t *e = &sl->finger[b];
+    ref_t nref = node_ref(sl, n);
+    /* acquire: the node an entry names is read (compared) below */
+    ref_t cur = atomic_load_explicit(e, memory_order_acquire);
+    while (cur == 0 || node_cmp(sl, node_at(sl, cur), k) < 0) {
+        /* CAS, release on success: publishes n (fully linked) to searches that acquire
+         * the entry (invariant F); acquire on failure: the new entry is compared next. */
+        if (atomic_compare_exchange_weak_explicit(e, &cur, nref, memory_order_release,
+                                                  memory_order_acquire))
+            return;
+    }
+}
+
 /* First node >= k, or NULL. */
 static const char *find_ge(const lsmt_skiplist *sl, const skey *k)
 {
-    const char *x = head_of(sl);
+    unsigned level;
+    const char *x = finger_start(sl, k, &level);
     const char *stop = NULL; /* a node known to be >= k: no need to compare it again */
-    unsigned level = list_height(sl) - 1;
     for (;;) {
         slot_t s = slot_load_acquire(x, level);
         const char *nx = next_node(sl, slot_ref(s));
@@ -435,9 +510,9 @@ static const char *find_ge(const lsmt_skiplist *sl, const skey *k)
 /* Last node < k (less == true) or <= k (less == false); the head when there is none. */
 static const char *find_before(const lsmt_skiplist *sl, const skey *k, bool less)
 {
-    const char *x = head_of(sl);
+    unsigned level;
+    const char *x = finger_start(sl, k, &level);
     const char *stop = NULL;
-    unsigned level = list_height(sl) - 1;
     for (;;) {
         slot_t s = slot_load_acquire(x, level);
         const char *nx = next_node(sl, slot_ref(s));
@@ -537,6 +612,7 @@ void lsmt_skiplist_options_default(lsmt_skiplist_options *opt)
     opt->compare = NULL;
     opt->compare_ctx = NULL;
     opt->max_height = 0;
+    opt->finger_bytes = 0;
 }
 
 static void list_clear(lsmt_skiplist *sl)
@@ -551,6 +627,9 @@ static void list_clear(lsmt_skiplist *sl)
     /* relaxed: as above */
     atomic_store_explicit(&sl->height, 1, memory_order_relaxed);
     lsmt_skiplist_hint_init(&sl->serial_hint);
+    /* plain stores: as above, nothing reads the table while the list is reset */
+    if (sl->finger != NULL)
+        memset((void *)sl->finger, 0, sizeof(ref_t) * sl->finger_n);
 }
 
 lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist **out)
@@ -574,10 +653,25 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
             mh++;
         }
     }
+    _Atomic ref_t *finger = NULL;
+    size_t fn = 0;
+    if (opt->compare == NULL || opt->compare == lsmt_bytewise_compare) {
+        size_t fb = opt->finger_bytes ? opt->finger_bytes : LSMT_SKIPLIST_FINGER_BYTES_DEFAULT;
+        if (fb != SIZE_MAX) {
+            fn = cap / fb;
+            fn = fn < 1 ? 1 : fn > FINGER_MAX ? FINGER_MAX : fn;
+            if ((finger = calloc(fn, sizeof *finger)) == NULL)
+                return LSMT_NOMEM;
+        }
+    }
     lsmt_skiplist *sl = aligned_alloc(LSMT_CACHE_LINE, sizeof *sl);
-    if (sl == NULL)
+    if (sl == NULL) {
+        free((void *)finger);
         return LSMT_NOMEM;
+    }
     memset(sl, 0, sizeof *sl);
+    sl->finger = finger;
+    sl->finger_n = (uint32_t)fn;
     sl->arena = opt->arena;
     sl->base = (uintptr_t)base;
     sl->base_m1 = (uintptr_t)base - LINK_UNIT;
@@ -594,6 +688,8 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
 
 void lsmt_skiplist_destroy(lsmt_skiplist *sl)
 {
+    if (sl != NULL)
+        free((void *)sl->finger);
     free(sl);
 }
 
@@ -604,6 +700,11 @@ lsmt_status lsmt_skiplist_reset(lsmt_skiplist *sl)
     sl->epoch = new_epoch();
     list_clear(sl);
     return LSMT_OK;
+}
+
+size_t lsmt_skiplist_memory_bytes(const lsmt_skiplist *sl)
+{
+    return sl ? sizeof *sl + sizeof(ref_t) * sl->finger_n : 0;
 }
 
 unsigned lsmt_skiplist_height(const lsmt_skiplist *sl)
@@ -818,6 +919,26 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
         while (rh < sp->height_ && !splice_tight(sl, sp, rh))
             rh++;
     }
+    /* A far splice (valid only from level rh up) and a finger node x just before k
+     * whose top level covers n's: build the splice from x instead, levels [0, hx) only
+     * (all n needs), and keep only those (height_ = hx; level hx reads as head..null, so
+     * the splice stays monotone). The next insert then sees a short splice and rebuilds
+     * it, from the finger again for a random key. */
+    if (rh > 1 && sl->finger != NULL && k->hints) {
+        unsigned top;
+        const char *x = finger_start(sl, k, &top);
+        unsigned hx = top + 1;
+        if (x != head_of(sl) && h <= hx && hx < rh) {
+            sp->height_ = hx;
+            sp->prev_[hx] = 0;
+            sp->next_[hx] = 0;
+            sp->nextp_[hx] = 0;
+            sp->prev_[top] = node_ref(sl, x);
+            find_splice_level(sl, k, sp->prev_[top], 0, top, &sp->prev_[top], &sp->next_[top],
+                              &sp->nextp_[top]);
+            rh = top;
+        }
+    }
     for (unsigned i = rh; i-- > 0;)
         find_splice_level(sl, k, sp->prev_[i + 1], sp->next_[i + 1], i, &sp->prev_[i],
                           &sp->next_[i], &sp->nextp_[i]);
@@ -867,6 +988,7 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
         sp->prev_[i] = nref;
     if (retried_upper)
         sp->height_ = 0;
+    finger_note(sl, n, k, h);
     return LSMT_OK;
 }
 
@@ -1054,10 +1176,9 @@ static void seek_way_start(const lsmt_skiplist *sl, seek_way *w, const seek_src 
     } else {
         skey_init(sl, &w->k, src->keys[idx], src->klens[idx], src->versions[idx]);
     }
-    w->x = head_of(sl);
+    w->x = finger_start(sl, &w->k, &w->level);
     w->stop = w->pending = NULL;
     w->idx = idx;
-    w->level = list_height(sl) - 1;
 }
 
 /* Advance one way until it must touch a node it has not touched: then prefetch that
@@ -1403,6 +1524,23 @@ static bool ref_ok(const lsmt_skiplist *sl, ref_t r)
     return r != 0 && off <= sl->capacity - NODE_FIXED;
 }
 
+/* validate's finger check when the walk leaves range b, whose last tall node is r:
+ * entries *fb..b (ranges since the previous tall node's, with no tall node) must be 0
+ * and entry b + 1 must be r; *fb moves past them. relaxed loads: validate REQUIRES no
+ * insert in flight, so every entry has converged. */
+static bool finger_check(const lsmt_skiplist *sl, uint32_t *fb, uint32_t b, ref_t r)
+{
+    for (; *fb <= b; (*fb)++)
+        if (atomic_load_explicit(&sl->finger[*fb], memory_order_relaxed) != 0)
+            return false;
+    if (b + 1 < sl->finger_n) {
+        if (atomic_load_explicit(&sl->finger[b + 1], memory_order_relaxed) != r)
+            return false;
+        *fb = b + 2;
+    }
+    return true;
+}
+
 lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
 {
     if (sl == NULL)
@@ -1427,6 +1565,12 @@ lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
     size_t limit = sl->capacity / NODE_FIXED + 1; /* a longer walk means a cycle */
     size_t n0 = 0;
     const char *prev = NULL;
+    /* Finger table, checked exactly (no insert in flight: every entry has converged):
+     * entry b is the last tall node of range b - 1, or 0 when that range has none.
+     * fb = the next entry not checked yet; (tall_r, tall_b) = the last tall node seen
+     * and its range (ranges never decrease along level 0). */
+    uint32_t fb = 0, tall_b = 0;
+    ref_t tall_r = 0;
     for (ref_t r = cursor[0]; r != 0;) {
         if (!ref_ok(sl, r) || ++n0 > limit)
             return LSMT_CORRUPT;
@@ -1446,6 +1590,13 @@ lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
                 return LSMT_CORRUPT; /* invariant 1 */
         }
         uint32_t np = node_prefix32(sl, n);
+        if (sl->finger != NULL && h >= FINGER_MIN_HEIGHT) {
+            uint32_t b = finger_range(sl, np);
+            if (tall_r != 0 && b != tall_b && !finger_check(sl, &fb, tall_b, tall_r))
+                return LSMT_CORRUPT;
+            tall_b = b;
+            tall_r = r;
+        }
         for (unsigned i = 1; i < h; i++) {
             if (cursor[i] != r)
                 return LSMT_CORRUPT; /* invariant 2 */
@@ -1461,6 +1612,13 @@ lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
     for (unsigned i = 1; i < height; i++)
         if (cursor[i] != 0 || cursor_p[i] != 0)
             return LSMT_CORRUPT;
+    if (sl->finger != NULL) {
+        if (tall_r != 0 && !finger_check(sl, &fb, tall_b, tall_r))
+            return LSMT_CORRUPT;
+        for (; fb < sl->finger_n; fb++) /* ranges after the last tall node */
+            if (atomic_load_explicit(&sl->finger[fb], memory_order_relaxed) != 0)
+                return LSMT_CORRUPT;
+    }
     if (count != NULL)
         *count = n0;
     return LSMT_OK;

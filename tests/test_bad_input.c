@@ -719,6 +719,8 @@ START_TEST(test_skiplist)
     ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, NULL, 0, 0), LSMT_OK); /* "" key */
 
     ck_assert_uint_eq(lsmt_skiplist_height(NULL), 0);
+    ck_assert_uint_eq(lsmt_skiplist_memory_bytes(NULL), 0);
+    ck_assert_uint_gt(lsmt_skiplist_memory_bytes(sl), 0);
     ck_assert_uint_ge(lsmt_skiplist_height(sl), 1);
     ck_assert_int_eq(lsmt_skiplist_validate(NULL, NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_validate(sl, NULL), LSMT_OK);

@@ -43,7 +43,8 @@ static lsmt_carena *make_arena(size_t capacity, size_t chunk, size_t shards)
     return a;
 }
 
-static lsmt_skiplist *make_list(lsmt_carena *a, lsmt_compare_fn cmp, void *ctx, unsigned mh)
+static lsmt_skiplist *make_list_ex(lsmt_carena *a, lsmt_compare_fn cmp, void *ctx, unsigned mh,
+                                   size_t finger_bytes)
 {
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
@@ -51,10 +52,16 @@ static lsmt_skiplist *make_list(lsmt_carena *a, lsmt_compare_fn cmp, void *ctx, 
     o.compare = cmp;
     o.compare_ctx = ctx;
     o.max_height = mh;
+    o.finger_bytes = finger_bytes;
     lsmt_skiplist *sl = NULL;
     ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_OK);
     ck_assert_ptr_nonnull(sl);
     return sl;
+}
+
+static lsmt_skiplist *make_list(lsmt_carena *a, lsmt_compare_fn cmp, void *ctx, unsigned mh)
+{
+    return make_list_ex(a, cmp, ctx, mh, 0);
 }
 
 static int g_reverse_ctx; /* its address is the reverse comparator's expected ctx */
@@ -439,7 +446,11 @@ static void model_sweep(int mode, size_t sequences, int nops)
             lsmt_skiplist_destroy(sl);
             lsmt_carena_destroy(a);
             a = make_arena((size_t)8 << 20, (size_t)64 << 10, 2);
-            sl = make_list(a, fns[mode], m.ctx, (q / 64) % 3 == 2 ? 3 : 0);
+            /* finger tables: the default, a fine one (a range per 64 arena bytes, so
+             * most ranges are empty and searches fall back), or none */
+            static const size_t fbs[3] = {0, 64, SIZE_MAX};
+            sl =
+                make_list_ex(a, fns[mode], m.ctx, (q / 64) % 3 == 2 ? 3 : 0, fbs[(q / 64 / 3) % 3]);
         } else {
             ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
             ck_assert_int_eq(lsmt_skiplist_reset(sl), LSMT_OK);
@@ -519,6 +530,34 @@ START_TEST(lifecycle)
     ck_assert(!lsmt_skiplist_iter_valid(&it));
     lsmt_skiplist_destroy(sl);
     lsmt_skiplist_destroy(NULL);
+    lsmt_carena_destroy(a);
+}
+END_TEST
+
+/* The finger table's size follows finger_bytes; no table for custom comparators or
+ * SIZE_MAX; and lists with and without one agree (the model sweep runs all three). */
+START_TEST(finger_table_size)
+{
+    const size_t cap = (size_t)8 << 20;
+    lsmt_carena *a = make_arena(cap, (size_t)64 << 10, 1);
+    lsmt_skiplist *off = make_list_ex(a, NULL, NULL, 0, SIZE_MAX);
+    lsmt_skiplist *def = make_list_ex(a, NULL, NULL, 0, 0);
+    lsmt_skiplist *fine = make_list_ex(a, lsmt_bytewise_compare, NULL, 0, 64);
+    lsmt_skiplist *one = make_list_ex(a, NULL, NULL, 0, cap * 2);
+    lsmt_skiplist *rev = make_list_ex(a, reverse_compare, &g_reverse_ctx, 0, 64);
+    size_t base = lsmt_skiplist_memory_bytes(off);
+    ck_assert_uint_gt(base, 0);
+    ck_assert_uint_eq(lsmt_skiplist_memory_bytes(def),
+                      base + 4 * (cap / LSMT_SKIPLIST_FINGER_BYTES_DEFAULT));
+    ck_assert_uint_eq(lsmt_skiplist_memory_bytes(fine), base + 4 * (cap / 64));
+    ck_assert_uint_eq(lsmt_skiplist_memory_bytes(one), base + 4);
+    ck_assert_uint_eq(lsmt_skiplist_memory_bytes(rev), base); /* custom order: none */
+    ck_assert_uint_eq(lsmt_skiplist_memory_bytes(NULL), 0);
+    lsmt_skiplist_destroy(rev);
+    lsmt_skiplist_destroy(one);
+    lsmt_skiplist_destroy(fine);
+    lsmt_skiplist_destroy(def);
+    lsmt_skiplist_destroy(off);
     lsmt_carena_destroy(a);
 }
 END_TEST
@@ -1134,6 +1173,7 @@ static Suite *skiplist_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("bad_input");
     tcase_add_test(tc, bad_input);
+    tcase_add_test(tc, finger_table_size);
     tcase_set_timeout(tc, 300);
     suite_add_tcase(s, tc);
     tc = tcase_create("model");

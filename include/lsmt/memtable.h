@@ -123,7 +123,8 @@ typedef struct lsmt_memtable_stats {
     uint64_t key_bytes;       /* user-key bytes of all versions */
     uint64_t value_bytes;     /* value bytes of all puts */
     size_t memory_used;       /* approximate_memory_usage (arena bytes reserved) */
-    size_t memory_reserved;   /* address space held: arena capacity + bloom filter bytes */
+    size_t memory_reserved;   /* address space held: arena capacity + bloom filter bytes
+                               * + the skip list's own (lsmt_skiplist_memory_bytes) */
     uint64_t bloom_checks;    /* gets that consulted the bloom filter */
     uint64_t bloom_negatives; /* of those, answered "absent" without the skip list */
     /* of those, let through by the filter but NOT_FOUND at their snapshot: false

@@ -81,7 +81,20 @@ typedef struct lsmt_skiplist_options {
     /* Tallest tower; 0 = derived from the arena's capacity (enough levels for the
      * most nodes it can hold), at most LSMT_SKIPLIST_MAX_HEIGHT. */
     unsigned max_height;
+    /* The finger table (bytewise lists only): one 4-byte entry per this many bytes of
+     * arena capacity, allocated at create (so 0.2 % of the capacity by default, about
+     * 0.3 B per 140-byte entry of a full arena). Entry b names the last tall node of key
+     * range b - 1 (the ranges split the key space by its first 4 bytes), so a search
+     * starts next to its key instead of at the head and skips the upper levels: on a
+     * list far larger than the cache, random lookups about 2x faster. 0 = the default
+     * (LSMT_SKIPLIST_FINGER_BYTES_DEFAULT); SIZE_MAX = no table. Keys whose first bytes
+     * are mostly the same fall into few ranges and gain little (never lose
+     * correctness). */
+    size_t finger_bytes;
 } lsmt_skiplist_options;
+
+/* Default lsmt_skiplist_options.finger_bytes. */
+#define LSMT_SKIPLIST_FINGER_BYTES_DEFAULT 2048u
 
 /* Position memory for insert_hint: nearby inserts cost O(log distance) instead of
  * O(log n). One per writer thread (not shared); initialise with lsmt_skiplist_hint_init
@@ -115,11 +128,12 @@ typedef struct lsmt_skiplist_iter {
 LSMT_API void lsmt_skiplist_options_default(lsmt_skiplist_options *opt);
 
 /* Create an empty list. LSMT_INVALID: NULL opt/out/arena, max_height too large, an arena
- * larger than 4 * (2^32 - 2) bytes (the link encoding). LSMT_NOMEM: the list header
- * could not be allocated. */
+ * larger than 4 * (2^32 - 2) bytes (the link encoding). LSMT_NOMEM: the list header or
+ * its finger table could not be allocated. */
 LSMT_API lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist **out);
 
-/* Free the list header (node memory belongs to the arena). NULL is a no-op. */
+/* Free the list header and its finger table (node memory belongs to the arena). NULL is
+ * a no-op. */
 LSMT_API void lsmt_skiplist_destroy(lsmt_skiplist *sl);
 
 /* Empty the list. REQUIRES: no call on the list in flight, and no node, iterator or
@@ -273,6 +287,10 @@ LSMT_API lsmt_status lsmt_skiplist_iter_next(lsmt_skiplist_iter *it);
 LSMT_API lsmt_status lsmt_skiplist_iter_prev(lsmt_skiplist_iter *it);
 /* The current entry; NULL when not valid. */
 LSMT_API const lsmt_skiplist_node *lsmt_skiplist_iter_node(const lsmt_skiplist_iter *it);
+
+/* Bytes the list holds outside its arena: the header and the finger table (fixed at
+ * create). 0 for NULL. */
+LSMT_API size_t lsmt_skiplist_memory_bytes(const lsmt_skiplist *sl);
 
 /* Current tallest tower (1 for an empty list). 0 for NULL. */
 LSMT_API unsigned lsmt_skiplist_height(const lsmt_skiplist *sl);
