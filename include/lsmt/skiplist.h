@@ -17,9 +17,11 @@
  *
  *   call                                   may run concurrently with
  *   -------------------------------------  ----------------------------------------------
- *   insert, insert_hint, node_insert       every call except reset/destroy
+ *   insert, insert_hint, node_insert,      every call except reset/destroy
+ *   node_insert_batch
  *   insert_serial                          readers only (callers serialise all writers)
- *   find, contains, iterator calls         every call except reset/destroy
+ *   find, contains, seek_batch, iterator   every call except reset/destroy
+ *   calls
  *   reset, destroy                         nothing (the caller quiesces the list first)
  *
  * Readers never block, never take a lock and never see a half-built node.
@@ -43,6 +45,10 @@
  *     (epochs are never reused, by any list, so a list created at a destroyed list's
  *     address does not follow its hints), and is re-checked against the current links
  *     before use; a stale hint costs time, never correctness.
+ *  7. A bytewise list keeps a finger table (lsmt_skiplist_options.finger_bytes) whose
+ *     entries only ever name fully linked nodes that come before every key of their key
+ *     range; searches and inserts may start from them. It changes where a search
+ *     starts, never what it finds (lsmt_skiplist_validate checks it).
  */
 #ifndef LSMT_SKIPLIST_H
 #define LSMT_SKIPLIST_H
