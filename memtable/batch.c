@@ -136,20 +136,22 @@ static const unsigned char *rec_bytes(const lsmt_write_batch *b, const batch_rec
     return b->data != NULL ? b->data + r->off : (const unsigned char *)"";
 }
 
+/* Records taken together by the interleaved steps of apply (duplicate check, bloom). */
+#define BATCH_CHUNK 32
+
 /* Is some (key, first_seq + i) of the batch already in the list? The lookups go through
- * lsmt_skiplist_seek_batch, EXISTS_CHUNK at a time: their cache misses overlap, and they
+ * lsmt_skiplist_seek_batch, BATCH_CHUNK at a time: their cache misses overlap, and they
  * leave each record's search path in the cache, so the inserts that follow search
  * through warm lines. */
-#define EXISTS_CHUNK 32
 static bool batch_has_duplicate(const lsmt_memtable *mt, uint64_t first_seq,
                                 const lsmt_write_batch *b)
 {
-    const void *keys[EXISTS_CHUNK];
-    size_t klens[EXISTS_CHUNK];
-    uint64_t seqs[EXISTS_CHUNK];
-    const lsmt_skiplist_node *found[EXISTS_CHUNK];
-    for (size_t i0 = 0; i0 < b->count; i0 += EXISTS_CHUNK) {
-        size_t n = b->count - i0 < EXISTS_CHUNK ? b->count - i0 : EXISTS_CHUNK;
+    const void *keys[BATCH_CHUNK];
+    size_t klens[BATCH_CHUNK];
+    uint64_t seqs[BATCH_CHUNK];
+    const lsmt_skiplist_node *found[BATCH_CHUNK];
+    for (size_t i0 = 0; i0 < b->count; i0 += BATCH_CHUNK) {
+        size_t n = b->count - i0 < BATCH_CHUNK ? b->count - i0 : BATCH_CHUNK;
         for (size_t j = 0; j < n; j++) {
             const batch_rec *r = &b->recs[i0 + j];
             keys[j] = rec_bytes(b, r);
@@ -203,15 +205,19 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
             memcpy(vb, k + r->klen, r->vlen);
     }
     if (mt->bloom.nlines) {
-        /* every line first, then the adds: the adds' read-modify-writes are serialising
-         * (locked) instructions, which would otherwise wait out one miss each */
-        for (size_t i = 0; i < b->count; i++) {
-            const batch_rec *r = &b->recs[i];
-            lsmt_bloom_prefetch(&mt->bloom, lsmt_bloom_hash(rec_bytes(b, r), r->klen));
-        }
-        for (size_t i = 0; i < b->count; i++) {
-            const batch_rec *r = &b->recs[i];
-            lsmt_bloom_add(&mt->bloom, lsmt_bloom_hash(rec_bytes(b, r), r->klen));
+        /* BATCH_CHUNK records at a time, every line first, then the adds: the adds'
+         * read-modify-writes are serialising (locked) instructions, which would otherwise
+         * wait out one miss each */
+        uint64_t h[BATCH_CHUNK];
+        for (size_t i0 = 0; i0 < b->count; i0 += BATCH_CHUNK) {
+            size_t n = b->count - i0 < BATCH_CHUNK ? b->count - i0 : BATCH_CHUNK;
+            for (size_t j = 0; j < n; j++) {
+                const batch_rec *r = &b->recs[i0 + j];
+                h[j] = lsmt_bloom_hash(rec_bytes(b, r), r->klen);
+                lsmt_bloom_prefetch(&mt->bloom, h[j]);
+            }
+            for (size_t j = 0; j < n; j++)
+                lsmt_bloom_add(&mt->bloom, h[j]);
         }
     }
     lsmt_status result = LSMT_OK;

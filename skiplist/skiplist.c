@@ -992,11 +992,15 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
     return LSMT_OK;
 }
 
+/* A key every call accepts: NULL only when empty, at most LSMT_SKIPLIST_MAX_KEY_LEN. */
+static bool key_ok(const void *key, size_t klen)
+{
+    return (key != NULL || klen == 0) && klen <= LSMT_SKIPLIST_MAX_KEY_LEN;
+}
+
 static bool kv_args_ok(const void *key, size_t klen, const void *value, size_t vlen)
 {
-    if ((key == NULL && klen != 0) || (value == NULL && vlen != 0))
-        return false;
-    return klen <= LSMT_SKIPLIST_MAX_KEY_LEN && vlen <= LSMT_SKIPLIST_MAX_VALUE_LEN;
+    return key_ok(key, klen) && (value != NULL || vlen == 0) && vlen <= LSMT_SKIPLIST_MAX_VALUE_LEN;
 }
 
 static lsmt_status insert_common(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, const void *key,
@@ -1102,8 +1106,10 @@ static bool node_plausible(const lsmt_skiplist *sl, const lsmt_skiplist_node *no
     const char *n = (const char *)node;
     unsigned h = node_height(n);
     size_t off = (uintptr_t)n - sl->base;
+    size_t klen = node_klen(n);
     return !(h == 0 || h > sl->max_height || off < (size_t)SLOT_BYTES * (h - 1) ||
-             (h > 1 && off % SLOT_BYTES != 0) || node_klen(n) > sl->capacity - NODE_FIXED - off);
+             (h > 1 && off % SLOT_BYTES != 0) || klen > LSMT_SKIPLIST_MAX_KEY_LEN ||
+             klen > sl->capacity - NODE_FIXED - off);
 }
 
 lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
@@ -1122,7 +1128,7 @@ lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hin
 const lsmt_skiplist_node *lsmt_skiplist_find(const lsmt_skiplist *sl, const void *key, size_t klen,
                                              uint64_t version)
 {
-    if (sl == NULL || (key == NULL && klen != 0) || klen > LSMT_SKIPLIST_MAX_KEY_LEN)
+    if (sl == NULL || !key_ok(key, klen))
         return NULL;
     skey k;
     skey_init(sl, &k, key, klen, version);
@@ -1260,7 +1266,7 @@ lsmt_status lsmt_skiplist_seek_batch(const lsmt_skiplist *sl, size_t n, const vo
         (n != 0 && (keys == NULL || klens == NULL || versions == NULL || out == NULL)))
         return LSMT_INVALID;
     for (size_t i = 0; i < n; i++) {
-        if ((keys[i] == NULL && klens[i] != 0) || klens[i] > LSMT_SKIPLIST_MAX_KEY_LEN)
+        if (!key_ok(keys[i], klens[i]))
             return LSMT_INVALID;
     }
     seek_src src = {keys, klens, versions, NULL};
@@ -1281,13 +1287,8 @@ lsmt_status lsmt_skiplist_node_insert_batch(lsmt_skiplist *sl, size_t n,
      * the inserts below then search, and CAS, through lines already loaded. */
     seek_src src = {NULL, NULL, NULL, nodes};
     seek_run(sl, n, &src, NULL);
-    lsmt_skiplist_hint *sp = thread_splice(sl);
-    for (size_t i = 0; i < n; i++) {
-        char *nd = (char *)nodes[i];
-        skey k;
-        skey_init(sl, &k, nd + HDR_KEY, node_klen(nd), node_ver(nd));
-        statuses[i] = link_node(sl, sp, nd, &k, true);
-    }
+    for (size_t i = 0; i < n; i++)
+        statuses[i] = lsmt_skiplist_node_insert(sl, NULL, nodes[i]);
     return LSMT_OK;
 }
 
@@ -1452,8 +1453,7 @@ lsmt_status lsmt_skiplist_iter_seek_to_last(lsmt_skiplist_iter *it)
 lsmt_status lsmt_skiplist_iter_seek(lsmt_skiplist_iter *it, const void *key, size_t klen,
                                     uint64_t version)
 {
-    if (it == NULL || it->list_ == NULL || (key == NULL && klen != 0) ||
-        klen > LSMT_SKIPLIST_MAX_KEY_LEN)
+    if (it == NULL || it->list_ == NULL || !key_ok(key, klen))
         return LSMT_INVALID;
     skey k;
     skey_init(it->list_, &k, key, klen, version);
@@ -1463,8 +1463,7 @@ lsmt_status lsmt_skiplist_iter_seek(lsmt_skiplist_iter *it, const void *key, siz
 lsmt_status lsmt_skiplist_iter_seek_for_prev(lsmt_skiplist_iter *it, const void *key, size_t klen,
                                              uint64_t version)
 {
-    if (it == NULL || it->list_ == NULL || (key == NULL && klen != 0) ||
-        klen > LSMT_SKIPLIST_MAX_KEY_LEN)
+    if (it == NULL || it->list_ == NULL || !key_ok(key, klen))
         return LSMT_INVALID;
     skey k;
     skey_init(it->list_, &k, key, klen, version);
@@ -1578,9 +1577,7 @@ lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
         unsigned h = node_height(n);
         size_t klen = node_klen(n);
         size_t off = (uintptr_t)n - sl->base;
-        if (h == 0 || h > height || klen > LSMT_SKIPLIST_MAX_KEY_LEN ||
-            off < (size_t)SLOT_BYTES * (h - 1) || (h > 1 && off % SLOT_BYTES != 0) ||
-            klen > sl->capacity - NODE_FIXED - off ||
+        if (!node_plausible(sl, (const lsmt_skiplist_node *)n) || h > height ||
             node_vlen(n) > sl->capacity - NODE_FIXED - off - klen)
             return LSMT_CORRUPT;
         if (prev != NULL) {
