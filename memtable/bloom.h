@@ -79,6 +79,35 @@ static inline void lsmt_bloom_prefetch_read(const lsmt_bloom *b, uint64_t h)
     __builtin_prefetch(lsmt_bloom_line(b, h), 0, 3);
 }
 
+/* An add in two steps, so the line's miss can overlap other work: prepare computes the
+ * line and the probe masks and starts loading the line (for writing); apply ORs the masks
+ * in. apply is the add: everything said at lsmt_bloom_add about ordering applies to it.
+ * A single put prepares before its skip-list search and applies just before the node is
+ * published (skiplist/skiplist_internal.h), when the line has long arrived. */
+typedef struct lsmt_bloom_pending {
+    _Atomic uint64_t *line;
+    uint64_t masks[8];
+} lsmt_bloom_pending;
+
+static inline void lsmt_bloom_add_prepare(const lsmt_bloom *b, uint64_t h, lsmt_bloom_pending *p)
+{
+    p->line = lsmt_bloom_masks(b, h, p->masks);
+    __builtin_prefetch(p->line, 1, 3);
+}
+
+static inline void lsmt_bloom_add_apply(const lsmt_bloom_pending *p)
+{
+    for (int w = 0; w < 8; w++) {
+        if (p->masks[w] == 0)
+            continue;
+        /* relaxed: a stale read only makes us OR bits that are already set. */
+        if ((atomic_load_explicit(&p->line[w], memory_order_relaxed) & p->masks[w]) != p->masks[w])
+            /* relaxed: see lsmt_bloom_add (happens-before comes from the caller's
+             * ordering, coherence does the rest). */
+            atomic_fetch_or_explicit(&p->line[w], p->masks[w], memory_order_relaxed);
+    }
+}
+
 /* Record `h`. Thread-safe with add and test.
  *
  * Relaxed is enough, and this is why invariant 2 of memtable.h holds with a bloom
@@ -94,17 +123,9 @@ static inline void lsmt_bloom_prefetch_read(const lsmt_bloom *b, uint64_t h)
  * clears, so no later store can take the bit away. */
 static inline void lsmt_bloom_add(lsmt_bloom *b, uint64_t h)
 {
-    uint64_t masks[8];
-    _Atomic uint64_t *line = lsmt_bloom_masks(b, h, masks);
-    for (int w = 0; w < 8; w++) {
-        if (masks[w] == 0)
-            continue;
-        /* relaxed: a stale read only makes us OR bits that are already set. */
-        if ((atomic_load_explicit(&line[w], memory_order_relaxed) & masks[w]) != masks[w])
-            /* relaxed: see the function comment (happens-before comes from the
-             * caller's ordering, coherence does the rest). */
-            atomic_fetch_or_explicit(&line[w], masks[w], memory_order_relaxed);
-    }
+    lsmt_bloom_pending p;
+    lsmt_bloom_add_prepare(b, h, &p);
+    lsmt_bloom_add_apply(&p);
 }
 
 /* false when `h` was certainly never added (since the last clear). */

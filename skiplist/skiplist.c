@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "common/internal.h"
+#include "skiplist/skiplist_internal.h"
 
 /* The comparison and link helpers sit inside every search loop: inline them also at -O2
  * (the default RelWithDebInfo build), where GCC would otherwise call node_cmp. */
@@ -865,7 +866,7 @@ static inline bool upper_publish(const lsmt_skiplist *sl, const lsmt_skiplist_hi
  * (insert, insert_hint, node_insert) or plain release stores (insert_serial).
  * Returns LSMT_OK or LSMT_EXISTS (nothing linked). */
 static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n, const skey *k,
-                             bool concurrent)
+                             bool concurrent, lsmt_sl_publish_hook before_publish, void *hook_ctx)
 {
     unsigned h = node_height(n);
     ref_t nref = node_ref(sl, n);
@@ -946,6 +947,9 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
     /* Duplicate check (invariant 1): next[0] is the first node >= k. */
     if (sp->next_[0] != 0 && node_cmp(sl, node_at(sl, sp->next_[0]), k) == 0)
         return LSMT_EXISTS;
+    /* Once, before the first CAS below can publish n (skiplist_internal.h). */
+    if (before_publish != NULL)
+        before_publish(hook_ctx);
 
     bool retried_upper = false; /* a CAS at a level > 0 was lost (see the end) */
 
@@ -1019,7 +1023,7 @@ static lsmt_status insert_common(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, cons
         memcpy(n + NODE_FIXED + klen, value, vlen);
     skey k;
     skey_init(sl, &k, n + HDR_KEY, klen, version);
-    return link_node(sl, sp, n, &k, concurrent);
+    return link_node(sl, sp, n, &k, concurrent, NULL, NULL);
 }
 
 /* Plain inserts keep a splice per thread for the list they last inserted into, so
@@ -1112,15 +1116,28 @@ static bool node_plausible(const lsmt_skiplist *sl, const lsmt_skiplist_node *no
              klen > sl->capacity - NODE_FIXED - off);
 }
 
-lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
-                                      lsmt_skiplist_node *node)
+static lsmt_status node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
+                               lsmt_skiplist_node *node, lsmt_sl_publish_hook before_publish,
+                               void *ctx)
 {
     if (sl == NULL || !node_plausible(sl, node))
         return LSMT_INVALID;
     char *n = (char *)node;
     skey k;
     skey_init(sl, &k, n + HDR_KEY, node_klen(n), node_ver(n));
-    return link_node(sl, hint != NULL ? hint : thread_splice(sl), n, &k, true);
+    return link_node(sl, hint != NULL ? hint : thread_splice(sl), n, &k, true, before_publish, ctx);
+}
+
+lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
+                                      lsmt_skiplist_node *node)
+{
+    return node_insert(sl, hint, node, NULL, NULL);
+}
+
+lsmt_status lsmt_sl_node_insert_hooked(lsmt_skiplist *sl, lsmt_skiplist_node *node,
+                                       lsmt_sl_publish_hook before_publish, void *ctx)
+{
+    return node_insert(sl, NULL, node, before_publish, ctx);
 }
 
 /* ---- lookups ----------------------------------------------------------------------- */

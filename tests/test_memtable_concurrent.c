@@ -504,6 +504,90 @@ START_TEST(test_bloom_concurrent)
 }
 END_TEST
 
+/* ---- bloom: the bit is set before the entry can be seen ------------------------------ *
+ * An iterator does not consult the filter, so it can see an entry the moment it is
+ * published. A get that the same thread runs afterwards is ordered after that sighting
+ * and must find the entry: the put has to set the bloom bit before it publishes the node
+ * (skiplist/skiplist_internal.h), not merely before it returns. */
+#define PUB_KEYS (20000u / SCALE)
+static _Atomic unsigned pub_written; /* keys put so far (release by the writer) */
+
+static size_t pub_key(char *buf, unsigned i)
+{
+    return (size_t)sprintf(buf, "q%07u", i);
+}
+
+static void *pub_writer(void *arg)
+{
+    lsmt_memtable *mt = arg;
+    char key[16];
+    for (unsigned i = 0; i < PUB_KEYS; i++) {
+        size_t kl = pub_key(key, i);
+        T_REQ(lsmt_memtable_put(mt, i + 1, key, kl, "v", 1) == LSMT_OK, "put %s", key);
+        /* release: lets the observer stop once every key was put */
+        atomic_store_explicit(&pub_written, i + 1, memory_order_release);
+    }
+    return NULL;
+}
+
+static void *pub_observer(void *arg)
+{
+    lsmt_memtable *mt = arg;
+    lsmt_memtable_iter_options io;
+    lsmt_memtable_iter_options_default(&io);
+    io.kind = LSMT_ITER_INTERNAL;
+    lsmt_memtable_iter *it = NULL;
+    T_REQ(lsmt_memtable_iter_create(mt, &io, &it) == LSMT_OK, "iter_create");
+    if (it == NULL)
+        return NULL;
+    char key[16];
+    unsigned j = 0; /* the next key to catch as it appears */
+    while (j < PUB_KEYS && !atomic_load(&failed)) {
+        size_t kl = pub_key(key, j);
+        /* acquire: once the writer has put key j, the seek below must see it */
+        bool written = atomic_load_explicit(&pub_written, memory_order_acquire) > j;
+        const void *k = NULL;
+        size_t klen = 0;
+        if (lsmt_memtable_iter_seek(it, key, kl) == LSMT_OK)
+            lsmt_memtable_iter_entry(it, &k, &klen, NULL, NULL, NULL, NULL);
+        if (k == NULL || klen != kl || memcmp(k, key, kl) != 0) {
+            T_REQ(!written, "iterator missed %s after its put returned", key);
+            continue; /* not published yet: look again */
+        }
+        const void *v;
+        size_t vl;
+        lsmt_status st = lsmt_memtable_get(mt, key, kl, LSMT_MAX_SEQUENCE, &v, &vl, NULL);
+        T_REQ(st == LSMT_OK, "iterator saw %s, a get after it said %s (bloom bit published late)",
+              key, lsmt_status_str(st));
+        j++;
+    }
+    lsmt_memtable_iter_destroy(it);
+    return NULL;
+}
+
+START_TEST(test_bloom_bit_before_publish)
+{
+    lsmt_memtable_options o;
+    lsmt_memtable_options_default(&o);
+    o.write_buffer_size = 8 << 20;
+    o.bloom_bits_per_key = 10;
+    lsmt_memtable *mt;
+    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
+    atomic_store(&pub_written, 0);
+    pthread_t w, r;
+    ck_assert_int_eq(pthread_create(&r, NULL, pub_observer, mt), 0);
+    ck_assert_int_eq(pthread_create(&w, NULL, pub_writer, mt), 0);
+    pthread_join(w, NULL);
+    pthread_join(r, NULL);
+    ck_assert_msg(!atomic_load(&failed), "%s", fail_msg);
+    lsmt_memtable_stats s;
+    ck_assert_int_eq(lsmt_memtable_stats_get(mt, &s), LSMT_OK);
+    ck_assert_uint_eq(s.entries, PUB_KEYS);
+    ck_assert_uint_eq(s.bloom_checks, PUB_KEYS); /* every get went through the filter */
+    lsmt_memtable_destroy(mt);
+}
+END_TEST
+
 /* Threads come and go (registration at first call, unregistration at exit). */
 static void *short_lived(void *arg)
 {
@@ -744,6 +828,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_reset_cycles);
     tcase_add_test(tc, test_snapshot_point_in_time);
     tcase_add_test(tc, test_bloom_concurrent);
+    tcase_add_test(tc, test_bloom_bit_before_publish);
     tcase_add_test(tc, test_thread_churn);
     tcase_add_test(tc, test_many_threads);
     tcase_add_test(tc, test_calls_during_reset);
