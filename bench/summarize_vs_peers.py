@@ -44,20 +44,48 @@ def read_peers(path):
     return peers
 
 
+def read_micro(path):
+    """(metric, threads) -> [values], and -> unit, from a memtable-bench CSV."""
+    micro, units = {}, {}
+    if not os.path.exists(path):
+        return micro, units
+    for r in read_csv(path):
+        if r[2] != "metric":
+            continue
+        key = (r[3], int(r[1]))
+        micro.setdefault(key, []).append(float(r[4]))
+        units[key] = r[5]
+    return micro, units
+
+
+def print_bloom0(out, peers):
+    """W1/W3/W6 run with --bloom 0, beside the same peers."""
+    micro, units = read_micro(os.path.join(out, "lsmt-micro-bloom0.csv"))
+    if not micro:
+        return
+    print("Without the bloom filter (`--bloom 0`), one key per call:")
+    print()
+    print("| workload | T | unit | lsmt median [min..max], n | peer: median | lsmt/peer |")
+    print("|---|---|---|---|---|---|")
+    for name in ("W1-fillrandom", "W1-fillrandom-warm", "W3-readrandom", "W6-fillseq"):
+        for (m, t), vals in sorted(micro.items(), key=lambda kv: kv[0][1]):
+            if m != name:
+                continue
+            med = statistics.median(vals)
+            cell = "%.3f [%.3f..%.3f], %d" % (med, min(vals), max(vals), len(vals))
+            for peer, (pv, punit) in sorted(peers.get((m, t), {}).items()):
+                print("| %s | %d | %s | %s | %s: %.3f %s | **%.2f** |"
+                      % (m, t, units[(m, t)], cell, peer, pv, punit, med / pv if pv else float("nan")))
+    print()
+
+
 def main():
     out = sys.argv[1]
     if os.path.exists(os.path.join(out, "machine.txt")):
         for line in open(os.path.join(out, "machine.txt")):
             print("    " + line.rstrip())
         print()
-    micro = {}  # (metric, threads) -> [values], unit
-    units = {}
-    for r in read_csv(os.path.join(out, "lsmt-micro.csv")):
-        if r[2] != "metric":
-            continue
-        key = (r[3], int(r[1]))
-        micro.setdefault(key, []).append(float(r[4]))
-        units[key] = r[5]
+    micro, units = read_micro(os.path.join(out, "lsmt-micro.csv"))
     peers = read_peers(os.path.join(out, "peers.txt"))
     # lsmt metric -> peer workload name
     alias = {"W1-rss": "W1-rss"}
@@ -97,6 +125,7 @@ def main():
                     print("| %s | %d | %s | %s | %s: %.3f %s | **%.2f** (%s) |"
                           % (m, t, unit, cell, peer, pv, punit, ratio, better))
         print()
+        print_bloom0(out, peers)
     ycsb = read_csv(os.path.join(out, "ycsb.csv"))
     if ycsb:
         print("| YCSB | T | run ops/s | p50 | p99 | p99.9 | max | read misses |")
