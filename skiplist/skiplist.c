@@ -74,8 +74,9 @@ typedef uint64_t slot_t;
 /* Node layout, around the node address N (4-byte aligned; 8-byte aligned when h > 1):
  *   N - 8*i  (i = h-1 .. 1)  _Atomic slot_t upper slot at level i (see "Upper slots")
  *   N + 0                    _Atomic ref_t  link at level 0
- *   N + 4                    uint32_t meta  = key length (bits 0..24) | tag << 25
- *                                            | height << 27
+ *   N + 4                    _Atomic uint32_t meta = key length (bits 0..23)
+ *                                            | tag << 24 | height << 26
+ *                                            | NEWER (bit 31, invariant V)
  *   N + 8                    key bytes [klen]
  *   N + 8 + klen             uint32_t vlen  value length        (unaligned: memcpy)
  *   N + 12 + klen            uint64_t version                   (unaligned: memcpy)
@@ -90,14 +91,24 @@ typedef uint64_t slot_t;
 #define HDR_META          4
 #define HDR_KEY           8
 #define NODE_FIXED        20 /* link0 + meta + vlen + version */
-#define META_KLEN_MASK    ((1u << 25) - 1u)
-#define META_TAG_SHIFT    25
-#define META_HEIGHT_SHIFT 27
+#define META_KLEN_MASK    ((1u << 24) - 1u)
+#define META_TAG_SHIFT    24
+#define META_HEIGHT_SHIFT 26
+#define META_HEIGHT_MASK  31u
+/* Invariant V (versions): a node's NEWER bit is set once a node of an equal key and a
+ * larger version precedes it at level 0, and before that node can be reached: the
+ * inserter sets it on its level-0 successor when their keys are equal, and on its own
+ * node when its level-0 predecessor's key is equal, before the publishing CAS or store
+ * (note_versions). A node WITHOUT the bit is therefore the first version of its key that
+ * any search can see, which lets find_ge stop at an upper level on a node whose key
+ * equals the search key (find_ge). The bit is the only header field written after
+ * publication, so meta is read and written atomically (relaxed: see note_versions). */
+#define META_NEWER        (1u << 31)
 _Static_assert(LSMT_SKIPLIST_TAG_MAX == 3 && META_TAG_SHIFT + 2 == META_HEIGHT_SHIFT,
                "the tag has exactly the two bits between key length and height");
 _Static_assert(LSMT_SKIPLIST_MAX_KEY_LEN <= META_KLEN_MASK, "key length must fit in meta");
-_Static_assert(LSMT_SKIPLIST_MAX_HEIGHT < (1u << (32 - META_HEIGHT_SHIFT)),
-               "height must fit in meta");
+_Static_assert(LSMT_SKIPLIST_MAX_HEIGHT <= META_HEIGHT_MASK && META_HEIGHT_SHIFT + 5 == 31,
+               "height must fit in meta below the NEWER bit");
 _Static_assert(LSMT_SKIPLIST_MAX_VALUE_LEN <= UINT32_MAX, "value length must fit in 32 bits");
 
 /* ---- tuning levers (measured in bench/skiplist_bench.c; see bench/README.md) ---------- */
@@ -220,11 +231,15 @@ HOT ref_t link_load_acquire(const char *n, unsigned i)
     return slot_ref(slot_load_acquire(n, i));
 }
 
+static inline _Atomic uint32_t *meta_word(const char *n)
+{
+    return (_Atomic uint32_t *)(uintptr_t)(n + HDR_META);
+}
 static inline uint32_t node_meta(const char *n)
 {
-    uint32_t m;
-    memcpy(&m, n + HDR_META, sizeof m);
-    return m;
+    /* relaxed: every field but NEWER is written before the node is published (and the
+     * acquire that reached n orders it); NEWER: see note_versions. */
+    return atomic_load_explicit(meta_word(n), memory_order_relaxed);
 }
 static inline size_t node_klen(const char *n)
 {
@@ -232,7 +247,12 @@ static inline size_t node_klen(const char *n)
 }
 static inline unsigned node_height(const char *n)
 {
-    return node_meta(n) >> META_HEIGHT_SHIFT;
+    return (node_meta(n) >> META_HEIGHT_SHIFT) & META_HEIGHT_MASK;
+}
+/* Invariant V: has a version of n's key with a larger version been placed before n? */
+static inline bool node_has_newer(const char *n)
+{
+    return (node_meta(n) & META_NEWER) != 0;
 }
 /* The fixed fields after the key: vlen at +0, version at +4, value at +12. */
 static inline const char *node_tail(const char *n)
@@ -338,7 +358,10 @@ HOT int slot_order(const skey *k, slot_t s)
     return slot_prefix(s) < k->prefix32 ? -1 : 1;
 }
 
-/* Three-way comparison of node n with key k in list order: < 0 when n is before k. */
+/* Three-way comparison of node n with key k in list order: < 0 when n is before k.
+ * -1 / 1 when the keys differ, -2 / 2 when only the versions do (SAME_KEY_AFTER: n is
+ * an older version of k's key), 0 when both are equal. */
+#define SAME_KEY_AFTER 2
 HOT int node_cmp(const lsmt_skiplist *sl, const char *n, const skey *k)
 {
     const unsigned char *nk = (const unsigned char *)n + HDR_KEY;
@@ -367,11 +390,11 @@ HOT int node_cmp(const lsmt_skiplist *sl, const char *n, const skey *k)
         c = sl->compare(sl->compare_ctx, nk, nlen, k->p, k->len);
     }
     if (c != 0)
-        return c;
+        return c < 0 ? -1 : 1;
     uint64_t v;
     memcpy(&v, nk + nlen + 4, sizeof v);
     /* versions descend: a larger version comes first */
-    return (v < k->version) - (v > k->version);
+    return 2 * ((v < k->version) - (v > k->version));
 }
 
 /* The search at node x, level `level`, about to compare nx (may be NULL). */
@@ -500,6 +523,8 @@ static const char *find_ge(const lsmt_skiplist *sl, const skey *k)
             }
             if (c == 0)
                 return nx; /* exact match: nothing below can be before it and >= k */
+            if (c == SAME_KEY_AFTER && !node_has_newer(nx))
+                return nx; /* k's key, no version before nx (invariant V): first >= k */
         }
         if (level == 0)
             return nx;
@@ -754,7 +779,8 @@ static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, 
     uint32_t meta =
         (uint32_t)klen | ((uint32_t)tag << META_TAG_SHIFT) | ((uint32_t)h << META_HEIGHT_SHIFT);
     uint32_t vl = (uint32_t)vlen;
-    memcpy(n + HDR_META, &meta, sizeof meta);
+    /* relaxed: published by the level-0 release CAS with the other header fields */
+    atomic_store_explicit(meta_word(n), meta, memory_order_relaxed);
     memcpy(n + HDR_KEY + klen, &vl, sizeof vl);
     memcpy(n + HDR_KEY + klen + 4, &version, sizeof version);
     *out = n;
@@ -807,6 +833,33 @@ static inline bool splice_brackets(const lsmt_skiplist *sl, const lsmt_skiplist_
 static inline bool splice_tight(const lsmt_skiplist *sl, const lsmt_skiplist_hint *sp, unsigned i)
 {
     return link_load_acquire(prev_node(sl, sp->prev_[i]), i) == sp->next_[i];
+}
+
+/* Invariant V upkeep for n (key k) about to be published at level 0 between prev[0] and
+ * next[0] of sp; called before every publishing attempt, after the search or re-search
+ * that produced them. n's own bit is recomputed (n is not reachable yet): set when prev
+ * holds k's key, i.e. a larger version precedes n. next gets the bit when it holds k's
+ * key: n, a larger version, is about to precede it. A re-search only moves prev and
+ * next towards n's place, so a bit set for an attempt that then lost its CAS is still
+ * true of the final position (or of the racing equal node that made us return EXISTS).
+ * relaxed: the bit happens-before every reader that can find n, through the release
+ * publish that follows (program order); a search that meets next without having seen n
+ * either started after the insert returned (the caller's happens-before edge, then
+ * coherence lets its load see the bit) or runs concurrently with it and may answer as
+ * if n were not there yet. */
+static void note_versions(const lsmt_skiplist *sl, const lsmt_skiplist_hint *sp, char *n,
+                          const skey *k)
+{
+    uint32_t m = node_meta(n);
+    bool newer = sp->prev_[0] != 0 && node_cmp(sl, node_at(sl, sp->prev_[0]), k) == -SAME_KEY_AFTER;
+    uint32_t want = newer ? m | META_NEWER : m & ~META_NEWER;
+    if (want != m)
+        atomic_store_explicit(meta_word(n), want, memory_order_relaxed); /* unpublished */
+    if (sp->next_[0] != 0) {
+        const char *nx = node_at(sl, sp->next_[0]);
+        if (!node_has_newer(nx) && node_cmp(sl, nx, k) == SAME_KEY_AFTER)
+            atomic_fetch_or_explicit(meta_word(nx), META_NEWER, memory_order_relaxed);
+    }
 }
 
 /* Publish n at level 0 between prev[0] and next[0] of splice sp: true when linked,
@@ -967,6 +1020,7 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
         }
         for (;;) {
             if (i == 0) {
+                note_versions(sl, sp, n, k);
                 if (link0_publish(sl, sp, n, nref, concurrent))
                     break;
             } else if (upper_publish(sl, sp, n, nref, k->prefix32, i, concurrent)) {
@@ -1234,8 +1288,8 @@ static bool seek_way_step(const lsmt_skiplist *sl, seek_way *w, const char **out
                 }
                 continue;
             }
-            if (c == 0) {
-                *out = nx;
+            if (c == 0 || (c == SAME_KEY_AFTER && !node_has_newer(nx))) {
+                *out = nx; /* as in find_ge */
                 return true;
             }
         }
@@ -1597,12 +1651,17 @@ lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
         if (!node_plausible(sl, (const lsmt_skiplist_node *)n) || h > height ||
             node_vlen(n) > sl->capacity - NODE_FIXED - off - klen)
             return LSMT_CORRUPT;
+        bool newer = false; /* does a version of n's key precede it? */
         if (prev != NULL) {
             skey k;
             skey_init(sl, &k, n + HDR_KEY, klen, node_ver(n));
-            if (node_cmp(sl, prev, &k) >= 0)
+            int c = node_cmp(sl, prev, &k);
+            if (c >= 0)
                 return LSMT_CORRUPT; /* invariant 1 */
+            newer = c == -SAME_KEY_AFTER;
         }
+        if (node_has_newer(n) != newer)
+            return LSMT_CORRUPT; /* invariant V, exact once no insert is in flight */
         uint32_t np = node_prefix32(sl, n);
         if (sl->finger != NULL && h >= FINGER_MIN_HEIGHT) {
             uint32_t b = finger_range(sl, np);

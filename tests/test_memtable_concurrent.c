@@ -588,6 +588,113 @@ START_TEST(test_bloom_bit_before_publish)
 }
 END_TEST
 
+/* ---- a newer version is marked before it can be seen ---------------------------------- *
+ * A get may stop at an upper level on a version of its key that has no newer version
+ * before it (skiplist.c, invariant V). Once an iterator has seen the newer version, a
+ * get after it must not stop at the older one: the inserter must mark the older node
+ * before it publishes the newer one. */
+static void *ver_writer(void *arg)
+{
+    lsmt_memtable *mt = arg;
+    char key[16];
+    for (unsigned i = 0; i < PUB_KEYS; i++) {
+        size_t kl = pub_key(key, i);
+        T_REQ(lsmt_memtable_put(mt, 2, key, kl, "new", 3) == LSMT_OK, "put %s", key);
+        /* release: lets the observer stop once every key was put */
+        atomic_store_explicit(&pub_written, i + 1, memory_order_release);
+    }
+    return NULL;
+}
+
+static void *ver_observer(void *arg)
+{
+    lsmt_memtable *mt = arg;
+    lsmt_memtable_iter_options io;
+    lsmt_memtable_iter_options_default(&io);
+    io.kind = LSMT_ITER_INTERNAL;
+    lsmt_memtable_iter *it = NULL;
+    T_REQ(lsmt_memtable_iter_create(mt, &io, &it) == LSMT_OK, "iter_create");
+    if (it == NULL)
+        return NULL;
+    char key[16];
+    unsigned j = 0;
+    while (j < PUB_KEYS && !atomic_load(&failed)) {
+        size_t kl = pub_key(key, j);
+        /* acquire: once the writer has put version 2 of key j, the seek must see it */
+        bool written = atomic_load_explicit(&pub_written, memory_order_acquire) > j;
+        /* The newest version of key j, reached along level 0: from key j - 1 (complete,
+         * so its seek is exact) step past its two versions. A seek for key j itself could
+         * stop at the older version the same way the get would. */
+        uint64_t seq = 0;
+        lsmt_status st = LSMT_OK;
+        if (j == 0) {
+            st = lsmt_memtable_iter_seek_to_first(it);
+        } else {
+            char pk[16];
+            size_t pl = pub_key(pk, j - 1);
+            st = lsmt_memtable_iter_seek(it, pk, pl);
+            for (int step = 0; step < 2 && st == LSMT_OK; step++)
+                st = lsmt_memtable_iter_next(it);
+        }
+        if (st == LSMT_OK) {
+            const void *k;
+            size_t klen;
+            lsmt_memtable_iter_entry(it, &k, &klen, &seq, NULL, NULL, NULL);
+            T_REQ(klen == kl && memcmp(k, key, kl) == 0, "iterator not at %s", key);
+        }
+        if (seq != 2) {
+            T_REQ(!written && seq == 1, "iterator: %s at seq %llu", key, (unsigned long long)seq);
+            continue;
+        }
+        const void *v;
+        size_t vl;
+        uint64_t got = 0;
+        st = lsmt_memtable_get(mt, key, kl, LSMT_MAX_SEQUENCE, &v, &vl, &got);
+        T_REQ(st == LSMT_OK && got == 2,
+              "iterator saw %s at seq 2, a get after it: %s at seq %llu (older version not "
+              "marked before the newer one was published)",
+              key, lsmt_status_str(st), (unsigned long long)got);
+        j++;
+    }
+    lsmt_memtable_iter_destroy(it);
+    return NULL;
+}
+
+START_TEST(test_newer_version_marked_before_publish)
+{
+    lsmt_memtable_options o;
+    lsmt_memtable_options_default(&o);
+    o.write_buffer_size = 8 << 20;
+    o.bloom_bits_per_key = 0; /* every get searches */
+    lsmt_memtable *mt;
+    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
+    char key[16];
+    for (unsigned i = 0; i < PUB_KEYS; i++) {
+        size_t kl = pub_key(key, i);
+        ck_assert_int_eq(lsmt_memtable_put(mt, 1, key, kl, "old", 3), LSMT_OK);
+    }
+    atomic_store(&pub_written, 0);
+    pthread_t w, r;
+    ck_assert_int_eq(pthread_create(&r, NULL, ver_observer, mt), 0);
+    ck_assert_int_eq(pthread_create(&w, NULL, ver_writer, mt), 0);
+    pthread_join(w, NULL);
+    pthread_join(r, NULL);
+    ck_assert_msg(!atomic_load(&failed), "%s", fail_msg);
+    for (unsigned i = 0; i < PUB_KEYS; i++) { /* and both versions by snapshot */
+        size_t kl = pub_key(key, i);
+        const void *v;
+        size_t vl;
+        uint64_t got;
+        ck_assert_int_eq(lsmt_memtable_get(mt, key, kl, LSMT_MAX_SEQUENCE, &v, &vl, &got), LSMT_OK);
+        ck_assert_uint_eq(got, 2);
+        ck_assert_int_eq(lsmt_memtable_get(mt, key, kl, 1, &v, &vl, &got), LSMT_OK);
+        ck_assert_uint_eq(got, 1);
+    }
+    ck_assert_int_eq(lsmt_memtable_validate(mt), LSMT_OK);
+    lsmt_memtable_destroy(mt);
+}
+END_TEST
+
 /* Threads come and go (registration at first call, unregistration at exit). */
 static void *short_lived(void *arg)
 {
@@ -829,6 +936,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_snapshot_point_in_time);
     tcase_add_test(tc, test_bloom_concurrent);
     tcase_add_test(tc, test_bloom_bit_before_publish);
+    tcase_add_test(tc, test_newer_version_marked_before_publish);
     tcase_add_test(tc, test_thread_churn);
     tcase_add_test(tc, test_many_threads);
     tcase_add_test(tc, test_calls_during_reset);

@@ -66,8 +66,9 @@ extern "C" {
 
 /* The tallest tower a node may have (p = 1/4 per level). */
 #define LSMT_SKIPLIST_MAX_HEIGHT    20
-/* Longest key / value in bytes (a node records both lengths in 32 bits). */
-#define LSMT_SKIPLIST_MAX_KEY_LEN   ((size_t)1 << 24)
+/* Longest key / value in bytes (a node records the key length in 24 bits of its header
+ * and the value length in 32). */
+#define LSMT_SKIPLIST_MAX_KEY_LEN   (((size_t)1 << 24) - 1)
 #define LSMT_SKIPLIST_MAX_VALUE_LEN ((size_t)1 << 30)
 /* Largest node tag (lsmt_skiplist_node_alloc_ex): two bits of the node header. */
 #define LSMT_SKIPLIST_TAG_MAX       3u
