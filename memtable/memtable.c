@@ -229,7 +229,7 @@ static lsmt_status write_one(lsmt_memtable *mt, uint64_t seq, lsmt_entry_type ty
         if (st == LSMT_OK) {
             encode_entry(kb, vb, key, klen, value, vlen);
             /* The bloom bit goes in before the node is published (bloom.h), but as late as
-             * that allows: after the search, whose ~10 dependent misses hide the line's
+             * that allows: after the search, whose chain of dependent misses hides the line's
              * (W1 +5.5 %, bench/README.md). */
             if (mt->bloom.nlines)
                 st = lsmt_sl_node_insert_hooked(mt->sl, node, bloom_apply_hook, &bp);
