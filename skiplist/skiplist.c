@@ -99,10 +99,10 @@ typedef uint64_t slot_t;
  * larger version precedes it at level 0, and before that node can be reached: the
  * inserter sets it on its level-0 successor when their keys are equal, and on its own
  * node when its level-0 predecessor's key is equal, before the publishing CAS or store
- * (note_versions). A node WITHOUT the bit is therefore the first version of its key that
+ * (place_level0). A node WITHOUT the bit is therefore the first version of its key that
  * any search can see, which lets find_ge stop at an upper level on a node whose key
  * equals the search key (find_ge). The bit is the only header field written after
- * publication, so meta is read and written atomically (relaxed: see note_versions). */
+ * publication, so meta is read and written atomically (relaxed: see place_level0). */
 #define META_NEWER        (1u << 31)
 _Static_assert(LSMT_SKIPLIST_TAG_MAX == 3 && META_TAG_SHIFT + 2 == META_HEIGHT_SHIFT,
                "the tag has exactly the two bits between key length and height");
@@ -238,7 +238,7 @@ static inline _Atomic uint32_t *meta_word(const char *n)
 static inline uint32_t node_meta(const char *n)
 {
     /* relaxed: every field but NEWER is written before the node is published (and the
-     * acquire that reached n orders it); NEWER: see note_versions. */
+     * acquire that reached n orders it); NEWER: see place_level0. */
     return atomic_load_explicit(meta_word(n), memory_order_relaxed);
 }
 static inline size_t node_klen(const char *n)
@@ -835,31 +835,37 @@ static inline bool splice_tight(const lsmt_skiplist *sl, const lsmt_skiplist_hin
     return link_load_acquire(prev_node(sl, sp->prev_[i]), i) == sp->next_[i];
 }
 
-/* Invariant V upkeep for n (key k) about to be published at level 0 between prev[0] and
- * next[0] of sp; called before every publishing attempt, after the search or re-search
- * that produced them. n's own bit is recomputed (n is not reachable yet): set when prev
- * holds k's key, i.e. a larger version precedes n. next gets the bit when it holds k's
- * key: n, a larger version, is about to precede it. A re-search only moves prev and
- * next towards n's place, so a bit set for an attempt that then lost its CAS is still
- * true of the final position (or of the racing equal node that made us return EXISTS).
+/* n (key k) is about to be published at level 0 between prev[0] and next[0] of sp, as
+ * found by the search or re-search just before. false when next[0] equals k: a
+ * duplicate (invariant 1: next[0] is the first node >= k). Else keep invariant V:
+ *  - n's own bit is recomputed (n is not reachable yet): set when prev holds k's key,
+ *    i.e. a larger version precedes n;
+ *  - next gets the bit when it holds k's key: n, a larger version, is about to precede it.
+ * A re-search only moves prev and next towards n's place, so a bit set for an attempt
+ * that then lost its CAS is still true of the final position (or of the racing equal
+ * node that made us return EXISTS).
  * relaxed: the bit happens-before every reader that can find n, through the release
  * publish that follows (program order); a search that meets next without having seen n
  * either started after the insert returned (the caller's happens-before edge, then
  * coherence lets its load see the bit) or runs concurrently with it and may answer as
  * if n were not there yet. */
-static void note_versions(const lsmt_skiplist *sl, const lsmt_skiplist_hint *sp, char *n,
-                          const skey *k)
+static bool place_level0(const lsmt_skiplist *sl, const lsmt_skiplist_hint *sp, char *n,
+                         const skey *k)
 {
+    int cn = sp->next_[0] != 0 ? node_cmp(sl, node_at(sl, sp->next_[0]), k) : 1;
+    if (cn == 0)
+        return false;
     uint32_t m = node_meta(n);
     bool newer = sp->prev_[0] != 0 && node_cmp(sl, node_at(sl, sp->prev_[0]), k) == -SAME_KEY_AFTER;
     uint32_t want = newer ? m | META_NEWER : m & ~META_NEWER;
     if (want != m)
         atomic_store_explicit(meta_word(n), want, memory_order_relaxed); /* unpublished */
-    if (sp->next_[0] != 0) {
+    if (cn == SAME_KEY_AFTER) {
         const char *nx = node_at(sl, sp->next_[0]);
-        if (!node_has_newer(nx) && node_cmp(sl, nx, k) == SAME_KEY_AFTER)
+        if (!node_has_newer(nx))
             atomic_fetch_or_explicit(meta_word(nx), META_NEWER, memory_order_relaxed);
     }
+    return true;
 }
 
 /* Publish n at level 0 between prev[0] and next[0] of splice sp: true when linked,
@@ -997,13 +1003,6 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
         find_splice_level(sl, k, sp->prev_[i + 1], sp->next_[i + 1], i, &sp->prev_[i],
                           &sp->next_[i], &sp->nextp_[i]);
 
-    /* Duplicate check (invariant 1): next[0] is the first node >= k. */
-    if (sp->next_[0] != 0 && node_cmp(sl, node_at(sl, sp->next_[0]), k) == 0)
-        return LSMT_EXISTS;
-    /* Once, before the first CAS below can publish n (skiplist_internal.h). */
-    if (before_publish != NULL)
-        before_publish(hook_ctx);
-
     bool retried_upper = false; /* a CAS at a level > 0 was lost (see the end) */
 
     for (unsigned i = 0; i < h; i++) {
@@ -1012,15 +1011,21 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
          * checks tightness itself; a plain store must not skip nodes inserted in between
          * (by other paths since the hint was saved), so re-search a loose level first. */
         if (!concurrent && i >= rh &&
-            link_load_acquire(prev_node(sl, sp->prev_[i]), i) != sp->next_[i]) {
+            link_load_acquire(prev_node(sl, sp->prev_[i]), i) != sp->next_[i])
             find_splice_level(sl, k, sp->prev_[i], 0, i, &sp->prev_[i], &sp->next_[i],
                               &sp->nextp_[i]);
-            if (i == 0 && sp->next_[0] != 0 && node_cmp(sl, node_at(sl, sp->next_[0]), k) == 0)
-                return LSMT_EXISTS; /* nothing linked yet */
-        }
         for (;;) {
             if (i == 0) {
-                note_versions(sl, sp, n, k);
+                /* Every level-0 attempt follows a search or re-search of level 0: check
+                 * its result for a duplicate (invariant 1; nothing is linked yet, so the
+                 * list is unchanged) and keep invariant V before publishing. */
+                if (!place_level0(sl, sp, n, k))
+                    return LSMT_EXISTS;
+                /* Once, before the first CAS that can publish n (skiplist_internal.h). */
+                if (before_publish != NULL) {
+                    before_publish(hook_ctx);
+                    before_publish = NULL;
+                }
                 if (link0_publish(sl, sp, n, nref, concurrent))
                     break;
             } else if (upper_publish(sl, sp, n, nref, k->prefix32, i, concurrent)) {
@@ -1030,8 +1035,6 @@ static lsmt_status link_node(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, char *n,
                 retried_upper = true;
             find_splice_level(sl, k, sp->prev_[i], 0, i, &sp->prev_[i], &sp->next_[i],
                               &sp->nextp_[i]);
-            if (i == 0 && sp->next_[0] != 0 && node_cmp(sl, node_at(sl, sp->next_[0]), k) == 0)
-                return LSMT_EXISTS; /* nothing linked yet: the list is unchanged */
         }
     }
     /* The splice now describes the position just after n. Its levels must stay monotone

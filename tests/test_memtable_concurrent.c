@@ -517,27 +517,54 @@ static size_t pub_key(char *buf, unsigned i)
     return (size_t)sprintf(buf, "q%07u", i);
 }
 
+/* The run both publication tests share: one writer puts every key once, at sequence
+ * `seq` (0: key i at i + 1), while `observer` watches (both get the run). */
+typedef struct pub_run {
+    lsmt_memtable *mt;
+    uint64_t seq;
+} pub_run;
+
 static void *pub_writer(void *arg)
 {
-    lsmt_memtable *mt = arg;
+    const pub_run *run = arg;
     char key[16];
     for (unsigned i = 0; i < PUB_KEYS; i++) {
         size_t kl = pub_key(key, i);
-        T_REQ(lsmt_memtable_put(mt, i + 1, key, kl, "v", 1) == LSMT_OK, "put %s", key);
+        uint64_t seq = run->seq ? run->seq : i + 1;
+        T_REQ(lsmt_memtable_put(run->mt, seq, key, kl, "v", 1) == LSMT_OK, "put %s", key);
         /* release: lets the observer stop once every key was put */
         atomic_store_explicit(&pub_written, i + 1, memory_order_release);
     }
     return NULL;
 }
 
-static void *pub_observer(void *arg)
+static void run_publication(lsmt_memtable *mt, uint64_t seq, void *(*observer)(void *))
 {
-    lsmt_memtable *mt = arg;
+    pub_run run = {mt, seq};
+    atomic_store(&pub_written, 0);
+    pthread_t w, r;
+    ck_assert_int_eq(pthread_create(&r, NULL, observer, &run), 0);
+    ck_assert_int_eq(pthread_create(&w, NULL, pub_writer, &run), 0);
+    pthread_join(w, NULL);
+    pthread_join(r, NULL);
+    ck_assert_msg(!atomic_load(&failed), "%s", fail_msg);
+}
+
+/* An internal iterator for an observer thread, or NULL (failure recorded). */
+static lsmt_memtable_iter *internal_iter(lsmt_memtable *mt)
+{
     lsmt_memtable_iter_options io;
     lsmt_memtable_iter_options_default(&io);
     io.kind = LSMT_ITER_INTERNAL;
     lsmt_memtable_iter *it = NULL;
     T_REQ(lsmt_memtable_iter_create(mt, &io, &it) == LSMT_OK, "iter_create");
+    return it;
+}
+
+static void *pub_observer(void *arg)
+{
+    lsmt_memtable *mt = ((const pub_run *)arg)->mt;
+    lsmt_memtable_iter *it = internal_iter(mt);
     if (it == NULL)
         return NULL;
     char key[16];
@@ -573,13 +600,7 @@ START_TEST(test_bloom_bit_before_publish)
     o.bloom_bits_per_key = 10;
     lsmt_memtable *mt;
     ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
-    atomic_store(&pub_written, 0);
-    pthread_t w, r;
-    ck_assert_int_eq(pthread_create(&r, NULL, pub_observer, mt), 0);
-    ck_assert_int_eq(pthread_create(&w, NULL, pub_writer, mt), 0);
-    pthread_join(w, NULL);
-    pthread_join(r, NULL);
-    ck_assert_msg(!atomic_load(&failed), "%s", fail_msg);
+    run_publication(mt, 0, pub_observer);
     lsmt_memtable_stats s;
     ck_assert_int_eq(lsmt_memtable_stats_get(mt, &s), LSMT_OK);
     ck_assert_uint_eq(s.entries, PUB_KEYS);
@@ -593,27 +614,10 @@ END_TEST
  * before it (skiplist.c, invariant V). Once an iterator has seen the newer version, a
  * get after it must not stop at the older one: the inserter must mark the older node
  * before it publishes the newer one. */
-static void *ver_writer(void *arg)
-{
-    lsmt_memtable *mt = arg;
-    char key[16];
-    for (unsigned i = 0; i < PUB_KEYS; i++) {
-        size_t kl = pub_key(key, i);
-        T_REQ(lsmt_memtable_put(mt, 2, key, kl, "new", 3) == LSMT_OK, "put %s", key);
-        /* release: lets the observer stop once every key was put */
-        atomic_store_explicit(&pub_written, i + 1, memory_order_release);
-    }
-    return NULL;
-}
-
 static void *ver_observer(void *arg)
 {
-    lsmt_memtable *mt = arg;
-    lsmt_memtable_iter_options io;
-    lsmt_memtable_iter_options_default(&io);
-    io.kind = LSMT_ITER_INTERNAL;
-    lsmt_memtable_iter *it = NULL;
-    T_REQ(lsmt_memtable_iter_create(mt, &io, &it) == LSMT_OK, "iter_create");
+    lsmt_memtable *mt = ((const pub_run *)arg)->mt;
+    lsmt_memtable_iter *it = internal_iter(mt);
     if (it == NULL)
         return NULL;
     char key[16];
@@ -671,15 +675,9 @@ START_TEST(test_newer_version_marked_before_publish)
     char key[16];
     for (unsigned i = 0; i < PUB_KEYS; i++) {
         size_t kl = pub_key(key, i);
-        ck_assert_int_eq(lsmt_memtable_put(mt, 1, key, kl, "old", 3), LSMT_OK);
+        ck_assert_int_eq(lsmt_memtable_put(mt, 1, key, kl, "v", 1), LSMT_OK);
     }
-    atomic_store(&pub_written, 0);
-    pthread_t w, r;
-    ck_assert_int_eq(pthread_create(&r, NULL, ver_observer, mt), 0);
-    ck_assert_int_eq(pthread_create(&w, NULL, ver_writer, mt), 0);
-    pthread_join(w, NULL);
-    pthread_join(r, NULL);
-    ck_assert_msg(!atomic_load(&failed), "%s", fail_msg);
+    run_publication(mt, 2, ver_observer);     /* version 2 of every key */
     for (unsigned i = 0; i < PUB_KEYS; i++) { /* and both versions by snapshot */
         size_t kl = pub_key(key, i);
         const void *v;
