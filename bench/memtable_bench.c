@@ -483,6 +483,10 @@ static lsmt_status engine_init(engine *e, const bench_config *cfg, uint64_t expe
         o.hard_limit = want + want / 4;
         e->ntables = 1;
     }
+    /* the bloom filter sized for the entries the budget holds, as an engine that knows
+     * its entry size sizes it (memtable.h: key + value + 24 bytes per entry) */
+    o.bloom_expected_keys =
+        o.write_buffer_size / ((cfg->key_size ? cfg->key_size : 24) + cfg->value_size + 24);
     for (size_t i = 0; i < e->ntables; i++) {
         lsmt_status s = lsmt_memtable_create(&o, &e->table[i]);
         if (s != LSMT_OK) {

@@ -49,14 +49,17 @@ static lsmt_status make_memtable(const bench_config *cfg, uint64_t n, lsmt_arena
     o.pool = pool;
     if (budget) {
         o.write_buffer_size = budget;
+        /* the bloom filter sized as an engine that knows its entry size sizes it
+         * (memtable.h: key + value + 24 bytes per entry) */
+        o.bloom_expected_keys = budget / (KEY_LEN + cfg->value_size + 24);
     } else {
-        /* Room for all n entries, sized as an engine would size its write buffer for
-         * them (an entry takes key + value + ~25 bytes; 64 are allowed), so the budget
-         * is never reached; the bloom filter (write_buffer_size / 64 keys) is then sized
-         * for ~4x the entries it gets (~2x at the default 64 MiB with 140-byte entries). */
+        /* Room for all n entries (an entry takes key + value + ~23 bytes; 64 are
+         * allowed), so the budget is never reached; the bloom filter is sized for the
+         * n keys the memtable will hold. */
         size_t per = KEY_LEN + cfg->value_size + 64;
         o.write_buffer_size = (size_t)n * per + ((size_t)64 << 20);
         o.hard_limit = o.write_buffer_size + o.write_buffer_size / 4;
+        o.bloom_expected_keys = n;
     }
     return lsmt_memtable_create(&o, out);
 }

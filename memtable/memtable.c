@@ -38,9 +38,12 @@
 #include "skiplist/skiplist_internal.h"
 
 /* Expected bytes per entry when sizing the bloom filter from the write-buffer size
- * (a small key and value plus the node header). Smaller entries than this only raise
- * the false-positive rate, never cause false negatives. */
+ * (bloom_expected_keys = 0: a small key and value plus the node header). Smaller
+ * entries than this only raise the false-positive rate, never cause false negatives. */
 #define LSMT_MT_BLOOM_ENTRY_BYTES 64u
+/* No entry takes fewer arena bytes than this (a node's fixed fields alone take 20), so
+ * no budget holds more entries than write_buffer_size / this. */
+#define LSMT_MT_MIN_ENTRY_BYTES   16u
 #define LSMT_MT_MAX_BLOOM_BITS    64u
 
 void lsmt_memtable_options_default(lsmt_memtable_options *opt)
@@ -54,6 +57,7 @@ void lsmt_memtable_options_default(lsmt_memtable_options *opt)
     opt->compare = NULL;
     opt->compare_ctx = NULL;
     opt->bloom_bits_per_key = 10;
+    opt->bloom_expected_keys = 0;
     opt->huge_pages = false;
     opt->pool = NULL;
 }
@@ -75,7 +79,8 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
         lsmt_memtable_options_default(&o);
     else
         o = *opt;
-    if (o.write_buffer_size == 0 || o.bloom_bits_per_key > LSMT_MT_MAX_BLOOM_BITS)
+    if (o.write_buffer_size == 0 || o.bloom_bits_per_key > LSMT_MT_MAX_BLOOM_BITS ||
+        o.bloom_expected_keys > o.write_buffer_size / LSMT_MT_MIN_ENTRY_BYTES)
         return LSMT_INVALID;
 
     lsmt_carena *arena = NULL;
@@ -131,7 +136,9 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
         goto fail_mt;
 
     if (o.bloom_bits_per_key > 0 &&
-        lsmt_bloom_init(&mt->bloom, mt->write_buffer_size / LSMT_MT_BLOOM_ENTRY_BYTES,
+        lsmt_bloom_init(&mt->bloom,
+                        o.bloom_expected_keys ? o.bloom_expected_keys
+                                              : mt->write_buffer_size / LSMT_MT_BLOOM_ENTRY_BYTES,
                         o.bloom_bits_per_key) != 0) {
         st = LSMT_NOMEM;
         goto fail_sl;

@@ -607,6 +607,11 @@ START_TEST(test_bad_input)
     o.bloom_bits_per_key = 1000;
     ck_assert_int_eq(lsmt_memtable_create(&o, &out), LSMT_INVALID);
     lsmt_memtable_options_default(&o);
+    o.bloom_expected_keys = o.write_buffer_size / 16 + 1; /* more entries than fit */
+    ck_assert_int_eq(lsmt_memtable_create(&o, &out), LSMT_INVALID);
+    o.bloom_expected_keys = SIZE_MAX;
+    ck_assert_int_eq(lsmt_memtable_create(&o, &out), LSMT_INVALID);
+    lsmt_memtable_options_default(&o);
     o.write_buffer_size = SIZE_MAX / 2;
     ck_assert_int_ne(lsmt_memtable_create(&o, &out), LSMT_OK);
     ck_assert_ptr_eq(out, (lsmt_memtable *)0x1); /* untouched on failure */
@@ -978,6 +983,73 @@ START_TEST(test_bloom)
 }
 END_TEST
 
+/* bloom_expected_keys sizes the filter: its bytes show in memory_reserved, and a filter
+ * sized for fewer keys than it gets lets more absent keys through. */
+static lsmt_memtable *mk_bloom_keys(unsigned bits, size_t expected)
+{
+    lsmt_memtable_options o;
+    lsmt_memtable_options_default(&o);
+    o.write_buffer_size = 4 << 20;
+    o.bloom_bits_per_key = bits;
+    o.bloom_expected_keys = expected;
+    o.shard_count = 2;
+    lsmt_memtable *mt = NULL;
+    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
+    return mt;
+}
+
+static size_t reserved(lsmt_memtable *mt)
+{
+    lsmt_memtable_stats s;
+    ck_assert_int_eq(lsmt_memtable_stats_get(mt, &s), LSMT_OK);
+    return s.memory_reserved;
+}
+
+START_TEST(test_bloom_expected_keys)
+{
+    lsmt_memtable *off = mk_bloom_keys(0, 0);
+    lsmt_memtable *dflt = mk_bloom_keys(10, 0);       /* 4 MiB / 64 = 65536 keys */
+    lsmt_memtable *small = mk_bloom_keys(10, 1000);   /* 10,000 bits */
+    lsmt_memtable *large = mk_bloom_keys(10, 200000); /* 2,000,000 bits */
+    size_t base = reserved(off);
+    /* whole 64-byte lines of at least expected * bits bits, and less than one line more */
+    const size_t want[3] = {65536 * 10 / 8, 1000 * 10 / 8, 200000 * 10 / 8};
+    lsmt_memtable *with[3] = {dflt, small, large};
+    for (int i = 0; i < 3; i++) {
+        size_t bytes = reserved(with[i]) - base;
+        ck_assert_uint_ge(bytes, want[i]);
+        ck_assert_uint_lt(bytes, want[i] + 128);
+        ck_assert_uint_eq(bytes % 64, 0);
+    }
+    /* 20,000 keys: 20x what `small` was sized for, a tenth of `large`'s */
+    char key[32];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(key, sizeof key, "present-%d", i);
+        ck_assert_int_eq(lsmt_memtable_put(small, (uint64_t)i, key, strlen(key), "v", 1), LSMT_OK);
+        ck_assert_int_eq(lsmt_memtable_put(large, (uint64_t)i, key, strlen(key), "v", 1), LSMT_OK);
+    }
+    for (int i = 0; i < 20000; i++) {
+        snprintf(key, sizeof key, "absent-%d", i);
+        ck_assert_int_eq(get_s(small, key, LSMT_MAX_SEQUENCE, NULL, NULL), LSMT_NOT_FOUND);
+        ck_assert_int_eq(get_s(large, key, LSMT_MAX_SEQUENCE, NULL, NULL), LSMT_NOT_FOUND);
+        snprintf(key, sizeof key, "present-%d", i);
+        ck_assert_int_eq(get_s(small, key, LSMT_MAX_SEQUENCE, NULL, NULL), LSMT_OK);
+    }
+    lsmt_memtable_stats ss, sl;
+    ck_assert_int_eq(lsmt_memtable_stats_get(small, &ss), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_stats_get(large, &sl), LSMT_OK);
+    /* overfilled: most absent keys pass; 100 bits per key: almost none do */
+    ck_assert_uint_gt(ss.bloom_false_positives, 10000);
+    ck_assert_uint_lt(sl.bloom_false_positives, 200);
+    ck_assert_uint_eq(ss.bloom_negatives + ss.bloom_false_positives, 20000);
+    ck_assert_uint_eq(sl.bloom_negatives + sl.bloom_false_positives, 20000);
+    lsmt_memtable_destroy(off);
+    lsmt_memtable_destroy(dflt);
+    lsmt_memtable_destroy(small);
+    lsmt_memtable_destroy(large);
+}
+END_TEST
+
 START_TEST(test_stats)
 {
     lsmt_memtable *mt = mk(1 << 20, 10);
@@ -1079,6 +1151,7 @@ static Suite *suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("bloom");
     tcase_add_test(tc, test_bloom);
+    tcase_add_test(tc, test_bloom_expected_keys);
     suite_add_tcase(s, tc);
     tc = tcase_create("pool");
     tcase_add_test(tc, test_pool);

@@ -91,7 +91,7 @@ typedef struct lsmt_memtable_options {
     /* Write-buffer size (bytes): should_flush turns true once usage (arena bytes reserved,
      * which grows by whole chunks of 256 KiB per shard) reaches it. Default 64 MiB.
      * With a pool it is clamped to the pool arenas' capacity. Also sizes the bloom
-     * filter (write_buffer_size / 64 expected keys). */
+     * filter when bloom_expected_keys is 0. */
     size_t write_buffer_size;
     /* Hard limit (bytes) of the arena: past it writes return LSMT_FULL. 0 = derived:
      * write_buffer_size + write_buffer_size / 4 + one chunk per shard, so writers racing
@@ -108,6 +108,16 @@ typedef struct lsmt_memtable_options {
      * REQUIRES with a custom comparator: keys it finds equal are byte-identical (else
      * turn the filter off: it would answer "absent" for an equal key spelt differently). */
     unsigned bloom_bits_per_key;
+    /* Keys the bloom filter is sized for (bloom_bits_per_key bits each, fixed at create).
+     * 0 = write_buffer_size / 64: right for 64-byte entries, oversized for larger ones.
+     * Every write touches one random line of the filter, and its lines compete for
+     * the cache with the skip list's upper levels: an oversized filter slows random
+     * writes down (bench/README.md, "bloom sizing"). An engine that knows its entry
+     * size sets write_buffer_size / (key + value + 24 bytes), e.g. from the last
+     * memtable's stats. More keys than this only raise the false-positive rate. At
+     * most write_buffer_size / 16 (no entry is smaller), else LSMT_INVALID. Ignored
+     * when the filter is off. */
+    size_t bloom_expected_keys;
     /* Transparent huge pages on the arena region. Default false. */
     bool huge_pages;
     /* Take the arena from this pool (and give it back at destroy); NULL = the memtable
@@ -136,9 +146,9 @@ typedef struct lsmt_memtable_stats {
 LSMT_API void lsmt_memtable_options_default(lsmt_memtable_options *opt);
 
 /* LSMT_INVALID: bad options (write_buffer_size 0, hard_limit < write_buffer_size,
- * bloom_bits_per_key > 64, an arena the options cannot describe); LSMT_NOMEM:
- * memory/mapping refused; a pool's checkout status is passed through. `*out` is
- * written only on success. */
+ * bloom_bits_per_key > 64, bloom_expected_keys > write_buffer_size / 16, an arena the options
+ * cannot describe); LSMT_NOMEM: memory/mapping refused; a pool's checkout status is passed through.
+ * `*out` is written only on success. */
 LSMT_API lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable **out);
 
 /* Free the memtable (its arena goes back to the pool it came from, reset). NULL is a
