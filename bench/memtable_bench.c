@@ -125,7 +125,8 @@ static const char *const k_usage =
     "  --scan-length N      E: scan length uniform in 1..N, 1..100000. Default 100.\n"
     "  --seed N             random seed, 0..2^64-1. Default: derived from the clock\n"
     "                       (always printed, so any run can be repeated).\n"
-    "  --bloom BITS         bloom filter bits per key, 0 (off)..64. Default 10.\n"
+    "  --bloom BITS         bloom filter bits per key, 0 (off)..64. Default: the library's\n"
+    "                       (0, off); W4 measures the filter with --bloom 10.\n"
     "  --shards N           memtable arena shards, 0 (= CPU count)..256. Default 0.\n"
     "  --huge-pages on|off  transparent huge pages on the arena. Default off.\n"
     "  --memtable-size SIZE rotate memtables of this write-buffer size through a pool of\n"
@@ -282,7 +283,9 @@ static void config_default(bench_config *c)
     c->dist = YCSB_DIST_ZIPFIAN;
     c->theta = YCSB_ZIPF_THETA;
     c->scan_length = 100;
-    c->bloom = 10;
+    lsmt_memtable_options mo;
+    lsmt_memtable_options_default(&mo);
+    c->bloom = mo.bloom_bits_per_key; /* the library's default */
     c->cycles = 20;
     c->rounds = 5;
     c->batch = 1;

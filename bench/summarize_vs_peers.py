@@ -58,22 +58,25 @@ def read_micro(path):
     return micro, units
 
 
-def print_bloom0(out, peers):
-    """W1/W3/W6 run with --bloom 0, beside the same peers."""
-    micro, units = read_micro(os.path.join(out, "lsmt-micro-bloom0.csv"))
+def print_bloom10(out, peers, alias):
+    """W1/W3/W4/W6 run with --bloom 10, beside the same peers."""
+    micro, units = read_micro(os.path.join(out, "lsmt-micro-bloom10.csv"))
     if not micro:
         return
-    print("Without the bloom filter (`--bloom 0`), one key per call:")
+    print("With the optional bloom filter (`--bloom 10`):")
     print()
     print("| workload | T | unit | lsmt median [min..max], n | peer: median | lsmt/peer |")
     print("|---|---|---|---|---|---|")
-    for name in ("W1-fillrandom", "W1-fillrandom-warm", "W3-readrandom", "W6-fillseq"):
+    for name in ("W1-fillrandom", "W1-fillrandom-warm", "W1-rss-total", "W3-readrandom",
+                 "W4-readmissing", "W4-readmissing-batch32", "W6-fillseq"):
         for (m, t), vals in sorted(micro.items(), key=lambda kv: kv[0][1]):
             if m != name:
                 continue
             med = statistics.median(vals)
             cell = "%.3f [%.3f..%.3f], %d" % (med, min(vals), max(vals), len(vals))
-            for peer, (pv, punit) in sorted(peers.get((m, t), {}).items()):
+            if m == "W1-rss-total" and t != 1:
+                continue
+            for peer, (pv, punit) in sorted(peers.get((alias.get(m, m), t), {}).items()):
                 print("| %s | %d | %s | %s | %s: %.3f %s | **%.2f** |"
                       % (m, t, units[(m, t)], cell, peer, pv, punit, med / pv if pv else float("nan")))
     print()
@@ -88,7 +91,7 @@ def main():
     micro, units = read_micro(os.path.join(out, "lsmt-micro.csv"))
     peers = read_peers(os.path.join(out, "peers.txt"))
     # lsmt metric -> peer workload name
-    alias = {"W1-rss": "W1-rss"}
+    alias = {"W1-rss": "W1-rss", "W1-rss-total": "W1-rss"}
     # batched rows (32 keys per write batch / multi_get) beside the peers' one-key calls
     for base in ("W1-fillrandom", "W2-fillrandom-mt", "W3-readrandom", "W4-readmissing"):
         alias[base + "-batch32"] = base
@@ -96,7 +99,7 @@ def main():
         print("| workload | T | unit | lsmt median [min..max], n | peer: median | lsmt/peer |")
         print("|---|---|---|---|---|---|")
         order = ["W1-fillrandom", "W1-fillrandom-cold", "W1-fillrandom-warm", "W1-rss",
-                 "W1-memtable-usage", "W2-fillrandom-mt", "W2-fillrandom-mt-cold",
+                 "W1-rss-total", "W1-memtable-usage", "W2-fillrandom-mt", "W2-fillrandom-mt-cold",
                  "W2-fillrandom-mt-warm", "W3-readrandom", "W4-readmissing", "W1-fillrandom-batch32",
                  "W2-fillrandom-mt-batch32", "W3-readrandom-batch32", "W4-readmissing-batch32",
                  "W5-scan",
@@ -108,7 +111,7 @@ def main():
             for (m, t), vals in sorted(micro.items(), key=lambda kv: kv[0][1]):
                 if m != name:
                     continue
-                if m == "W1-rss" and t != 1:
+                if m in ("W1-rss", "W1-rss-total") and t != 1:
                     continue
                 if m == "W1-memtable-usage" and t != 1:
                     continue
@@ -125,7 +128,7 @@ def main():
                     print("| %s | %d | %s | %s | %s: %.3f %s | **%.2f** (%s) |"
                           % (m, t, unit, cell, peer, pv, punit, ratio, better))
         print()
-        print_bloom0(out, peers)
+        print_bloom10(out, peers, alias)
     ycsb = read_csv(os.path.join(out, "ycsb.csv"))
     if ycsb:
         print("| YCSB | T | run ops/s | p50 | p99 | p99.9 | max | read misses |")

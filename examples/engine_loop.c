@@ -237,6 +237,8 @@ int main(void)
     lsmt_memtable_options_default(&mo);
     mo.pool = pool;
     mo.write_buffer_size = (MEMTABLE_MIB << 20) / 4 * 3; /* should_flush at 3/4 of it */
+    mo.bloom_bits_per_key = 10; /* readers look up keys: filter them (off by default) */
+    mo.bloom_expected_keys = mo.write_buffer_size / (KLEN + VLEN + 24); /* entries it holds */
     for (int i = 0; i < 2; i++)
         if (lsmt_memtable_create(&mo, &mts[i]) != LSMT_OK)
             return 1;

@@ -56,7 +56,7 @@ void lsmt_memtable_options_default(lsmt_memtable_options *opt)
     opt->shard_count = 0;
     opt->compare = NULL;
     opt->compare_ctx = NULL;
-    opt->bloom_bits_per_key = 10;
+    opt->bloom_bits_per_key = 0;
     opt->bloom_expected_keys = 0;
     opt->huge_pages = false;
     opt->pool = NULL;

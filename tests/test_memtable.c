@@ -486,7 +486,8 @@ START_TEST(test_lifecycle)
     lsmt_memtable_options o;
     lsmt_memtable_options_default(&o);
     ck_assert_uint_eq(o.write_buffer_size, (size_t)64 << 20);
-    ck_assert_uint_eq(o.bloom_bits_per_key, 10);
+    ck_assert_uint_eq(o.bloom_bits_per_key, 0); /* off unless asked for */
+    ck_assert_uint_eq(o.bloom_expected_keys, 0);
     ck_assert_ptr_null(o.pool);
     lsmt_memtable_options_default(NULL);
     lsmt_memtable_destroy(NULL);

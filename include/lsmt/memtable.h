@@ -103,8 +103,13 @@ typedef struct lsmt_memtable_options {
     lsmt_compare_fn compare;
     void *compare_ctx;
     /* Bloom filter over user keys (xxh3 of the key bytes), bits per key, 0..64; 0 = off.
-     * Default 10 (about 1% false positives at the expected entry count). Costs one cache
-     * line touched per write and saves the skip-list search on most gets of absent keys.
+     * Default 0 (off, as RocksDB's memtable filter): it costs every write one random
+     * cache line, and its lines evict the skip list's from the cache (bench/README.md:
+     * W1 random puts ~10 % and W6 ascending puts ~55 % slower at 10 bits, plus 1.25
+     * bytes per entry), and saves the skip-list search on most gets of absent keys (W4
+     * ~15x faster). Turn it on when many gets look for keys the memtable does not hold,
+     * e.g. an engine whose reads mostly end in its SSTables: 10 gives about 1 % false
+     * positives at bloom_expected_keys.
      * REQUIRES with a custom comparator: keys it finds equal are byte-identical (else
      * turn the filter off: it would answer "absent" for an equal key spelt differently). */
     unsigned bloom_bits_per_key;
