@@ -107,7 +107,7 @@ typedef struct lsmt_memtable_options {
      * cache line, and its lines evict the skip list's from the cache (bench/README.md:
      * W1 random puts ~10 % and W6 ascending puts ~55 % slower at 10 bits, plus 1.25
      * bytes per entry), and saves the skip-list search on most gets of absent keys (W4
-     * ~15x faster). Turn it on when many gets look for keys the memtable does not hold,
+     * ~20x faster). Turn it on when many gets look for keys the memtable does not hold,
      * e.g. an engine whose reads mostly end in its SSTables: 10 gives about 1 % false
      * positives at bloom_expected_keys.
      * REQUIRES with a custom comparator: keys it finds equal are byte-identical (else
