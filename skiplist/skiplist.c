@@ -78,19 +78,28 @@ typedef uint64_t slot_t;
  *                                            | tag << 24 | height << 26
  *                                            | NEWER (bit 31, invariant V)
  *   N + 8                    key bytes [klen]
- *   N + 8 + klen             uint32_t vlen  value length        (unaligned: memcpy)
- *   N + 12 + klen            uint64_t version                   (unaligned: memcpy)
- *   N + 20 + klen            value bytes [vlen]
- * The allocation starts at N - 8*(h-1); its size, 20 + 8*(h-1) + klen + vlen, is rounded
- * up to 4 bytes. What a search touches -- the slot it follows, meta and the first 8 key
- * bytes -- is the 16 bytes [N, N+16) plus the slot below N: one cache line for most
- * nodes. Length and version sit after the key because a search needs them only on a key
- * tie (the version) or never (the value length). The tag is 2 bits the caller may set
- * at node_alloc_ex (the memtable keeps its entry type there, so a value needs no extra
+ *   N + 8 + klen             uint64_t tail = version (bits 0..55)   (unaligned: memcpy)
+ *                                          | short value length << 56
+ *   N + 16 + klen            [uint32_t vlen, only when the short length is VLEN_LONG]
+ *                            value bytes [vlen]
+ * A value of up to VLEN_SHORT_MAX bytes keeps its length in the tail word's top byte
+ * (most memtable values: no length field at all); a longer one has VLEN_LONG there and
+ * its length in the 4 bytes after the word. The allocation starts at N - 8*(h-1); its
+ * size, 16 + 8*(h-1) + klen + vlen (+ 4 for a long value), is rounded up to 4 bytes.
+ * What a search touches -- the slot it follows, meta and the first 8 key bytes -- is
+ * the 16 bytes [N, N+16) plus the slot below N: one cache line for most nodes. Version
+ * and length sit after the key because a search needs them only on a key tie (the
+ * version) or never (the value length). The tag is 2 bits the caller may set at
+ * node_alloc_ex (the memtable keeps its entry type there, so a value needs no extra
  * byte). */
 #define HDR_META          4
 #define HDR_KEY           8
-#define NODE_FIXED        20 /* link0 + meta + vlen + version */
+#define NODE_FIXED        16 /* link0 + meta + tail word: the smallest node */
+#define TAIL_BYTES        8
+#define TAIL_VLEN_SHIFT   56
+#define VLEN_SHORT_MAX    254u
+#define VLEN_LONG         255u /* the tail's length byte when a uint32_t length follows */
+#define VLEN_LONG_BYTES   4
 #define META_KLEN_MASK    ((1u << 24) - 1u)
 #define META_TAG_SHIFT    24
 #define META_HEIGHT_SHIFT 26
@@ -254,22 +263,40 @@ static inline bool node_has_newer(const char *n)
 {
     return (node_meta(n) & META_NEWER) != 0;
 }
-/* The fixed fields after the key: vlen at +0, version at +4, value at +12. */
+/* The tail word after the key: version and short value length ("Node layout"). */
 static inline const char *node_tail(const char *n)
 {
     return n + HDR_KEY + node_klen(n);
 }
-static inline size_t node_vlen(const char *n)
+static inline uint64_t node_tail_word(const char *n)
 {
-    uint32_t v;
-    memcpy(&v, node_tail(n), sizeof v);
-    return v;
+    uint64_t w;
+    memcpy(&w, node_tail(n), sizeof w);
+    return w;
 }
 static inline uint64_t node_ver(const char *n)
 {
-    uint64_t v;
-    memcpy(&v, node_tail(n) + 4, sizeof v);
+    return node_tail_word(n) & LSMT_SKIPLIST_MAX_VERSION;
+}
+static inline size_t node_vlen(const char *n)
+{
+    unsigned s = (unsigned)(node_tail_word(n) >> TAIL_VLEN_SHIFT);
+    if (LSMT_LIKELY(s != VLEN_LONG))
+        return s;
+    uint32_t v;
+    memcpy(&v, node_tail(n) + TAIL_BYTES, sizeof v);
     return v;
+}
+static inline const char *node_value(const char *n)
+{
+    const char *t = node_tail(n);
+    return t + TAIL_BYTES +
+           ((node_tail_word(n) >> TAIL_VLEN_SHIFT) == VLEN_LONG ? VLEN_LONG_BYTES : 0);
+}
+/* Bytes of a node's fixed fields, key and value, before rounding and without the tower. */
+static inline size_t node_body_bytes(size_t klen, size_t vlen)
+{
+    return (size_t)NODE_FIXED + klen + (vlen > VLEN_SHORT_MAX ? VLEN_LONG_BYTES : 0) + vlen;
 }
 
 static inline void prefetch_node(const char *n)
@@ -392,7 +419,8 @@ HOT int node_cmp(const lsmt_skiplist *sl, const char *n, const skey *k)
     if (c != 0)
         return c < 0 ? -1 : 1;
     uint64_t v;
-    memcpy(&v, nk + nlen + 4, sizeof v);
+    memcpy(&v, nk + nlen, sizeof v); /* the tail word (node_ver, with nlen known) */
+    v &= LSMT_SKIPLIST_MAX_VERSION;
     /* versions descend: a larger version comes first */
     return 2 * ((v < k->version) - (v > k->version));
 }
@@ -671,7 +699,7 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
     unsigned mh = opt->max_height;
     if (mh == 0) {
         /* enough levels for the most nodes the arena can hold (smallest node: a bare
-         * 20-byte node): 4^(mh-1) >= cap / NODE_FIXED */
+         * 16-byte node): 4^(mh-1) >= cap / NODE_FIXED */
         size_t nodes = cap / NODE_FIXED;
         mh = 1;
         while (nodes > 1 && mh < LSMT_SKIPLIST_MAX_HEIGHT) {
@@ -753,20 +781,20 @@ void lsmt_skiplist_hint_init(lsmt_skiplist_hint *hint)
  * "Node layout" above). Returns LSMT_FULL when the arena is full (nothing is
  * linked), LSMT_INVALID on oversize lengths. Key and value bytes are left to the caller. */
 static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, size_t vlen,
-                              unsigned tag, char **out)
+                              unsigned tag, char **out, char **value_out)
 {
     if (klen > LSMT_SKIPLIST_MAX_KEY_LEN || vlen > LSMT_SKIPLIST_MAX_VALUE_LEN ||
         tag > LSMT_SKIPLIST_TAG_MAX)
         return LSMT_INVALID;
+    if (version > LSMT_SKIPLIST_MAX_VERSION)
+        return LSMT_RANGE;
     unsigned h = random_height(sl);
     /* upper slots are 8-byte atomics: a node with any starts 8-byte aligned */
     size_t tower = (size_t)SLOT_BYTES * (h - 1);
     size_t align = h > 1 ? SLOT_BYTES : LINK_UNIT;
     size_t size;
-    if (lsmt_add_overflow(tower, NODE_FIXED, &size) || lsmt_add_overflow(size, klen, &size) ||
-        lsmt_add_overflow(size, vlen, &size))
-        return LSMT_INVALID;
-    size = lsmt_align_up(size, LINK_UNIT);
+    /* both lengths are capped far below SIZE_MAX / 4: no overflow */
+    size = lsmt_align_up(tower + node_body_bytes(klen, vlen), LINK_UNIT);
     if (size == 0)
         return LSMT_INVALID;
     void *mem = NULL;
@@ -778,23 +806,27 @@ static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, 
      * are plain stores published by the level-0 release CAS (invariant 3). */
     uint32_t meta =
         (uint32_t)klen | ((uint32_t)tag << META_TAG_SHIFT) | ((uint32_t)h << META_HEIGHT_SHIFT);
-    uint32_t vl = (uint32_t)vlen;
     /* relaxed: published by the level-0 release CAS with the other header fields */
     atomic_store_explicit(meta_word(n), meta, memory_order_relaxed);
-    memcpy(n + HDR_KEY + klen, &vl, sizeof vl);
-    memcpy(n + HDR_KEY + klen + 4, &version, sizeof version);
+    bool long_value = vlen > VLEN_SHORT_MAX;
+    uint64_t tail = version | (uint64_t)(long_value ? VLEN_LONG : vlen) << TAIL_VLEN_SHIFT;
+    char *t = n + HDR_KEY + klen;
+    memcpy(t, &tail, sizeof tail);
+    if (long_value) {
+        uint32_t vl = (uint32_t)vlen;
+        memcpy(t + TAIL_BYTES, &vl, sizeof vl);
+    }
     *out = n;
+    *value_out = t + TAIL_BYTES + (long_value ? VLEN_LONG_BYTES : 0);
     return LSMT_OK;
 }
 
 size_t lsmt_skiplist_node_min_bytes(size_t klen, size_t vlen)
 {
-    size_t size;
     if (klen > LSMT_SKIPLIST_MAX_KEY_LEN || vlen > LSMT_SKIPLIST_MAX_VALUE_LEN)
         return SIZE_MAX;
     /* both lengths are capped far below SIZE_MAX / 4: no overflow */
-    size = lsmt_align_up((size_t)NODE_FIXED + klen + vlen, LINK_UNIT);
-    return size;
+    return lsmt_align_up(node_body_bytes(klen, vlen), LINK_UNIT);
 }
 
 /* Search level `level` forward from `before` (< k) for the first node >= k, stopping
@@ -1070,14 +1102,14 @@ static lsmt_status insert_common(lsmt_skiplist *sl, lsmt_skiplist_hint *sp, cons
 {
     if (sl == NULL || !kv_args_ok(key, klen, value, vlen))
         return LSMT_INVALID;
-    char *n;
-    lsmt_status st = node_build(sl, klen, version, vlen, 0, &n);
+    char *n, *vb;
+    lsmt_status st = node_build(sl, klen, version, vlen, 0, &n, &vb);
     if (st != LSMT_OK)
         return st;
     if (klen)
         memcpy(n + HDR_KEY, key, klen);
     if (vlen)
-        memcpy(n + NODE_FIXED + klen, value, vlen);
+        memcpy(vb, value, vlen);
     skey k;
     skey_init(sl, &k, n + HDR_KEY, klen, version);
     return link_node(sl, sp, n, &k, concurrent, NULL, NULL);
@@ -1139,13 +1171,13 @@ lsmt_status lsmt_skiplist_node_alloc_ex(lsmt_skiplist *sl, size_t klen, uint64_t
 {
     if (sl == NULL || node == NULL || key_buf == NULL || value_buf == NULL)
         return LSMT_INVALID;
-    char *n;
-    lsmt_status st = node_build(sl, klen, version, vlen, tag, &n);
+    char *n, *vb;
+    lsmt_status st = node_build(sl, klen, version, vlen, tag, &n, &vb);
     if (st != LSMT_OK)
         return st;
     *node = (lsmt_skiplist_node *)n;
     *key_buf = n + HDR_KEY;
-    *value_buf = n + NODE_FIXED + klen;
+    *value_buf = vb;
     return LSMT_OK;
 }
 
@@ -1398,7 +1430,7 @@ const void *lsmt_skiplist_node_value(const lsmt_skiplist_node *n, size_t *len)
     const char *p = (const char *)n;
     if (len)
         *len = node_vlen(p);
-    return node_tail(p) + 12;
+    return node_value(p);
 }
 
 /* ---- iterator ---------------------------------------------------------------------- */
@@ -1435,7 +1467,7 @@ static lsmt_status iter_land(lsmt_skiplist_iter *it, const char *n)
 static void prefetch_entry(const char *n)
 {
     /* n's line has arrived (prefetched a lane cycle ago): its value's bounds are known */
-    const char *v = node_tail(n) + 12;
+    const char *v = node_value(n);
     size_t vlen = node_vlen(n);
     prefetch_node(v);
     if (vlen > 64)
@@ -1652,7 +1684,8 @@ lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
         size_t klen = node_klen(n);
         size_t off = (uintptr_t)n - sl->base;
         if (!node_plausible(sl, (const lsmt_skiplist_node *)n) || h > height ||
-            node_vlen(n) > sl->capacity - NODE_FIXED - off - klen)
+            node_body_bytes(klen, node_vlen(n)) > sl->capacity - off ||
+            ((node_tail_word(n) >> TAIL_VLEN_SHIFT) == VLEN_LONG && node_vlen(n) <= VLEN_SHORT_MAX))
             return LSMT_CORRUPT;
         bool newer = false; /* does a version of n's key precede it? */
         if (prev != NULL) {

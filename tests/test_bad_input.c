@@ -580,6 +580,12 @@ START_TEST(test_skiplist)
     ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, NULL, 3, 0, "v", 1), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, "k", 1, 0, NULL, 3), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, "k1", 2, 5, "w", 1), LSMT_EXISTS);
+    /* a version a node cannot store (56 bits): LSMT_RANGE, nothing inserted */
+    const uint64_t over = LSMT_SKIPLIST_MAX_VERSION + 1;
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k9", 2, over, "v", 1), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k9", 2, UINT64_MAX, "v", 1), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, "k9", 2, over, "v", 1), LSMT_RANGE);
+    sl_intact(sl, 2);
     /* An entry larger than the whole arena can never fit: the carena calls that
      * LSMT_INVALID (arena.h), skiplist.h documents only FULL for "the arena is full".
      * Either way: refused, nothing changes. */
@@ -612,12 +618,15 @@ START_TEST(test_skiplist)
     ck_assert(st == LSMT_OK || st == LSMT_INVALID); /* NULL hint: undocumented, harmless */
     size_t n3 = filled + (st == LSMT_OK);
     ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h, "k1", 2, 5, "w", 1), LSMT_EXISTS);
+    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h, "k9", 2, over, "v", 1), LSMT_RANGE);
     sl_intact(sl, n3);
 
     lsmt_skiplist_node *node = SENTINEL;
     void *kb = SENTINEL, *vb = SENTINEL;
     ck_assert_int_eq(lsmt_skiplist_node_alloc(NULL, 1, 0, 1, &node, &kb, &vb), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, NULL, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, over, 1, &node, &kb, &vb), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc_ex(sl, 1, over, 1, 0, &node, &kb, &vb), LSMT_RANGE);
     ck_assert_int_eq(
         lsmt_skiplist_node_alloc(sl, LSMT_SKIPLIST_MAX_KEY_LEN + 1, 0, 1, &node, &kb, &vb),
         LSMT_INVALID);

@@ -86,7 +86,7 @@ typedef struct ent {
     unsigned char *key;
     size_t klen;
     uint64_t ver;
-    unsigned char val[24];
+    unsigned char *val;
     size_t vlen;
 } ent;
 
@@ -143,15 +143,20 @@ static void model_add(model *m, const unsigned char *k, size_t klen, uint64_t v,
         memcpy(x->key, k, klen);
     x->klen = klen;
     x->ver = v;
-    memcpy(x->val, val, vlen);
+    x->val = malloc(vlen ? vlen : 1);
+    ck_assert_ptr_nonnull(x->val);
+    if (vlen)
+        memcpy(x->val, val, vlen);
     x->vlen = vlen;
     m->n++;
 }
 
 static void model_clear(model *m)
 {
-    for (size_t i = 0; i < m->n; i++)
+    for (size_t i = 0; i < m->n; i++) {
         free(m->e[i].key);
+        free(m->e[i].val);
+    }
     m->n = 0;
 }
 
@@ -205,11 +210,24 @@ static size_t rand_key(uint64_t *s, unsigned char *out)
     return len;
 }
 
+/* A version a node can store: 0..LSMT_SKIPLIST_MAX_VERSION, edges often. */
 static uint64_t rand_version(uint64_t *s)
 {
-    static const uint64_t v[5] = {0, 1, 7, UINT64_MAX, UINT64_MAX - 1};
+    static const uint64_t v[5] = {0, 1, 7, LSMT_SKIPLIST_MAX_VERSION,
+                                  LSMT_SKIPLIST_MAX_VERSION - 1};
     uint64_t r = splitmix(s);
-    return (r & 7) < 5 ? v[r & 7] : splitmix(s);
+    return (r & 7) < 5 ? v[r & 7] : splitmix(s) & LSMT_SKIPLIST_MAX_VERSION;
+}
+
+/* A version to search for: any 64-bit number, so sometimes one above every stored one. */
+static uint64_t rand_search_version(uint64_t *s)
+{
+    uint64_t r = splitmix(s);
+    if ((r & 7) == 0)
+        return UINT64_MAX;
+    if ((r & 7) == 1)
+        return LSMT_SKIPLIST_MAX_VERSION + 1 + (r >> 48);
+    return rand_version(s);
 }
 
 static void value_for(const unsigned char *k, size_t klen, uint64_t v, unsigned char *out,
@@ -218,7 +236,8 @@ static void value_for(const unsigned char *k, size_t klen, uint64_t v, unsigned 
     uint64_t h = v * 31 + klen;
     for (size_t i = 0; i < klen; i++)
         h = h * 131 + k[i];
-    *vlen = (size_t)(h % 24);
+    /* short values, and a quarter around the 254/255-byte edge of the short length */
+    *vlen = (h >> 60) < 4 ? (size_t)(240 + h % 60) : (size_t)(h % 24);
     for (size_t i = 0; i < *vlen; i++)
         out[i] = (unsigned char)(h >> (i % 8));
 }
@@ -253,7 +272,7 @@ static void check_seek_batch(const model *m, const lsmt_skiplist *sl, uint64_t *
             const ent *x = &m->e[splitmix(s) % m->n];
             klens[b] = x->klen;
             memcpy(g_batchbuf[b], x->key, x->klen);
-            vers[b] = (splitmix(s) & 1) ? x->ver : rand_version(s);
+            vers[b] = (splitmix(s) & 1) ? x->ver : rand_search_version(s);
         } else if (b > 0 && splitmix(s) % 4 == 0) {
             klens[b] = klens[b - 1]; /* a repeat */
             memcpy(g_batchbuf[b], g_batchbuf[b - 1], klens[b]);
@@ -306,7 +325,7 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
     g_seed = seed;
     lsmt_skiplist_hint hint;
     lsmt_skiplist_hint_init(&hint);
-    unsigned char val[24];
+    unsigned char val[300];
     for (g_op = 0; g_op < nops; g_op++) {
         uint64_t r = splitmix(&s) % 100;
         size_t klen;
@@ -324,6 +343,19 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
             }
             size_t vlen;
             value_for(g_keybuf, klen, ver, val, &vlen);
+            if (splitmix(&s) % 32 == 0) {
+                /* a version a node cannot store: refused, nothing inserted */
+                uint64_t big = LSMT_SKIPLIST_MAX_VERSION + 1 + (splitmix(&s) >> 40);
+                lsmt_skiplist_node *n = NULL;
+                void *kb = NULL, *vb = NULL;
+                MCHECK(lsmt_skiplist_insert(sl, g_keybuf, klen, big, val, vlen) == LSMT_RANGE);
+                MCHECK(lsmt_skiplist_insert_hint(sl, &hint, g_keybuf, klen, big, val, vlen) ==
+                       LSMT_RANGE);
+                MCHECK(lsmt_skiplist_node_alloc(sl, klen, big, vlen, &n, &kb, &vb) == LSMT_RANGE &&
+                       n == NULL);
+                MCHECK(lsmt_skiplist_find(sl, g_keybuf, klen, big) == NULL);
+                continue;
+            }
             bool had = model_has(m, g_keybuf, klen, ver);
             lsmt_status st;
             switch (splitmix(&s) % PATH_COUNT) {
@@ -359,7 +391,7 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
                 ver = x->ver;
             } else {
                 klen = rand_key(&s, g_keybuf);
-                ver = rand_version(&s);
+                ver = rand_search_version(&s);
             }
             if (splitmix(&s) % 8 == 0) {
                 check_seek_batch(m, sl, &s);
@@ -378,10 +410,10 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
                 const ent *x = &m->e[splitmix(&s) % m->n];
                 klen = x->klen;
                 memcpy(g_keybuf, x->key, klen);
-                ver = (splitmix(&s) & 1) ? x->ver : rand_version(&s);
+                ver = (splitmix(&s) & 1) ? x->ver : rand_search_version(&s);
             } else {
                 klen = rand_key(&s, g_keybuf);
-                ver = rand_version(&s);
+                ver = rand_search_version(&s);
             }
             lsmt_skiplist_iter it;
             MCHECK(lsmt_skiplist_iter_init(&it, sl) == LSMT_OK);
@@ -1128,7 +1160,7 @@ START_TEST(node_tags)
             for (int rep = 0; rep < 8; rep++) {
                 lsmt_skiplist_node *node;
                 void *kb, *vb;
-                uint64_t ver = splitmix(&s);
+                uint64_t ver = splitmix(&s) & LSMT_SKIPLIST_MAX_VERSION;
                 ck_assert_int_eq(
                     lsmt_skiplist_node_alloc_ex(sl, klens[ki], ver, 3, tag, &node, &kb, &vb),
                     LSMT_OK);

@@ -2,16 +2,18 @@
  *
  * The ordered index under the memtable. Each entry is one arena allocation holding the
  * node header, its tower of links, the key and the value inline (the layout is documented
- * at the code that builds it, skiplist/skiplist.c): 20 + 8 * (height - 1) + klen + vlen
- * bytes rounded up to 4 (a node of height > 1 is also 8-byte aligned, which may cost up
- * to 4 bytes of padding before it). Links are 32-bit offsets into the arena's region (so
- * the arena may be at most 16 GiB); each upper level (>= 1) is an 8-byte slot holding
- * the link and the first 4 key bytes of the node it points to. Heights are random with
- * p = 1/4 (0.33 upper levels per entry on average). Entries are ordered by
+ * at the code that builds it, skiplist/skiplist.c): 16 + 8 * (height - 1) + klen + vlen
+ * bytes, 4 more for a value over 254 bytes, rounded up to 4 (a node of height > 1 is
+ * also 8-byte aligned, which may cost up to 4 bytes of padding before it). Links are
+ * 32-bit offsets into the arena's region (so the arena may be at most 16 GiB); each upper
+ * level (>= 1) is an 8-byte slot holding the link and the first 4 key bytes of the node
+ * it points to. Heights are random with p = 1/4 (0.33 upper levels per entry on
+ * average). Entries are ordered by
  *     (key ascending by the comparator, then version DESCENDING)
- * where `version` is a 64-bit number stored with the entry (the memtable's sequence
- * number; plain users pass 0), and a node may carry a 2-bit tag (node_alloc_ex). Nothing is ever
- * removed: the list is emptied as a whole by lsmt_skiplist_reset after its arena was reset.
+ * where `version` is a number of up to 56 bits stored with the entry (the memtable's
+ * sequence number; plain users pass 0), and a node may carry a 2-bit tag (node_alloc_ex).
+ * Nothing is ever removed: the list is emptied as a whole by lsmt_skiplist_reset after
+ * its arena was reset.
  *
  * Thread safety:
  *
@@ -66,10 +68,15 @@ extern "C" {
 
 /* The tallest tower a node may have (p = 1/4 per level). */
 #define LSMT_SKIPLIST_MAX_HEIGHT    20
-/* Longest key / value in bytes (a node records the key length in 24 bits of its header
- * and the value length in 32). */
+/* Longest key / value in bytes (a node records the key length in 24 bits of its header;
+ * a value of up to 254 bytes keeps its length in the version word's top byte, a longer
+ * one in 4 more bytes). */
 #define LSMT_SKIPLIST_MAX_KEY_LEN   (((size_t)1 << 24) - 1)
 #define LSMT_SKIPLIST_MAX_VALUE_LEN ((size_t)1 << 30)
+/* Largest version a node stores (56 bits: the other 8 of its word hold a short value's
+ * length). Searches and seeks take any 64-bit version: one above this is after every
+ * stored version of its key. */
+#define LSMT_SKIPLIST_MAX_VERSION   ((UINT64_C(1) << 56) - 1)
 /* Largest node tag (lsmt_skiplist_node_alloc_ex): two bits of the node header. */
 #define LSMT_SKIPLIST_TAG_MAX       3u
 
@@ -153,9 +160,10 @@ LSMT_API lsmt_status lsmt_skiplist_reset(lsmt_skiplist *sl);
  * the others LSMT_EXISTS. LSMT_FULL: the arena is full, the list is unchanged.
  * LSMT_INVALID: NULL list, NULL pointer with nonzero length, oversize key or value, or
  * an entry larger than the whole arena (it could never fit: LSMT_FULL would invite a
- * retry after a reset). Each thread keeps (in thread-local storage) the splice of its last plain
- * insert into the list, so ascending or clustered inserts cost O(log distance) here too; a random
- * insert pays at most two extra comparisons per level, on nodes still in cache. */
+ * retry after a reset). LSMT_RANGE: version > LSMT_SKIPLIST_MAX_VERSION. Each thread keeps (in
+ * thread-local storage) the splice of its last plain insert into the list, so ascending or
+ * clustered inserts cost O(log distance) here too; a random insert pays at most two extra
+ * comparisons per level, on nodes still in cache. */
 LSMT_API lsmt_status lsmt_skiplist_insert(lsmt_skiplist *sl, const void *key, size_t klen,
                                           uint64_t version, const void *value, size_t vlen);
 
@@ -183,7 +191,8 @@ LSMT_API lsmt_status lsmt_skiplist_insert_hint(lsmt_skiplist *sl, lsmt_skiplist_
  * A node never published just stays unused in the arena.
  * node_alloc: LSMT_OK (*node, *key_buf, *value_buf set), LSMT_FULL (the arena is full),
  * LSMT_INVALID (NULL list or out pointer, oversize key or value, a node larger than
- * the whole arena); the out pointers are written only on success. */
+ * the whole arena), LSMT_RANGE (version > LSMT_SKIPLIST_MAX_VERSION); the out pointers
+ * are written only on success. */
 LSMT_API lsmt_status lsmt_skiplist_node_alloc(lsmt_skiplist *sl, size_t klen, uint64_t version,
                                               size_t vlen, lsmt_skiplist_node **node,
                                               void **key_buf, void **value_buf);
