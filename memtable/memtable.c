@@ -41,10 +41,13 @@
  * (bloom_expected_keys = 0: a small key and value plus the node header). Smaller
  * entries than this only raise the false-positive rate, never cause false negatives. */
 #define LSMT_MT_BLOOM_ENTRY_BYTES 64u
-/* No entry takes fewer arena bytes than this (a node's fixed fields alone take 20), so
+/* No entry takes fewer arena bytes than this (a node's fixed fields alone take 16), so
  * no budget holds more entries than write_buffer_size / this. */
 #define LSMT_MT_MIN_ENTRY_BYTES   16u
-#define LSMT_MT_MAX_BLOOM_BITS    64u
+/* Every sequence number fits a skip-list version (the node's 56-bit version field). */
+_Static_assert(LSMT_MAX_SEQUENCE <= LSMT_SKIPLIST_MAX_VERSION,
+               "sequence numbers must fit the skip list's versions");
+#define LSMT_MT_MAX_BLOOM_BITS 64u
 
 void lsmt_memtable_options_default(lsmt_memtable_options *opt)
 {

@@ -779,7 +779,8 @@ void lsmt_skiplist_hint_init(lsmt_skiplist_hint *hint)
 
 /* Build a node for (klen, version, vlen) of a random height in the arena (layout: see
  * "Node layout" above). Returns LSMT_FULL when the arena is full (nothing is
- * linked), LSMT_INVALID on oversize lengths. Key and value bytes are left to the caller. */
+ * linked), LSMT_INVALID on oversize lengths, LSMT_RANGE on a version over 56 bits. Key
+ * and value bytes are left to the caller (the value's place goes to *value_out). */
 static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, size_t vlen,
                               unsigned tag, char **out, char **value_out)
 {
