@@ -208,16 +208,16 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
         /* BATCH_CHUNK records at a time, every line first, then the adds: the adds'
          * read-modify-writes are serialising (locked) instructions, which would otherwise
          * wait out one miss each */
-        uint64_t h[BATCH_CHUNK];
+        lsmt_bloom_pending p[BATCH_CHUNK];
         for (size_t i0 = 0; i0 < b->count; i0 += BATCH_CHUNK) {
             size_t n = b->count - i0 < BATCH_CHUNK ? b->count - i0 : BATCH_CHUNK;
             for (size_t j = 0; j < n; j++) {
                 const batch_rec *r = &b->recs[i0 + j];
-                h[j] = lsmt_bloom_hash(rec_bytes(b, r), r->klen);
-                lsmt_bloom_prefetch(&mt->bloom, h[j]);
+                lsmt_bloom_add_prepare(&mt->bloom, lsmt_bloom_hash(rec_bytes(b, r), r->klen),
+                                       &p[j]);
             }
             for (size_t j = 0; j < n; j++)
-                lsmt_bloom_add(&mt->bloom, h[j]);
+                lsmt_bloom_add_apply(&p[j]);
         }
     }
     lsmt_status result = LSMT_OK;

@@ -7,7 +7,7 @@
  * Concurrency: add is a relaxed atomic OR per touched word (skipped when the bits are
  * already set); test is relaxed loads. Bits are only ever set between two clears, and
  * clear runs only when no add or test is in flight (after an RCU grace period, see
- * memtable.c). Why relaxed is enough is argued at lsmt_bloom_add.
+ * memtable.c). Why relaxed is enough is argued at lsmt_bloom_add_apply.
  *
  * Invariant: no false negatives: once add(h) has happened-before test(h), test(h) is
  * true (until the next clear).
@@ -66,13 +66,6 @@ static inline _Atomic uint64_t *lsmt_bloom_masks(const lsmt_bloom *b, uint64_t h
     return lsmt_bloom_line(b, h);
 }
 
-/* Start loading the line of `h` (for a write): issued a few steps before add, so the
- * line's cache miss overlaps the caller's other work (node allocation, key copy). */
-static inline void lsmt_bloom_prefetch(const lsmt_bloom *b, uint64_t h)
-{
-    __builtin_prefetch(lsmt_bloom_line(b, h), 1, 3);
-}
-
 /* Start loading the line of `h` for a test (multi_get: a chunk's lines load together). */
 static inline void lsmt_bloom_prefetch_read(const lsmt_bloom *b, uint64_t h)
 {
@@ -81,9 +74,10 @@ static inline void lsmt_bloom_prefetch_read(const lsmt_bloom *b, uint64_t h)
 
 /* An add in two steps, so the line's miss can overlap other work: prepare computes the
  * line and the probe masks and starts loading the line (for writing); apply ORs the masks
- * in. apply is the add: everything said at lsmt_bloom_add about ordering applies to it.
- * A single put prepares before its skip-list search and applies just before the node is
- * published (skiplist/skiplist_internal.h), when the line has long arrived. */
+ * in, and is the add (thread-safe with add and test). A single put prepares before its
+ * skip-list search and applies just before the node is published
+ * (skiplist/skiplist_internal.h), when the line has long arrived; a write batch prepares
+ * a chunk of records, then applies them (memtable/batch.c). */
 typedef struct lsmt_bloom_pending {
     _Atomic uint64_t *line;
     uint64_t masks[8];
@@ -95,6 +89,19 @@ static inline void lsmt_bloom_add_prepare(const lsmt_bloom *b, uint64_t h, lsmt_
     __builtin_prefetch(p->line, 1, 3);
 }
 
+/* Record the prepared key.
+ *
+ * Relaxed is enough, and this is why invariant 2 of memtable.h holds with a bloom
+ * filter: the memtable applies the add before it publishes the entry (the skip list's
+ * release CAS), in the writer's program order. A get that starts after the put returned
+ * is, by the meaning of "after", ordered by some happens-before edge from the put's
+ * return (same thread, or the caller's own release/acquire, e.g. publishing the sequence
+ * number). The OR is sequenced before that return, so it happens-before the get's load
+ * of the word, and read-coherence forbids the load from returning a value older than
+ * the OR in the word's modification order: the bit is seen. A get concurrent with the
+ * put may miss the bit and answer "absent"; that get is then ordered before the put,
+ * which is allowed because the put had not returned. Only ORs touch the words between
+ * clears, so no later store can take the bit away. */
 static inline void lsmt_bloom_add_apply(const lsmt_bloom_pending *p)
 {
     for (int w = 0; w < 8; w++) {
@@ -102,30 +109,10 @@ static inline void lsmt_bloom_add_apply(const lsmt_bloom_pending *p)
             continue;
         /* relaxed: a stale read only makes us OR bits that are already set. */
         if ((atomic_load_explicit(&p->line[w], memory_order_relaxed) & p->masks[w]) != p->masks[w])
-            /* relaxed: see lsmt_bloom_add (happens-before comes from the caller's
-             * ordering, coherence does the rest). */
+            /* relaxed: ordered by the caller's program order before the publishing
+             * release (see above); coherence does the rest. */
             atomic_fetch_or_explicit(&p->line[w], p->masks[w], memory_order_relaxed);
     }
-}
-
-/* Record `h`. Thread-safe with add and test.
- *
- * Relaxed is enough, and this is why invariant 2 of memtable.h holds with a bloom
- * filter: the memtable calls add before it publishes the entry (the skip list's release
- * CAS), in the writer's program order. A get that starts after the put returned is,
- * by the meaning of "after", ordered by some happens-before edge from the put's return
- * (same thread, or the caller's own release/acquire, e.g. publishing the sequence
- * number). The OR is sequenced before that return, so it happens-before the get's load
- * of the word, and read-coherence forbids the load from returning a value older than
- * the OR in the word's modification order: the bit is seen. A get concurrent with the
- * put may miss the bit and answer "absent"; that get is then ordered before the put,
- * which is allowed because the put had not returned. Only ORs touch the words between
- * clears, so no later store can take the bit away. */
-static inline void lsmt_bloom_add(lsmt_bloom *b, uint64_t h)
-{
-    lsmt_bloom_pending p;
-    lsmt_bloom_add_prepare(b, h, &p);
-    lsmt_bloom_add_apply(&p);
 }
 
 /* false when `h` was certainly never added (since the last clear). */
@@ -134,7 +121,7 @@ static inline bool lsmt_bloom_may_contain(const lsmt_bloom *b, uint64_t h)
     uint64_t masks[8];
     _Atomic uint64_t *line = lsmt_bloom_masks(b, h, masks);
     for (int w = 0; w < 8; w++) {
-        /* relaxed: see lsmt_bloom_add; a racing add may be missed, harmlessly. */
+        /* relaxed: see lsmt_bloom_add_apply; a racing add may be missed, harmlessly. */
         if ((atomic_load_explicit(&line[w], memory_order_relaxed) & masks[w]) != masks[w])
             return false;
     }

@@ -8,7 +8,7 @@
  *    version of key with sequence <= s, if its key is key.
  *  - A bloom filter over user keys (memtable/bloom.h) lets gets of absent keys skip
  *    the list; its bit is set before the entry is published (invariant 2 argument at
- *    lsmt_bloom_add).
+ *    lsmt_bloom_add_apply).
  *  - Statistics live in per-thread cache-line slots (rcu.h), summed on read: no shared
  *    counter is written on the hot path.
  *

@@ -278,20 +278,25 @@ static inline uint64_t node_ver(const char *n)
 {
     return node_tail_word(n) & LSMT_SKIPLIST_MAX_VERSION;
 }
-static inline size_t node_vlen(const char *n)
-{
-    unsigned s = (unsigned)(node_tail_word(n) >> TAIL_VLEN_SHIFT);
-    if (LSMT_LIKELY(s != VLEN_LONG))
-        return s;
-    uint32_t v;
-    memcpy(&v, node_tail(n) + TAIL_BYTES, sizeof v);
-    return v;
-}
-static inline const char *node_value(const char *n)
+/* The value's bytes, and its length in *vlen: the one decoder of the two length forms.
+ * *long_form (may be NULL) tells which one the node uses. */
+static inline const char *node_value_len(const char *n, size_t *vlen, bool *long_form)
 {
     const char *t = node_tail(n);
-    return t + TAIL_BYTES +
-           ((node_tail_word(n) >> TAIL_VLEN_SHIFT) == VLEN_LONG ? VLEN_LONG_BYTES : 0);
+    uint64_t w;
+    memcpy(&w, t, sizeof w);
+    unsigned s = (unsigned)(w >> TAIL_VLEN_SHIFT);
+    t += TAIL_BYTES;
+    if (long_form != NULL)
+        *long_form = s == VLEN_LONG;
+    if (LSMT_LIKELY(s != VLEN_LONG)) {
+        *vlen = s;
+        return t;
+    }
+    uint32_t v;
+    memcpy(&v, t, sizeof v);
+    *vlen = v;
+    return t + VLEN_LONG_BYTES;
 }
 /* Bytes of a node's fixed fields, key and value, before rounding and without the tower. */
 static inline size_t node_body_bytes(size_t klen, size_t vlen)
@@ -796,8 +801,6 @@ static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, 
     size_t size;
     /* both lengths are capped far below SIZE_MAX / 4: no overflow */
     size = lsmt_align_up(tower + node_body_bytes(klen, vlen), LINK_UNIT);
-    if (size == 0)
-        return LSMT_INVALID;
     void *mem = NULL;
     lsmt_status st = lsmt_carena_alloc_ex(sl->arena, size, align, &mem);
     if (st != LSMT_OK)
@@ -1429,9 +1432,11 @@ const void *lsmt_skiplist_node_value(const lsmt_skiplist_node *n, size_t *len)
     if (n == NULL)
         return NULL;
     const char *p = (const char *)n;
+    size_t vl;
+    const char *v = node_value_len(p, &vl, NULL);
     if (len)
-        *len = node_vlen(p);
-    return node_value(p);
+        *len = vl;
+    return v;
 }
 
 /* ---- iterator ---------------------------------------------------------------------- */
@@ -1468,8 +1473,8 @@ static lsmt_status iter_land(lsmt_skiplist_iter *it, const char *n)
 static void prefetch_entry(const char *n)
 {
     /* n's line has arrived (prefetched a lane cycle ago): its value's bounds are known */
-    const char *v = node_value(n);
-    size_t vlen = node_vlen(n);
+    size_t vlen;
+    const char *v = node_value_len(n, &vlen, NULL);
     prefetch_node(v);
     if (vlen > 64)
         prefetch_node(v + vlen - 1);
@@ -1684,9 +1689,12 @@ lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
         unsigned h = node_height(n);
         size_t klen = node_klen(n);
         size_t off = (uintptr_t)n - sl->base;
+        size_t vlen;
+        bool long_form;
+        node_value_len(n, &vlen, &long_form);
         if (!node_plausible(sl, (const lsmt_skiplist_node *)n) || h > height ||
-            node_body_bytes(klen, node_vlen(n)) > sl->capacity - off ||
-            ((node_tail_word(n) >> TAIL_VLEN_SHIFT) == VLEN_LONG && node_vlen(n) <= VLEN_SHORT_MAX))
+            node_body_bytes(klen, vlen) > sl->capacity - off ||
+            long_form != (vlen > VLEN_SHORT_MAX)) /* the encoding must be canonical */
             return LSMT_CORRUPT;
         bool newer = false; /* does a version of n's key precede it? */
         if (prev != NULL) {

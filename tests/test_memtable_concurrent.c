@@ -552,6 +552,18 @@ static void run_publication(lsmt_memtable *mt, uint64_t seq, void *(*observer)(v
 }
 
 /* An internal iterator for an observer thread, or NULL (failure recorded). */
+/* The publication tests' memtable: 8 MiB, with or without the bloom filter. */
+static lsmt_memtable *pub_memtable(unsigned bloom_bits)
+{
+    lsmt_memtable_options o;
+    lsmt_memtable_options_default(&o);
+    o.write_buffer_size = 8 << 20;
+    o.bloom_bits_per_key = bloom_bits;
+    lsmt_memtable *mt = NULL;
+    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
+    return mt;
+}
+
 static lsmt_memtable_iter *internal_iter(lsmt_memtable *mt)
 {
     lsmt_memtable_iter_options io;
@@ -595,12 +607,7 @@ static void *pub_observer(void *arg)
 
 START_TEST(test_bloom_bit_before_publish)
 {
-    lsmt_memtable_options o;
-    lsmt_memtable_options_default(&o);
-    o.write_buffer_size = 8 << 20;
-    o.bloom_bits_per_key = 10;
-    lsmt_memtable *mt;
-    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
+    lsmt_memtable *mt = pub_memtable(10);
     run_publication(mt, 0, pub_observer);
     lsmt_memtable_stats s;
     ck_assert_int_eq(lsmt_memtable_stats_get(mt, &s), LSMT_OK);
@@ -667,12 +674,7 @@ static void *ver_observer(void *arg)
 
 START_TEST(test_newer_version_marked_before_publish)
 {
-    lsmt_memtable_options o;
-    lsmt_memtable_options_default(&o);
-    o.write_buffer_size = 8 << 20;
-    o.bloom_bits_per_key = 0; /* every get searches */
-    lsmt_memtable *mt;
-    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
+    lsmt_memtable *mt = pub_memtable(0); /* no filter: every get searches */
     char key[16];
     for (unsigned i = 0; i < PUB_KEYS; i++) {
         size_t kl = pub_key(key, i);
