@@ -1,7 +1,7 @@
-/* lsmt_arena: the single-threaded, block-chained bump arena.
+/* lsmt_bump_arena: the single-threaded, block-chained bump arena.
  *
  * Design. The arena serves requests from the window [ptr, end) of its current block:
- * the hot path (lsmt_arena_alloc) is one compare and one add, and keeps ptr a multiple
+ * the hot path (lsmt_bump_arena_alloc) is one compare and one add, and keeps ptr a multiple
  * of 8 by rounding sizes up to 8. Everything else is the slow path (alloc_slow):
  *  - an aligned request that does not fit in the window, or a request larger than a
  *    quarter of a standard block (it gets a dedicated block, pushed on the used list
@@ -47,7 +47,7 @@ _Static_assert(_Alignof(struct lsmt_mark_rec) <= 8, "mark records are allocated 
 #define SERIAL_BATCH ((uint64_t)1 << 16)
 static _Atomic uint64_t g_serial_batches;
 
-static lsmt_mark next_serial(lsmt_arena *a)
+static lsmt_mark next_serial(lsmt_bump_arena *a)
 {
     if (a->next_serial == a->serial_end) {
         /* relaxed: only the atomicity of the increment matters (every arena gets a
@@ -69,7 +69,7 @@ static inline size_t round8(size_t n)
     return (n + 7) & ~(size_t)7;
 }
 
-void lsmt_arena_options_default(lsmt_arena_options *opt)
+void lsmt_bump_arena_options_default(lsmt_bump_arena_options *opt)
 {
     if (!opt)
         return;
@@ -94,15 +94,15 @@ static void default_block_free(void *ctx, void *block, size_t size)
     free(block);
 }
 
-lsmt_status lsmt_arena_create(const lsmt_arena_options *opt, lsmt_arena **out)
+lsmt_status lsmt_bump_arena_create(const lsmt_bump_arena_options *opt, lsmt_bump_arena **out)
 {
-    lsmt_arena_options o;
+    lsmt_bump_arena_options o;
     if (!out)
         return LSMT_INVALID;
     if (opt)
         o = *opt;
     else
-        lsmt_arena_options_default(&o);
+        lsmt_bump_arena_options_default(&o);
     if (!lsmt_is_pow2(o.block_size) || o.block_size < MIN_BLOCK || o.block_size > MAX_BLOCK)
         return LSMT_INVALID;
     if ((o.block_alloc == NULL) != (o.block_free == NULL))
@@ -111,7 +111,7 @@ lsmt_status lsmt_arena_create(const lsmt_arena_options *opt, lsmt_arena **out)
         o.block_alloc = default_block_alloc;
         o.block_free = default_block_free;
     }
-    lsmt_arena *a = calloc(1, sizeof *a);
+    lsmt_bump_arena *a = calloc(1, sizeof *a);
     if (!a)
         return LSMT_NOMEM;
     a->opt = o;
@@ -119,7 +119,7 @@ lsmt_status lsmt_arena_create(const lsmt_arena_options *opt, lsmt_arena **out)
     return LSMT_OK;
 }
 
-static void free_list(lsmt_arena *a, struct lsmt_block *b)
+static void free_list(lsmt_bump_arena *a, struct lsmt_block *b)
 {
     while (b) {
         struct lsmt_block *next = b->next;
@@ -128,7 +128,7 @@ static void free_list(lsmt_arena *a, struct lsmt_block *b)
     }
 }
 
-void lsmt_arena_destroy(lsmt_arena *a)
+void lsmt_bump_arena_destroy(lsmt_bump_arena *a)
 {
     if (!a)
         return;
@@ -140,13 +140,13 @@ void lsmt_arena_destroy(lsmt_arena *a)
 
 /* ---- blocks ---------------------------------------------------------------------- */
 
-static inline size_t std_usable(const lsmt_arena *a)
+static inline size_t std_usable(const lsmt_bump_arena *a)
 {
     return a->opt.block_size - BLOCK_HDR;
 }
 
 /* Put a block that no longer holds allocations on the spare list of its kind. */
-static void spare_push(lsmt_arena *a, struct lsmt_block *b)
+static void spare_push(lsmt_bump_arena *a, struct lsmt_block *b)
 {
     if (b->size == std_usable(a)) {
         b->next = a->spare_std;
@@ -158,7 +158,7 @@ static void spare_push(lsmt_arena *a, struct lsmt_block *b)
 }
 
 /* Unlink and return the smallest odd spare block with size >= need, or NULL. */
-static struct lsmt_block *spare_odd_best_fit(lsmt_arena *a, size_t need)
+static struct lsmt_block *spare_odd_best_fit(lsmt_bump_arena *a, size_t need)
 {
     struct lsmt_block **best = NULL;
     for (struct lsmt_block **pp = &a->spare_odd; *pp; pp = &(*pp)->next) {
@@ -176,7 +176,7 @@ static struct lsmt_block *spare_odd_best_fit(lsmt_arena *a, size_t need)
 }
 
 /* A fresh block with `usable` data bytes (a multiple of 16) from block_alloc. */
-static lsmt_status block_new(lsmt_arena *a, size_t usable, struct lsmt_block **out)
+static lsmt_status block_new(lsmt_bump_arena *a, size_t usable, struct lsmt_block **out)
 {
     size_t total = usable + BLOCK_HDR;
     if (a->opt.capacity && (a->reserved > a->opt.capacity || total > a->opt.capacity - a->reserved))
@@ -199,7 +199,7 @@ static lsmt_status block_new(lsmt_arena *a, size_t usable, struct lsmt_block **o
 
 /* A block for a dedicated (oversize) request of `need` data bytes: best-fit odd spare,
  * then a standard spare if big enough, then a new block of exactly `need`. */
-static lsmt_status block_dedicated(lsmt_arena *a, size_t need, struct lsmt_block **out)
+static lsmt_status block_dedicated(lsmt_bump_arena *a, size_t need, struct lsmt_block **out)
 {
     struct lsmt_block *b = spare_odd_best_fit(a, need);
     if (!b && need <= std_usable(a) && a->spare_std) {
@@ -216,7 +216,7 @@ static lsmt_status block_dedicated(lsmt_arena *a, size_t need, struct lsmt_block
 /* A block to become the current one, with room for `need` data bytes: a standard spare,
  * then the best-fit odd spare, then a new standard block (cut to the capacity left if
  * that still holds `need`). */
-static lsmt_status block_refill(lsmt_arena *a, size_t need, struct lsmt_block **out)
+static lsmt_status block_refill(lsmt_bump_arena *a, size_t need, struct lsmt_block **out)
 {
     struct lsmt_block *b = NULL;
     if (a->spare_std && need <= std_usable(a)) {
@@ -244,7 +244,7 @@ static lsmt_status block_refill(lsmt_arena *a, size_t need, struct lsmt_block **
 /* ---- allocation ------------------------------------------------------------------- */
 
 /* Validated request: size in [1, MAX], align a power of two in [8, MAX]. */
-static lsmt_status alloc_slow(lsmt_arena *a, size_t size, size_t align, void **out)
+static lsmt_status alloc_slow(lsmt_bump_arena *a, size_t size, size_t align, void **out)
 {
     size_t rsize = round8(size);
     /* 1. the current window, with alignment padding */
@@ -290,7 +290,7 @@ static lsmt_status alloc_slow(lsmt_arena *a, size_t size, size_t align, void **o
     return LSMT_OK;
 }
 
-void *lsmt_arena_alloc(lsmt_arena *a, size_t size)
+void *lsmt_bump_arena_alloc(lsmt_bump_arena *a, size_t size)
 {
     if (LSMT_UNLIKELY(!a))
         return NULL;
@@ -307,7 +307,7 @@ void *lsmt_arena_alloc(lsmt_arena *a, size_t size)
     return alloc_slow(a, size, MIN_ALIGN, &r) == LSMT_OK ? r : NULL;
 }
 
-lsmt_status lsmt_arena_alloc_ex(lsmt_arena *a, size_t size, size_t align, void **out)
+lsmt_status lsmt_bump_arena_alloc_ex(lsmt_bump_arena *a, size_t size, size_t align, void **out)
 {
     if (!a || !out || size == 0 || size > LSMT_ARENA_MAX_REQUEST || !lsmt_is_pow2(align) ||
         align > LSMT_ARENA_MAX_REQUEST)
@@ -317,13 +317,13 @@ lsmt_status lsmt_arena_alloc_ex(lsmt_arena *a, size_t size, size_t align, void *
     return alloc_slow(a, size, align, out);
 }
 
-void *lsmt_arena_alloc_aligned(lsmt_arena *a, size_t size, size_t align)
+void *lsmt_bump_arena_alloc_aligned(lsmt_bump_arena *a, size_t size, size_t align)
 {
     void *r;
-    return lsmt_arena_alloc_ex(a, size, align, &r) == LSMT_OK ? r : NULL;
+    return lsmt_bump_arena_alloc_ex(a, size, align, &r) == LSMT_OK ? r : NULL;
 }
 
-lsmt_status lsmt_arena_try_grow(lsmt_arena *a, void *p, size_t old_size, size_t new_size)
+lsmt_status lsmt_bump_arena_try_grow(lsmt_bump_arena *a, void *p, size_t old_size, size_t new_size)
 {
     if (!a || !p || old_size == 0 || new_size == 0 || old_size > LSMT_ARENA_MAX_REQUEST ||
         new_size > LSMT_ARENA_MAX_REQUEST)
@@ -340,7 +340,7 @@ lsmt_status lsmt_arena_try_grow(lsmt_arena *a, void *p, size_t old_size, size_t 
 
 /* ---- reset, marks, stats ---------------------------------------------------------- */
 
-lsmt_status lsmt_arena_reset(lsmt_arena *a)
+lsmt_status lsmt_bump_arena_reset(lsmt_bump_arena *a)
 {
     if (!a)
         return LSMT_INVALID;
@@ -368,12 +368,12 @@ lsmt_status lsmt_arena_reset(lsmt_arena *a)
     return LSMT_OK;
 }
 
-void lsmt_arena_set_retain_(lsmt_arena *a, size_t retain_bytes)
+void lsmt_bump_arena_set_retain_(lsmt_bump_arena *a, size_t retain_bytes)
 {
     a->opt.retain_bytes = retain_bytes;
 }
 
-lsmt_status lsmt_arena_mark(lsmt_arena *a, lsmt_mark *out)
+lsmt_status lsmt_bump_arena_mark(lsmt_bump_arena *a, lsmt_mark *out)
 {
     if (!a || !out)
         return LSMT_INVALID;
@@ -397,7 +397,7 @@ lsmt_status lsmt_arena_mark(lsmt_arena *a, lsmt_mark *out)
     return LSMT_OK;
 }
 
-lsmt_status lsmt_arena_rewind(lsmt_arena *a, lsmt_mark mark)
+lsmt_status lsmt_bump_arena_rewind(lsmt_bump_arena *a, lsmt_mark mark)
 {
     if (!a || mark == 0)
         return LSMT_INVALID;
@@ -425,16 +425,16 @@ lsmt_status lsmt_arena_rewind(lsmt_arena *a, lsmt_mark mark)
     return LSMT_OK;
 }
 
-size_t lsmt_arena_bytes_allocated(const lsmt_arena *a)
+size_t lsmt_bump_arena_bytes_allocated(const lsmt_bump_arena *a)
 {
-    return a ? lsmt_arena_used_(a) : 0;
+    return a ? lsmt_bump_arena_used_(a) : 0;
 }
 
-lsmt_status lsmt_arena_stats_get(const lsmt_arena *a, lsmt_arena_stats *out)
+lsmt_status lsmt_bump_arena_stats_get(const lsmt_bump_arena *a, lsmt_bump_arena_stats *out)
 {
     if (!a || !out)
         return LSMT_INVALID;
-    out->bytes_allocated = lsmt_arena_used_(a);
+    out->bytes_allocated = lsmt_bump_arena_used_(a);
     out->bytes_reserved = a->reserved;
     out->block_count = a->blocks;
     out->block_allocs = a->block_allocs;

@@ -27,7 +27,7 @@ struct lsmt_mark_rec {
     size_t retired;             /* a->retired then */
 };
 
-struct lsmt_arena {
+struct lsmt_bump_arena {
     /* Hot: the bump window [ptr, end) of the current block; both multiples of 8, both 0
      * when there is no current block. */
     uintptr_t ptr;
@@ -43,17 +43,17 @@ struct lsmt_arena {
     struct lsmt_mark_rec *top;    /* innermost open mark, or NULL */
     lsmt_mark next_serial;        /* next mark value; [next_serial, serial_end) is this */
     lsmt_mark serial_end;         /* arena's batch of process-unique serials (bump.c) */
-    lsmt_arena_options opt;       /* validated copy; std usable size = block_size - 16 */
+    lsmt_bump_arena_options opt;  /* validated copy; std usable size = block_size - 16 */
 };
 
 /* Bytes allocated since the last reset (the stats' bytes_allocated). */
-static inline size_t lsmt_arena_used_(const lsmt_arena *a)
+static inline size_t lsmt_bump_arena_used_(const lsmt_bump_arena *a)
 {
     return a->cur ? a->retired + (size_t)(a->ptr - ((uintptr_t)a->cur + sizeof(struct lsmt_block)))
                   : a->retired;
 }
 
 /* Change retain_bytes of a live arena (the scratch arena follows its threshold). */
-void lsmt_arena_set_retain_(lsmt_arena *a, size_t retain_bytes);
+void lsmt_bump_arena_set_retain_(lsmt_bump_arena *a, size_t retain_bytes);
 
 #endif

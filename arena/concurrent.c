@@ -1,4 +1,5 @@
-/* lsmt_carena: the sharded concurrent arena (see include/lsmt/arena.h, "lsmt_carena").
+/* lsmt_sharded_arena: the sharded concurrent arena (see include/lsmt/arena.h,
+ * "lsmt_sharded_arena").
  *
  * Design
  *   One region of `capacity` bytes is reserved through the backing at create; it never
@@ -26,7 +27,7 @@
  *   evicts a cache entry; both look the arena up by id in a global registry (a mutex,
  *   slow path only) so they never touch a destroyed arena (header invariant 4). A full
  *   cache first drops the entries of destroyed arenas, then evicts the least recently
- *   used one. lsmt_carena_release_thread releases on request (the caller vouches that
+ *   used one. lsmt_sharded_arena_release_thread releases on request (the caller vouches that
  *   the arena is alive, so it needs no registry lookup).
  *
  * Implementation invariants (the code refers to them as I1..I6)
@@ -99,7 +100,7 @@ struct carena_shard {
 };
 _Static_assert(sizeof(struct carena_shard) == CARENA_PAD, "shard must fill its lines");
 
-struct lsmt_carena {
+struct lsmt_sharded_arena {
     /* ---- read-only between create and destroy (the hot path reads id and base) ---- */
     uint64_t id; /* I6 */
     char *base;
@@ -113,12 +114,12 @@ struct lsmt_carena {
     const lsmt_backing *backing;
     void *mem; /* the malloc'd block holding this struct (aligned inside it) */
     /* ---- registry links: written and read only under g_reg_lock (I5) ---- */
-    struct lsmt_carena *reg_prev, *reg_next;
+    struct lsmt_sharded_arena *reg_prev, *reg_next;
     /* Highest top seen since the last discard; written and read only by reset_all and
      * release_pages, which are exclusive with everything else. */
     size_t hwm;
 #if defined(LSMT_DEBUG)
-    lsmt_carena_debug_hook dbg_hook; /* set before threads start (test support) */
+    lsmt_sharded_arena_debug_hook dbg_hook; /* set before threads start (test support) */
     void *dbg_ctx;
 #endif
 
@@ -156,7 +157,7 @@ static _Atomic uint64_t g_next_token = 1;
 
 /* The registry of live arenas (I5): a doubly linked list under g_reg_lock. */
 static pthread_mutex_t g_reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct lsmt_carena *g_reg_head;
+static struct lsmt_sharded_arena *g_reg_head;
 
 /* The key whose destructor releases an exiting thread's claims. */
 static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
@@ -164,10 +165,10 @@ static pthread_key_t g_key;
 static bool g_key_ok;
 
 struct tls_entry {
-    uint64_t id;                /* arena id; 0 = empty slot */
-    struct lsmt_carena *arena;  /* valid while `id` is alive (I5) */
-    struct carena_shard *shard; /* claimed shard, or NULL: shared path (I4) */
-    uint32_t shared_left;       /* shared path: allocations before the next claim try */
+    uint64_t id;                      /* arena id; 0 = empty slot */
+    struct lsmt_sharded_arena *arena; /* valid while `id` is alive (I5) */
+    struct carena_shard *shard;       /* claimed shard, or NULL: shared path (I4) */
+    uint32_t shared_left;             /* shared path: allocations before the next claim try */
     uint32_t unused;
 };
 
@@ -214,14 +215,14 @@ static bool valid_align(size_t align)
  * true, a carve fails as if the region were exhausted (every chunk refill, large
  * direct carve and shared-path allocation goes through here). Set before the threads
  * that allocate start. */
-bool (*lsmt_carena_test_fault_hook)(void);
+bool (*lsmt_sharded_arena_test_fault_hook)(void);
 #endif
 
-static bool region_carve(struct lsmt_carena *a, size_t need, size_t want, size_t align, size_t *off,
-                         size_t *got)
+static bool region_carve(struct lsmt_sharded_arena *a, size_t need, size_t want, size_t align,
+                         size_t *off, size_t *got)
 {
 #ifdef LSMT_FAULT_INJECTION
-    bool (*fault)(void) = lsmt_carena_test_fault_hook;
+    bool (*fault)(void) = lsmt_sharded_arena_test_fault_hook;
     if (fault != NULL && fault())
         return false;
 #endif
@@ -245,7 +246,7 @@ static bool region_carve(struct lsmt_carena *a, size_t need, size_t want, size_t
 }
 
 /* Bump inside shard s (owner only, I2): *out and true, or false when it does not fit. */
-static inline bool shard_bump(struct lsmt_carena *a, struct carena_shard *s, size_t size,
+static inline bool shard_bump(struct lsmt_sharded_arena *a, struct carena_shard *s, size_t size,
                               size_t align, void **out)
 {
     /* relaxed: we are the only writer (I2); the acquire of our claim (I3) made the
@@ -278,7 +279,7 @@ static void release_claim(struct carena_shard *s, uint64_t token)
     (void)ok;
 }
 
-static struct carena_shard *try_claim(struct lsmt_carena *a, uint64_t token)
+static struct carena_shard *try_claim(struct lsmt_sharded_arena *a, uint64_t token)
 {
     /* relaxed: the counter only spreads claimers over the shards. */
     size_t start = atomic_fetch_add_explicit(&a->rr, 1, memory_order_relaxed);
@@ -299,9 +300,9 @@ static struct carena_shard *try_claim(struct lsmt_carena *a, uint64_t token)
 }
 
 /* Find the arena with id `id` in the registry. REQUIRES: g_reg_lock held. */
-static struct lsmt_carena *registry_find(uint64_t id)
+static struct lsmt_sharded_arena *registry_find(uint64_t id)
 {
-    for (struct lsmt_carena *a = g_reg_head; a != NULL; a = a->reg_next)
+    for (struct lsmt_sharded_arena *a = g_reg_head; a != NULL; a = a->reg_next)
         if (a->id == id)
             return a;
     return NULL;
@@ -360,7 +361,7 @@ static struct tls_entry *move_front(struct tls_cache *c, int i)
 }
 
 /* The cache entry for `a`, creating it (and claiming a shard when one is free). */
-static struct tls_entry *tls_lookup(struct lsmt_carena *a)
+static struct tls_entry *tls_lookup(struct lsmt_sharded_arena *a)
 {
     struct tls_cache *c = &t_cache;
     int empty = -1;
@@ -398,7 +399,7 @@ static struct tls_entry *tls_lookup(struct lsmt_carena *a)
 
 /* ---- allocation -------------------------------------------------------------------- */
 
-static void *alloc_shared(struct lsmt_carena *a, size_t size, size_t align)
+static void *alloc_shared(struct lsmt_sharded_arena *a, size_t size, size_t align)
 {
     size_t off, got;
     if (!region_carve(a, size, size, align, &off, &got))
@@ -411,7 +412,8 @@ static void *alloc_shared(struct lsmt_carena *a, size_t size, size_t align)
 
 /* Everything but a bump in the owned shard. Kept out of line so that the fast path
  * needs no stack frame. */
-__attribute__((noinline)) static void *alloc_slow(struct lsmt_carena *a, size_t size, size_t align)
+__attribute__((noinline)) static void *alloc_slow(struct lsmt_sharded_arena *a, size_t size,
+                                                  size_t align)
 {
     struct tls_entry *e = tls_lookup(a);
     if (e->shard == NULL) {
@@ -452,7 +454,7 @@ __attribute__((noinline)) static void *alloc_slow(struct lsmt_carena *a, size_t 
     return ok ? p : NULL;
 }
 
-static inline void *alloc_fast(lsmt_carena *a, size_t size, size_t align)
+static inline void *alloc_fast(lsmt_sharded_arena *a, size_t size, size_t align)
 {
     struct tls_entry *e = &t_cache.e[0];
     void *p;
@@ -462,7 +464,7 @@ static inline void *alloc_fast(lsmt_carena *a, size_t size, size_t align)
     return alloc_slow(a, size, align);
 }
 
-void *lsmt_carena_alloc(lsmt_carena *a, size_t size, size_t align)
+void *lsmt_sharded_arena_alloc(lsmt_sharded_arena *a, size_t size, size_t align)
 {
     /* size - 1 >= capacity also rejects size 0 (it wraps). */
     if (LSMT_UNLIKELY(a == NULL || size - 1 >= a->capacity || !valid_align(align)))
@@ -482,13 +484,14 @@ void *lsmt_carena_alloc(lsmt_carena *a, size_t size, size_t align)
 #endif
 }
 
-lsmt_status lsmt_carena_alloc_ex(lsmt_carena *a, size_t size, size_t align, void **out)
+lsmt_status lsmt_sharded_arena_alloc_ex(lsmt_sharded_arena *a, size_t size, size_t align,
+                                        void **out)
 {
     if (a == NULL || out == NULL || size == 0 || !valid_align(align))
         return LSMT_INVALID;
     if (size > a->capacity)
         return LSMT_INVALID; /* could never fit: not a "flush and retry" condition */
-    void *p = lsmt_carena_alloc(a, size, align);
+    void *p = lsmt_sharded_arena_alloc(a, size, align);
     if (p == NULL)
         return LSMT_FULL; /* the input was valid: the only failure left is a full region */
     *out = p;
@@ -497,7 +500,7 @@ lsmt_status lsmt_carena_alloc_ex(lsmt_carena *a, size_t size, size_t align, void
 
 /* ---- lifecycle --------------------------------------------------------------------- */
 
-void lsmt_carena_options_default(lsmt_carena_options *opt)
+void lsmt_sharded_arena_options_default(lsmt_sharded_arena_options *opt)
 {
     if (opt == NULL)
         return;
@@ -509,15 +512,16 @@ void lsmt_carena_options_default(lsmt_carena_options *opt)
     opt->backing = NULL;
 }
 
-lsmt_status lsmt_carena_resolve_options(const lsmt_carena_options *in, lsmt_carena_options *out)
+lsmt_status lsmt_sharded_arena_resolve_options(const lsmt_sharded_arena_options *in,
+                                               lsmt_sharded_arena_options *out)
 {
-    lsmt_carena_options o;
+    lsmt_sharded_arena_options o;
     if (out == NULL)
         return LSMT_INVALID;
     if (in != NULL)
         o = *in;
     else
-        lsmt_carena_options_default(&o);
+        lsmt_sharded_arena_options_default(&o);
     if (!lsmt_is_pow2(o.chunk_size) || o.chunk_size < CARENA_MIN_CHUNK)
         return LSMT_INVALID;
     if (o.capacity < o.chunk_size || o.capacity > CARENA_MAX_CAPACITY)
@@ -534,33 +538,34 @@ lsmt_status lsmt_carena_resolve_options(const lsmt_carena_options *in, lsmt_care
     return LSMT_OK;
 }
 
-bool lsmt_carena_matches(const lsmt_carena *a, const lsmt_carena_options *r)
+bool lsmt_sharded_arena_matches(const lsmt_sharded_arena *a, const lsmt_sharded_arena_options *r)
 {
     return a != NULL && r != NULL && a->capacity == r->capacity &&
            a->shard_count == r->shard_count && a->chunk_size == r->chunk_size &&
            a->huge_pages == r->huge_pages && a->backing == r->backing;
 }
 
-lsmt_status lsmt_carena_create(const lsmt_carena_options *opt, lsmt_carena **out)
+lsmt_status lsmt_sharded_arena_create(const lsmt_sharded_arena_options *opt,
+                                      lsmt_sharded_arena **out)
 {
-    lsmt_carena_options o;
+    lsmt_sharded_arena_options o;
     if (out == NULL)
         return LSMT_INVALID;
-    lsmt_status st = lsmt_carena_resolve_options(opt, &o);
+    lsmt_status st = lsmt_sharded_arena_resolve_options(opt, &o);
     if (st != LSMT_OK)
         return st;
 
     size_t align = o.huge_pages ? CARENA_HUGE_PAGE : page_size();
     size_t map_len = lsmt_align_up(o.capacity, align); /* capacity <= 2^40: no overflow */
-    size_t bytes = sizeof(struct lsmt_carena) + o.shard_count * sizeof(struct carena_shard);
+    size_t bytes = sizeof(struct lsmt_sharded_arena) + o.shard_count * sizeof(struct carena_shard);
     /* malloc + manual alignment rather than aligned_alloc: same-size handles then come
      * back at the same address as freely as any malloc'd object does (the tests rely
      * on it to prove invariant 3), and nothing else is affected. */
     void *mem = malloc(bytes + CARENA_PAD - 1);
     if (mem == NULL)
         return LSMT_NOMEM;
-    struct lsmt_carena *a =
-        (struct lsmt_carena *)(((uintptr_t)mem + CARENA_PAD - 1) & ~(uintptr_t)(CARENA_PAD - 1));
+    struct lsmt_sharded_arena *a = (struct lsmt_sharded_arena *)(((uintptr_t)mem + CARENA_PAD - 1) &
+                                                                 ~(uintptr_t)(CARENA_PAD - 1));
     memset(a, 0, bytes);
     a->mem = mem;
     void *base = NULL;
@@ -614,7 +619,7 @@ lsmt_status lsmt_carena_create(const lsmt_carena_options *opt, lsmt_carena **out
     return LSMT_OK;
 }
 
-void lsmt_carena_destroy(lsmt_carena *a)
+void lsmt_sharded_arena_destroy(lsmt_sharded_arena *a)
 {
     if (a == NULL)
         return;
@@ -636,7 +641,7 @@ void lsmt_carena_destroy(lsmt_carena *a)
     free(a->mem);
 }
 
-lsmt_status lsmt_carena_release_thread(lsmt_carena *a)
+lsmt_status lsmt_sharded_arena_release_thread(lsmt_sharded_arena *a)
 {
     if (a == NULL)
         return LSMT_INVALID;
@@ -654,7 +659,7 @@ lsmt_status lsmt_carena_release_thread(lsmt_carena *a)
 
 /* ---- statistics -------------------------------------------------------------------- */
 
-size_t lsmt_carena_bytes_allocated(const lsmt_carena *a)
+size_t lsmt_sharded_arena_bytes_allocated(const lsmt_sharded_arena *a)
 {
     if (a == NULL)
         return 0;
@@ -666,20 +671,20 @@ size_t lsmt_carena_bytes_allocated(const lsmt_carena *a)
     return sum;
 }
 
-size_t lsmt_carena_bytes_reserved(const lsmt_carena *a)
+size_t lsmt_sharded_arena_bytes_reserved(const lsmt_sharded_arena *a)
 {
     /* relaxed: a statistic; top <= capacity always (I1). */
     return a == NULL ? 0 : atomic_load_explicit(&a->top, memory_order_relaxed);
 }
 
-lsmt_status lsmt_carena_stats_get(const lsmt_carena *a, lsmt_carena_stats *out)
+lsmt_status lsmt_sharded_arena_stats_get(const lsmt_sharded_arena *a, lsmt_sharded_arena_stats *out)
 {
     if (a == NULL || out == NULL)
         return LSMT_INVALID;
-    lsmt_carena_stats s;
+    lsmt_sharded_arena_stats s;
     memset(&s, 0, sizeof s);
-    s.bytes_allocated = lsmt_carena_bytes_allocated(a);
-    s.bytes_reserved = lsmt_carena_bytes_reserved(a);
+    s.bytes_allocated = lsmt_sharded_arena_bytes_allocated(a);
+    s.bytes_reserved = lsmt_sharded_arena_bytes_reserved(a);
     s.capacity = a->capacity;
     /* relaxed loads below: statistics only. */
     s.chunk_count = atomic_load_explicit(&a->chunk_count, memory_order_relaxed);
@@ -692,24 +697,24 @@ lsmt_status lsmt_carena_stats_get(const lsmt_carena *a, lsmt_carena_stats *out)
     return LSMT_OK;
 }
 
-void *lsmt_carena_base(const lsmt_carena *a)
+void *lsmt_sharded_arena_base(const lsmt_sharded_arena *a)
 {
     return a == NULL ? NULL : a->base;
 }
 
-size_t lsmt_carena_capacity(const lsmt_carena *a)
+size_t lsmt_sharded_arena_capacity(const lsmt_sharded_arena *a)
 {
     return a == NULL ? 0 : a->capacity;
 }
 
-uint64_t lsmt_carena_id(const lsmt_carena *a)
+uint64_t lsmt_sharded_arena_id(const lsmt_sharded_arena *a)
 {
     return a == NULL ? 0 : a->id;
 }
 
 /* ---- reset ------------------------------------------------------------------------- */
 
-lsmt_status lsmt_carena_reset_all(lsmt_carena *a)
+lsmt_status lsmt_sharded_arena_reset_all(lsmt_sharded_arena *a)
 {
     if (a == NULL)
         return LSMT_INVALID;
@@ -737,9 +742,9 @@ lsmt_status lsmt_carena_reset_all(lsmt_carena *a)
     return LSMT_OK;
 }
 
-lsmt_status lsmt_carena_release_pages_n(lsmt_carena *a, size_t *discarded)
+lsmt_status lsmt_sharded_arena_release_pages_n(lsmt_sharded_arena *a, size_t *discarded)
 {
-    lsmt_status st = lsmt_carena_reset_all(a);
+    lsmt_status st = lsmt_sharded_arena_reset_all(a);
     if (st != LSMT_OK)
         return st;
     /* Everything touched since the last discard lies below hwm (reset_all just folded
@@ -757,12 +762,13 @@ lsmt_status lsmt_carena_release_pages_n(lsmt_carena *a, size_t *discarded)
     return LSMT_OK;
 }
 
-lsmt_status lsmt_carena_release_pages(lsmt_carena *a)
+lsmt_status lsmt_sharded_arena_release_pages(lsmt_sharded_arena *a)
 {
-    return lsmt_carena_release_pages_n(a, NULL);
+    return lsmt_sharded_arena_release_pages_n(a, NULL);
 }
 
-bool lsmt_carena_debug_set_alloc_hook(lsmt_carena *a, lsmt_carena_debug_hook fn, void *ctx)
+bool lsmt_sharded_arena_debug_set_alloc_hook(lsmt_sharded_arena *a,
+                                             lsmt_sharded_arena_debug_hook fn, void *ctx)
 {
 #if defined(LSMT_DEBUG)
     if (a == NULL)

@@ -29,11 +29,11 @@
 #define POOL_MAX_IDLE ((size_t)1 << 16)
 
 struct lsmt_arena_pool {
-    pthread_mutex_t lock;          /* guards count and idle (P2) */
-    lsmt_carena_options arena_opt; /* resolved options of every arena (header inv. 2) */
+    pthread_mutex_t lock;                 /* guards count and idle (P2) */
+    lsmt_sharded_arena_options arena_opt; /* resolved options of every arena (header inv. 2) */
     size_t max_idle;
     size_t count;
-    lsmt_carena **idle; /* max_idle slots (NULL when max_idle == 0) */
+    lsmt_sharded_arena **idle; /* max_idle slots (NULL when max_idle == 0) */
 };
 
 void lsmt_arena_pool_options_default(lsmt_arena_pool_options *opt)
@@ -41,7 +41,7 @@ void lsmt_arena_pool_options_default(lsmt_arena_pool_options *opt)
     if (opt == NULL)
         return;
     memset(opt, 0, sizeof *opt);
-    lsmt_carena_options_default(&opt->arena);
+    lsmt_sharded_arena_options_default(&opt->arena);
     opt->max_idle = 4;
 }
 
@@ -56,8 +56,8 @@ lsmt_status lsmt_arena_pool_create(const lsmt_arena_pool_options *opt, lsmt_aren
         lsmt_arena_pool_options_default(&o);
     if (o.max_idle > POOL_MAX_IDLE)
         return LSMT_INVALID;
-    lsmt_carena_options resolved;
-    if (lsmt_carena_resolve_options(&o.arena, &resolved) != LSMT_OK)
+    lsmt_sharded_arena_options resolved;
+    if (lsmt_sharded_arena_resolve_options(&o.arena, &resolved) != LSMT_OK)
         return LSMT_INVALID;
     lsmt_arena_pool *p = calloc(1, sizeof *p);
     if (p == NULL)
@@ -90,11 +90,11 @@ void lsmt_arena_pool_destroy(lsmt_arena_pool *p)
     free(p);
 }
 
-lsmt_status lsmt_arena_pool_checkout(lsmt_arena_pool *p, lsmt_carena **out)
+lsmt_status lsmt_arena_pool_checkout(lsmt_arena_pool *p, lsmt_sharded_arena **out)
 {
     if (p == NULL || out == NULL)
         return LSMT_INVALID;
-    lsmt_carena *a = NULL;
+    lsmt_sharded_arena *a = NULL;
     pthread_mutex_lock(&p->lock);
     if (p->count > 0) {
         a = p->idle[--p->count];
@@ -103,7 +103,7 @@ lsmt_status lsmt_arena_pool_checkout(lsmt_arena_pool *p, lsmt_carena **out)
     pthread_mutex_unlock(&p->lock);
     if (a == NULL) {
         /* The factory; on failure nothing in the pool changed (header invariant 3). */
-        lsmt_status st = lsmt_carena_create(&p->arena_opt, &a);
+        lsmt_status st = lsmt_sharded_arena_create(&p->arena_opt, &a);
         if (st != LSMT_OK)
             return st;
     }
@@ -111,9 +111,9 @@ lsmt_status lsmt_arena_pool_checkout(lsmt_arena_pool *p, lsmt_carena **out)
     return LSMT_OK;
 }
 
-lsmt_status lsmt_arena_pool_give_back(lsmt_arena_pool *p, lsmt_carena *a)
+lsmt_status lsmt_arena_pool_give_back(lsmt_arena_pool *p, lsmt_sharded_arena *a)
 {
-    if (p == NULL || a == NULL || !lsmt_carena_matches(a, &p->arena_opt))
+    if (p == NULL || a == NULL || !lsmt_sharded_arena_matches(a, &p->arena_opt))
         return LSMT_INVALID;
     pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < p->count; i++) {
@@ -124,7 +124,7 @@ lsmt_status lsmt_arena_pool_give_back(lsmt_arena_pool *p, lsmt_carena *a)
     }
     /* Reset under the lock: the arena is not visible to anyone else until it is pushed,
      * and a BUSY (debug check) leaves it the caller's. */
-    lsmt_status st = lsmt_carena_reset_all(a);
+    lsmt_status st = lsmt_sharded_arena_reset_all(a);
     if (st != LSMT_OK) {
         pthread_mutex_unlock(&p->lock);
         return st;
@@ -134,7 +134,7 @@ lsmt_status lsmt_arena_pool_give_back(lsmt_arena_pool *p, lsmt_carena *a)
         p->idle[p->count++] = a;
     pthread_mutex_unlock(&p->lock);
     if (!kept)
-        lsmt_carena_destroy(a);
+        lsmt_sharded_arena_destroy(a);
     return LSMT_OK;
 }
 
@@ -151,14 +151,14 @@ lsmt_status lsmt_arena_pool_prewarm(lsmt_arena_pool *p, size_t n)
         return LSMT_OK;
     /* All or nothing (header invariant 3): create every arena first, outside the lock
      * (mmap); on a factory failure destroy what was created and report it. */
-    lsmt_carena **fresh = calloc(want, sizeof *fresh);
+    lsmt_sharded_arena **fresh = calloc(want, sizeof *fresh);
     if (fresh == NULL)
         return LSMT_NOMEM;
     for (size_t i = 0; i < want; i++) {
-        lsmt_status st = lsmt_carena_create(&p->arena_opt, &fresh[i]);
+        lsmt_status st = lsmt_sharded_arena_create(&p->arena_opt, &fresh[i]);
         if (st != LSMT_OK) {
             for (size_t k = 0; k < i; k++)
-                lsmt_carena_destroy(fresh[k]);
+                lsmt_sharded_arena_destroy(fresh[k]);
             free(fresh);
             return st;
         }
@@ -170,7 +170,7 @@ lsmt_status lsmt_arena_pool_prewarm(lsmt_arena_pool *p, size_t n)
         p->idle[p->count++] = fresh[kept++];
     pthread_mutex_unlock(&p->lock);
     for (size_t k = kept; k < want; k++)
-        lsmt_carena_destroy(fresh[k]);
+        lsmt_sharded_arena_destroy(fresh[k]);
     free(fresh);
     return LSMT_OK;
 }
@@ -196,7 +196,7 @@ lsmt_status lsmt_arena_pool_clear(lsmt_arena_pool *p)
     if (p == NULL)
         return LSMT_INVALID;
     for (;;) {
-        lsmt_carena *a = NULL;
+        lsmt_sharded_arena *a = NULL;
         pthread_mutex_lock(&p->lock);
         if (p->count > 0) {
             a = p->idle[--p->count];
@@ -205,7 +205,7 @@ lsmt_status lsmt_arena_pool_clear(lsmt_arena_pool *p)
         pthread_mutex_unlock(&p->lock);
         if (a == NULL)
             return LSMT_OK;
-        lsmt_carena_destroy(a); /* unmap outside the lock */
+        lsmt_sharded_arena_destroy(a); /* unmap outside the lock */
     }
 }
 
@@ -219,7 +219,7 @@ lsmt_status lsmt_arena_pool_release_idle(lsmt_arena_pool *p, size_t *released)
     pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < p->count; i++) {
         size_t n = 0;
-        lsmt_status st = lsmt_carena_release_pages_n(p->idle[i], &n);
+        lsmt_status st = lsmt_sharded_arena_release_pages_n(p->idle[i], &n);
         if (st != LSMT_OK)
             result = st; /* keep going: the other arenas can still give their pages */
         else

@@ -1,7 +1,7 @@
 /* Thread-local scratch arena, its cross-thread registry, and the arena-backed growable
  * arrays (lsmt_abuf, lsmt_avec).
  *
- * Design. Each thread owns one lsmt_arena (64 KiB blocks) reached through an
+ * Design. Each thread owns one lsmt_bump_arena (64 KiB blocks) reached through an
  * initial-exec TLS pointer, so lsmt_scratch_alloc is a TLS load, the auto-reset test
  * (no open mark and bytes_allocated > threshold: two loads and a compare) and the bump
  * arena's hot path. The arena is created on the thread's first scratch call and
@@ -67,7 +67,7 @@ static void scratch_block_free(void *ctx, void *block, size_t size)
 
 /* ---- per-thread state ------------------------------------------------------------ */
 
-static LSMT_TLS lsmt_arena *t_arena;                                 /* NULL until first use */
+static LSMT_TLS lsmt_bump_arena *t_arena;                            /* NULL until first use */
 static LSMT_TLS size_t t_threshold = LSMT_SCRATCH_DEFAULT_THRESHOLD; /* auto-reset point */
 static LSMT_TLS size_t t_auto_resets;
 
@@ -78,7 +78,7 @@ static int g_key_ok; /* written once inside pthread_once, read after it returns 
 /* Thread exit: destroy the thread's arena (the block hooks update the total). */
 static void scratch_thread_exit(void *p)
 {
-    lsmt_arena_destroy(p);
+    lsmt_bump_arena_destroy(p);
     t_arena = NULL;
     /* relaxed: statistic only (see struct registry_counter) */
     atomic_fetch_sub_explicit(&g_threads.value, 1, memory_order_relaxed);
@@ -89,22 +89,22 @@ static void scratch_key_init(void)
     g_key_ok = pthread_key_create(&g_key, scratch_thread_exit) == 0;
 }
 
-static lsmt_arena *scratch_create(void)
+static lsmt_bump_arena *scratch_create(void)
 {
     pthread_once(&g_key_once, scratch_key_init);
     if (!g_key_ok)
         return NULL;
-    lsmt_arena_options o;
-    lsmt_arena_options_default(&o);
+    lsmt_bump_arena_options o;
+    lsmt_bump_arena_options_default(&o);
     o.block_size = SCRATCH_BLOCK;
     o.retain_bytes = t_threshold;
     o.block_alloc = scratch_block_alloc;
     o.block_free = scratch_block_free;
-    lsmt_arena *a;
-    if (lsmt_arena_create(&o, &a) != LSMT_OK)
+    lsmt_bump_arena *a;
+    if (lsmt_bump_arena_create(&o, &a) != LSMT_OK)
         return NULL;
     if (pthread_setspecific(g_key, a) != 0) {
-        lsmt_arena_destroy(a);
+        lsmt_bump_arena_destroy(a);
         return NULL;
     }
     /* relaxed: statistic only (see struct registry_counter) */
@@ -113,17 +113,17 @@ static lsmt_arena *scratch_create(void)
     return a;
 }
 
-static inline lsmt_arena *scratch_get(void)
+static inline lsmt_bump_arena *scratch_get(void)
 {
-    lsmt_arena *a = t_arena;
+    lsmt_bump_arena *a = t_arena;
     return LSMT_LIKELY(a != NULL) ? a : scratch_create();
 }
 
 /* The one place auto-reset happens (contract in arena.h). */
-static inline void scratch_maybe_auto_reset(lsmt_arena *a)
+static inline void scratch_maybe_auto_reset(lsmt_bump_arena *a)
 {
-    if (LSMT_UNLIKELY(a->top == NULL && lsmt_arena_used_(a) > t_threshold)) {
-        lsmt_arena_reset(a);
+    if (LSMT_UNLIKELY(a->top == NULL && lsmt_bump_arena_used_(a) > t_threshold)) {
+        lsmt_bump_arena_reset(a);
         t_auto_resets++;
     }
 }
@@ -132,11 +132,11 @@ static inline void scratch_maybe_auto_reset(lsmt_arena *a)
 
 void *lsmt_scratch_alloc(size_t size)
 {
-    lsmt_arena *a = scratch_get();
+    lsmt_bump_arena *a = scratch_get();
     if (LSMT_UNLIKELY(!a))
         return NULL;
     scratch_maybe_auto_reset(a);
-    return lsmt_arena_alloc(a, size);
+    return lsmt_bump_arena_alloc(a, size);
 }
 
 lsmt_status lsmt_scratch_alloc_ex(size_t size, size_t align, void **out)
@@ -144,11 +144,11 @@ lsmt_status lsmt_scratch_alloc_ex(size_t size, size_t align, void **out)
     if (!out || size == 0 || size > LSMT_ARENA_MAX_REQUEST || !lsmt_is_pow2(align) ||
         align > LSMT_ARENA_MAX_REQUEST)
         return LSMT_INVALID;
-    lsmt_arena *a = scratch_get();
+    lsmt_bump_arena *a = scratch_get();
     if (!a)
         return LSMT_NOMEM;
     scratch_maybe_auto_reset(a);
-    return lsmt_arena_alloc_ex(a, size, align, out);
+    return lsmt_bump_arena_alloc_ex(a, size, align, out);
 }
 
 void *lsmt_scratch_alloc_aligned(size_t size, size_t align)
@@ -159,29 +159,29 @@ void *lsmt_scratch_alloc_aligned(size_t size, size_t align)
 
 lsmt_status lsmt_scratch_reset(void)
 {
-    lsmt_arena *a = t_arena;
+    lsmt_bump_arena *a = t_arena;
     if (!a)
         return LSMT_OK;
     if (a->top)
         return LSMT_BUSY;
-    return lsmt_arena_reset(a);
+    return lsmt_bump_arena_reset(a);
 }
 
 lsmt_mark lsmt_scratch_mark(void)
 {
-    lsmt_arena *a = scratch_get();
+    lsmt_bump_arena *a = scratch_get();
     lsmt_mark m;
-    if (!a || lsmt_arena_mark(a, &m) != LSMT_OK)
+    if (!a || lsmt_bump_arena_mark(a, &m) != LSMT_OK)
         return 0;
     return m;
 }
 
 lsmt_status lsmt_scratch_rewind(lsmt_mark mark)
 {
-    lsmt_arena *a = t_arena;
+    lsmt_bump_arena *a = t_arena;
     if (!a)
         return LSMT_INVALID;
-    return lsmt_arena_rewind(a, mark);
+    return lsmt_bump_arena_rewind(a, mark);
 }
 
 lsmt_status lsmt_scratch_set_threshold(size_t bytes)
@@ -190,7 +190,7 @@ lsmt_status lsmt_scratch_set_threshold(size_t bytes)
         return LSMT_RANGE;
     t_threshold = bytes;
     if (t_arena)
-        lsmt_arena_set_retain_(t_arena, bytes);
+        lsmt_bump_arena_set_retain_(t_arena, bytes);
     return LSMT_OK;
 }
 
@@ -201,7 +201,7 @@ size_t lsmt_scratch_threshold(void)
 
 lsmt_status lsmt_scratch_release(void)
 {
-    lsmt_arena *a = t_arena;
+    lsmt_bump_arena *a = t_arena;
     if (!a)
         return LSMT_OK;
     if (a->top)
@@ -209,7 +209,7 @@ lsmt_status lsmt_scratch_release(void)
     /* Unhook the destructor first so thread exit cannot destroy it twice. */
     pthread_setspecific(g_key, NULL);
     t_arena = NULL;
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
     /* relaxed: statistic only (see struct registry_counter) */
     atomic_fetch_sub_explicit(&g_threads.value, 1, memory_order_relaxed);
     return LSMT_OK;
@@ -223,8 +223,8 @@ lsmt_status lsmt_scratch_stats_get(lsmt_scratch_stats *out)
     out->threshold = t_threshold;
     out->auto_resets = t_auto_resets;
     if (t_arena) {
-        lsmt_arena_stats s;
-        lsmt_arena_stats_get(t_arena, &s);
+        lsmt_bump_arena_stats s;
+        lsmt_bump_arena_stats_get(t_arena, &s);
         out->bytes_allocated = s.bytes_allocated;
         out->bytes_reserved = s.bytes_reserved;
         out->block_count = s.block_count;
@@ -245,7 +245,7 @@ size_t lsmt_scratch_thread_count(void)
     return atomic_load_explicit(&g_threads.value, memory_order_relaxed);
 }
 
-lsmt_arena *lsmt_scratch_arena(void)
+lsmt_bump_arena *lsmt_scratch_arena(void)
 {
     return scratch_get();
 }
@@ -256,7 +256,7 @@ lsmt_arena *lsmt_scratch_arena(void)
  * `need` elements: doubling when possible, else exactly `need`; in place when it is the
  * arena's last allocation, else by a new allocation and a copy. On failure nothing
  * changes. */
-static lsmt_status array_grow(lsmt_arena *a, void **data, size_t *cap, size_t len, size_t need,
+static lsmt_status array_grow(lsmt_bump_arena *a, void **data, size_t *cap, size_t len, size_t need,
                               size_t es, size_t align)
 {
     size_t want[2] = {need, need};
@@ -274,7 +274,7 @@ static lsmt_status array_grow(lsmt_arena *a, void **data, size_t *cap, size_t le
         return LSMT_INVALID; /* even the exact need cannot be represented */
     if (*data && *cap) {
         for (int i = 0; i < 2; i++) {
-            if (bytes[i] && lsmt_arena_try_grow(a, *data, *cap * es, bytes[i]) == LSMT_OK) {
+            if (bytes[i] && lsmt_bump_arena_try_grow(a, *data, *cap * es, bytes[i]) == LSMT_OK) {
                 *cap = want[i];
                 return LSMT_OK;
             }
@@ -285,7 +285,7 @@ static lsmt_status array_grow(lsmt_arena *a, void **data, size_t *cap, size_t le
         void *p;
         if (!bytes[i])
             continue;
-        st = lsmt_arena_alloc_ex(a, bytes[i], align, &p);
+        st = lsmt_bump_arena_alloc_ex(a, bytes[i], align, &p);
         if (st == LSMT_OK) {
             if (len)
                 memcpy(p, *data, len * es);
@@ -297,14 +297,14 @@ static lsmt_status array_grow(lsmt_arena *a, void **data, size_t *cap, size_t le
     return st;
 }
 
-lsmt_status lsmt_abuf_init(lsmt_abuf *b, lsmt_arena *a, size_t initial_cap)
+lsmt_status lsmt_abuf_init(lsmt_abuf *b, lsmt_bump_arena *a, size_t initial_cap)
 {
     if (!b || !a || initial_cap > LSMT_ARENA_MAX_REQUEST)
         return LSMT_INVALID;
     lsmt_abuf n = {.arena = a, .data = NULL, .len = 0, .cap = 0};
     if (initial_cap) {
         void *p;
-        lsmt_status st = lsmt_arena_alloc_ex(a, initial_cap, 8, &p);
+        lsmt_status st = lsmt_bump_arena_alloc_ex(a, initial_cap, 8, &p);
         if (st != LSMT_OK)
             return st;
         n.data = p;
@@ -348,7 +348,7 @@ lsmt_status lsmt_abuf_clear(lsmt_abuf *b)
     return LSMT_OK;
 }
 
-lsmt_status lsmt_avec_init(lsmt_avec *v, lsmt_arena *a, size_t elem_size, size_t elem_align,
+lsmt_status lsmt_avec_init(lsmt_avec *v, lsmt_bump_arena *a, size_t elem_size, size_t elem_align,
                            size_t initial_cap)
 {
     size_t bytes;
@@ -365,7 +365,7 @@ lsmt_status lsmt_avec_init(lsmt_avec *v, lsmt_arena *a, size_t elem_size, size_t
                    .elem_size = elem_size,
                    .elem_align = elem_align};
     if (initial_cap) {
-        lsmt_status st = lsmt_arena_alloc_ex(a, bytes, elem_align, &n.data);
+        lsmt_status st = lsmt_bump_arena_alloc_ex(a, bytes, elem_align, &n.data);
         if (st != LSMT_OK)
             return st;
         n.cap = initial_cap;

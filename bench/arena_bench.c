@@ -536,7 +536,7 @@ int main(int argc, char **argv)
 
     /* the targets of issue 2, on both bases */
     printf("\n# targets (issue 2); wall = wall clock, cpu = thread CPU time\n");
-    const int cbump = find_cfg("lsmt_bump"), ccar = find_cfg("lsmt_carena");
+    const int cbump = find_cfg("lsmt_bump"), ccar = find_cfg("lsmt_sharded_arena");
     static const char *const basis[2] = {"wall", "cpu"};
     static const int warm_f[2] = {R_AW, R_CAW};
     for (int b = 0; b < 2; b++)

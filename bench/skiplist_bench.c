@@ -14,7 +14,7 @@
  * (W1-fillrandom, W2-fillrandom-mt, W6-fillseq) follow the peers' protocol
  * (anchors/peers/map_driver.hpp): the median of R rounds of which the first fills a
  * fresh arena (cold: every page touched for the first time) and the others refill an
- * arena after lsmt_carena_reset_all (warm), as the peers' later rounds reuse the memory
+ * arena after lsmt_sharded_arena_reset_all (warm), as the peers' later rounds reuse the memory
  * their allocator got back. "-fresh-arena" rows fill a new arena in every round, "-warm"
  * rows a reused one in every round; each with minor faults per op.
  * Not a test: the numbers go to bench/README.md. */
@@ -145,7 +145,7 @@ static void die(const char *what, lsmt_status st)
 /* ---- the map under test ---------------------------------------------------------------- */
 
 typedef struct bench_map {
-    lsmt_carena *arena;
+    lsmt_sharded_arena *arena;
     lsmt_skiplist *sl;
 } bench_map;
 
@@ -155,13 +155,13 @@ static uint64_t N = 1000000;
 
 static void map_create(bench_map *m)
 {
-    lsmt_carena_options ao;
-    lsmt_carena_options_default(&ao);
+    lsmt_sharded_arena_options ao;
+    lsmt_sharded_arena_options_default(&ao);
     /* node: 20-byte header + 4 per extra level + 16 + 100, ~137.3 bytes on average */
     ao.capacity = ((size_t)N * 160 + ((size_t)64 << 20)) & ~(((size_t)2 << 20) - 1);
     ao.shard_count = g_shards;
     ao.huge_pages = g_huge != 0;
-    lsmt_status st = lsmt_carena_create(&ao, &m->arena);
+    lsmt_status st = lsmt_sharded_arena_create(&ao, &m->arena);
     if (st != LSMT_OK)
         die("carena_create", st);
     lsmt_skiplist_options o;
@@ -173,7 +173,7 @@ static void map_create(bench_map *m)
 }
 static void map_reset(bench_map *m)
 {
-    lsmt_status st = lsmt_carena_reset_all(m->arena);
+    lsmt_status st = lsmt_sharded_arena_reset_all(m->arena);
     if (st == LSMT_OK)
         st = lsmt_skiplist_reset(m->sl);
     if (st != LSMT_OK)
@@ -182,7 +182,7 @@ static void map_reset(bench_map *m)
 static void map_destroy(bench_map *m)
 {
     lsmt_skiplist_destroy(m->sl);
-    lsmt_carena_destroy(m->arena);
+    lsmt_sharded_arena_destroy(m->arena);
 }
 
 enum fill_kind { FILL_INSERT, FILL_SERIAL, FILL_HINT };
@@ -443,7 +443,7 @@ int main(int argc, char **argv)
         w1[r] = (double)N / dt / 1e6;
         if (r == 0) {
             rss_per_entry = (double)(rss_bytes() - rss0) / (double)N;
-            alloc_per_entry = (double)lsmt_carena_bytes_allocated(m.arena) / (double)N;
+            alloc_per_entry = (double)lsmt_sharded_arena_bytes_allocated(m.arena) / (double)N;
         }
         check_count(&m, "W1");
 

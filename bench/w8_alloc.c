@@ -109,10 +109,10 @@ struct w8_shared {
     void **ptrs;                /* worker t's slice: ptrs + t * slice */
     uint64_t slice;             /* ceil(n / threads) */
     pthread_barrier_t bar;
-    lsmt_carena *carena;     /* carena kinds: the shared arena; pool: this pass's checkout */
-    lsmt_arena_pool *pool;   /* pool kind */
-    bool stop;               /* written by worker 0 between B4 and B5 */
-    pthread_mutex_t gate_mu; /* start gate: workers 1..T-1 wait until every thread exists */
+    lsmt_sharded_arena *carena; /* carena kinds: the shared arena; pool: this pass's checkout */
+    lsmt_arena_pool *pool;      /* pool kind */
+    bool stop;                  /* written by worker 0 between B4 and B5 */
+    pthread_mutex_t gate_mu;    /* start gate: workers 1..T-1 wait until every thread exists */
     pthread_cond_t gate_cv;
     int gate; /* 0 = wait, 1 = run, 2 = abandon (a pthread_create failed); under gate_mu */
     w8_pass *out;
@@ -122,7 +122,7 @@ struct w8_shared {
 struct w8_worker {
     _Alignas(64) struct w8_shared *sh;
     unsigned tid;
-    lsmt_arena *bump;          /* bump: this worker's arena */
+    lsmt_bump_arena *bump;     /* bump: this worker's arena */
     lsmt_ring *ring;           /* ring: this worker's ring */
     lsmt_ring_buf *win;        /* ring: the sliding window, ring_window handles (slot j % W) */
     uint64_t done;             /* allocations made in this pass */
@@ -170,8 +170,8 @@ static void w8_alloc_phase(struct w8_worker *w)
         W8_LOOP(malloc(sizes[i]), "malloc returned NULL");
         break;
     case W8_BUMP: {
-        lsmt_arena *a = w->bump;
-        W8_LOOP(lsmt_arena_alloc(a, sizes[i]), "lsmt_arena_alloc returned NULL");
+        lsmt_bump_arena *a = w->bump;
+        W8_LOOP(lsmt_bump_arena_alloc(a, sizes[i]), "lsmt_bump_arena_alloc returned NULL");
         break;
     }
     case W8_SCRATCH:
@@ -205,8 +205,9 @@ static void w8_alloc_phase(struct w8_worker *w)
     case W8_CARENA:
     case W8_CARENA_HUGE:
     case W8_POOL: {
-        lsmt_carena *a = sh->carena;
-        W8_LOOP(lsmt_carena_alloc(a, sizes[i], W8_ALIGN), "lsmt_carena_alloc returned NULL");
+        lsmt_sharded_arena *a = sh->carena;
+        W8_LOOP(lsmt_sharded_arena_alloc(a, sizes[i], W8_ALIGN),
+                "lsmt_sharded_arena_alloc returned NULL");
         break;
     }
     default:
@@ -227,8 +228,8 @@ static void w8_free_phase(struct w8_worker *w)
             free(ptrs[j]);
         break;
     case W8_BUMP:
-        if ((st = lsmt_arena_reset(w->bump)) != LSMT_OK)
-            w8_fail(w, st, "lsmt_arena_reset failed");
+        if ((st = lsmt_bump_arena_reset(w->bump)) != LSMT_OK)
+            w8_fail(w, st, "lsmt_bump_arena_reset failed");
         break;
     case W8_SCRATCH:
         if ((st = lsmt_scratch_reset()) != LSMT_OK)
@@ -245,15 +246,15 @@ static void w8_free_phase(struct w8_worker *w)
 
     case W8_CARENA:
     case W8_CARENA_HUGE:
-        if (w->tid == 0 && (st = lsmt_carena_reset_all(sh->carena)) != LSMT_OK)
-            w8_fail(w, st, "lsmt_carena_reset_all failed");
+        if (w->tid == 0 && (st = lsmt_sharded_arena_reset_all(sh->carena)) != LSMT_OK)
+            w8_fail(w, st, "lsmt_sharded_arena_reset_all failed");
         break;
     case W8_POOL:
         if (w->tid == 0) {
             st = lsmt_arena_pool_give_back(sh->pool, sh->carena);
             if (st != LSMT_OK) {
                 w8_fail(w, st, "lsmt_arena_pool_give_back failed");
-                lsmt_carena_destroy(sh->carena);
+                lsmt_sharded_arena_destroy(sh->carena);
             }
             sh->carena = NULL;
         }
@@ -265,10 +266,10 @@ static void w8_free_phase(struct w8_worker *w)
 
 /* W8_STATS=1 in the environment: the carena's statistics after each alloc phase, on
  * stderr (a diagnostic for the benchmark's user; printed outside the timed phases) */
-static void w8_print_stats(const lsmt_carena *a, unsigned pass)
+static void w8_print_stats(const lsmt_sharded_arena *a, unsigned pass)
 {
-    lsmt_carena_stats cs;
-    if (!getenv("W8_STATS") || lsmt_carena_stats_get(a, &cs) != LSMT_OK)
+    lsmt_sharded_arena_stats cs;
+    if (!getenv("W8_STATS") || lsmt_sharded_arena_stats_get(a, &cs) != LSMT_OK)
         return;
     fprintf(
         stderr,
@@ -406,9 +407,9 @@ static lsmt_status w8_setup(struct w8_shared *sh, const char **what)
         return LSMT_OK;
     case W8_BUMP:
         for (unsigned t = 0; t < sh->opt.threads; t++) {
-            lsmt_status st = lsmt_arena_create(NULL, &sh->workers[t].bump);
+            lsmt_status st = lsmt_bump_arena_create(NULL, &sh->workers[t].bump);
             if (st != LSMT_OK) {
-                *what = "lsmt_arena_create failed";
+                *what = "lsmt_bump_arena_create failed";
                 return st;
             }
         }
@@ -433,13 +434,13 @@ static lsmt_status w8_setup(struct w8_shared *sh, const char **what)
         return LSMT_OK;
     case W8_CARENA:
     case W8_CARENA_HUGE: {
-        lsmt_carena_options co;
-        lsmt_carena_options_default(&co);
+        lsmt_sharded_arena_options co;
+        lsmt_sharded_arena_options_default(&co);
         co.capacity = sh->opt.capacity;
         co.huge_pages = sh->kind == W8_CARENA_HUGE;
-        lsmt_status st = lsmt_carena_create(&co, &sh->carena);
+        lsmt_status st = lsmt_sharded_arena_create(&co, &sh->carena);
         if (st != LSMT_OK)
-            *what = "lsmt_carena_create failed";
+            *what = "lsmt_sharded_arena_create failed";
         return st;
     }
     case W8_POOL: {
@@ -475,17 +476,17 @@ static void w8_teardown(struct w8_shared *sh)
         break;
     case W8_BUMP:
         for (unsigned t = 0; t < sh->opt.threads; t++) {
-            lsmt_arena_destroy(sh->workers[t].bump);
+            lsmt_bump_arena_destroy(sh->workers[t].bump);
             sh->workers[t].bump = NULL;
         }
         break;
     case W8_CARENA:
     case W8_CARENA_HUGE:
-        lsmt_carena_destroy(sh->carena);
+        lsmt_sharded_arena_destroy(sh->carena);
         sh->carena = NULL;
         break;
     case W8_POOL:
-        lsmt_carena_destroy(sh->carena); /* only if a pass stopped while checked out */
+        lsmt_sharded_arena_destroy(sh->carena); /* only if a pass stopped while checked out */
         sh->carena = NULL;
         lsmt_arena_pool_destroy(sh->pool);
         sh->pool = NULL;

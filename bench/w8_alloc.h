@@ -13,11 +13,11 @@
  *
  * What each kind measures (alloc phase; free-all phase):
  *   malloc       glibc malloc(size_i); free() of every pointer.
- *   bump         lsmt_arena_alloc(size_i, align 8) on one lsmt_arena per thread (created
- *                before pass 0, untimed); lsmt_arena_reset (keeps the blocks).
- *   carena       lsmt_carena_alloc(size_i, align 8) on ONE lsmt_carena shared by all
+ *   bump         lsmt_bump_arena_alloc(size_i, align 8) on one lsmt_bump_arena per thread (created
+ *                before pass 0, untimed); lsmt_bump_arena_reset (keeps the blocks).
+ *   carena       lsmt_sharded_arena_alloc(size_i, align 8) on ONE lsmt_sharded_arena shared by all
  *                threads (capacity >= 1 GiB reserved before pass 0, untimed; default
- *                shard count = CPU count); lsmt_carena_reset_all by thread 0.
+ *                shard count = CPU count); lsmt_sharded_arena_reset_all by thread 0.
  *   carena_huge  the same with huge_pages = true (MADV_HUGEPAGE on the region).
  *   pool         per pass one lsmt_arena_pool cycle: checkout (timed, added to the alloc
  *                phase), W8 on the checked-out carena, give_back (the free-all phase).

@@ -186,7 +186,7 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
         if (nb == SIZE_MAX || lsmt_add_overflow(min_total, nb, &min_total))
             return LSMT_INVALID;
     }
-    if (min_total > lsmt_carena_capacity(mt->arena))
+    if (min_total > lsmt_sharded_arena_capacity(mt->arena))
         return LSMT_INVALID;
     if (batch_has_duplicate(mt, first_seq, b))
         return LSMT_EXISTS;

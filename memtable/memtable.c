@@ -86,15 +86,15 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
         o.bloom_expected_keys > o.write_buffer_size / LSMT_MT_MIN_ENTRY_BYTES)
         return LSMT_INVALID;
 
-    lsmt_carena *arena = NULL;
+    lsmt_sharded_arena *arena = NULL;
     lsmt_status st;
     if (o.pool != NULL) {
         st = lsmt_arena_pool_checkout(o.pool, &arena);
         if (st != LSMT_OK)
             return st;
     } else {
-        lsmt_carena_options ao;
-        lsmt_carena_options_default(&ao);
+        lsmt_sharded_arena_options ao;
+        lsmt_sharded_arena_options_default(&ao);
         size_t shards = o.shard_count ? o.shard_count : cpu_count();
         size_t hard = o.hard_limit;
         if (hard == 0) {
@@ -109,7 +109,7 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
         ao.capacity = hard;
         ao.shard_count = o.shard_count;
         ao.huge_pages = o.huge_pages;
-        st = lsmt_carena_create(&ao, &arena);
+        st = lsmt_sharded_arena_create(&ao, &arena);
         if (st != LSMT_OK)
             return st;
     }
@@ -125,7 +125,7 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
     mt->cmp = o.compare ? o.compare : lsmt_bytewise_compare;
     mt->cmp_ctx = o.compare ? o.compare_ctx : NULL;
     /* With a pool the arena's capacity is the hard limit; the budget is clamped to it. */
-    size_t cap = lsmt_carena_capacity(arena);
+    size_t cap = lsmt_sharded_arena_capacity(arena);
     mt->write_buffer_size = o.write_buffer_size < cap ? o.write_buffer_size : cap;
 
     lsmt_skiplist_options so;
@@ -160,7 +160,7 @@ fail_mt:
 fail_arena:
     if (o.pool != NULL && lsmt_arena_pool_give_back(o.pool, arena) == LSMT_OK)
         return st;
-    lsmt_carena_destroy(arena);
+    lsmt_sharded_arena_destroy(arena);
     return st;
 }
 
@@ -171,7 +171,7 @@ void lsmt_memtable_destroy(lsmt_memtable *mt)
     lsmt_skiplist_destroy(mt->sl);
     lsmt_bloom_free(&mt->bloom);
     if (mt->pool == NULL || lsmt_arena_pool_give_back(mt->pool, mt->arena) != LSMT_OK)
-        lsmt_carena_destroy(mt->arena);
+        lsmt_sharded_arena_destroy(mt->arena);
     free(mt);
 }
 
@@ -421,13 +421,13 @@ lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const void *con
 
 size_t lsmt_memtable_approximate_memory_usage(const lsmt_memtable *mt)
 {
-    return mt ? lsmt_carena_bytes_reserved(mt->arena) : 0;
+    return mt ? lsmt_sharded_arena_bytes_reserved(mt->arena) : 0;
 }
 
 bool lsmt_memtable_should_flush(const lsmt_memtable *mt)
 {
     /* bytes_reserved only grows until reset_all (invariant 5). */
-    return mt != NULL && lsmt_carena_bytes_reserved(mt->arena) >= mt->write_buffer_size;
+    return mt != NULL && lsmt_sharded_arena_bytes_reserved(mt->arena) >= mt->write_buffer_size;
 }
 
 lsmt_status lsmt_memtable_freeze(lsmt_memtable *mt)
@@ -479,7 +479,7 @@ lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt)
     /* Every get and write that missed RESETTING is inside a section that began before
      * this grace period: wait for them (invariant 4). */
     lsmt_mt_synchronize(&mt->tsan_token);
-    lsmt_status st = lsmt_carena_reset_all(mt->arena);
+    lsmt_status st = lsmt_sharded_arena_reset_all(mt->arena);
     if (st != LSMT_OK) {
         /* Only a debug build's detection of an allocation in flight; nothing reset. */
         atomic_fetch_and_explicit(&mt->state, ~(LSMT_MT_RESETTING | LSMT_MT_RESET_PENDING),
@@ -527,8 +527,8 @@ lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats
             atomic_load_explicit(&c->bloom_false_positives, memory_order_relaxed);
     }
     s.entries = s.puts + s.deletes;
-    s.memory_used = lsmt_carena_bytes_reserved(mt->arena);
-    s.memory_reserved = lsmt_carena_capacity(mt->arena) + lsmt_bloom_bytes(&mt->bloom) +
+    s.memory_used = lsmt_sharded_arena_bytes_reserved(mt->arena);
+    s.memory_reserved = lsmt_sharded_arena_capacity(mt->arena) + lsmt_bloom_bytes(&mt->bloom) +
                         lsmt_skiplist_memory_bytes(mt->sl);
     /* relaxed: a statistic. */
     s.resets = atomic_load_explicit(&mt->resets, memory_order_relaxed);

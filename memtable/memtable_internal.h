@@ -39,7 +39,7 @@ _Static_assert(sizeof(lsmt_mt_counters) == LSMT_CACHE_LINE, "one cache line per 
 
 struct lsmt_memtable {
     /* ---- fixed after create (read by every call) ---- */
-    lsmt_carena *arena;
+    lsmt_sharded_arena *arena;
     lsmt_arena_pool *pool; /* the arena's pool, or NULL when we own the arena */
     lsmt_skiplist *sl;
     lsmt_compare_fn cmp; /* never NULL (bytewise when the option was NULL) */

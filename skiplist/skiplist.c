@@ -137,7 +137,7 @@ _Static_assert(LSMT_SKIPLIST_MAX_VALUE_LEN <= UINT32_MAX, "value length must fit
 
 struct lsmt_skiplist {
     /* Read-mostly line(s): written at create/reset only. */
-    lsmt_carena *arena;
+    lsmt_sharded_arena *arena;
     uintptr_t base_m1; /* arena base - LINK_UNIT: node(r) = base_m1 + r * LINK_UNIT */
     uintptr_t base;
     size_t capacity;
@@ -697,8 +697,8 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
         return LSMT_INVALID;
     if (opt->max_height > LSMT_SKIPLIST_MAX_HEIGHT)
         return LSMT_INVALID;
-    void *base = lsmt_carena_base(opt->arena);
-    size_t cap = lsmt_carena_capacity(opt->arena);
+    void *base = lsmt_sharded_arena_base(opt->arena);
+    size_t cap = lsmt_sharded_arena_capacity(opt->arena);
     if (base == NULL || cap == 0 || cap > MAX_ARENA_BYTES)
         return LSMT_INVALID;
     unsigned mh = opt->max_height;
@@ -802,7 +802,7 @@ static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, 
     /* both lengths are capped far below SIZE_MAX / 4: no overflow */
     size = lsmt_align_up(tower + node_body_bytes(klen, vlen), LINK_UNIT);
     void *mem = NULL;
-    lsmt_status st = lsmt_carena_alloc_ex(sl->arena, size, align, &mem);
+    lsmt_status st = lsmt_sharded_arena_alloc_ex(sl->arena, size, align, &mem);
     if (st != LSMT_OK)
         return st == LSMT_INVALID ? LSMT_INVALID : LSMT_FULL;
     char *n = (char *)mem + tower;

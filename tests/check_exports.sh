@@ -11,7 +11,7 @@ if [ -n "$bad" ]; then
   echo "symbols exported without the lsmt_ prefix:"; printf '  %s\n' $bad; exit 1
 fi
 # the public entry points we promise must be there
-for s in lsmt_status_str lsmt_carena_create lsmt_arena_create; do
+for s in lsmt_status_str lsmt_sharded_arena_create lsmt_bump_arena_create; do
   printf '%s\n' "$syms" | grep -qx "$s" || { echo "missing export: $s"; exit 1; }
 done
 echo "exports ok: $n lsmt_ symbols, nothing else"

@@ -93,112 +93,112 @@ static void free_block(void *ctx, void *b, size_t size)
 
 START_TEST(test_arena)
 {
-    lsmt_arena_options_default(NULL);
-    lsmt_arena_destroy(NULL);
-    lsmt_arena *a = SENTINEL, *b = NULL;
-    lsmt_arena_options o;
-    ck_assert_int_eq(lsmt_arena_create(NULL, NULL), LSMT_INVALID);
-    lsmt_arena_options_default(&o);
+    lsmt_bump_arena_options_default(NULL);
+    lsmt_bump_arena_destroy(NULL);
+    lsmt_bump_arena *a = SENTINEL, *b = NULL;
+    lsmt_bump_arena_options o;
+    ck_assert_int_eq(lsmt_bump_arena_create(NULL, NULL), LSMT_INVALID);
+    lsmt_bump_arena_options_default(&o);
     o.block_size = 5000; /* not a power of two */
-    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_create(&o, &a), LSMT_INVALID);
     o.block_size = 1024; /* below 4 KiB */
-    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_create(&o, &a), LSMT_INVALID);
     o.block_size = (size_t)2 << 30; /* above 1 GiB */
-    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_INVALID);
-    lsmt_arena_options_default(&o);
+    ck_assert_int_eq(lsmt_bump_arena_create(&o, &a), LSMT_INVALID);
+    lsmt_bump_arena_options_default(&o);
     o.block_alloc = null_block; /* one hook without the other */
-    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_create(&o, &a), LSMT_INVALID);
     ck_assert_ptr_eq(a, SENTINEL);
 
-    ck_assert_int_eq(lsmt_arena_create(NULL, &a), LSMT_OK);
-    ck_assert_ptr_nonnull(lsmt_arena_alloc(a, 24));
-    size_t used = lsmt_arena_bytes_allocated(a);
-    ck_assert_ptr_null(lsmt_arena_alloc(NULL, 8));
-    ck_assert_ptr_null(lsmt_arena_alloc(a, 0));
-    ck_assert_ptr_null(lsmt_arena_alloc(a, LSMT_ARENA_MAX_REQUEST + 1));
-    ck_assert_ptr_null(lsmt_arena_alloc(a, HUGE_SZ));
-    ck_assert_ptr_null(lsmt_arena_alloc_aligned(NULL, 8, 8));
-    ck_assert_ptr_null(lsmt_arena_alloc_aligned(a, 8, 3));
-    ck_assert_ptr_null(lsmt_arena_alloc_aligned(a, 8, LSMT_ARENA_MAX_REQUEST * 2));
-    ck_assert_ptr_null(lsmt_arena_alloc_aligned(a, HUGE_SZ - 8, 4096));
+    ck_assert_int_eq(lsmt_bump_arena_create(NULL, &a), LSMT_OK);
+    ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 24));
+    size_t used = lsmt_bump_arena_bytes_allocated(a);
+    ck_assert_ptr_null(lsmt_bump_arena_alloc(NULL, 8));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc(a, 0));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc(a, LSMT_ARENA_MAX_REQUEST + 1));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc(a, HUGE_SZ));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(NULL, 8, 8));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 8, 3));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 8, LSMT_ARENA_MAX_REQUEST * 2));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, HUGE_SZ - 8, 4096));
     void *p = SENTINEL;
-    ck_assert_int_eq(lsmt_arena_alloc_ex(NULL, 8, 8, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 8, 8, NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 0, 8, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 8, 24, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, HUGE_SZ, 8, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 8, HUGE_SZ, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(NULL, 8, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, 8, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 0, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, 24, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, HUGE_SZ, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, HUGE_SZ, &p), LSMT_INVALID);
     ck_assert_ptr_eq(p, SENTINEL);
-    ck_assert_uint_eq(lsmt_arena_bytes_allocated(a), used);
+    ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(a), used);
 
     /* try_grow */
-    void *q = lsmt_arena_alloc(a, 16);
-    void *r = lsmt_arena_alloc(a, 16);
+    void *q = lsmt_bump_arena_alloc(a, 16);
+    void *r = lsmt_bump_arena_alloc(a, 16);
     ck_assert_ptr_nonnull(q);
     ck_assert_ptr_nonnull(r);
-    ck_assert_int_eq(lsmt_arena_try_grow(NULL, r, 16, 32), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_try_grow(a, NULL, 16, 32), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_try_grow(a, r, 0, 32), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_try_grow(a, r, 16, 0), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_try_grow(a, r, 16, HUGE_SZ), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_try_grow(a, q, 16, 32), LSMT_FULL); /* not the last */
-    ck_assert_int_eq(lsmt_arena_try_grow(a, r, 16, 32), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(NULL, r, 16, 32), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, NULL, 16, 32), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, r, 0, 32), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, r, 16, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, r, 16, HUGE_SZ), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, q, 16, 32), LSMT_FULL); /* not the last */
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, r, 16, 32), LSMT_OK);
 
     /* marks: NULL, 0, closed, foreign */
     lsmt_mark m = 77, m2;
-    ck_assert_int_eq(lsmt_arena_mark(NULL, &m), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_mark(a, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_mark(NULL, &m), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_mark(a, NULL), LSMT_INVALID);
     ck_assert_uint_eq(m, 77);
-    ck_assert_int_eq(lsmt_arena_rewind(NULL, 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_rewind(a, 0), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_mark(a, &m), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_mark(a, &m2), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_rewind(a, m), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_rewind(a, m), LSMT_INVALID);  /* closed */
-    ck_assert_int_eq(lsmt_arena_rewind(a, m2), LSMT_INVALID); /* closed by m */
-    ck_assert_int_eq(lsmt_arena_create(NULL, &b), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_mark(b, &m2), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_rewind(a, m2), LSMT_INVALID); /* foreign */
-    ck_assert_int_eq(lsmt_arena_rewind(b, m2), LSMT_OK);
-    lsmt_arena_destroy(b);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_mark(a, &m), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_mark(a, &m2), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, m), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, m), LSMT_INVALID);  /* closed */
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, m2), LSMT_INVALID); /* closed by m */
+    ck_assert_int_eq(lsmt_bump_arena_create(NULL, &b), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_mark(b, &m2), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, m2), LSMT_INVALID); /* foreign */
+    ck_assert_int_eq(lsmt_bump_arena_rewind(b, m2), LSMT_OK);
+    lsmt_bump_arena_destroy(b);
 
-    lsmt_arena_stats s;
-    ck_assert_int_eq(lsmt_arena_stats_get(NULL, &s), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_stats_get(a, NULL), LSMT_INVALID);
-    ck_assert_uint_eq(lsmt_arena_bytes_allocated(NULL), 0);
-    ck_assert_int_eq(lsmt_arena_reset(NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_stats_get(a, &s), LSMT_OK);
+    lsmt_bump_arena_stats s;
+    ck_assert_int_eq(lsmt_bump_arena_stats_get(NULL, &s), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_stats_get(a, NULL), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(NULL), 0);
+    ck_assert_int_eq(lsmt_bump_arena_reset(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_stats_get(a, &s), LSMT_OK);
     ck_assert_uint_eq(s.open_marks, 0);
-    ck_assert_int_eq(lsmt_arena_reset(a), LSMT_OK);
-    ck_assert_ptr_nonnull(lsmt_arena_alloc(a, 8));
-    lsmt_arena_destroy(a);
+    ck_assert_int_eq(lsmt_bump_arena_reset(a), LSMT_OK);
+    ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 8));
+    lsmt_bump_arena_destroy(a);
 
     /* capacity: FULL changes nothing; block_alloc failure: NOMEM */
-    lsmt_arena_options_default(&o);
+    lsmt_bump_arena_options_default(&o);
     o.block_size = 4096;
     o.capacity = 8192;
-    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 16384, 8, &p), LSMT_FULL);
+    ck_assert_int_eq(lsmt_bump_arena_create(&o, &a), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 16384, 8, &p), LSMT_FULL);
     ck_assert_ptr_eq(p, SENTINEL);
-    ck_assert_uint_eq(lsmt_arena_bytes_allocated(a), 0);
-    ck_assert_ptr_nonnull(lsmt_arena_alloc(a, 100));
-    lsmt_arena_destroy(a);
-    lsmt_arena_options_default(&o);
+    ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(a), 0);
+    ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 100));
+    lsmt_bump_arena_destroy(a);
+    lsmt_bump_arena_options_default(&o);
     o.block_alloc = null_block;
     o.block_free = free_block;
-    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 16, 8, &p), LSMT_NOMEM);
+    ck_assert_int_eq(lsmt_bump_arena_create(&o, &a), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 16, 8, &p), LSMT_NOMEM);
     ck_assert_ptr_eq(p, SENTINEL);
-    ck_assert_int_eq(lsmt_arena_mark(a, &m), LSMT_NOMEM);
-    lsmt_arena_destroy(a);
+    ck_assert_int_eq(lsmt_bump_arena_mark(a, &m), LSMT_NOMEM);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
 /* ---- arena.h: abuf / avec ----------------------------------------------------------- */
 START_TEST(test_abuf_avec)
 {
-    lsmt_arena *a = NULL;
-    ck_assert_int_eq(lsmt_arena_create(NULL, &a), LSMT_OK);
+    lsmt_bump_arena *a = NULL;
+    ck_assert_int_eq(lsmt_bump_arena_create(NULL, &a), LSMT_OK);
     lsmt_abuf b, z;
     memset(&b, 0xab, sizeof(b));
     lsmt_abuf saved = b;
@@ -249,7 +249,7 @@ START_TEST(test_abuf_avec)
     ck_assert_uint_eq(*(uint64_t *)lsmt_avec_get(&v, 0), 42);
     ck_assert_int_eq(lsmt_avec_clear(NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_avec_clear(&v), LSMT_OK);
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
@@ -380,85 +380,85 @@ END_TEST
 /* ---- arena.h: concurrent arena and pool -------------------------------------------- */
 START_TEST(test_carena)
 {
-    lsmt_carena_options_default(NULL);
-    lsmt_carena_destroy(NULL);
-    lsmt_carena *a = SENTINEL;
-    lsmt_carena_options o;
-    ck_assert_int_eq(lsmt_carena_create(NULL, NULL), LSMT_INVALID);
-    lsmt_carena_options_default(&o);
+    lsmt_sharded_arena_options_default(NULL);
+    lsmt_sharded_arena_destroy(NULL);
+    lsmt_sharded_arena *a = SENTINEL;
+    lsmt_sharded_arena_options o;
+    ck_assert_int_eq(lsmt_sharded_arena_create(NULL, NULL), LSMT_INVALID);
+    lsmt_sharded_arena_options_default(&o);
     o.capacity = 4096;
     o.chunk_size = 8192; /* capacity < chunk */
-    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_INVALID);
-    lsmt_carena_options_default(&o);
+    ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_INVALID);
+    lsmt_sharded_arena_options_default(&o);
     o.capacity = ((size_t)1 << 40) + 4096;
-    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_INVALID);
-    lsmt_carena_options_default(&o);
+    ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_INVALID);
+    lsmt_sharded_arena_options_default(&o);
     o.shard_count = 257;
-    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_INVALID);
-    lsmt_carena_options_default(&o);
+    ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_INVALID);
+    lsmt_sharded_arena_options_default(&o);
     o.chunk_size = 5000;
-    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_INVALID);
     o.chunk_size = 2048;
-    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_INVALID);
-    lsmt_carena_options_default(&o);
+    ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_INVALID);
+    lsmt_sharded_arena_options_default(&o);
     o.backing = &failing_backing;
-    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_NOMEM);
+    ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_NOMEM);
     ck_assert_ptr_eq(a, SENTINEL);
 
-    lsmt_carena_options_default(&o);
+    lsmt_sharded_arena_options_default(&o);
     o.capacity = 1 << 20;
     o.chunk_size = 64 << 10;
-    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_OK);
-    ck_assert_ptr_nonnull(lsmt_carena_alloc(a, 100, 8));
-    size_t used = lsmt_carena_bytes_allocated(a);
-    ck_assert_ptr_null(lsmt_carena_alloc(NULL, 8, 8));
-    ck_assert_ptr_null(lsmt_carena_alloc(a, 0, 8));
-    ck_assert_ptr_null(lsmt_carena_alloc(a, 8, 3));
-    ck_assert_ptr_null(lsmt_carena_alloc(a, 8, 8192)); /* align > 4096 */
-    ck_assert_ptr_null(lsmt_carena_alloc(a, (1 << 20) + 1, 8));
-    ck_assert_ptr_null(lsmt_carena_alloc(a, HUGE_SZ, 8));
-    ck_assert_ptr_null(lsmt_carena_alloc(a, HUGE_SZ - 100, 4096));
+    ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_OK);
+    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, 100, 8));
+    size_t used = lsmt_sharded_arena_bytes_allocated(a);
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(NULL, 8, 8));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 0, 8));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 8, 3));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 8, 8192)); /* align > 4096 */
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, (1 << 20) + 1, 8));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, HUGE_SZ, 8));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, HUGE_SZ - 100, 4096));
     void *p = SENTINEL;
-    ck_assert_int_eq(lsmt_carena_alloc_ex(NULL, 8, 8, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 8, 8, NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 0, 8, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 8, 3, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 2 << 20, 8, &p), LSMT_INVALID); /* > capacity */
-    lsmt_status st = lsmt_carena_alloc_ex(a, HUGE_SZ, 8, &p);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(NULL, 8, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 8, 8, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 0, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 8, 3, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 2 << 20, 8, &p), LSMT_INVALID); /* > capacity */
+    lsmt_status st = lsmt_sharded_arena_alloc_ex(a, HUGE_SZ, 8, &p);
     ck_assert(st == LSMT_FULL || st == LSMT_INVALID);
     ck_assert_ptr_eq(p, SENTINEL);
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), used);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), used);
 
-    lsmt_carena_stats s;
-    ck_assert_int_eq(lsmt_carena_stats_get(NULL, &s), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_stats_get(a, NULL), LSMT_INVALID);
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(NULL), 0);
-    ck_assert_uint_eq(lsmt_carena_bytes_reserved(NULL), 0);
-    ck_assert_ptr_null(lsmt_carena_base(NULL));
-    ck_assert_uint_eq(lsmt_carena_capacity(NULL), 0);
-    ck_assert_uint_eq(lsmt_carena_id(NULL), 0);
-    ck_assert_int_eq(lsmt_carena_reset_all(NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_release_pages(NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_release_thread(NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_stats_get(a, &s), LSMT_OK);
+    lsmt_sharded_arena_stats s;
+    ck_assert_int_eq(lsmt_sharded_arena_stats_get(NULL, &s), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_stats_get(a, NULL), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(NULL), 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(NULL), 0);
+    ck_assert_ptr_null(lsmt_sharded_arena_base(NULL));
+    ck_assert_uint_eq(lsmt_sharded_arena_capacity(NULL), 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_id(NULL), 0);
+    ck_assert_int_eq(lsmt_sharded_arena_reset_all(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_release_pages(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_release_thread(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_stats_get(a, &s), LSMT_OK);
     ck_assert_uint_eq(s.capacity, 1 << 20);
     ck_assert_uint_le(s.bytes_reserved, s.capacity);
-    ck_assert_uint_ge(lsmt_carena_bytes_reserved(a), used);
-    ck_assert_ptr_nonnull(lsmt_carena_base(a));
-    ck_assert_uint_eq(lsmt_carena_capacity(a), 1 << 20);
-    ck_assert_uint_ne(lsmt_carena_id(a), 0);
+    ck_assert_uint_ge(lsmt_sharded_arena_bytes_reserved(a), used);
+    ck_assert_ptr_nonnull(lsmt_sharded_arena_base(a));
+    ck_assert_uint_eq(lsmt_sharded_arena_capacity(a), 1 << 20);
+    ck_assert_uint_ne(lsmt_sharded_arena_id(a), 0);
     /* FULL: fits the capacity, not the room left; nothing changes */
-    ck_assert_ptr_nonnull(lsmt_carena_alloc(a, 600 << 10, 8));
-    size_t before = lsmt_carena_bytes_allocated(a);
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 600 << 10, 8, &p), LSMT_FULL);
+    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, 600 << 10, 8));
+    size_t before = lsmt_sharded_arena_bytes_allocated(a);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 600 << 10, 8, &p), LSMT_FULL);
     ck_assert_ptr_eq(p, SENTINEL);
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), before);
-    ck_assert_int_eq(lsmt_carena_release_thread(a), LSMT_OK);
-    ck_assert_int_eq(lsmt_carena_release_thread(a), LSMT_OK); /* nothing to release */
-    ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
-    ck_assert_int_eq(lsmt_carena_release_pages(a), LSMT_OK);
-    ck_assert_ptr_nonnull(lsmt_carena_alloc(a, 100, 8));
-    lsmt_carena_destroy(a);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), before);
+    ck_assert_int_eq(lsmt_sharded_arena_release_thread(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_sharded_arena_release_thread(a), LSMT_OK); /* nothing to release */
+    ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_sharded_arena_release_pages(a), LSMT_OK);
+    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, 100, 8));
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -474,7 +474,7 @@ START_TEST(test_pool)
     ck_assert_int_eq(lsmt_arena_pool_create(&o, &p), LSMT_INVALID);
     ck_assert_ptr_eq(p, SENTINEL);
 
-    lsmt_carena *a = SENTINEL;
+    lsmt_sharded_arena *a = SENTINEL;
     ck_assert_int_eq(lsmt_arena_pool_checkout(NULL, &a), LSMT_INVALID);
     ck_assert_int_eq(lsmt_arena_pool_give_back(NULL, NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_arena_pool_prewarm(NULL, 1), LSMT_INVALID);
@@ -494,14 +494,14 @@ START_TEST(test_pool)
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
     /* an arena with other options is refused and stays the caller's */
-    lsmt_carena_options co;
-    lsmt_carena_options_default(&co);
+    lsmt_sharded_arena_options co;
+    lsmt_sharded_arena_options_default(&co);
     co.capacity = 2 << 20;
-    lsmt_carena *other = NULL;
-    ck_assert_int_eq(lsmt_carena_create(&co, &other), LSMT_OK);
+    lsmt_sharded_arena *other = NULL;
+    ck_assert_int_eq(lsmt_sharded_arena_create(&co, &other), LSMT_OK);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, other), LSMT_INVALID);
     ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
-    lsmt_carena_destroy(other);
+    lsmt_sharded_arena_destroy(other);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
     ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
     ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 1000), LSMT_OK); /* capped at max_idle */
@@ -526,15 +526,15 @@ START_TEST(test_pool)
 END_TEST
 
 /* ---- skiplist.h ---------------------------------------------------------------------- */
-static lsmt_carena *small_arena(size_t cap)
+static lsmt_sharded_arena *small_arena(size_t cap)
 {
-    lsmt_carena_options o;
-    lsmt_carena_options_default(&o);
+    lsmt_sharded_arena_options o;
+    lsmt_sharded_arena_options_default(&o);
     o.capacity = cap;
     o.chunk_size = 4096;
     o.shard_count = 1;
-    lsmt_carena *a = NULL;
-    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_OK);
+    lsmt_sharded_arena *a = NULL;
+    ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_OK);
     return a;
 }
 
@@ -550,7 +550,7 @@ START_TEST(test_skiplist)
     lsmt_skiplist_options_default(NULL);
     lsmt_skiplist_destroy(NULL);
     lsmt_skiplist_hint_init(NULL);
-    lsmt_carena *a = small_arena(64 << 10);
+    lsmt_sharded_arena *a = small_arena(64 << 10);
     lsmt_skiplist *sl = SENTINEL;
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
@@ -734,13 +734,13 @@ START_TEST(test_skiplist)
     ck_assert_int_eq(lsmt_skiplist_validate(NULL, NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_validate(sl, NULL), LSMT_OK);
     ck_assert_int_eq(lsmt_skiplist_reset(NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
     ck_assert_int_eq(lsmt_skiplist_reset(sl), LSMT_OK);
     sl_intact(sl, 0);
     ck_assert_int_eq(lsmt_skiplist_insert(sl, "k1", 2, 5, "v", 1), LSMT_OK);
     sl_intact(sl, 1);
     lsmt_skiplist_destroy(sl);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 

@@ -43,10 +43,10 @@ static void hook_free(void *ctx, void *p, size_t size)
     free(h->misalign ? (char *)p - 8 : p);
 }
 
-static lsmt_arena *make_arena(struct hooks *h, size_t block, size_t capacity, size_t retain)
+static lsmt_bump_arena *make_arena(struct hooks *h, size_t block, size_t capacity, size_t retain)
 {
-    lsmt_arena_options o;
-    lsmt_arena_options_default(&o);
+    lsmt_bump_arena_options o;
+    lsmt_bump_arena_options_default(&o);
     if (block)
         o.block_size = block;
     o.capacity = capacity;
@@ -56,20 +56,20 @@ static lsmt_arena *make_arena(struct hooks *h, size_t block, size_t capacity, si
         o.block_free = hook_free;
         o.block_ctx = h;
     }
-    lsmt_arena *a = NULL;
-    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_OK);
+    lsmt_bump_arena *a = NULL;
+    ck_assert_int_eq(lsmt_bump_arena_create(&o, &a), LSMT_OK);
     ck_assert_ptr_nonnull(a);
     return a;
 }
 
-static lsmt_arena_stats stats(const lsmt_arena *a)
+static lsmt_bump_arena_stats stats(const lsmt_bump_arena *a)
 {
-    lsmt_arena_stats s;
-    ck_assert_int_eq(lsmt_arena_stats_get(a, &s), LSMT_OK);
+    lsmt_bump_arena_stats s;
+    ck_assert_int_eq(lsmt_bump_arena_stats_get(a, &s), LSMT_OK);
     return s;
 }
 
-static void assert_same_stats(lsmt_arena_stats x, lsmt_arena_stats y)
+static void assert_same_stats(lsmt_bump_arena_stats x, lsmt_bump_arena_stats y)
 {
     ck_assert_uint_eq(x.bytes_allocated, y.bytes_allocated);
     ck_assert_uint_eq(x.bytes_reserved, y.bytes_reserved);
@@ -82,38 +82,38 @@ static void assert_same_stats(lsmt_arena_stats x, lsmt_arena_stats y)
 
 START_TEST(test_lifecycle)
 {
-    lsmt_arena_options o;
-    lsmt_arena_options_default(&o);
+    lsmt_bump_arena_options o;
+    lsmt_bump_arena_options_default(&o);
     ck_assert_uint_eq(o.block_size, 256 * 1024);
     ck_assert_uint_eq(o.capacity, 0);
     ck_assert_uint_eq(o.retain_bytes, SIZE_MAX);
     ck_assert(o.block_alloc == NULL && o.block_free == NULL);
 
-    lsmt_arena *a = NULL;
-    ck_assert_int_eq(lsmt_arena_create(NULL, &a), LSMT_OK);
-    lsmt_arena_stats s = stats(a);
+    lsmt_bump_arena *a = NULL;
+    ck_assert_int_eq(lsmt_bump_arena_create(NULL, &a), LSMT_OK);
+    lsmt_bump_arena_stats s = stats(a);
     ck_assert_uint_eq(s.bytes_allocated, 0);
     ck_assert_uint_eq(s.bytes_reserved, 0);
     ck_assert_uint_eq(s.block_count, 0);
-    char *p = lsmt_arena_alloc(a, 100);
+    char *p = lsmt_bump_arena_alloc(a, 100);
     ck_assert_ptr_nonnull(p);
     memset(p, 0xab, 100);
     s = stats(a);
     ck_assert_uint_eq(s.bytes_allocated, 104);
     ck_assert_uint_eq(s.bytes_reserved, 256 * 1024);
     ck_assert_uint_eq(s.block_count, 1);
-    ck_assert_uint_eq(lsmt_arena_bytes_allocated(a), 104);
-    char *q = lsmt_arena_alloc(a, 8);
+    ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(a), 104);
+    char *q = lsmt_bump_arena_alloc(a, 8);
     ck_assert_ptr_eq(q, p + 104); /* bump: consecutive */
-    lsmt_arena_destroy(a);
-    lsmt_arena_destroy(NULL); /* no-op */
+    lsmt_bump_arena_destroy(a);
+    lsmt_bump_arena_destroy(NULL); /* no-op */
 
     struct hooks h = {.fail_after = -1};
     a = make_arena(&h, 4096, 0, SIZE_MAX);
     for (int i = 0; i < 100; i++)
-        ck_assert_ptr_nonnull(lsmt_arena_alloc(a, 200));
+        ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 200));
     ck_assert_uint_gt(h.allocs, 1);
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
     ck_assert_uint_eq(h.frees, h.allocs); /* destroy frees every block */
     ck_assert_uint_eq(h.live_bytes, 0);
 }
@@ -123,116 +123,117 @@ END_TEST
 
 START_TEST(test_bad_create)
 {
-    lsmt_arena_options o;
-    lsmt_arena *a = (lsmt_arena *)(uintptr_t)0x1;
-    lsmt_arena_options_default(NULL); /* ignored */
-    ck_assert_int_eq(lsmt_arena_create(NULL, NULL), LSMT_INVALID);
+    lsmt_bump_arena_options o;
+    lsmt_bump_arena *a = (lsmt_bump_arena *)(uintptr_t)0x1;
+    lsmt_bump_arena_options_default(NULL); /* ignored */
+    ck_assert_int_eq(lsmt_bump_arena_create(NULL, NULL), LSMT_INVALID);
     size_t bad_blocks[] = {0, 1, 4095, 4097, 3 * 4096, (size_t)1 << 31, SIZE_MAX};
     for (size_t i = 0; i < sizeof bad_blocks / sizeof bad_blocks[0]; i++) {
-        lsmt_arena_options_default(&o);
+        lsmt_bump_arena_options_default(&o);
         o.block_size = bad_blocks[i];
-        ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_bump_arena_create(&o, &a), LSMT_INVALID);
     }
-    lsmt_arena_options_default(&o);
+    lsmt_bump_arena_options_default(&o);
     o.block_alloc = hook_alloc; /* one hook without the other */
-    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_INVALID);
-    lsmt_arena_options_default(&o);
+    ck_assert_int_eq(lsmt_bump_arena_create(&o, &a), LSMT_INVALID);
+    lsmt_bump_arena_options_default(&o);
     o.block_free = hook_free;
-    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_INVALID);
-    ck_assert_ptr_eq(a, (lsmt_arena *)(uintptr_t)0x1); /* out untouched on failure */
-    lsmt_arena_options_default(&o);
+    ck_assert_int_eq(lsmt_bump_arena_create(&o, &a), LSMT_INVALID);
+    ck_assert_ptr_eq(a, (lsmt_bump_arena *)(uintptr_t)0x1); /* out untouched on failure */
+    lsmt_bump_arena_options_default(&o);
     o.block_size = 4096;
-    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_OK);
-    lsmt_arena_destroy(a);
+    ck_assert_int_eq(lsmt_bump_arena_create(&o, &a), LSMT_OK);
+    lsmt_bump_arena_destroy(a);
     o.block_size = (size_t)1 << 30;
-    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_OK);
-    lsmt_arena_destroy(a);
+    ck_assert_int_eq(lsmt_bump_arena_create(&o, &a), LSMT_OK);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
 START_TEST(test_bad_alloc)
 {
-    lsmt_arena *a = make_arena(NULL, 4096, 0, SIZE_MAX);
-    ck_assert_ptr_nonnull(lsmt_arena_alloc(a, 24));
-    lsmt_arena_stats before = stats(a);
+    lsmt_bump_arena *a = make_arena(NULL, 4096, 0, SIZE_MAX);
+    ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 24));
+    lsmt_bump_arena_stats before = stats(a);
     void *out = (void *)(uintptr_t)0x1;
 
-    ck_assert_ptr_null(lsmt_arena_alloc(NULL, 8));
-    ck_assert_ptr_null(lsmt_arena_alloc(a, 0));
-    ck_assert_ptr_null(lsmt_arena_alloc(a, SIZE_MAX));
-    ck_assert_ptr_null(lsmt_arena_alloc(a, SIZE_MAX - 6)); /* would wrap when rounded */
-    ck_assert_ptr_null(lsmt_arena_alloc(a, LSMT_ARENA_MAX_REQUEST + 1));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc(NULL, 8));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc(a, 0));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc(a, SIZE_MAX));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc(a, SIZE_MAX - 6)); /* would wrap when rounded */
+    ck_assert_ptr_null(lsmt_bump_arena_alloc(a, LSMT_ARENA_MAX_REQUEST + 1));
 
-    ck_assert_ptr_null(lsmt_arena_alloc_aligned(NULL, 8, 8));
-    ck_assert_ptr_null(lsmt_arena_alloc_aligned(a, 0, 8));
-    ck_assert_ptr_null(lsmt_arena_alloc_aligned(a, 8, 0));
-    ck_assert_ptr_null(lsmt_arena_alloc_aligned(a, 8, 3));
-    ck_assert_ptr_null(lsmt_arena_alloc_aligned(a, 8, 24));
-    ck_assert_ptr_null(lsmt_arena_alloc_aligned(a, 8, SIZE_MAX));
-    ck_assert_ptr_null(lsmt_arena_alloc_aligned(a, 8, (SIZE_MAX >> 1) + 1));
-    ck_assert_ptr_null(lsmt_arena_alloc_aligned(a, SIZE_MAX, 8));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(NULL, 8, 8));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 0, 8));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 8, 0));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 8, 3));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 8, 24));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 8, SIZE_MAX));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 8, (SIZE_MAX >> 1) + 1));
+    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, SIZE_MAX, 8));
 
-    ck_assert_int_eq(lsmt_arena_alloc_ex(NULL, 8, 8, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 8, 8, NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 0, 8, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 8, 0, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 8, 12, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, SIZE_MAX, 8, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, LSMT_ARENA_MAX_REQUEST + 1, 8, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 8, (SIZE_MAX >> 1) + 1, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(NULL, 8, 8, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, 8, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 0, 8, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, 0, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, 12, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, SIZE_MAX, 8, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, LSMT_ARENA_MAX_REQUEST + 1, 8, &out),
+                     LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, (SIZE_MAX >> 1) + 1, &out), LSMT_INVALID);
     ck_assert_ptr_eq(out, (void *)(uintptr_t)0x1);
 
-    ck_assert_uint_eq(lsmt_arena_bytes_allocated(NULL), 0);
-    lsmt_arena_stats s;
-    ck_assert_int_eq(lsmt_arena_stats_get(NULL, &s), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_stats_get(a, NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_reset(NULL), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(NULL), 0);
+    lsmt_bump_arena_stats s;
+    ck_assert_int_eq(lsmt_bump_arena_stats_get(NULL, &s), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_stats_get(a, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_reset(NULL), LSMT_INVALID);
     assert_same_stats(before, stats(a)); /* nothing changed */
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
 START_TEST(test_bad_grow_mark)
 {
-    lsmt_arena *a = make_arena(NULL, 4096, 0, SIZE_MAX);
-    char *p = lsmt_arena_alloc(a, 16);
+    lsmt_bump_arena *a = make_arena(NULL, 4096, 0, SIZE_MAX);
+    char *p = lsmt_bump_arena_alloc(a, 16);
     ck_assert_ptr_nonnull(p);
-    lsmt_arena_stats before = stats(a);
-    ck_assert_int_eq(lsmt_arena_try_grow(NULL, p, 16, 32), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_try_grow(a, NULL, 16, 32), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_try_grow(a, p, 0, 32), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_try_grow(a, p, 16, 0), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_try_grow(a, p, 16, SIZE_MAX), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_try_grow(a, p, SIZE_MAX, 16), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_try_grow(a, p, 8, 32), LSMT_FULL);      /* wrong old size */
-    ck_assert_int_eq(lsmt_arena_try_grow(a, p + 8, 16, 32), LSMT_FULL); /* not an alloc */
+    lsmt_bump_arena_stats before = stats(a);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(NULL, p, 16, 32), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, NULL, 16, 32), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, p, 0, 32), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, p, 16, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, p, 16, SIZE_MAX), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, p, SIZE_MAX, 16), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, p, 8, 32), LSMT_FULL);      /* wrong old size */
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, p + 8, 16, 32), LSMT_FULL); /* not an alloc */
     int on_stack;
-    ck_assert_int_eq(lsmt_arena_try_grow(a, &on_stack, 16, 32), LSMT_FULL); /* foreign */
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, &on_stack, 16, 32), LSMT_FULL); /* foreign */
 
     lsmt_mark m = 77;
-    ck_assert_int_eq(lsmt_arena_mark(NULL, &m), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_mark(a, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_mark(NULL, &m), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_mark(a, NULL), LSMT_INVALID);
     ck_assert_uint_eq(m, 77);
-    ck_assert_int_eq(lsmt_arena_rewind(NULL, 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_rewind(a, 0), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_rewind(a, 12345), LSMT_INVALID); /* never opened */
+    ck_assert_int_eq(lsmt_bump_arena_rewind(NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, 12345), LSMT_INVALID); /* never opened */
     assert_same_stats(before, stats(a));
 
     /* a mark of another arena is rejected */
-    lsmt_arena *b = make_arena(NULL, 4096, 0, SIZE_MAX);
+    lsmt_bump_arena *b = make_arena(NULL, 4096, 0, SIZE_MAX);
     lsmt_mark mb;
-    ck_assert_int_eq(lsmt_arena_mark(b, &mb), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_mark(a, &m), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_rewind(a, m + 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_rewind(a, m), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_rewind(a, m), LSMT_INVALID);  /* already closed */
-    ck_assert_int_eq(lsmt_arena_rewind(a, mb), LSMT_INVALID); /* another arena's mark */
-    ck_assert_int_eq(lsmt_arena_mark(a, &m), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_reset(a), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_rewind(a, m), LSMT_INVALID); /* reset closed it */
+    ck_assert_int_eq(lsmt_bump_arena_mark(b, &mb), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_mark(a, &m), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, m + 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, m), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, m), LSMT_INVALID);  /* already closed */
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, mb), LSMT_INVALID); /* another arena's mark */
+    ck_assert_int_eq(lsmt_bump_arena_mark(a, &m), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_reset(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, m), LSMT_INVALID); /* reset closed it */
     ck_assert_uint_eq(stats(a).open_marks, 0);
-    lsmt_arena_destroy(b);
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(b);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
@@ -240,50 +241,50 @@ END_TEST
 
 START_TEST(test_alignment)
 {
-    lsmt_arena *a = make_arena(NULL, 64 * 1024, 0, SIZE_MAX);
+    lsmt_bump_arena *a = make_arena(NULL, 64 * 1024, 0, SIZE_MAX);
     for (size_t align = 1; align <= ((size_t)1 << 22); align <<= 1) {
         for (size_t size = 1; size <= 300; size += 37) {
             void *p = NULL;
-            ck_assert_int_eq(lsmt_arena_alloc_ex(a, size, align, &p), LSMT_OK);
+            ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, size, align, &p), LSMT_OK);
             size_t eff = align < 8 ? 8 : align;
             ck_assert_uint_eq((uintptr_t)p % eff, 0);
             memset(p, 0x5a, size);
-            char *q = lsmt_arena_alloc_aligned(a, size, align);
+            char *q = lsmt_bump_arena_alloc_aligned(a, size, align);
             ck_assert_ptr_nonnull(q);
             ck_assert_uint_eq((uintptr_t)q % eff, 0);
         }
-        char *r = lsmt_arena_alloc(a, 3);
+        char *r = lsmt_bump_arena_alloc(a, 3);
         ck_assert_ptr_nonnull(r);
         ck_assert_uint_eq((uintptr_t)r % 8, 0);
     }
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
 START_TEST(test_oversize)
 {
     struct hooks h = {.fail_after = -1};
-    lsmt_arena *a = make_arena(&h, 4096, 0, SIZE_MAX);
-    char *s0 = lsmt_arena_alloc(a, 40);
+    lsmt_bump_arena *a = make_arena(&h, 4096, 0, SIZE_MAX);
+    char *s0 = lsmt_bump_arena_alloc(a, 40);
     ck_assert_uint_eq(h.allocs, 1);
-    ck_assert_ptr_eq(lsmt_arena_alloc(a, 2000), s0 + 40); /* fits the window: bumped */
-    char *s1 = lsmt_arena_alloc(a, 1960);
+    ck_assert_ptr_eq(lsmt_bump_arena_alloc(a, 2000), s0 + 40); /* fits the window: bumped */
+    char *s1 = lsmt_bump_arena_alloc(a, 1960);
     ck_assert_ptr_eq(s1, s0 + 2040);
-    char *big = lsmt_arena_alloc(a, 2000); /* does not fit, > block/4: own block */
+    char *big = lsmt_bump_arena_alloc(a, 2000); /* does not fit, > block/4: own block */
     ck_assert_ptr_nonnull(big);
     memset(big, 1, 2000);
     ck_assert_uint_eq(h.allocs, 2);
-    char *s2 = lsmt_arena_alloc(a, 40);
+    char *s2 = lsmt_bump_arena_alloc(a, 40);
     ck_assert_ptr_eq(s2, s1 + 1960); /* the current block kept serving small requests */
-    char *huge = lsmt_arena_alloc(a, 1 << 20);
+    char *huge = lsmt_bump_arena_alloc(a, 1 << 20);
     ck_assert_ptr_nonnull(huge);
     memset(huge, 2, 1 << 20);
-    lsmt_arena_stats s = stats(a);
+    lsmt_bump_arena_stats s = stats(a);
     ck_assert_uint_eq(s.block_count, 3);
     ck_assert_uint_ge(s.bytes_reserved, 4096 + 2000 + (1 << 20));
     ck_assert_uint_eq(s.bytes_allocated, 4040 + 2000 + (1 << 20));
-    ck_assert_ptr_eq(lsmt_arena_alloc(a, 40), s2 + 40);
-    lsmt_arena_destroy(a);
+    ck_assert_ptr_eq(lsmt_bump_arena_alloc(a, 40), s2 + 40);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
@@ -292,10 +293,10 @@ END_TEST
 START_TEST(test_capacity)
 {
     const size_t cap = 64 * 1024 + 100;
-    lsmt_arena *a = make_arena(NULL, 16 * 1024, cap, SIZE_MAX);
+    lsmt_bump_arena *a = make_arena(NULL, 16 * 1024, cap, SIZE_MAX);
     size_t got = 0, n = 0;
     for (;;) {
-        void *p = lsmt_arena_alloc(a, 200);
+        void *p = lsmt_bump_arena_alloc(a, 200);
         if (!p)
             break;
         memset(p, (int)n, 200);
@@ -303,64 +304,64 @@ START_TEST(test_capacity)
         n++;
         ck_assert_uint_lt(n, 100000);
     }
-    lsmt_arena_stats s = stats(a);
+    lsmt_bump_arena_stats s = stats(a);
     ck_assert_uint_le(s.bytes_reserved, cap);
     ck_assert_uint_ge(got, cap - 6 * 1024); /* used nearly up to the byte */
-    lsmt_arena_stats before = s;
+    lsmt_bump_arena_stats before = s;
     void *out = (void *)(uintptr_t)0x1;
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 200, 8, &out), LSMT_FULL);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 10000, 8, &out), LSMT_FULL); /* dedicated */
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 100, 4096, &out), LSMT_FULL);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 200, 8, &out), LSMT_FULL);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 10000, 8, &out), LSMT_FULL); /* dedicated */
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 100, 4096, &out), LSMT_FULL);
     ck_assert_ptr_eq(out, (void *)(uintptr_t)0x1);
     assert_same_stats(before, stats(a));
     lsmt_mark m;
-    lsmt_status st = lsmt_arena_mark(a, &m); /* the record may or may not fit */
+    lsmt_status st = lsmt_bump_arena_mark(a, &m); /* the record may or may not fit */
     ck_assert(st == LSMT_OK || st == LSMT_FULL);
 
     /* after reset the same capacity is usable again, from the same blocks */
-    ck_assert_int_eq(lsmt_arena_reset(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_reset(a), LSMT_OK);
     size_t again = 0;
-    while (lsmt_arena_alloc(a, 200))
+    while (lsmt_bump_arena_alloc(a, 200))
         again += 200;
     ck_assert_uint_eq(again, got);
     ck_assert_uint_eq(stats(a).block_allocs, before.block_allocs);
     ck_assert_uint_le(stats(a).bytes_reserved, cap);
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
 
     /* a tiny capacity: nothing fits */
     a = make_arena(NULL, 4096, 16, SIZE_MAX);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 8, 8, &out), LSMT_FULL);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, 8, &out), LSMT_FULL);
     ck_assert_uint_eq(stats(a).bytes_reserved, 0);
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
 START_TEST(test_nomem)
 {
     struct hooks h = {.fail_after = 1};
-    lsmt_arena *a = make_arena(&h, 4096, 0, SIZE_MAX);
-    char *p = lsmt_arena_alloc(a, 1000); /* the first block */
+    lsmt_bump_arena *a = make_arena(&h, 4096, 0, SIZE_MAX);
+    char *p = lsmt_bump_arena_alloc(a, 1000); /* the first block */
     ck_assert_ptr_nonnull(p);
     memset(p, 7, 1000);
-    ck_assert_ptr_nonnull(lsmt_arena_alloc(a, 2500)); /* 576 bytes left in the window */
-    lsmt_arena_stats before = stats(a);
+    ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 2500)); /* 576 bytes left in the window */
+    lsmt_bump_arena_stats before = stats(a);
     void *out = NULL;
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 4000, 8, &out), LSMT_NOMEM);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 900, 8, &out), LSMT_NOMEM); /* refill */
-    ck_assert_ptr_null(lsmt_arena_alloc(a, 3000));
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 4000, 8, &out), LSMT_NOMEM);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 900, 8, &out), LSMT_NOMEM); /* refill */
+    ck_assert_ptr_null(lsmt_bump_arena_alloc(a, 3000));
     assert_same_stats(before, stats(a));
-    ck_assert_ptr_nonnull(lsmt_arena_alloc(a, 8)); /* still serves what fits */
+    ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 8)); /* still serves what fits */
     for (int i = 0; i < 1000; i++)
         ck_assert_uint_eq((unsigned char)p[i], 7);
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
     ck_assert_uint_eq(h.live_bytes, 0);
 
     struct hooks bad = {.fail_after = -1, .misalign = 1};
     a = make_arena(&bad, 4096, 0, SIZE_MAX);
-    ck_assert_int_eq(lsmt_arena_alloc_ex(a, 8, 8, &out), LSMT_NOMEM);
+    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, 8, &out), LSMT_NOMEM);
     ck_assert_uint_eq(bad.live_bytes, 0); /* the refused block was given back */
     ck_assert_uint_eq(stats(a).block_count, 0);
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
@@ -368,7 +369,7 @@ END_TEST
 
 /* One round of a mixed workload: small, medium, aligned and oversize requests from a
  * fixed seed; every allocation is written. */
-static void workload(lsmt_arena *a, uint64_t seed, int n)
+static void workload(lsmt_bump_arena *a, uint64_t seed, int n)
 {
     for (int i = 0; i < n; i++) {
         uint64_t r = splitmix64(&seed);
@@ -385,7 +386,7 @@ static void workload(lsmt_arena *a, uint64_t seed, int n)
             break; /* W8-like */
         }
         size_t align = (size_t)1 << ((r >> 20) % 8);
-        void *p = lsmt_arena_alloc_aligned(a, size, align);
+        void *p = lsmt_bump_arena_alloc_aligned(a, size, align);
         ck_assert_ptr_nonnull(p);
         memset(p, (int)i, size);
     }
@@ -394,15 +395,15 @@ static void workload(lsmt_arena *a, uint64_t seed, int n)
 START_TEST(test_reuse_steady_state)
 {
     struct hooks h = {.fail_after = -1};
-    lsmt_arena *a = make_arena(&h, 16 * 1024, 0, SIZE_MAX);
+    lsmt_bump_arena *a = make_arena(&h, 16 * 1024, 0, SIZE_MAX);
     workload(a, 42, 3000);
-    lsmt_arena_stats first = stats(a);
+    lsmt_bump_arena_stats first = stats(a);
     size_t allocs = h.allocs;
     for (int round = 0; round < 5; round++) {
-        ck_assert_int_eq(lsmt_arena_reset(a), LSMT_OK);
-        ck_assert_uint_eq(lsmt_arena_bytes_allocated(a), 0);
+        ck_assert_int_eq(lsmt_bump_arena_reset(a), LSMT_OK);
+        ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(a), 0);
         workload(a, 42, 3000);
-        lsmt_arena_stats s = stats(a);
+        lsmt_bump_arena_stats s = stats(a);
         ck_assert_uint_eq(h.allocs, allocs); /* no block_alloc in steady state */
         ck_assert_uint_eq(h.frees, 0);
         ck_assert_uint_eq(s.block_count, first.block_count);
@@ -410,34 +411,34 @@ START_TEST(test_reuse_steady_state)
         ck_assert_uint_eq(s.bytes_allocated, first.bytes_allocated);
     }
     /* a smaller round also makes no new block */
-    ck_assert_int_eq(lsmt_arena_reset(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_reset(a), LSMT_OK);
     workload(a, 42, 1000);
     ck_assert_uint_eq(h.allocs, allocs);
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
 START_TEST(test_retain)
 {
     struct hooks h = {.fail_after = -1};
-    lsmt_arena *a = make_arena(&h, 4096, 0, 0); /* retain nothing */
+    lsmt_bump_arena *a = make_arena(&h, 4096, 0, 0); /* retain nothing */
     workload(a, 7, 500);
     ck_assert_uint_gt(stats(a).block_count, 2);
-    ck_assert_int_eq(lsmt_arena_reset(a), LSMT_OK);
-    lsmt_arena_stats s = stats(a);
+    ck_assert_int_eq(lsmt_bump_arena_reset(a), LSMT_OK);
+    lsmt_bump_arena_stats s = stats(a);
     ck_assert_uint_eq(s.bytes_reserved, 0);
     ck_assert_uint_eq(s.block_count, 0);
     ck_assert_uint_eq(h.live_bytes, 0);
     ck_assert_uint_eq(h.frees, h.allocs);
     workload(a, 7, 500); /* usable again */
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
 
     const size_t keep = 40 * 1024;
     struct hooks h2 = {.fail_after = -1};
     a = make_arena(&h2, 4096, 0, keep);
     workload(a, 9, 500);
     ck_assert_uint_gt(stats(a).bytes_reserved, keep);
-    ck_assert_int_eq(lsmt_arena_reset(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_reset(a), LSMT_OK);
     s = stats(a);
     ck_assert_uint_le(s.bytes_reserved, keep);
     ck_assert_uint_gt(s.bytes_reserved, 0);
@@ -445,9 +446,9 @@ START_TEST(test_retain)
     /* what was kept is reused: a small round needs no new block */
     size_t before = h2.allocs;
     for (int i = 0; i < 8; i++)
-        ck_assert_ptr_nonnull(lsmt_arena_alloc(a, 400));
+        ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 400));
     ck_assert_uint_eq(h2.allocs, before);
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
@@ -460,7 +461,7 @@ START_TEST(test_distinct)
     enum { N = 20000 };
     static unsigned char *ptrs[N];
     static size_t sizes[N];
-    lsmt_arena *a = make_arena(NULL, 8192, 0, SIZE_MAX);
+    lsmt_bump_arena *a = make_arena(NULL, 8192, 0, SIZE_MAX);
     size_t total = 0;
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < N; i++) {
@@ -469,8 +470,8 @@ START_TEST(test_distinct)
                            ? 1 + (size_t)(r % 6000)
                            : ((r & 0xff00) ? 1 + (size_t)(r % 20) : 1 + (size_t)(r % 100));
             size_t align = (size_t)1 << ((r >> 32) % 10);
-            unsigned char *p =
-                (r >> 48) & 1 ? lsmt_arena_alloc(a, s) : lsmt_arena_alloc_aligned(a, s, align);
+            unsigned char *p = (r >> 48) & 1 ? lsmt_bump_arena_alloc(a, s)
+                                             : lsmt_bump_arena_alloc_aligned(a, s, align);
             ck_assert_ptr_nonnull(p);
             if (!((r >> 48) & 1))
                 ck_assert_uint_eq((uintptr_t)p % (align < 8 ? 8 : align), 0);
@@ -479,16 +480,16 @@ START_TEST(test_distinct)
             ptrs[i] = p;
             sizes[i] = s;
             total += s;
-            ck_assert_uint_ge(lsmt_arena_bytes_allocated(a), total);
+            ck_assert_uint_ge(lsmt_bump_arena_bytes_allocated(a), total);
         }
         for (int i = 0; i < N; i++)
             for (size_t b = 0; b < sizes[i]; b++)
                 ck_assert_uint_eq(ptrs[i][b], (unsigned char)(i + b * 7));
-        ck_assert_uint_ge(stats(a).bytes_reserved, lsmt_arena_bytes_allocated(a));
-        lsmt_arena_reset(a); /* round 2 runs on recycled blocks */
+        ck_assert_uint_ge(stats(a).bytes_reserved, lsmt_bump_arena_bytes_allocated(a));
+        lsmt_bump_arena_reset(a); /* round 2 runs on recycled blocks */
         total = 0;
     }
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
@@ -497,76 +498,76 @@ END_TEST
 START_TEST(test_mark_rewind)
 {
     struct hooks h = {.fail_after = -1};
-    lsmt_arena *a = make_arena(&h, 4096, 0, SIZE_MAX);
-    unsigned char *keep = lsmt_arena_alloc(a, 500);
+    lsmt_bump_arena *a = make_arena(&h, 4096, 0, SIZE_MAX);
+    unsigned char *keep = lsmt_bump_arena_alloc(a, 500);
     memset(keep, 0x11, 500);
-    size_t base_bytes = lsmt_arena_bytes_allocated(a);
+    size_t base_bytes = lsmt_bump_arena_bytes_allocated(a);
 
     lsmt_mark outer;
-    ck_assert_int_eq(lsmt_arena_mark(a, &outer), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_mark(a, &outer), LSMT_OK);
     ck_assert_uint_ne(outer, 0);
     ck_assert_uint_eq(stats(a).open_marks, 1);
-    char *first = lsmt_arena_alloc(a, 64);
+    char *first = lsmt_bump_arena_alloc(a, 64);
     memset(first, 1, 64);
     /* spill across many blocks and dedicated blocks under the mark */
     for (int i = 0; i < 200; i++)
-        memset(lsmt_arena_alloc(a, i % 10 == 0 ? 3000 : 100), 2, 100);
+        memset(lsmt_bump_arena_alloc(a, i % 10 == 0 ? 3000 : 100), 2, 100);
     lsmt_mark inner;
-    ck_assert_int_eq(lsmt_arena_mark(a, &inner), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_mark(a, &inner), LSMT_OK);
     ck_assert_uint_gt(inner, outer);
     ck_assert_uint_eq(stats(a).open_marks, 2);
-    lsmt_arena_alloc(a, 1000);
-    ck_assert_int_eq(lsmt_arena_rewind(a, inner), LSMT_OK);
+    lsmt_bump_arena_alloc(a, 1000);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, inner), LSMT_OK);
     ck_assert_uint_eq(stats(a).open_marks, 1);
-    lsmt_arena_stats big = stats(a);
+    lsmt_bump_arena_stats big = stats(a);
 
-    ck_assert_int_eq(lsmt_arena_rewind(a, outer), LSMT_OK);
-    lsmt_arena_stats s = stats(a);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, outer), LSMT_OK);
+    lsmt_bump_arena_stats s = stats(a);
     ck_assert_uint_eq(s.open_marks, 0);
     ck_assert_uint_eq(s.bytes_allocated, base_bytes);
     ck_assert_uint_eq(s.bytes_reserved, big.bytes_reserved); /* rewind frees nothing */
     for (int i = 0; i < 500; i++)
         ck_assert_uint_eq(keep[i], 0x11); /* memory before the mark intact */
     /* the space is reused: the same first address, and no new block for the same load */
-    ck_assert_int_eq(lsmt_arena_mark(a, &outer), LSMT_OK);
-    ck_assert_ptr_eq(lsmt_arena_alloc(a, 64), first);
+    ck_assert_int_eq(lsmt_bump_arena_mark(a, &outer), LSMT_OK);
+    ck_assert_ptr_eq(lsmt_bump_arena_alloc(a, 64), first);
     size_t allocs = h.allocs;
     for (int i = 0; i < 200; i++)
-        ck_assert_ptr_nonnull(lsmt_arena_alloc(a, i % 10 == 0 ? 3000 : 100));
+        ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, i % 10 == 0 ? 3000 : 100));
     ck_assert_uint_eq(h.allocs, allocs);
 
     /* rewinding the outer mark closes the inner one */
-    ck_assert_int_eq(lsmt_arena_mark(a, &inner), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_rewind(a, outer), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_rewind(a, inner), LSMT_INVALID);
-    ck_assert_uint_eq(lsmt_arena_bytes_allocated(a), base_bytes);
+    ck_assert_int_eq(lsmt_bump_arena_mark(a, &inner), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, outer), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, inner), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(a), base_bytes);
 
     /* a mark on an empty arena rewinds to empty */
-    ck_assert_int_eq(lsmt_arena_reset(a), LSMT_OK);
-    ck_assert_int_eq(lsmt_arena_mark(a, &outer), LSMT_OK);
-    lsmt_arena_alloc(a, 5000);
-    ck_assert_int_eq(lsmt_arena_rewind(a, outer), LSMT_OK);
-    ck_assert_uint_eq(lsmt_arena_bytes_allocated(a), 0);
-    ck_assert_ptr_nonnull(lsmt_arena_alloc(a, 8));
-    lsmt_arena_destroy(a);
+    ck_assert_int_eq(lsmt_bump_arena_reset(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_mark(a, &outer), LSMT_OK);
+    lsmt_bump_arena_alloc(a, 5000);
+    ck_assert_int_eq(lsmt_bump_arena_rewind(a, outer), LSMT_OK);
+    ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(a), 0);
+    ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 8));
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
 START_TEST(test_try_grow)
 {
-    lsmt_arena *a = make_arena(NULL, 4096, 0, SIZE_MAX);
-    char *p = lsmt_arena_alloc(a, 10);
+    lsmt_bump_arena *a = make_arena(NULL, 4096, 0, SIZE_MAX);
+    char *p = lsmt_bump_arena_alloc(a, 10);
     memcpy(p, "0123456789", 10);
-    ck_assert_int_eq(lsmt_arena_try_grow(a, p, 10, 100), LSMT_OK);
-    ck_assert_uint_eq(lsmt_arena_bytes_allocated(a), 104);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, p, 10, 100), LSMT_OK);
+    ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(a), 104);
     ck_assert_int_eq(memcmp(p, "0123456789", 10), 0);
-    char *q = lsmt_arena_alloc(a, 8);
+    char *q = lsmt_bump_arena_alloc(a, 8);
     ck_assert_ptr_eq(q, p + 104); /* the grown space is owned by p */
-    ck_assert_int_eq(lsmt_arena_try_grow(a, p, 100, 200), LSMT_FULL); /* not last */
-    ck_assert_int_eq(lsmt_arena_try_grow(a, q, 8, 1), LSMT_OK);       /* shrink */
-    ck_assert_int_eq(lsmt_arena_try_grow(a, q, 1, 5000), LSMT_FULL);  /* past the block */
-    ck_assert_ptr_eq(lsmt_arena_alloc(a, 8), q + 8);
-    lsmt_arena_destroy(a);
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, p, 100, 200), LSMT_FULL); /* not last */
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, q, 8, 1), LSMT_OK);       /* shrink */
+    ck_assert_int_eq(lsmt_bump_arena_try_grow(a, q, 1, 5000), LSMT_FULL);  /* past the block */
+    ck_assert_ptr_eq(lsmt_bump_arena_alloc(a, 8), q + 8);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 

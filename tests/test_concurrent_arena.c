@@ -1,4 +1,4 @@
-/* Check suite for lsmt_carena (arena/concurrent.c) and lsmt_backing_os (arena/backing.c).
+/* Check suite for lsmt_sharded_arena (arena/concurrent.c) and lsmt_backing_os (arena/backing.c).
  *
  * TCases: lifecycle, bad input, allocation, full, reuse, concurrency. The concurrency
  * tests check LevelDB-style properties: every allocation is filled with a pattern
@@ -100,16 +100,16 @@ static lsmt_backing counting_backing(struct counting *c)
     return b;
 }
 
-static lsmt_carena *make(size_t capacity, size_t chunk, size_t shards, const lsmt_backing *b)
+static lsmt_sharded_arena *make(size_t capacity, size_t chunk, size_t shards, const lsmt_backing *b)
 {
-    lsmt_carena_options o;
-    lsmt_carena_options_default(&o);
+    lsmt_sharded_arena_options o;
+    lsmt_sharded_arena_options_default(&o);
     o.capacity = capacity;
     o.chunk_size = chunk;
     o.shard_count = shards;
     o.backing = b;
-    lsmt_carena *a = NULL;
-    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_OK);
+    lsmt_sharded_arena *a = NULL;
+    ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_OK);
     ck_assert_ptr_nonnull(a);
     return a;
 }
@@ -121,10 +121,10 @@ static long minflt_thread(void)
     return ru.ru_minflt;
 }
 
-static size_t claimed(const lsmt_carena *a)
+static size_t claimed(const lsmt_sharded_arena *a)
 {
-    lsmt_carena_stats s;
-    ck_assert_int_eq(lsmt_carena_stats_get(a, &s), LSMT_OK);
+    lsmt_sharded_arena_stats s;
+    ck_assert_int_eq(lsmt_sharded_arena_stats_get(a, &s), LSMT_OK);
     return s.shards_claimed;
 }
 
@@ -153,10 +153,10 @@ static int cmp_rec(const void *x, const void *y)
 }
 
 /* Every pattern intact, ranges disjoint and inside the region. Sorts `recs`. */
-static void verify(lsmt_carena *a, struct rec *recs, size_t n)
+static void verify(lsmt_sharded_arena *a, struct rec *recs, size_t n)
 {
-    unsigned char *base = lsmt_carena_base(a);
-    size_t cap = lsmt_carena_capacity(a);
+    unsigned char *base = lsmt_sharded_arena_base(a);
+    size_t cap = lsmt_sharded_arena_capacity(a);
     /* Plain checks in the loops, one Check assertion on failure: Check's asserts are
      * too slow for millions of bytes. */
     for (size_t k = 0; k < n; k++) {
@@ -179,20 +179,20 @@ static void verify(lsmt_carena *a, struct rec *recs, size_t n)
 
 START_TEST(lifecycle_defaults)
 {
-    lsmt_carena_options o;
+    lsmt_sharded_arena_options o;
     memset(&o, 0xff, sizeof o);
-    lsmt_carena_options_default(&o);
+    lsmt_sharded_arena_options_default(&o);
     ck_assert_uint_eq(o.capacity, 64 * MIB);
     ck_assert_uint_eq(o.chunk_size, 256 * KIB);
     ck_assert_uint_eq(o.shard_count, 0);
     ck_assert(!o.huge_pages);
     ck_assert_ptr_null(o.backing);
-    lsmt_carena_options_default(NULL); /* ignored */
+    lsmt_sharded_arena_options_default(NULL); /* ignored */
 
-    lsmt_carena *a = NULL;
-    ck_assert_int_eq(lsmt_carena_create(NULL, &a), LSMT_OK);
-    lsmt_carena_stats s;
-    ck_assert_int_eq(lsmt_carena_stats_get(a, &s), LSMT_OK);
+    lsmt_sharded_arena *a = NULL;
+    ck_assert_int_eq(lsmt_sharded_arena_create(NULL, &a), LSMT_OK);
+    lsmt_sharded_arena_stats s;
+    ck_assert_int_eq(lsmt_sharded_arena_stats_get(a, &s), LSMT_OK);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     ck_assert_uint_eq(s.shard_count, (size_t)(cpus < 1 ? 1 : cpus > 256 ? 256 : cpus));
     ck_assert_uint_eq(s.capacity, 64 * MIB);
@@ -201,12 +201,12 @@ START_TEST(lifecycle_defaults)
     ck_assert_uint_eq(s.chunk_count, 0);
     ck_assert_uint_eq(s.shards_claimed, 0);
     ck_assert_uint_eq(s.shared_allocs, 0);
-    ck_assert_ptr_nonnull(lsmt_carena_base(a));
-    ck_assert_uint_eq((uintptr_t)lsmt_carena_base(a) % 4096, 0);
-    ck_assert_uint_eq(lsmt_carena_capacity(a), 64 * MIB);
-    ck_assert_uint_ne(lsmt_carena_id(a), 0);
-    lsmt_carena_destroy(a);
-    lsmt_carena_destroy(NULL); /* no-op */
+    ck_assert_ptr_nonnull(lsmt_sharded_arena_base(a));
+    ck_assert_uint_eq((uintptr_t)lsmt_sharded_arena_base(a) % 4096, 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_capacity(a), 64 * MIB);
+    ck_assert_uint_ne(lsmt_sharded_arena_id(a), 0);
+    lsmt_sharded_arena_destroy(a);
+    lsmt_sharded_arena_destroy(NULL); /* no-op */
 }
 END_TEST
 
@@ -214,11 +214,11 @@ START_TEST(lifecycle_ids_unique)
 {
     uint64_t prev = 0;
     for (int i = 0; i < 16; i++) {
-        lsmt_carena *a = make(64 * KIB, 4 * KIB, 1, NULL);
-        uint64_t id = lsmt_carena_id(a);
+        lsmt_sharded_arena *a = make(64 * KIB, 4 * KIB, 1, NULL);
+        uint64_t id = lsmt_sharded_arena_id(a);
         ck_assert_uint_gt(id, prev); /* never reused, even at the same address */
         prev = id;
-        lsmt_carena_destroy(a);
+        lsmt_sharded_arena_destroy(a);
     }
 }
 END_TEST
@@ -227,14 +227,14 @@ START_TEST(lifecycle_map_unmap_once)
 {
     struct counting c;
     lsmt_backing b = counting_backing(&c);
-    lsmt_carena *a = make(8 * MIB, 64 * KIB, 2, &b);
+    lsmt_sharded_arena *a = make(8 * MIB, 64 * KIB, 2, &b);
     ck_assert_int_eq(atomic_load(&c.maps), 1);
     ck_assert_uint_eq(c.last_map_size, 8 * MIB);
     for (int i = 0; i < 1000; i++)
-        ck_assert_ptr_nonnull(lsmt_carena_alloc(a, 1000, 0));
+        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, 1000, 0));
     ck_assert_int_eq(atomic_load(&c.maps), 1);
     ck_assert_int_eq(atomic_load(&c.hugepages), 0);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
     ck_assert_int_eq(atomic_load(&c.unmaps), 1);
 }
 END_TEST
@@ -243,36 +243,36 @@ START_TEST(lifecycle_huge_pages)
 {
     struct counting c;
     lsmt_backing b = counting_backing(&c);
-    lsmt_carena_options o;
-    lsmt_carena_options_default(&o);
+    lsmt_sharded_arena_options o;
+    lsmt_sharded_arena_options_default(&o);
     o.capacity = 3 * MIB; /* mapped as 4 MiB: whole huge pages */
     o.huge_pages = true;
     o.backing = &b;
-    lsmt_carena *a = NULL;
-    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_OK);
-    ck_assert_uint_eq((uintptr_t)lsmt_carena_base(a) % (2 * MIB), 0);
+    lsmt_sharded_arena *a = NULL;
+    ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_OK);
+    ck_assert_uint_eq((uintptr_t)lsmt_sharded_arena_base(a) % (2 * MIB), 0);
     ck_assert_uint_eq(c.last_map_align, 2 * MIB);
     ck_assert_int_eq(atomic_load(&c.hugepages), 1);
     ck_assert_uint_eq(c.last_huge_size, 4 * MIB);
-    ck_assert_uint_eq(lsmt_carena_capacity(a), 3 * MIB); /* the limit stays as asked */
+    ck_assert_uint_eq(lsmt_sharded_arena_capacity(a), 3 * MIB); /* the limit stays as asked */
     size_t total = 0;
     void *p;
-    while ((p = lsmt_carena_alloc(a, 4000, 0)) != NULL) {
+    while ((p = lsmt_sharded_arena_alloc(a, 4000, 0)) != NULL) {
         memset(p, 0x5a, 4000);
         total += 4000;
     }
     ck_assert_uint_le(total, 3 * MIB);
     ck_assert_uint_gt(total, 3 * MIB - 64 * KIB);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 
     /* The OS backing: huge pages on a real mapping work the same. */
     o.backing = NULL;
-    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_OK);
-    ck_assert_uint_eq((uintptr_t)lsmt_carena_base(a) % (2 * MIB), 0);
-    p = lsmt_carena_alloc(a, 100, 0);
+    ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_OK);
+    ck_assert_uint_eq((uintptr_t)lsmt_sharded_arena_base(a) % (2 * MIB), 0);
+    p = lsmt_sharded_arena_alloc(a, 100, 0);
     ck_assert_ptr_nonnull(p);
     memset(p, 1, 100);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -321,19 +321,19 @@ static int misaligned_unmap(void *ctx, void *addr, size_t size)
     return lsmt_backing_os()->unmap(NULL, (char *)addr - 4096, size + 4096);
 }
 
-static void expect_bad_options(lsmt_carena_options o, lsmt_status want)
+static void expect_bad_options(lsmt_sharded_arena_options o, lsmt_status want)
 {
-    lsmt_carena *sentinel = (lsmt_carena *)(uintptr_t)0x1234;
-    lsmt_carena *a = sentinel;
-    ck_assert_int_eq(lsmt_carena_create(&o, &a), want);
+    lsmt_sharded_arena *sentinel = (lsmt_sharded_arena *)(uintptr_t)0x1234;
+    lsmt_sharded_arena *a = sentinel;
+    ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), want);
     ck_assert_ptr_eq(a, sentinel); /* out written only on success */
 }
 
 START_TEST(bad_create)
 {
-    lsmt_carena_options d, o;
-    lsmt_carena_options_default(&d);
-    ck_assert_int_eq(lsmt_carena_create(&d, NULL), LSMT_INVALID);
+    lsmt_sharded_arena_options d, o;
+    lsmt_sharded_arena_options_default(&d);
+    ck_assert_int_eq(lsmt_sharded_arena_create(&d, NULL), LSMT_INVALID);
     o = d, o.chunk_size = 0;
     expect_bad_options(o, LSMT_INVALID);
     o = d, o.chunk_size = 3 * 4096; /* not a power of two */
@@ -377,63 +377,63 @@ START_TEST(bad_create)
 #if !defined(LSMT_TSAN) /* TSan keeps most of the address space for its shadow */
     /* The largest allowed values are accepted (2^40 of address space, MAP_NORESERVE). */
     o = d, o.capacity = (size_t)1 << 40, o.shard_count = 256, o.chunk_size = (size_t)1 << 30;
-    lsmt_carena *a = NULL;
-    ck_assert_int_eq(lsmt_carena_create(&o, &a), LSMT_OK);
-    ck_assert_ptr_nonnull(lsmt_carena_alloc(a, (size_t)1 << 30, 4096));
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena *a = NULL;
+    ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_OK);
+    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, (size_t)1 << 30, 4096));
+    lsmt_sharded_arena_destroy(a);
 #endif
 }
 END_TEST
 
 START_TEST(bad_alloc)
 {
-    lsmt_carena *a = make(1 * MIB, 64 * KIB, 2, NULL);
+    lsmt_sharded_arena *a = make(1 * MIB, 64 * KIB, 2, NULL);
     void *sentinel = (void *)(uintptr_t)0x5678, *p = sentinel;
-    ck_assert_ptr_null(lsmt_carena_alloc(NULL, 8, 8));
-    ck_assert_ptr_null(lsmt_carena_alloc(a, 0, 8));
-    ck_assert_ptr_null(lsmt_carena_alloc(a, SIZE_MAX, 8));
-    ck_assert_ptr_null(lsmt_carena_alloc(a, SIZE_MAX - 4095, 4096));
-    ck_assert_ptr_null(lsmt_carena_alloc(a, 1 * MIB + 1, 8));
-    ck_assert_ptr_null(lsmt_carena_alloc(a, 8, 3));
-    ck_assert_ptr_null(lsmt_carena_alloc(a, 8, 24));
-    ck_assert_ptr_null(lsmt_carena_alloc(a, 8, 8192));
-    ck_assert_ptr_null(lsmt_carena_alloc(a, 8, SIZE_MAX));
-    ck_assert_int_eq(lsmt_carena_alloc_ex(NULL, 8, 8, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 8, 8, NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 0, 8, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, SIZE_MAX, 8, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 1 * MIB + 1, 8, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 8, 5, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 8, 8192, &p), LSMT_INVALID);
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(NULL, 8, 8));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 0, 8));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, SIZE_MAX, 8));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, SIZE_MAX - 4095, 4096));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 1 * MIB + 1, 8));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 8, 3));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 8, 24));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 8, 8192));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 8, SIZE_MAX));
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(NULL, 8, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 8, 8, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 0, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, SIZE_MAX, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 1 * MIB + 1, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 8, 5, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 8, 8192, &p), LSMT_INVALID);
     ck_assert_ptr_eq(p, sentinel);
     /* Nothing was consumed by the bad calls. */
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), 0);
-    ck_assert_uint_eq(lsmt_carena_bytes_reserved(a), 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(a), 0);
     ck_assert_uint_eq(claimed(a), 0);
     /* A whole-capacity request is valid and fits an empty arena. */
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 1 * MIB, 4096, &p), LSMT_OK);
-    ck_assert_ptr_eq(p, lsmt_carena_base(a));
-    lsmt_carena_destroy(a);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 1 * MIB, 4096, &p), LSMT_OK);
+    ck_assert_ptr_eq(p, lsmt_sharded_arena_base(a));
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 START_TEST(bad_queries)
 {
-    lsmt_carena_stats s;
+    lsmt_sharded_arena_stats s;
     memset(&s, 0x77, sizeof s);
-    lsmt_carena_stats copy = s;
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(NULL), 0);
-    ck_assert_uint_eq(lsmt_carena_bytes_reserved(NULL), 0);
-    ck_assert_int_eq(lsmt_carena_stats_get(NULL, &s), LSMT_INVALID);
+    lsmt_sharded_arena_stats copy = s;
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(NULL), 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(NULL), 0);
+    ck_assert_int_eq(lsmt_sharded_arena_stats_get(NULL, &s), LSMT_INVALID);
     ck_assert_mem_eq(&s, &copy, sizeof s);
-    ck_assert_ptr_null(lsmt_carena_base(NULL));
-    ck_assert_uint_eq(lsmt_carena_capacity(NULL), 0);
-    ck_assert_uint_eq(lsmt_carena_id(NULL), 0);
-    ck_assert_int_eq(lsmt_carena_reset_all(NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_carena_release_pages(NULL), LSMT_INVALID);
-    lsmt_carena *a = make(1 * MIB, 64 * KIB, 1, NULL);
-    ck_assert_int_eq(lsmt_carena_stats_get(a, NULL), LSMT_INVALID);
-    lsmt_carena_destroy(a);
+    ck_assert_ptr_null(lsmt_sharded_arena_base(NULL));
+    ck_assert_uint_eq(lsmt_sharded_arena_capacity(NULL), 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_id(NULL), 0);
+    ck_assert_int_eq(lsmt_sharded_arena_reset_all(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_release_pages(NULL), LSMT_INVALID);
+    lsmt_sharded_arena *a = make(1 * MIB, 64 * KIB, 1, NULL);
+    ck_assert_int_eq(lsmt_sharded_arena_stats_get(a, NULL), LSMT_INVALID);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -441,71 +441,71 @@ END_TEST
 
 START_TEST(alloc_alignment_and_accounting)
 {
-    lsmt_carena *a = make(4 * MIB, 64 * KIB, 1, NULL);
-    unsigned char *base = lsmt_carena_base(a);
+    lsmt_sharded_arena *a = make(4 * MIB, 64 * KIB, 1, NULL);
+    unsigned char *base = lsmt_sharded_arena_base(a);
     size_t expect = 0;
     for (size_t align = 1; align <= 4096; align *= 2) {
         for (int k = 0; k < 5; k++) {
-            size_t before = lsmt_carena_bytes_allocated(a);
-            unsigned char *p = lsmt_carena_alloc(a, 24, align);
+            size_t before = lsmt_sharded_arena_bytes_allocated(a);
+            unsigned char *p = lsmt_sharded_arena_alloc(a, 24, align);
             ck_assert_ptr_nonnull(p);
             ck_assert_uint_eq((uintptr_t)p % align, 0);
             ck_assert(p >= base && p + 24 <= base + 4 * MIB);
             for (int i = 0; i < 24; i++)
                 ck_assert_uint_eq(p[i], 0); /* fresh memory is zero (header inv. 6) */
-            size_t after = lsmt_carena_bytes_allocated(a);
+            size_t after = lsmt_sharded_arena_bytes_allocated(a);
             ck_assert_uint_ge(after - before, 24);
             ck_assert_uint_lt(after - before, 24 + align);
         }
     }
     /* align 0 means 8 */
     for (int k = 0; k < 10; k++) {
-        unsigned char *p = lsmt_carena_alloc(a, 3, 0);
+        unsigned char *p = lsmt_sharded_arena_alloc(a, 3, 0);
         ck_assert_uint_eq((uintptr_t)p % 8, 0);
     }
     /* Exact accounting with 8-aligned sizes. */
-    lsmt_carena_reset_all(a);
+    lsmt_sharded_arena_reset_all(a);
     for (int k = 0; k < 1000; k++) {
         size_t sz = 8 * (size_t)(1 + k % 50);
-        ck_assert_ptr_nonnull(lsmt_carena_alloc(a, sz, 8));
+        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, sz, 8));
         expect += sz;
     }
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), expect);
-    lsmt_carena_stats s;
-    lsmt_carena_stats_get(a, &s);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), expect);
+    lsmt_sharded_arena_stats s;
+    lsmt_sharded_arena_stats_get(a, &s);
     ck_assert_uint_eq(s.shards_claimed, 1);
     ck_assert_uint_eq(s.shared_allocs, 0);
     ck_assert_uint_eq(s.bytes_reserved, s.chunk_count * 64 * KIB);
     ck_assert_uint_ge(s.bytes_reserved, expect);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 START_TEST(alloc_oversize)
 {
-    lsmt_carena *a = make(4 * MIB, 64 * KIB, 1, NULL);
-    unsigned char *small = lsmt_carena_alloc(a, 64, 0);
+    lsmt_sharded_arena *a = make(4 * MIB, 64 * KIB, 1, NULL);
+    unsigned char *small = lsmt_sharded_arena_alloc(a, 64, 0);
     ck_assert_ptr_nonnull(small);
-    size_t reserved = lsmt_carena_bytes_reserved(a);
+    size_t reserved = lsmt_sharded_arena_bytes_reserved(a);
     ck_assert_uint_eq(reserved, 64 * KIB);
     /* Larger than a chunk: carved directly, the current chunk stays in use. */
-    unsigned char *big = lsmt_carena_alloc(a, 200 * KIB, 0);
+    unsigned char *big = lsmt_sharded_arena_alloc(a, 200 * KIB, 0);
     ck_assert_ptr_nonnull(big);
     memset(big, 0xee, 200 * KIB);
-    ck_assert_uint_eq(lsmt_carena_bytes_reserved(a), reserved + 200 * KIB);
-    unsigned char *small2 = lsmt_carena_alloc(a, 64, 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(a), reserved + 200 * KIB);
+    unsigned char *small2 = lsmt_sharded_arena_alloc(a, 64, 0);
     ck_assert_ptr_eq(small2, small + 64); /* same chunk as before */
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), 64 + 200 * KIB + 64);
-    lsmt_carena_stats s;
-    lsmt_carena_stats_get(a, &s);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), 64 + 200 * KIB + 64);
+    lsmt_sharded_arena_stats s;
+    lsmt_sharded_arena_stats_get(a, &s);
     ck_assert_uint_eq(s.chunk_count, 1);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 START_TEST(distinct_single)
 {
-    lsmt_carena *a = make(16 * MIB, 64 * KIB, 2, NULL);
+    lsmt_sharded_arena *a = make(16 * MIB, 64 * KIB, 2, NULL);
     size_t n = 20000 / SCALE;
     struct rec *recs = calloc(n, sizeof *recs);
     uint64_t seed = 42;
@@ -513,7 +513,7 @@ START_TEST(distinct_single)
         uint64_t r = splitmix64(&seed);
         size_t size = 1 + (size_t)(r % 600);
         size_t align = (size_t)1 << ((r >> 20) % 9); /* 1 .. 256 */
-        recs[k].p = lsmt_carena_alloc(a, size, align);
+        recs[k].p = lsmt_sharded_arena_alloc(a, size, align);
         ck_assert_ptr_nonnull(recs[k].p);
         ck_assert_uint_eq((uintptr_t)recs[k].p % align, 0);
         recs[k].size = size;
@@ -522,7 +522,7 @@ START_TEST(distinct_single)
     }
     verify(a, recs, n);
     free(recs);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -532,36 +532,36 @@ START_TEST(full_single)
 {
     struct counting c;
     lsmt_backing b = counting_backing(&c);
-    lsmt_carena *a = make(1 * MIB, 64 * KIB, 1, &b);
+    lsmt_sharded_arena *a = make(1 * MIB, 64 * KIB, 1, &b);
     size_t total = 0;
     void *p;
-    while ((p = lsmt_carena_alloc(a, 1000, 8)) != NULL)
+    while ((p = lsmt_sharded_arena_alloc(a, 1000, 8)) != NULL)
         total += 1000;
     /* Every chunk wastes < 1000 bytes; the region's tail is used too. */
     ck_assert_uint_gt(total, 1 * MIB - 17 * 1000);
     void *sentinel = (void *)(uintptr_t)0x99, *q = sentinel;
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 1000, 8, &q), LSMT_FULL);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 1000, 8, &q), LSMT_FULL);
     ck_assert_ptr_eq(q, sentinel);
     /* Smaller requests still fill what is left; then everything is full. */
-    while ((p = lsmt_carena_alloc(a, 8, 8)) != NULL)
+    while ((p = lsmt_sharded_arena_alloc(a, 8, 8)) != NULL)
         total += 8;
-    ck_assert_uint_eq(lsmt_carena_bytes_reserved(a), 1 * MIB);
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), total);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(a), 1 * MIB);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), total);
     /* Only the tails of abandoned chunks (< 1000 bytes each) went unused. */
     ck_assert_uint_gt(total, 1 * MIB - 16 * 1000);
-    ck_assert_ptr_null(lsmt_carena_alloc(a, 1, 1));
+    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 1, 1));
     /* Still usable after reset_all, without mapping anything. */
-    ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
-    ck_assert_uint_eq(lsmt_carena_bytes_reserved(a), 0);
-    ck_assert_int_eq(lsmt_carena_alloc_ex(a, 1000, 8, &q), LSMT_OK);
-    ck_assert_ptr_eq(q, lsmt_carena_base(a));
+    ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(a), 0);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 1000, 8, &q), LSMT_OK);
+    ck_assert_ptr_eq(q, lsmt_sharded_arena_base(a));
     ck_assert_int_eq(atomic_load(&c.maps), 1);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 struct full_arg {
-    lsmt_carena *a;
+    lsmt_sharded_arena *a;
     pthread_barrier_t *bar;
     uint32_t tid;
     struct rec *recs;
@@ -576,7 +576,7 @@ static void *full_worker(void *p)
     pthread_barrier_wait(f->bar);
     for (;;) {
         size_t size = 8 * (1 + (size_t)(splitmix64(&seed) % 300));
-        unsigned char *q = lsmt_carena_alloc(f->a, size, 8);
+        unsigned char *q = lsmt_sharded_arena_alloc(f->a, size, 8);
         if (q == NULL) {
             if (size == 8)
                 break;
@@ -595,7 +595,7 @@ START_TEST(full_concurrent)
 {
     enum { T = 6 };
     /* 2 shards for 6 threads: owners and the shared path race for the last bytes. */
-    lsmt_carena *a = make(4 * MIB / SCALE, 16 * KIB, 2, NULL);
+    lsmt_sharded_arena *a = make(4 * MIB / SCALE, 16 * KIB, 2, NULL);
     pthread_barrier_t bar;
     pthread_barrier_init(&bar, NULL, T);
     pthread_t th[T];
@@ -618,19 +618,19 @@ START_TEST(full_concurrent)
         free(f[t].recs);
     }
     verify(a, all, n);
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), bytes);
-    ck_assert_uint_le(lsmt_carena_bytes_reserved(a), lsmt_carena_capacity(a));
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), bytes);
+    ck_assert_uint_le(lsmt_sharded_arena_bytes_reserved(a), lsmt_sharded_arena_capacity(a));
     /* 8-byte requests were refused only when neither the owners' chunks nor the region
      * had room: the only loss is each abandoned chunk tail (smaller than the request
      * that did not fit, <= 2400 bytes) and the alignment of each chunk start to the
      * cache line (< 64 bytes). */
-    lsmt_carena_stats s;
-    lsmt_carena_stats_get(a, &s);
+    lsmt_sharded_arena_stats s;
+    lsmt_sharded_arena_stats_get(a, &s);
     ck_assert_uint_eq(s.bytes_reserved, s.capacity);
     ck_assert_uint_ge(bytes, s.capacity - s.chunk_count * (8 * 300 + 64));
     free(all);
     pthread_barrier_destroy(&bar);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -640,14 +640,14 @@ START_TEST(reuse_after_reset)
 {
     struct counting c;
     lsmt_backing b = counting_backing(&c);
-    lsmt_carena *a = make(16 * MIB, 64 * KIB, 2, &b);
+    lsmt_sharded_arena *a = make(16 * MIB, 64 * KIB, 2, &b);
     const size_t fill_bytes = 4 * MIB, sz = 128;
     unsigned char *first = NULL;
     long faults[3];
     for (int round = 0; round < 3; round++) {
         long f0 = minflt_thread();
         for (size_t done = 0; done < fill_bytes; done += sz) {
-            unsigned char *p = lsmt_carena_alloc(a, sz, 8);
+            unsigned char *p = lsmt_sharded_arena_alloc(a, sz, 8);
             ck_assert_ptr_nonnull(p);
             if (done == 0) {
                 if (round == 0)
@@ -657,12 +657,12 @@ START_TEST(reuse_after_reset)
             memset(p, round + 1, sz);
         }
         faults[round] = minflt_thread() - f0;
-        ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), fill_bytes);
+        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), fill_bytes);
         ck_assert_uint_eq(claimed(a), 1);
-        ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+        ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
         /* reset keeps the claim (header invariant 5) and zeroes the counters */
-        lsmt_carena_stats s;
-        lsmt_carena_stats_get(a, &s);
+        lsmt_sharded_arena_stats s;
+        lsmt_sharded_arena_stats_get(a, &s);
         ck_assert_uint_eq(s.shards_claimed, 1);
         ck_assert_uint_eq(s.bytes_allocated, 0);
         ck_assert_uint_eq(s.bytes_reserved, 0);
@@ -679,9 +679,9 @@ START_TEST(reuse_after_reset)
     ck_assert_int_eq(atomic_load(&c.unmaps), 0);
     ck_assert_int_eq(atomic_load(&c.discards), 0);
     /* After reset the memory holds old bytes (header invariant 6). */
-    unsigned char *p = lsmt_carena_alloc(a, 16, 8);
+    unsigned char *p = lsmt_sharded_arena_alloc(a, 16, 8);
     ck_assert_uint_eq(p[0], 3);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -689,44 +689,44 @@ START_TEST(release_pages_zeroes)
 {
     struct counting c;
     lsmt_backing b = counting_backing(&c);
-    lsmt_carena *a = make(16 * MIB, 64 * KIB, 1, &b);
+    lsmt_sharded_arena *a = make(16 * MIB, 64 * KIB, 1, &b);
     for (int i = 0; i < 1000; i++)
-        memset(lsmt_carena_alloc(a, 1000, 8), 0xab, 1000);
-    ck_assert_int_eq(lsmt_carena_release_pages(a), LSMT_OK);
+        memset(lsmt_sharded_arena_alloc(a, 1000, 8), 0xab, 1000);
+    ck_assert_int_eq(lsmt_sharded_arena_release_pages(a), LSMT_OK);
     ck_assert_int_eq(atomic_load(&c.discards), 1);
     /* Only the touched part (rounded to pages) went to discard. */
     ck_assert_uint_ge(c.last_discard_size, 1000 * 1000);
     ck_assert_uint_le(c.last_discard_size, 1000 * 1000 + 64 * KIB);
-    ck_assert_uint_eq(lsmt_carena_bytes_reserved(a), 0);
-    unsigned char *p = lsmt_carena_alloc(a, 1000, 8);
-    ck_assert_ptr_eq(p, lsmt_carena_base(a));
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(a), 0);
+    unsigned char *p = lsmt_sharded_arena_alloc(a, 1000, 8);
+    ck_assert_ptr_eq(p, lsmt_sharded_arena_base(a));
     for (int i = 0; i < 1000; i++)
         ck_assert_uint_eq(p[i], 0); /* the pages were dropped: zero again */
     /* Nothing touched since the last discard: nothing to discard... */
-    ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
     size_t n = 1;
-    ck_assert_int_eq(lsmt_carena_release_pages_n(a, &n), LSMT_OK);
+    ck_assert_int_eq(lsmt_sharded_arena_release_pages_n(a, &n), LSMT_OK);
     ck_assert_uint_eq(n, 64 * KIB); /* ...but the chunk carved above */
-    ck_assert_int_eq(lsmt_carena_release_pages_n(a, &n), LSMT_OK);
+    ck_assert_int_eq(lsmt_sharded_arena_release_pages_n(a, &n), LSMT_OK);
     ck_assert_uint_eq(n, 0);
     ck_assert_int_eq(atomic_load(&c.discards), 2);
     /* A failing discard: LSMT_NOMEM, the arena is reset anyway and stays usable. */
-    memset(lsmt_carena_alloc(a, 1000, 8), 1, 1000);
+    memset(lsmt_sharded_arena_alloc(a, 1000, 8), 1, 1000);
     atomic_store(&c.fail_discard, 1);
-    ck_assert_int_eq(lsmt_carena_release_pages(a), LSMT_NOMEM);
-    ck_assert_uint_eq(lsmt_carena_bytes_reserved(a), 0);
-    ck_assert_ptr_nonnull(lsmt_carena_alloc(a, 1000, 8));
+    ck_assert_int_eq(lsmt_sharded_arena_release_pages(a), LSMT_NOMEM);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(a), 0);
+    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, 1000, 8));
     atomic_store(&c.fail_discard, 0);
-    ck_assert_int_eq(lsmt_carena_release_pages(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_sharded_arena_release_pages(a), LSMT_OK);
     ck_assert_int_eq(atomic_load(&c.maps), 1);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 /* ---- concurrency ------------------------------------------------------------------- */
 
 struct dist_arg {
-    lsmt_carena *a;
+    lsmt_sharded_arena *a;
     pthread_barrier_t *bar;
     uint32_t tid;
     size_t n;
@@ -748,7 +748,7 @@ static void *dist_worker(void *p)
             align = (size_t)1 << ((r >> 32) % 7); /* 1 .. 64 */
         }
         struct rec *rc = &d->recs[k];
-        rc->p = lsmt_carena_alloc(d->a, size, align);
+        rc->p = lsmt_sharded_arena_alloc(d->a, size, align);
         if (rc->p == NULL || (uintptr_t)rc->p % align != 0)
             ck_abort_msg("bad allocation %p (size %zu align %zu)", (void *)rc->p, size, align);
         rc->size = size;
@@ -763,7 +763,8 @@ static void *dist_worker(void *p)
 /* T threads, each n allocations; returns the stats after the threads exited. With
  * random_align, sizes 1..320 and alignments 1..64 (bytes_allocated then also counts
  * the alignment padding of the owners' bumps, < 64 per allocation). */
-static lsmt_carena_stats run_distinct(lsmt_carena *a, int T, size_t n, bool random_align)
+static lsmt_sharded_arena_stats run_distinct(lsmt_sharded_arena *a, int T, size_t n,
+                                             bool random_align)
 {
     pthread_barrier_t bar;
     pthread_barrier_init(&bar, NULL, (unsigned)T);
@@ -781,13 +782,13 @@ static lsmt_carena_stats run_distinct(lsmt_carena *a, int T, size_t n, bool rand
     }
     verify(a, all, (size_t)T * n);
     if (random_align) {
-        ck_assert_uint_ge(lsmt_carena_bytes_allocated(a), bytes);
-        ck_assert_uint_lt(lsmt_carena_bytes_allocated(a), bytes + (size_t)T * n * 64);
+        ck_assert_uint_ge(lsmt_sharded_arena_bytes_allocated(a), bytes);
+        ck_assert_uint_lt(lsmt_sharded_arena_bytes_allocated(a), bytes + (size_t)T * n * 64);
     } else {
-        ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), bytes);
+        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), bytes);
     }
-    lsmt_carena_stats s;
-    lsmt_carena_stats_get(a, &s);
+    lsmt_sharded_arena_stats s;
+    lsmt_sharded_arena_stats_get(a, &s);
     ck_assert_uint_eq(s.shards_claimed, 0); /* every thread released its claim on exit */
     free(all);
     free(d);
@@ -798,31 +799,31 @@ static lsmt_carena_stats run_distinct(lsmt_carena *a, int T, size_t n, bool rand
 
 START_TEST(distinct_threads)
 {
-    lsmt_carena *a = make(64 * MIB, 64 * KIB, 4, NULL);
-    lsmt_carena_stats s = run_distinct(a, 4, 30000 / SCALE, true);
+    lsmt_sharded_arena *a = make(64 * MIB, 64 * KIB, 4, NULL);
+    lsmt_sharded_arena_stats s = run_distinct(a, 4, 30000 / SCALE, true);
     ck_assert_uint_eq(s.shared_allocs, 0); /* 4 threads, 4 shards: all exclusive */
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 START_TEST(more_threads_than_shards)
 {
     for (size_t shards = 1; shards <= 2; shards++) {
-        lsmt_carena *a = make(64 * MIB, 16 * KIB, shards, NULL);
-        lsmt_carena_stats s = run_distinct(a, 8, 20000 / SCALE, shards == 1);
+        lsmt_sharded_arena *a = make(64 * MIB, 16 * KIB, shards, NULL);
+        lsmt_sharded_arena_stats s = run_distinct(a, 8, 20000 / SCALE, shards == 1);
         /* All 8 threads were alive together, at most `shards` of them own a shard: the
          * others must have gone through the shared path. */
         ck_assert_uint_gt(s.shared_allocs, 0);
-        lsmt_carena_destroy(a);
+        lsmt_sharded_arena_destroy(a);
     }
 }
 END_TEST
 
 static void *churn_worker(void *p)
 {
-    lsmt_carena *a = p;
+    lsmt_sharded_arena *a = p;
     for (int k = 0; k < 100; k++) {
-        unsigned char *q = lsmt_carena_alloc(a, 64, 8);
+        unsigned char *q = lsmt_sharded_arena_alloc(a, 64, 8);
         ck_assert_ptr_nonnull(q);
         memset(q, k, 64);
     }
@@ -831,7 +832,7 @@ static void *churn_worker(void *p)
 
 START_TEST(thread_churn)
 {
-    lsmt_carena *a = make(64 * MIB, 16 * KIB, 2, NULL);
+    lsmt_sharded_arena *a = make(64 * MIB, 16 * KIB, 2, NULL);
     size_t rounds = 200 / SCALE;
     for (size_t r = 0; r < rounds; r++) {
         pthread_t th[3];
@@ -842,15 +843,15 @@ START_TEST(thread_churn)
         /* The threads are gone: so are their claims (header invariant 4). */
         ck_assert_uint_eq(claimed(a), 0);
     }
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), rounds * 3 * 100 * 64);
-    lsmt_carena_destroy(a);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), rounds * 3 * 100 * 64);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 /* A long-lived worker that runs commands from the main thread, in lock step. */
 struct cmd_worker {
     pthread_barrier_t bar;
-    lsmt_carena *volatile target;
+    lsmt_sharded_arena *volatile target;
     bool quit;
     void *got;
 };
@@ -862,14 +863,14 @@ static void *cmd_loop(void *p)
         pthread_barrier_wait(&w->bar); /* command posted */
         if (w->quit)
             return NULL;
-        w->got = lsmt_carena_alloc(w->target, 256, 8);
+        w->got = lsmt_sharded_arena_alloc(w->target, 256, 8);
         if (w->got != NULL)
             memset(w->got, 0x3c, 256);
         pthread_barrier_wait(&w->bar); /* command done */
     }
 }
 
-static void *cmd_run(struct cmd_worker *w, lsmt_carena *a)
+static void *cmd_run(struct cmd_worker *w, lsmt_sharded_arena *a)
 {
     w->target = a;
     pthread_barrier_wait(&w->bar);
@@ -885,17 +886,17 @@ START_TEST(recreate_same_address)
     pthread_t th;
     pthread_create(&th, NULL, cmd_loop, &w);
 
-    lsmt_carena *a = make(4 * MIB, 16 * KIB, 2, NULL);
+    lsmt_sharded_arena *a = make(4 * MIB, 16 * KIB, 2, NULL);
     ck_assert_ptr_nonnull(cmd_run(&w, a)); /* the worker claims a shard of a */
     ck_assert_uint_eq(claimed(a), 1);
     uintptr_t old_addr = (uintptr_t)a;
-    uint64_t old_id = lsmt_carena_id(a);
-    lsmt_carena_destroy(a); /* the worker lives on with a stale cache entry */
+    uint64_t old_id = lsmt_sharded_arena_id(a);
+    lsmt_sharded_arena_destroy(a); /* the worker lives on with a stale cache entry */
 
     /* Try to get a new arena at the old address (malloc usually hands it back). */
-    lsmt_carena *keep[32];
+    lsmt_sharded_arena *keep[32];
     int nkeep = 0;
-    lsmt_carena *b = make(4 * MIB, 16 * KIB, 2, NULL);
+    lsmt_sharded_arena *b = make(4 * MIB, 16 * KIB, 2, NULL);
     while ((uintptr_t)b != old_addr && nkeep < 32) {
         keep[nkeep++] = b;
         b = make(4 * MIB, 16 * KIB, 2, NULL);
@@ -912,37 +913,37 @@ START_TEST(recreate_same_address)
                   "malloc never returned the destroyed arena's address in 33 tries: "
                   "the recreate-at-the-same-address case was not exercised");
 #endif
-    ck_assert_uint_ne(lsmt_carena_id(b), old_id);
+    ck_assert_uint_ne(lsmt_sharded_arena_id(b), old_id);
     /* The id, not the address, keys the claim: the worker must claim afresh. */
     ck_assert_uint_eq(claimed(b), 0);
     unsigned char *p = cmd_run(&w, b);
     ck_assert_ptr_nonnull(p);
-    ck_assert(p >= (unsigned char *)lsmt_carena_base(b) &&
-              p < (unsigned char *)lsmt_carena_base(b) + 4 * MIB);
+    ck_assert(p >= (unsigned char *)lsmt_sharded_arena_base(b) &&
+              p < (unsigned char *)lsmt_sharded_arena_base(b) + 4 * MIB);
     ck_assert_uint_eq(claimed(b), 1);
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(b), 256);
-    ck_assert_uint_eq(lsmt_carena_bytes_reserved(b), 16 * KIB);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(b), 256);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(b), 16 * KIB);
 
     w.quit = true;
     pthread_barrier_wait(&w.bar);
     pthread_join(th, NULL);
     ck_assert_uint_eq(claimed(b), 0); /* released on exit, b being alive */
-    lsmt_carena_destroy(b);
+    lsmt_sharded_arena_destroy(b);
     for (int i = 0; i < nkeep; i++)
-        lsmt_carena_destroy(keep[i]);
+        lsmt_sharded_arena_destroy(keep[i]);
     pthread_barrier_destroy(&w.bar);
 }
 END_TEST
 
 static void *evict_worker(void *p)
 {
-    lsmt_carena **b = p; /* out: 8 arenas left alive for the caller */
+    lsmt_sharded_arena **b = p; /* out: 8 arenas left alive for the caller */
     enum { N = 12 };
-    lsmt_carena *a[N];
+    lsmt_sharded_arena *a[N];
     for (int i = 0; i < N; i++)
         a[i] = make(1 * MIB, 16 * KIB, 1, NULL);
     for (int i = 0; i < N; i++)
-        ck_assert_ptr_nonnull(lsmt_carena_alloc(a[i], 32, 8));
+        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a[i], 32, 8));
     /* The cache holds 8 claims; evicting an entry released its claim. */
     size_t total = 0;
     for (int i = 0; i < N; i++)
@@ -952,15 +953,15 @@ static void *evict_worker(void *p)
     ck_assert_uint_eq(claimed(a[0]), 0);     /* the least recent one was evicted */
     /* An evicted arena is claimed again on its next use. */
     for (int i = 0; i < N; i++) {
-        ck_assert_ptr_nonnull(lsmt_carena_alloc(a[i], 32, 8));
+        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a[i], 32, 8));
         ck_assert_uint_eq(claimed(a[i]), 1);
     }
     /* Arenas this thread destroys leave no entry behind: 8 new arenas all get claims. */
     for (int i = 0; i < N; i++)
-        lsmt_carena_destroy(a[i]);
+        lsmt_sharded_arena_destroy(a[i]);
     for (int i = 0; i < 8; i++) {
         b[i] = make(1 * MIB, 16 * KIB, 1, NULL);
-        ck_assert_ptr_nonnull(lsmt_carena_alloc(b[i], 32, 8));
+        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(b[i], 32, 8));
     }
     for (int i = 0; i < 8; i++)
         ck_assert_uint_eq(claimed(b[i]), 1);
@@ -969,33 +970,33 @@ static void *evict_worker(void *p)
 
 START_TEST(tls_eviction)
 {
-    lsmt_carena *b[8];
+    lsmt_sharded_arena *b[8];
     pthread_t th;
     pthread_create(&th, NULL, evict_worker, b);
     pthread_join(th, NULL);
     /* The worker exited while its 8 arenas live on: every claim was released. */
     for (int i = 0; i < 8; i++) {
         ck_assert_uint_eq(claimed(b[i]), 0);
-        ck_assert_uint_eq(lsmt_carena_bytes_allocated(b[i]), 32);
-        lsmt_carena_destroy(b[i]);
+        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(b[i]), 32);
+        lsmt_sharded_arena_destroy(b[i]);
     }
 }
 END_TEST
 
 struct stale_arg {
     pthread_barrier_t bar;
-    lsmt_carena *live[8], *fresh[4];
+    lsmt_sharded_arena *live[8], *fresh[4];
 };
 
 static void *stale_worker(void *p)
 {
     struct stale_arg *s = p;
     for (int i = 0; i < 8; i++) /* 8 claims: the cache is full */
-        ck_assert_ptr_nonnull(lsmt_carena_alloc(s->live[i], 32, 8));
+        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(s->live[i], 32, 8));
     pthread_barrier_wait(&s->bar); /* main destroys live[4..7], the most recent ones */
     pthread_barrier_wait(&s->bar);
     for (int i = 0; i < 4; i++)
-        ck_assert_ptr_nonnull(lsmt_carena_alloc(s->fresh[i], 32, 8));
+        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(s->fresh[i], 32, 8));
     /* The 4 stale entries were dropped; no live claim was evicted for them. */
     for (int i = 0; i < 4; i++) {
         ck_assert_uint_eq(claimed(s->live[i]), 1);
@@ -1018,7 +1019,7 @@ START_TEST(stale_entries_purged)
     pthread_create(&th, NULL, stale_worker, &s);
     pthread_barrier_wait(&s.bar);
     for (int i = 4; i < 8; i++) /* destroyed by another thread: the worker's entries go stale */
-        lsmt_carena_destroy(s.live[i]);
+        lsmt_sharded_arena_destroy(s.live[i]);
     pthread_barrier_wait(&s.bar);
     pthread_barrier_wait(&s.bar);
     for (int i = 0; i < 4; i++)
@@ -1028,8 +1029,8 @@ START_TEST(stale_entries_purged)
     for (int i = 0; i < 4; i++) {
         ck_assert_uint_eq(claimed(s.live[i]), 0); /* released at exit */
         ck_assert_uint_eq(claimed(s.fresh[i]), 0);
-        lsmt_carena_destroy(s.live[i]);
-        lsmt_carena_destroy(s.fresh[i]);
+        lsmt_sharded_arena_destroy(s.live[i]);
+        lsmt_sharded_arena_destroy(s.fresh[i]);
     }
     pthread_barrier_destroy(&s.bar);
 }
@@ -1037,45 +1038,45 @@ END_TEST
 
 static void *release_worker(void *p)
 {
-    lsmt_carena *a = p;
-    size_t before = lsmt_carena_bytes_allocated(a);
-    ck_assert_int_eq(lsmt_carena_release_thread(a), LSMT_OK); /* nothing held: no-op */
-    ck_assert_ptr_nonnull(lsmt_carena_alloc(a, 40, 8));
+    lsmt_sharded_arena *a = p;
+    size_t before = lsmt_sharded_arena_bytes_allocated(a);
+    ck_assert_int_eq(lsmt_sharded_arena_release_thread(a), LSMT_OK); /* nothing held: no-op */
+    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, 40, 8));
     ck_assert_uint_eq(claimed(a), 1);
-    ck_assert_int_eq(lsmt_carena_release_thread(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_sharded_arena_release_thread(a), LSMT_OK);
     ck_assert_uint_eq(claimed(a), 0);
-    ck_assert_int_eq(lsmt_carena_release_thread(a), LSMT_OK); /* twice is fine */
+    ck_assert_int_eq(lsmt_sharded_arena_release_thread(a), LSMT_OK); /* twice is fine */
     /* The next allocation claims again and continues in the same arena. */
-    ck_assert_ptr_nonnull(lsmt_carena_alloc(a, 40, 8));
+    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, 40, 8));
     ck_assert_uint_eq(claimed(a), 1);
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), before + 80);
-    ck_assert_int_eq(lsmt_carena_release_thread(a), LSMT_OK);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), before + 80);
+    ck_assert_int_eq(lsmt_sharded_arena_release_thread(a), LSMT_OK);
     return NULL;
 }
 
 START_TEST(release_thread)
 {
-    ck_assert_int_eq(lsmt_carena_release_thread(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_release_thread(NULL), LSMT_INVALID);
     /* One shard: a thread that releases it lets the next thread own it (no shared path). */
-    lsmt_carena *a = make(1 * MIB, 16 * KIB, 1, NULL);
+    lsmt_sharded_arena *a = make(1 * MIB, 16 * KIB, 1, NULL);
     for (int round = 0; round < 3; round++) {
         pthread_t th;
         pthread_create(&th, NULL, release_worker, a);
         pthread_join(th, NULL);
     }
-    ck_assert_ptr_nonnull(lsmt_carena_alloc(a, 40, 8));
-    ck_assert_int_eq(lsmt_carena_release_thread(a), LSMT_OK);
-    lsmt_carena_stats s;
-    lsmt_carena_stats_get(a, &s);
+    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, 40, 8));
+    ck_assert_int_eq(lsmt_sharded_arena_release_thread(a), LSMT_OK);
+    lsmt_sharded_arena_stats s;
+    lsmt_sharded_arena_stats_get(a, &s);
     ck_assert_uint_eq(s.shared_allocs, 0);
     ck_assert_uint_eq(s.shards_claimed, 0);
     ck_assert_uint_eq(s.bytes_allocated, 3 * 80 + 40);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 struct reader_arg {
-    lsmt_carena *a;
+    lsmt_sharded_arena *a;
     atomic_int *stop;
     size_t reads, final;
 };
@@ -1089,7 +1090,7 @@ static void *reader(void *p)
         /* acquire: pairs with main's release store after joining the writers, so the
          * read after the loop sees every allocation. */
         stop = atomic_load_explicit(r->stop, memory_order_acquire);
-        size_t now = lsmt_carena_bytes_allocated(r->a);
+        size_t now = lsmt_sharded_arena_bytes_allocated(r->a);
         if (now < last) /* plain check: ck_assert is too slow for a tight loop */
             ck_abort_msg("bytes_allocated went down: %zu after %zu", now, last);
         last = now;
@@ -1101,23 +1102,24 @@ static void *reader(void *p)
 
 START_TEST(bytes_allocated_concurrent)
 {
-    lsmt_carena *a = make(64 * MIB, 64 * KIB, 2, NULL);
+    lsmt_sharded_arena *a = make(64 * MIB, 64 * KIB, 2, NULL);
     atomic_int stop = 0;
     struct reader_arg r = {a, &stop, 0, 0};
     pthread_t rt;
     pthread_create(&rt, NULL, reader, &r);
-    lsmt_carena_stats s = run_distinct(a, 3, 20000 / SCALE, false); /* checks the exact total */
+    lsmt_sharded_arena_stats s =
+        run_distinct(a, 3, 20000 / SCALE, false); /* checks the exact total */
     atomic_store_explicit(&stop, 1, memory_order_release);
     pthread_join(rt, NULL);
     /* The reader's last read came after the writers were joined: the exact total. */
     ck_assert_uint_eq(r.final, s.bytes_allocated);
     ck_assert_uint_gt(s.bytes_allocated, 0);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 struct rounds_arg {
-    lsmt_carena *a;
+    lsmt_sharded_arena *a;
     pthread_barrier_t *bar;
     uint32_t tid;
     int rounds;
@@ -1132,7 +1134,7 @@ static void *rounds_worker(void *p)
         pthread_barrier_wait(w->bar); /* round starts (after main's reset_all) */
         for (size_t k = 0; k < w->n; k++) {
             struct rec *rc = &w->recs[k];
-            rc->p = lsmt_carena_alloc(w->a, 48, 16);
+            rc->p = lsmt_sharded_arena_alloc(w->a, 48, 16);
             ck_assert_ptr_nonnull(rc->p);
             rc->size = 48;
             rc->tag = (uint32_t)r << 24 | w->tid << 20 | (uint32_t)k;
@@ -1147,7 +1149,7 @@ static void *rounds_worker(void *p)
 START_TEST(reset_keeps_claims_across_threads)
 {
     enum { T = 3 };
-    lsmt_carena *a = make(16 * MIB, 16 * KIB, 4, NULL);
+    lsmt_sharded_arena *a = make(16 * MIB, 16 * KIB, 4, NULL);
     pthread_barrier_t bar;
     pthread_barrier_init(&bar, NULL, T + 1);
     size_t n = 4000 / SCALE;
@@ -1163,11 +1165,11 @@ START_TEST(reset_keeps_claims_across_threads)
         pthread_barrier_wait(&bar);
         pthread_barrier_wait(&bar);
         verify(a, all, T * n); /* sorted copy is fine: rounds overwrite all slots */
-        ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), T * n * 48);
+        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), T * n * 48);
         ck_assert_uint_eq(claimed(a), T);
-        ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+        ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
         ck_assert_uint_eq(claimed(a), T); /* claims survive reset_all */
-        ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), 0);
+        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), 0);
     }
     pthread_barrier_wait(&bar);
     for (int t = 0; t < T; t++)
@@ -1175,7 +1177,7 @@ START_TEST(reset_keeps_claims_across_threads)
     ck_assert_uint_eq(claimed(a), 0);
     free(all);
     pthread_barrier_destroy(&bar);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -1184,7 +1186,7 @@ struct hold {
     pthread_mutex_t m;
     pthread_cond_t cv;
     int entered, go;
-    lsmt_carena *a;
+    lsmt_sharded_arena *a;
 };
 
 static void hold_hook(void *ctx)
@@ -1202,7 +1204,7 @@ static void hold_hook(void *ctx)
 static void *hold_worker(void *p)
 {
     struct hold *h = p;
-    return lsmt_carena_alloc(h->a, 64, 8);
+    return lsmt_sharded_arena_alloc(h->a, 64, 8);
 }
 #endif
 
@@ -1213,7 +1215,7 @@ START_TEST(reset_in_flight_debug_check)
     pthread_mutex_init(&h.m, NULL);
     pthread_cond_init(&h.cv, NULL);
     h.a = make(1 * MIB, 16 * KIB, 2, NULL);
-    bool tracked = lsmt_carena_debug_set_alloc_hook(h.a, hold_hook, &h);
+    bool tracked = lsmt_sharded_arena_debug_set_alloc_hook(h.a, hold_hook, &h);
 #if defined(LSMT_DEBUG)
     ck_assert(tracked);
     pthread_t th;
@@ -1222,9 +1224,9 @@ START_TEST(reset_in_flight_debug_check)
     while (!h.entered)
         pthread_cond_wait(&h.cv, &h.m);
     pthread_mutex_unlock(&h.m);
-    /* The worker is inside lsmt_carena_alloc: a broken precondition, caught. */
-    ck_assert_int_eq(lsmt_carena_reset_all(h.a), LSMT_BUSY);
-    ck_assert_int_eq(lsmt_carena_release_pages(h.a), LSMT_BUSY);
+    /* The worker is inside lsmt_sharded_arena_alloc: a broken precondition, caught. */
+    ck_assert_int_eq(lsmt_sharded_arena_reset_all(h.a), LSMT_BUSY);
+    ck_assert_int_eq(lsmt_sharded_arena_release_pages(h.a), LSMT_BUSY);
     pthread_mutex_lock(&h.m);
     h.go = 1;
     pthread_cond_broadcast(&h.cv);
@@ -1232,15 +1234,15 @@ START_TEST(reset_in_flight_debug_check)
     void *p;
     pthread_join(th, &p);
     ck_assert_ptr_nonnull(p);
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(h.a), 64); /* nothing was reset */
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(h.a), 64); /* nothing was reset */
 #else
     ck_assert(!tracked); /* release builds do not track allocations in flight */
-    ck_assert_ptr_nonnull(lsmt_carena_alloc(h.a, 64, 8));
+    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(h.a, 64, 8));
 #endif
-    ck_assert_int_eq(lsmt_carena_reset_all(h.a), LSMT_OK);
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(h.a), 0);
-    lsmt_carena_debug_set_alloc_hook(h.a, NULL, NULL);
-    lsmt_carena_destroy(h.a);
+    ck_assert_int_eq(lsmt_sharded_arena_reset_all(h.a), LSMT_OK);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(h.a), 0);
+    lsmt_sharded_arena_debug_set_alloc_hook(h.a, NULL, NULL);
+    lsmt_sharded_arena_destroy(h.a);
     pthread_mutex_destroy(&h.m);
     pthread_cond_destroy(&h.cv);
 }

@@ -97,16 +97,16 @@ static long minflt_thread(void)
 
 /* Allocate `bytes` in 256-byte pieces, each filled with `tag`; check the first piece
  * starts at base (an empty arena). */
-static void fill_arena(lsmt_carena *a, size_t bytes, unsigned char tag)
+static void fill_arena(lsmt_sharded_arena *a, size_t bytes, unsigned char tag)
 {
     for (size_t done = 0; done < bytes; done += 256) {
-        unsigned char *q = lsmt_carena_alloc(a, 256, 8);
+        unsigned char *q = lsmt_sharded_arena_alloc(a, 256, 8);
         ck_assert_ptr_nonnull(q);
         if (done == 0)
-            ck_assert_ptr_eq(q, lsmt_carena_base(a));
+            ck_assert_ptr_eq(q, lsmt_sharded_arena_base(a));
         memset(q, tag, 256);
     }
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), bytes);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), bytes);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------- */
@@ -117,8 +117,8 @@ START_TEST(lifecycle_defaults)
     memset(&o, 0xff, sizeof o);
     lsmt_arena_pool_options_default(&o);
     ck_assert_uint_eq(o.max_idle, 4);
-    lsmt_carena_options d;
-    lsmt_carena_options_default(&d);
+    lsmt_sharded_arena_options d;
+    lsmt_sharded_arena_options_default(&d);
     ck_assert_mem_eq(&o.arena, &d, sizeof d);
     lsmt_arena_pool_options_default(NULL);
 
@@ -126,9 +126,9 @@ START_TEST(lifecycle_defaults)
     ck_assert_int_eq(lsmt_arena_pool_create(NULL, &p), LSMT_OK);
     ck_assert_uint_eq(lsmt_arena_pool_capacity(p), 4);
     ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
-    lsmt_carena *a = NULL;
+    lsmt_sharded_arena *a = NULL;
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
-    ck_assert_uint_eq(lsmt_carena_capacity(a), d.capacity);
+    ck_assert_uint_eq(lsmt_sharded_arena_capacity(a), d.capacity);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
     ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
     lsmt_arena_pool_destroy(p); /* destroys the idle arena */
@@ -139,18 +139,18 @@ END_TEST
 START_TEST(checkout_give_back_recycles)
 {
     lsmt_arena_pool *p = make_pool(2, 4 * MIB);
-    lsmt_carena *a = NULL, *b = NULL, *c = NULL;
+    lsmt_sharded_arena *a = NULL, *b = NULL, *c = NULL;
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 1);
     fill_arena(a, 1 * MIB, 1);
-    uint64_t id = lsmt_carena_id(a);
+    uint64_t id = lsmt_sharded_arena_id(a);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
     ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &b), LSMT_OK);
     ck_assert_ptr_eq(b, a); /* the same arena, reset */
-    ck_assert_uint_eq(lsmt_carena_id(b), id);
-    ck_assert_uint_eq(lsmt_carena_bytes_allocated(b), 0);
-    ck_assert_uint_eq(lsmt_carena_bytes_reserved(b), 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_id(b), id);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(b), 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(b), 0);
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 1);
     ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
     /* max_idle respected: the third arena given back is destroyed. */
@@ -170,7 +170,7 @@ START_TEST(checkout_give_back_recycles)
     ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 3);
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 4);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
     lsmt_arena_pool_destroy(p);
     ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 4);
 }
@@ -187,7 +187,7 @@ START_TEST(prewarm_caps)
     ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 1), LSMT_OK); /* already there */
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 3);
     /* A checkout takes a prewarmed arena: no map. */
-    lsmt_carena *a;
+    lsmt_sharded_arena *a;
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 3);
     ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 2);
@@ -203,7 +203,7 @@ START_TEST(max_idle_zero)
     ck_assert_uint_eq(lsmt_arena_pool_capacity(p), 0);
     ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 5), LSMT_OK);
     ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
-    lsmt_carena *a;
+    lsmt_sharded_arena *a;
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK); /* destroyed */
     ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
@@ -234,7 +234,7 @@ START_TEST(bad_input)
     ck_assert_int_eq(lsmt_arena_pool_create(&o, &p), LSMT_INVALID);
     ck_assert_ptr_eq(p, sentinel);
 
-    lsmt_carena *a_sentinel = (lsmt_carena *)(uintptr_t)0x43, *a = a_sentinel;
+    lsmt_sharded_arena *a_sentinel = (lsmt_sharded_arena *)(uintptr_t)0x43, *a = a_sentinel;
     size_t rel = 77;
     ck_assert_int_eq(lsmt_arena_pool_checkout(NULL, &a), LSMT_INVALID);
     ck_assert_ptr_eq(a, a_sentinel);
@@ -250,14 +250,14 @@ START_TEST(bad_input)
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, NULL), LSMT_INVALID);
     /* An arena made with other options is refused (and stays the caller's). */
-    lsmt_carena_options co;
-    lsmt_carena_options_default(&co);
-    lsmt_carena *other = NULL;
-    ck_assert_int_eq(lsmt_carena_create(&co, &other), LSMT_OK);
+    lsmt_sharded_arena_options co;
+    lsmt_sharded_arena_options_default(&co);
+    lsmt_sharded_arena *other = NULL;
+    ck_assert_int_eq(lsmt_sharded_arena_create(&co, &other), LSMT_OK);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, other), LSMT_INVALID);
     ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
-    ck_assert_ptr_nonnull(lsmt_carena_alloc(other, 8, 8)); /* still alive */
-    lsmt_carena_destroy(other);
+    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(other, 8, 8)); /* still alive */
+    lsmt_sharded_arena_destroy(other);
     /* Giving the same arena back twice is refused the second time. */
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
@@ -274,10 +274,10 @@ START_TEST(factory_failure_leaves_pool_unchanged)
 {
     lsmt_arena_pool *p = make_pool(4, 1 * MIB);
     ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 1), LSMT_OK);
-    lsmt_carena *a = NULL, *b = NULL;
+    lsmt_sharded_arena *a = NULL, *b = NULL;
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK); /* the idle one */
     atomic_store(&g_cnt.fail_map, 1);
-    lsmt_carena *sentinel = (lsmt_carena *)(uintptr_t)0x44;
+    lsmt_sharded_arena *sentinel = (lsmt_sharded_arena *)(uintptr_t)0x44;
     b = sentinel;
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &b), LSMT_NOMEM);
     ck_assert_ptr_eq(b, sentinel);
@@ -320,7 +320,7 @@ START_TEST(steady_state_no_syscalls_no_faults)
     for (int i = 0; i < CYCLES; i++) {
         int maps0 = atomic_load(&g_cnt.maps), unmaps0 = atomic_load(&g_cnt.unmaps);
         long f0 = minflt_thread();
-        lsmt_carena *a = NULL;
+        lsmt_sharded_arena *a = NULL;
         ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
         fill_arena(a, fill_bytes, (unsigned char)i);
         ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
@@ -349,11 +349,11 @@ START_TEST(steady_state_no_syscalls_no_faults)
     ck_assert_uint_le(released, 16 * MIB);
     ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
     long f0 = minflt_thread();
-    lsmt_carena *a = NULL;
+    lsmt_sharded_arena *a = NULL;
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
-    unsigned char *first = lsmt_carena_alloc(a, 256, 8);
+    unsigned char *first = lsmt_sharded_arena_alloc(a, 256, 8);
     ck_assert_uint_eq(first[0], 0); /* dropped pages come back zero */
-    ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+    ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
     fill_arena(a, fill_bytes, 0x77);
     if (FAULTS_MEASURABLE)
         ck_assert_int_ge(minflt_thread() - f0, (long)(fill_bytes / 4096));
@@ -378,14 +378,14 @@ static void *cycle_worker(void *v)
 {
     struct cycle_arg *c = v;
     for (int i = 0; i < c->cycles; i++) {
-        lsmt_carena *a = NULL;
+        lsmt_sharded_arena *a = NULL;
         ck_assert_int_eq(lsmt_arena_pool_checkout(c->p, &a), LSMT_OK);
         /* A checked-out arena is empty and ours alone: fill it and verify. */
-        ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), 0);
+        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), 0);
         unsigned char tag = (unsigned char)(c->id * 31 + i);
         unsigned char *q[64];
         for (int k = 0; k < 64; k++) {
-            q[k] = lsmt_carena_alloc(a, 512, 8);
+            q[k] = lsmt_sharded_arena_alloc(a, 512, 8);
             ck_assert_ptr_nonnull(q[k]);
             memset(q[k], tag, 512);
         }
@@ -393,7 +393,7 @@ static void *cycle_worker(void *v)
             for (int j = 0; j < 512; j += 64)
                 if (q[k][j] != tag)
                     ck_abort_msg("arena shared between two checkouts");
-        ck_assert_uint_eq(lsmt_carena_bytes_allocated(a), 64 * 512);
+        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), 64 * 512);
         ck_assert_int_eq(lsmt_arena_pool_give_back(c->p, a), LSMT_OK);
         if (i % 16 == 0) {
             ck_assert_int_eq(lsmt_arena_pool_release_idle(c->p, NULL), LSMT_OK);

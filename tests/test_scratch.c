@@ -100,8 +100,8 @@ END_TEST
 
 START_TEST(test_bad_arrays)
 {
-    lsmt_arena *a;
-    ck_assert_int_eq(lsmt_arena_create(NULL, &a), LSMT_OK);
+    lsmt_bump_arena *a;
+    ck_assert_int_eq(lsmt_bump_arena_create(NULL, &a), LSMT_OK);
     lsmt_abuf b = {0}, keep;
     ck_assert_int_eq(lsmt_abuf_init(NULL, a, 0), LSMT_INVALID);
     ck_assert_int_eq(lsmt_abuf_init(&b, NULL, 0), LSMT_INVALID);
@@ -147,7 +147,7 @@ START_TEST(test_bad_arrays)
     ck_assert_int_eq(lsmt_avec_push(&v, &x), LSMT_OK);
     ck_assert_ptr_null(lsmt_avec_get(&v, 1));
     ck_assert_int_eq(*(int *)lsmt_avec_get(&v, 0), 5);
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
@@ -405,8 +405,8 @@ END_TEST
 
 START_TEST(test_abuf)
 {
-    lsmt_arena *a;
-    ck_assert_int_eq(lsmt_arena_create(NULL, &a), LSMT_OK);
+    lsmt_bump_arena *a;
+    ck_assert_int_eq(lsmt_bump_arena_create(NULL, &a), LSMT_OK);
     lsmt_abuf b;
     ck_assert_int_eq(lsmt_abuf_init(&b, a, 0), LSMT_OK);
     ck_assert_ptr_null(b.data);
@@ -419,9 +419,9 @@ START_TEST(test_abuf)
     ck_assert_ptr_eq(b.data, first);
     ck_assert_uint_eq(b.len, 10005);
     ck_assert_uint_ge(b.cap, b.len);
-    ck_assert_uint_le(lsmt_arena_bytes_allocated(a), 2 * b.cap + 16);
+    ck_assert_uint_le(lsmt_bump_arena_bytes_allocated(a), 2 * b.cap + 16);
     /* another allocation after it: the next growth moves it, contents kept */
-    char *other = lsmt_arena_alloc(a, 16);
+    char *other = lsmt_bump_arena_alloc(a, 16);
     memset(other, 'z', 16);
     ck_assert_int_eq(lsmt_abuf_reserve(&b, b.cap - b.len + 1), LSMT_OK);
     ck_assert_ptr_ne(b.data, first);
@@ -432,14 +432,14 @@ START_TEST(test_abuf)
         ck_assert_int_eq(other[i], 'z');
     ck_assert_int_eq(lsmt_abuf_clear(&b), LSMT_OK);
     ck_assert_uint_eq(b.len, 0);
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
 
     /* a capacity-limited arena: FULL leaves the buffer as it was */
-    lsmt_arena_options o;
-    lsmt_arena_options_default(&o);
+    lsmt_bump_arena_options o;
+    lsmt_bump_arena_options_default(&o);
     o.block_size = 4096;
     o.capacity = 8192;
-    ck_assert_int_eq(lsmt_arena_create(&o, &a), LSMT_OK);
+    ck_assert_int_eq(lsmt_bump_arena_create(&o, &a), LSMT_OK);
     ck_assert_int_eq(lsmt_abuf_init(&b, a, 16), LSMT_OK);
     lsmt_status st = LSMT_OK;
     size_t n = 0;
@@ -450,7 +450,7 @@ START_TEST(test_abuf)
     ck_assert_uint_gt(n, 100);
     for (size_t i = 0; i < n; i++)
         ck_assert_int_eq(memcmp(b.data + 8 * i, "abcdefgh", 8), 0);
-    lsmt_arena_destroy(a);
+    lsmt_bump_arena_destroy(a);
 }
 END_TEST
 
@@ -461,7 +461,7 @@ struct elem {
 
 START_TEST(test_avec)
 {
-    lsmt_arena *a = lsmt_scratch_arena(); /* on this thread's scratch arena */
+    lsmt_bump_arena *a = lsmt_scratch_arena(); /* on this thread's scratch arena */
     ck_assert_ptr_nonnull(a);
     lsmt_mark m = lsmt_scratch_mark();
     lsmt_avec v;

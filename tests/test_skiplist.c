@@ -31,20 +31,20 @@ static size_t env_size(const char *name, size_t dflt)
     return (size_t)strtoull(v, NULL, 10);
 }
 
-static lsmt_carena *make_arena(size_t capacity, size_t chunk, size_t shards)
+static lsmt_sharded_arena *make_arena(size_t capacity, size_t chunk, size_t shards)
 {
-    lsmt_carena_options ao;
-    lsmt_carena_options_default(&ao);
+    lsmt_sharded_arena_options ao;
+    lsmt_sharded_arena_options_default(&ao);
     ao.capacity = capacity;
     ao.chunk_size = chunk;
     ao.shard_count = shards;
-    lsmt_carena *a = NULL;
-    ck_assert_int_eq(lsmt_carena_create(&ao, &a), LSMT_OK);
+    lsmt_sharded_arena *a = NULL;
+    ck_assert_int_eq(lsmt_sharded_arena_create(&ao, &a), LSMT_OK);
     return a;
 }
 
-static lsmt_skiplist *make_list_ex(lsmt_carena *a, lsmt_compare_fn cmp, void *ctx, unsigned mh,
-                                   size_t finger_bytes)
+static lsmt_skiplist *make_list_ex(lsmt_sharded_arena *a, lsmt_compare_fn cmp, void *ctx,
+                                   unsigned mh, size_t finger_bytes)
 {
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
@@ -59,7 +59,7 @@ static lsmt_skiplist *make_list_ex(lsmt_carena *a, lsmt_compare_fn cmp, void *ct
     return sl;
 }
 
-static lsmt_skiplist *make_list(lsmt_carena *a, lsmt_compare_fn cmp, void *ctx, unsigned mh)
+static lsmt_skiplist *make_list(lsmt_sharded_arena *a, lsmt_compare_fn cmp, void *ctx, unsigned mh)
 {
     return make_list_ex(a, cmp, ctx, mh, 0);
 }
@@ -470,13 +470,13 @@ static void model_sweep(int mode, size_t sequences, int nops)
     m.cmp = fns[mode] ? fns[mode] : lsmt_bytewise_compare;
     m.ctx = mode == 2 ? &g_reverse_ctx : NULL;
     g_ctx_mismatch = 0;
-    lsmt_carena *a = NULL;
+    lsmt_sharded_arena *a = NULL;
     lsmt_skiplist *sl = NULL;
     for (size_t q = 0; q < sequences; q++) {
         if (q % 64 == 0) {
             /* a fresh arena and list now and then; reset/reuse otherwise */
             lsmt_skiplist_destroy(sl);
-            lsmt_carena_destroy(a);
+            lsmt_sharded_arena_destroy(a);
             a = make_arena((size_t)8 << 20, (size_t)64 << 10, 2);
             /* finger tables: the default, a fine one (a range per 64 arena bytes, so
              * most ranges are empty and searches fall back), or none */
@@ -484,7 +484,7 @@ static void model_sweep(int mode, size_t sequences, int nops)
             sl =
                 make_list_ex(a, fns[mode], m.ctx, (q / 64) % 3 == 2 ? 3 : 0, fbs[(q / 64 / 3) % 3]);
         } else {
-            ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+            ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
             ck_assert_int_eq(lsmt_skiplist_reset(sl), LSMT_OK);
             ck_assert_uint_eq(lsmt_skiplist_height(sl), 1);
         }
@@ -495,7 +495,7 @@ static void model_sweep(int mode, size_t sequences, int nops)
     model_clear(&m);
     free(m.e);
     lsmt_skiplist_destroy(sl);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 
 #if defined(__SANITIZE_ADDRESS__) || defined(LSMT_TSAN)
@@ -546,7 +546,7 @@ START_TEST(lifecycle)
     ck_assert_uint_eq(o.max_height, 0);
     lsmt_skiplist_options_default(NULL); /* ignored */
 
-    lsmt_carena *a = make_arena((size_t)1 << 20, (size_t)64 << 10, 1);
+    lsmt_sharded_arena *a = make_arena((size_t)1 << 20, (size_t)64 << 10, 1);
     lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
     ck_assert_uint_eq(lsmt_skiplist_height(sl), 1);
     size_t cnt = 99;
@@ -562,7 +562,7 @@ START_TEST(lifecycle)
     ck_assert(!lsmt_skiplist_iter_valid(&it));
     lsmt_skiplist_destroy(sl);
     lsmt_skiplist_destroy(NULL);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -571,7 +571,7 @@ END_TEST
 START_TEST(finger_table_size)
 {
     const size_t cap = (size_t)8 << 20;
-    lsmt_carena *a = make_arena(cap, (size_t)64 << 10, 1);
+    lsmt_sharded_arena *a = make_arena(cap, (size_t)64 << 10, 1);
     lsmt_skiplist *off = make_list_ex(a, NULL, NULL, 0, SIZE_MAX);
     lsmt_skiplist *def = make_list_ex(a, NULL, NULL, 0, 0);
     lsmt_skiplist *fine = make_list_ex(a, lsmt_bytewise_compare, NULL, 0, 64);
@@ -590,13 +590,13 @@ START_TEST(finger_table_size)
     lsmt_skiplist_destroy(fine);
     lsmt_skiplist_destroy(def);
     lsmt_skiplist_destroy(off);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 START_TEST(bad_input)
 {
-    lsmt_carena *a = make_arena((size_t)1 << 20, (size_t)64 << 10, 1);
+    lsmt_sharded_arena *a = make_arena((size_t)1 << 20, (size_t)64 << 10, 1);
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
     lsmt_skiplist *sl = (lsmt_skiplist *)&o; /* sentinel: must stay untouched */
@@ -761,18 +761,18 @@ START_TEST(bad_input)
     ck_assert_uint_eq(cnt, 4); /* "", ("kk", 5), and the batch's ("kb", 9), ("kk", 9) */
     ck_assert_int_eq(lsmt_skiplist_validate(sl, NULL), LSMT_OK);
     lsmt_skiplist_destroy(sl);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 /* An arena whose region a 32-bit link cannot address is refused. */
 START_TEST(arena_too_large)
 {
-    lsmt_carena_options ao;
-    lsmt_carena_options_default(&ao);
+    lsmt_sharded_arena_options ao;
+    lsmt_sharded_arena_options_default(&ao);
     ao.capacity = (size_t)32 << 30; /* 32 GiB of address space, never touched */
-    lsmt_carena *a = NULL;
-    if (lsmt_carena_create(&ao, &a) != LSMT_OK)
+    lsmt_sharded_arena *a = NULL;
+    if (lsmt_sharded_arena_create(&ao, &a) != LSMT_OK)
         return; /* the machine refused the reservation: nothing to check */
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
@@ -780,7 +780,7 @@ START_TEST(arena_too_large)
     lsmt_skiplist *sl = NULL;
     ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_INVALID);
     ck_assert_ptr_null(sl);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -788,7 +788,7 @@ END_TEST
 
 START_TEST(empty_and_long_keys)
 {
-    lsmt_carena *a = make_arena((size_t)16 << 20, (size_t)64 << 10, 1);
+    lsmt_sharded_arena *a = make_arena((size_t)16 << 20, (size_t)64 << 10, 1);
     lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
     size_t big = (size_t)1 << 20;
     unsigned char *k1 = malloc(big + 1), *k2 = malloc(big + 1);
@@ -836,14 +836,14 @@ START_TEST(empty_and_long_keys)
     free(k1);
     free(k2);
     lsmt_skiplist_destroy(sl);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 /* Many versions of one key: newest first; seek by version lands between them. */
 START_TEST(many_versions)
 {
-    lsmt_carena *a = make_arena((size_t)4 << 20, (size_t)64 << 10, 1);
+    lsmt_sharded_arena *a = make_arena((size_t)4 << 20, (size_t)64 << 10, 1);
     lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
     const uint64_t nv = 2000;
     uint64_t s = 42;
@@ -885,7 +885,7 @@ START_TEST(many_versions)
     }
     ck_assert_int_eq(lsmt_skiplist_validate(sl, NULL), LSMT_OK);
     lsmt_skiplist_destroy(sl);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -893,9 +893,9 @@ END_TEST
 START_TEST(height_limits)
 {
     static const unsigned hs[3] = {1, 2, LSMT_SKIPLIST_MAX_HEIGHT};
-    lsmt_carena *a = make_arena((size_t)8 << 20, (size_t)64 << 10, 1);
+    lsmt_sharded_arena *a = make_arena((size_t)8 << 20, (size_t)64 << 10, 1);
     for (int t = 0; t < 3; t++) {
-        ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+        ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
         lsmt_skiplist *sl = make_list(a, NULL, NULL, hs[t]);
         lsmt_skiplist_hint hint;
         lsmt_skiplist_hint_init(&hint);
@@ -919,16 +919,16 @@ START_TEST(height_limits)
         }
         lsmt_skiplist_destroy(sl);
     }
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 /* The arena fills: LSMT_FULL, the list unchanged and valid, everything earlier found. */
 START_TEST(arena_full)
 {
-    lsmt_carena *a = make_arena((size_t)64 << 10, (size_t)4 << 10, 1);
+    lsmt_sharded_arena *a = make_arena((size_t)64 << 10, (size_t)4 << 10, 1);
     for (int path = 0; path < PATH_COUNT; path++) {
-        ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+        ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
         lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
         lsmt_skiplist_hint hint;
         lsmt_skiplist_hint_init(&hint);
@@ -985,14 +985,14 @@ START_TEST(arena_full)
         ck_assert_uint_eq(cnt, ok);
         lsmt_skiplist_destroy(sl);
     }
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
 /* reset after reset_all: empty, reusable, and a hint from before is harmless. */
 START_TEST(reset_reuse)
 {
-    lsmt_carena *a = make_arena((size_t)4 << 20, (size_t)64 << 10, 2);
+    lsmt_sharded_arena *a = make_arena((size_t)4 << 20, (size_t)64 << 10, 2);
     lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
     lsmt_skiplist_hint hint;
     lsmt_skiplist_hint_init(&hint);
@@ -1015,7 +1015,7 @@ START_TEST(reset_reuse)
             k = __builtin_bswap64(i * 2 + (uint64_t)round + 1); /* the other parity */
             ck_assert(!lsmt_skiplist_contains(sl, &k, 8, 0));
         }
-        ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+        ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
         ck_assert_int_eq(lsmt_skiplist_reset(sl), LSMT_OK);
         ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
         ck_assert_uint_eq(cnt, 0);
@@ -1024,7 +1024,7 @@ START_TEST(reset_reuse)
         /* the hint still names the old list epoch: it must be ignored, not followed */
     }
     lsmt_skiplist_destroy(sl);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -1032,7 +1032,7 @@ END_TEST
  * moved between two lists. */
 START_TEST(hint_paths)
 {
-    lsmt_carena *a = make_arena((size_t)16 << 20, (size_t)64 << 10, 1);
+    lsmt_sharded_arena *a = make_arena((size_t)16 << 20, (size_t)64 << 10, 1);
     lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
     lsmt_skiplist *other = make_list(a, NULL, NULL, 0);
     lsmt_skiplist_hint h1, h2;
@@ -1072,7 +1072,7 @@ START_TEST(hint_paths)
     ck_assert_uint_eq(seen, cnt = 2 * n + (n + 2) / 3);
     lsmt_skiplist_destroy(other);
     lsmt_skiplist_destroy(sl);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -1081,7 +1081,7 @@ END_TEST
  * that hint is found, and the list holds exactly what was inserted into it. */
 START_TEST(hint_of_destroyed_list)
 {
-    lsmt_carena *a = make_arena((size_t)16 << 20, (size_t)64 << 10, 1);
+    lsmt_sharded_arena *a = make_arena((size_t)16 << 20, (size_t)64 << 10, 1);
     lsmt_skiplist_hint h;
     lsmt_skiplist_hint_init(&h);
     unsigned same_address = 0;
@@ -1093,7 +1093,7 @@ START_TEST(hint_of_destroyed_list)
         }
         void *old = sl;
         lsmt_skiplist_destroy(sl);
-        ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+        ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
         sl = make_list(a, NULL, NULL, 0);
         same_address += (void *)sl == old;
         /* What address reuse gives, whether or not malloc reused it this round: the hint
@@ -1107,10 +1107,10 @@ START_TEST(hint_of_destroyed_list)
         ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
         ck_assert_uint_eq(cnt, 1);
         lsmt_skiplist_destroy(sl);
-        ck_assert_int_eq(lsmt_carena_reset_all(a), LSMT_OK);
+        ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
     }
     (void)same_address; /* malloc's choice; the hint was pointed at the new list anyway */
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -1118,7 +1118,7 @@ END_TEST
  * >= i is 1/4 within a few standard deviations, for the first levels. */
 START_TEST(height_distribution)
 {
-    lsmt_carena *a = make_arena((size_t)64 << 20, (size_t)64 << 10, 1);
+    lsmt_sharded_arena *a = make_arena((size_t)64 << 20, (size_t)64 << 10, 1);
     lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
     enum { N = 200000 };
     size_t at_least[8] = {0};
@@ -1140,7 +1140,7 @@ START_TEST(height_distribution)
                       l, p, l, 5 * sd);
     }
     lsmt_skiplist_destroy(sl);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -1149,7 +1149,7 @@ END_TEST
  * the key, version or value read back. */
 START_TEST(node_tags)
 {
-    lsmt_carena *a = make_arena((size_t)8 << 20, (size_t)64 << 10, 1);
+    lsmt_sharded_arena *a = make_arena((size_t)8 << 20, (size_t)64 << 10, 1);
     lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
     static const size_t klens[] = {0, 1, 8, 255, 4096};
     static char kbuf[4096];
@@ -1190,7 +1190,7 @@ START_TEST(node_tags)
     ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
     ck_assert_uint_eq(cnt, n + 1);
     lsmt_skiplist_destroy(sl);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 

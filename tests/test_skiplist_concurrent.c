@@ -112,7 +112,7 @@ static pos node_pos(const lsmt_skiplist_node *n)
 /* ---- shared state ---------------------------------------------------------------------- */
 
 typedef struct world {
-    lsmt_carena *arena;
+    lsmt_sharded_arena *arena;
     lsmt_skiplist *sl;
     unsigned writers;
     uint64_t per_writer; /* inserts per writer */
@@ -398,12 +398,12 @@ static void *reader_main(void *p)
 static void world_init(world *w, unsigned writers, uint64_t per_writer, size_t shards)
 {
     memset(w, 0, sizeof *w);
-    lsmt_carena_options ao;
-    lsmt_carena_options_default(&ao);
+    lsmt_sharded_arena_options ao;
+    lsmt_sharded_arena_options_default(&ao);
     ao.capacity = (size_t)64 << 20;
     ao.chunk_size = (size_t)4 << 10; /* small chunks: shards refill often, more races */
     ao.shard_count = shards;
-    CHK(lsmt_carena_create(&ao, &w->arena) == LSMT_OK);
+    CHK(lsmt_sharded_arena_create(&ao, &w->arena) == LSMT_OK);
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
     o.arena = w->arena;
@@ -442,7 +442,7 @@ static void world_check_final(world *w)
 static void world_free(world *w)
 {
     lsmt_skiplist_destroy(w->sl);
-    lsmt_carena_destroy(w->arena);
+    lsmt_sharded_arena_destroy(w->arena);
 }
 
 static void run_concurrent(unsigned writers, unsigned readers, size_t shards, uint64_t per)
@@ -567,12 +567,12 @@ static void *racer_main(void *p)
 
 START_TEST(racing_equal_inserts)
 {
-    lsmt_carena_options ao;
-    lsmt_carena_options_default(&ao);
+    lsmt_sharded_arena_options ao;
+    lsmt_sharded_arena_options_default(&ao);
     ao.capacity = (size_t)16 << 20;
     ao.shard_count = 2;
-    lsmt_carena *a;
-    CHK(lsmt_carena_create(&ao, &a) == LSMT_OK);
+    lsmt_sharded_arena *a;
+    CHK(lsmt_sharded_arena_create(&ao, &a) == LSMT_OK);
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
     o.arena = a;
@@ -611,7 +611,7 @@ START_TEST(racing_equal_inserts)
     CHK(cnt == RACE_KEYS);
     lsmt_skiplist_destroy(r->sl);
     free(r);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -658,13 +658,13 @@ static void *filler_main(void *p)
 
 START_TEST(exhaustion_mid_race)
 {
-    lsmt_carena_options ao;
-    lsmt_carena_options_default(&ao);
+    lsmt_sharded_arena_options ao;
+    lsmt_sharded_arena_options_default(&ao);
     ao.capacity = (size_t)256 << 10;
     ao.chunk_size = (size_t)4 << 10;
     ao.shard_count = 2;
-    lsmt_carena *a;
-    CHK(lsmt_carena_create(&ao, &a) == LSMT_OK);
+    lsmt_sharded_arena *a;
+    CHK(lsmt_sharded_arena_create(&ao, &a) == LSMT_OK);
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
     o.arena = a;
@@ -707,7 +707,7 @@ START_TEST(exhaustion_mid_race)
     CHK(cnt == ok);
     lsmt_skiplist_destroy(f->sl);
     free(f);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -741,12 +741,12 @@ static void *asc_main(void *arg)
 
 START_TEST(interleaved_ascending)
 {
-    lsmt_carena_options ao;
-    lsmt_carena_options_default(&ao);
+    lsmt_sharded_arena_options ao;
+    lsmt_sharded_arena_options_default(&ao);
     ao.capacity = (size_t)64 << 20;
     ao.shard_count = 2;
-    lsmt_carena *a;
-    CHK(lsmt_carena_create(&ao, &a) == LSMT_OK);
+    lsmt_sharded_arena *a;
+    CHK(lsmt_sharded_arena_create(&ao, &a) == LSMT_OK);
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
     o.arena = a;
@@ -776,7 +776,7 @@ START_TEST(interleaved_ascending)
     }
     CHK(expect == ASC_N);
     lsmt_skiplist_destroy(sl);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -829,11 +829,11 @@ static void *ser_reader(void *arg)
 
 START_TEST(serial_writer_with_readers)
 {
-    lsmt_carena_options ao;
-    lsmt_carena_options_default(&ao);
+    lsmt_sharded_arena_options ao;
+    lsmt_sharded_arena_options_default(&ao);
     ao.capacity = (size_t)32 << 20;
-    lsmt_carena *a;
-    CHK(lsmt_carena_create(&ao, &a) == LSMT_OK);
+    lsmt_sharded_arena *a;
+    CHK(lsmt_sharded_arena_create(&ao, &a) == LSMT_OK);
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
     o.arena = a;
@@ -863,7 +863,7 @@ START_TEST(serial_writer_with_readers)
     CHK(lsmt_skiplist_validate(s.sl, &cnt) == LSMT_OK);
     CHK(cnt == SER_N + (SER_N + 6) / 7);
     lsmt_skiplist_destroy(s.sl);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 
@@ -935,11 +935,11 @@ static void *race_b(void *arg)
 
 START_TEST(lost_upper_cas_keeps_order)
 {
-    lsmt_carena_options ao;
-    lsmt_carena_options_default(&ao);
+    lsmt_sharded_arena_options ao;
+    lsmt_sharded_arena_options_default(&ao);
     ao.shard_count = 1;
-    lsmt_carena *a;
-    CHK(lsmt_carena_create(&ao, &a) == LSMT_OK);
+    lsmt_sharded_arena *a;
+    CHK(lsmt_sharded_arena_create(&ao, &a) == LSMT_OK);
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
     o.arena = a;
@@ -971,7 +971,7 @@ START_TEST(lost_upper_cas_keeps_order)
     }
     CHK(i == 4);
     lsmt_skiplist_destroy(c.sl);
-    lsmt_carena_destroy(a);
+    lsmt_sharded_arena_destroy(a);
 }
 END_TEST
 #endif

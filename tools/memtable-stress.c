@@ -1663,7 +1663,7 @@ int main(int argc, char **argv)
         po.arena.backing = &g_faulty;
 #ifdef LSMT_FAULT_INJECTION
     if (C.fault_rate > 0)
-        lsmt_carena_test_fault_hook = carve_fault;
+        lsmt_sharded_arena_test_fault_hook = carve_fault;
 #endif
     lsmt_status st = lsmt_arena_pool_create(&po, &E.pool);
     if (st != LSMT_OK) {

@@ -1,8 +1,8 @@
 /* lsmt arenas: region-based memory for the memtable and its helpers.
  *
  * Five kinds, one source file each under arena/:
- *   lsmt_arena        (bump.c)        single-threaded, block-chained bump allocator
- *   lsmt_carena       (concurrent.c)  sharded concurrent arena over one mmap'd region
+ *   lsmt_bump_arena        (bump.c)        single-threaded, block-chained bump allocator
+ *   lsmt_sharded_arena       (concurrent.c)  sharded concurrent arena over one mmap'd region
  *   lsmt_arena_pool   (pool.c)        recycles reset concurrent arenas across flushes
  *   lsmt_scratch_*    (scratch.c)     per-thread bump arena for temporaries
  *   lsmt_ring         (ring.c)        fixed-capacity ring for short-lived buffers
@@ -17,8 +17,8 @@
  *
  *   object        concurrent calls allowed                  must be exclusive
  *   ------------  ----------------------------------------  ------------------------
- *   lsmt_arena    none (single-threaded)                    everything
- *   lsmt_carena   alloc, bytes_allocated, stats, capacity   reset_all, release_pages,
+ *   lsmt_bump_arena    none (single-threaded)                    everything
+ *   lsmt_sharded_arena   alloc, bytes_allocated, stats, capacity   reset_all, release_pages,
  *                                                           destroy
  *   lsmt_arena_pool  every call (an internal mutex; it is   destroy
  *                    never on an allocation hot path)
@@ -43,7 +43,7 @@ extern "C" {
 /* ===================================================================================
  * Backing: the page layer under the concurrent arena and the pool
  * ===================================================================================
- * All page-level calls of lsmt_carena and lsmt_arena_pool go through one of these, so
+ * All page-level calls of lsmt_sharded_arena and lsmt_arena_pool go through one of these, so
  * a test can count them and a fault-injection build can fail them. NULL everywhere
  * means lsmt_backing_os() (mmap/munmap/madvise). Each hook returns 0 on success and
  * nonzero on failure (the arena then returns LSMT_NOMEM and changes nothing). */
@@ -67,7 +67,7 @@ typedef struct lsmt_backing {
 LSMT_API const lsmt_backing *lsmt_backing_os(void);
 
 /* ===================================================================================
- * lsmt_arena: single-threaded bump arena (arena/bump.c)
+ * lsmt_bump_arena: single-threaded bump arena (arena/bump.c)
  * =================================================================================== */
 /* Memory comes in blocks from malloc (or the block_alloc hook). A request is served
  * from the current block by a pointer bump; a request larger than a quarter of a block
@@ -91,7 +91,7 @@ LSMT_API const lsmt_backing *lsmt_backing_os(void);
  *  5. Steady state: after reset, an allocation sequence no larger than the previous one
  *     is served from retained blocks (block_count and bytes_reserved unchanged).
  */
-typedef struct lsmt_arena lsmt_arena;
+typedef struct lsmt_bump_arena lsmt_bump_arena;
 
 /* An open mark of an arena (or of the thread's scratch arena): an opaque nonzero value,
  * unique in the process and never reused; 0 is never a valid mark. */
@@ -100,7 +100,7 @@ typedef uint64_t lsmt_mark;
 /* Largest size or alignment any arena call accepts (larger: LSMT_INVALID). */
 #define LSMT_ARENA_MAX_REQUEST (SIZE_MAX / 4)
 
-typedef struct lsmt_arena_options {
+typedef struct lsmt_bump_arena_options {
     /* Bytes per standard block, its 16-byte header included. A power of two in
      * [4 KiB, 1 GiB]; default 256 KiB. Larger blocks: fewer malloc calls and a cheaper
      * refill; smaller: less memory held by small arenas. Requests over block_size/4
@@ -121,9 +121,9 @@ typedef struct lsmt_arena_options {
     void *(*block_alloc)(void *ctx, size_t size);
     void (*block_free)(void *ctx, void *block, size_t size);
     void *block_ctx; /* passed to both hooks */
-} lsmt_arena_options;
+} lsmt_bump_arena_options;
 
-typedef struct lsmt_arena_stats {
+typedef struct lsmt_bump_arena_stats {
     size_t bytes_allocated; /* bytes handed out since the last reset (sizes rounded up to 8,
                                plus alignment padding and mark records) */
     size_t bytes_reserved;  /* bytes of blocks held (in use + retained), headers included */
@@ -131,36 +131,38 @@ typedef struct lsmt_arena_stats {
     size_t block_allocs;    /* block_alloc calls since create (steady state: constant) */
     size_t capacity;        /* the capacity option (0 = unlimited) */
     size_t open_marks;      /* marks currently open */
-} lsmt_arena_stats;
+} lsmt_bump_arena_stats;
 
 /* Fill `opt` with the defaults documented above. NULL is ignored. */
-LSMT_API void lsmt_arena_options_default(lsmt_arena_options *opt);
+LSMT_API void lsmt_bump_arena_options_default(lsmt_bump_arena_options *opt);
 
 /* Create an empty arena (no block is allocated until the first request). `opt` NULL =
  * defaults. LSMT_INVALID for NULL `out` or options out of range (one hook without the
  * other), LSMT_NOMEM if the arena's own header could not be malloc'd. `*out` is written
  * only on success. */
-LSMT_API lsmt_status lsmt_arena_create(const lsmt_arena_options *opt, lsmt_arena **out);
+LSMT_API lsmt_status lsmt_bump_arena_create(const lsmt_bump_arena_options *opt,
+                                            lsmt_bump_arena **out);
 
 /* Free every block and the arena. NULL is a no-op. Every pointer it returned becomes
  * invalid. */
-LSMT_API void lsmt_arena_destroy(lsmt_arena *a);
+LSMT_API void lsmt_bump_arena_destroy(lsmt_bump_arena *a);
 
 /* Allocate `size` bytes aligned to 8. The hot path is one compare and one add.
  * Returns NULL for a NULL arena, size 0 or size > LSMT_ARENA_MAX_REQUEST (nothing
  * changes), when the capacity is reached, or when block_alloc fails. The memory is
  * uninitialised and valid until the next reset/destroy (or a rewind past it). */
-LSMT_API void *lsmt_arena_alloc(lsmt_arena *a, size_t size);
+LSMT_API void *lsmt_bump_arena_alloc(lsmt_bump_arena *a, size_t size);
 
-/* As lsmt_arena_alloc, aligned to `align` (any power of two up to
+/* As lsmt_bump_arena_alloc, aligned to `align` (any power of two up to
  * LSMT_ARENA_MAX_REQUEST; values below 8 give 8). NULL also for a bad alignment. */
-LSMT_API void *lsmt_arena_alloc_aligned(lsmt_arena *a, size_t size, size_t align);
+LSMT_API void *lsmt_bump_arena_alloc_aligned(lsmt_bump_arena *a, size_t size, size_t align);
 
-/* As lsmt_arena_alloc_aligned, with a status: LSMT_OK (*out set), LSMT_INVALID (NULL
+/* As lsmt_bump_arena_alloc_aligned, with a status: LSMT_OK (*out set), LSMT_INVALID (NULL
  * arena or out, size 0, bad align, size or align > LSMT_ARENA_MAX_REQUEST), LSMT_FULL
  * (capacity), LSMT_NOMEM (block_alloc failed). On failure *out is untouched and the
  * arena unchanged. */
-LSMT_API lsmt_status lsmt_arena_alloc_ex(lsmt_arena *a, size_t size, size_t align, void **out);
+LSMT_API lsmt_status lsmt_bump_arena_alloc_ex(lsmt_bump_arena *a, size_t size, size_t align,
+                                              void **out);
 
 /* Grow or shrink the most recent allocation `p` (of `old_size` bytes) in place to
  * `new_size` bytes. LSMT_OK when `p` is the last allocation of the current block and
@@ -168,32 +170,34 @@ LSMT_API lsmt_status lsmt_arena_alloc_ex(lsmt_arena *a, size_t size, size_t alig
  * not the last allocation, sits in a dedicated block, or the block is too small): the
  * caller then allocates anew and copies. LSMT_INVALID for NULL a/p, zero sizes, sizes
  * > LSMT_ARENA_MAX_REQUEST. The growable buffers below use it. */
-LSMT_API lsmt_status lsmt_arena_try_grow(lsmt_arena *a, void *p, size_t old_size, size_t new_size);
+LSMT_API lsmt_status lsmt_bump_arena_try_grow(lsmt_bump_arena *a, void *p, size_t old_size,
+                                              size_t new_size);
 
 /* Make all memory reusable: every pointer handed out and every open mark become
  * invalid. Blocks are kept up to retain_bytes (invariant 5). O(blocks held).
  * LSMT_INVALID for NULL. */
-LSMT_API lsmt_status lsmt_arena_reset(lsmt_arena *a);
+LSMT_API lsmt_status lsmt_bump_arena_reset(lsmt_bump_arena *a);
 
 /* Open a mark at the current position. The mark record (about 64 bytes) is itself
  * allocated from the arena, so this can fail: LSMT_INVALID (NULL arguments), LSMT_FULL,
  * LSMT_NOMEM. `*out` is written only on success. */
-LSMT_API lsmt_status lsmt_arena_mark(lsmt_arena *a, lsmt_mark *out);
+LSMT_API lsmt_status lsmt_bump_arena_mark(lsmt_bump_arena *a, lsmt_mark *out);
 
 /* Free everything allocated since `mark` was taken (blocks are kept for reuse) and
  * close it and every later mark (invariant 4). LSMT_INVALID for a NULL arena or a mark
  * that is not open on this arena (already rewound, from before a reset, foreign, 0):
  * nothing changes then. O(number of marks opened after `mark` + blocks released). */
-LSMT_API lsmt_status lsmt_arena_rewind(lsmt_arena *a, lsmt_mark mark);
+LSMT_API lsmt_status lsmt_bump_arena_rewind(lsmt_bump_arena *a, lsmt_mark mark);
 
 /* Bytes handed out since the last reset (as in the stats), O(1). 0 for NULL. */
-LSMT_API size_t lsmt_arena_bytes_allocated(const lsmt_arena *a);
+LSMT_API size_t lsmt_bump_arena_bytes_allocated(const lsmt_bump_arena *a);
 
 /* Statistics. LSMT_INVALID for NULL arguments. O(1). */
-LSMT_API lsmt_status lsmt_arena_stats_get(const lsmt_arena *a, lsmt_arena_stats *out);
+LSMT_API lsmt_status lsmt_bump_arena_stats_get(const lsmt_bump_arena *a,
+                                               lsmt_bump_arena_stats *out);
 
 /* ===================================================================================
- * lsmt_carena: sharded concurrent arena (arena/concurrent.c)
+ * lsmt_sharded_arena: sharded concurrent arena (arena/concurrent.c)
  * ===================================================================================
  * One region of `capacity` bytes is reserved with the backing's map at create (pages
  * are faulted in on first touch only). A fixed set of shards each carve fixed-size
@@ -208,7 +212,7 @@ LSMT_API lsmt_status lsmt_arena_stats_get(const lsmt_arena *a, lsmt_arena_stats 
  * More writer threads than shards: a thread that finds every shard owned allocates on
  * the shared path (a lock-free CAS bump of the region cursor, one contended cache line)
  * and retries to claim a shard every 128 allocations. A claim is released when its
- * thread exits, when its cache entry is evicted, or by lsmt_carena_release_thread;
+ * thread exits, when its cache entry is evicted, or by lsmt_sharded_arena_release_thread;
  * never by reset_all.
  *
  * Space: a refill abandons the rest of the shard's chunk, so each chunk wastes less
@@ -234,9 +238,9 @@ LSMT_API lsmt_status lsmt_arena_stats_get(const lsmt_arena *a, lsmt_arena_stats 
  *  6. Memory returned is zero-filled only the first time it is used; after reset_all it
  *     holds old bytes.
  */
-typedef struct lsmt_carena lsmt_carena;
+typedef struct lsmt_sharded_arena lsmt_sharded_arena;
 
-typedef struct lsmt_carena_options {
+typedef struct lsmt_sharded_arena_options {
     /* Bytes of address space reserved for the region; the hard limit of the arena:
      * an allocation that does not fit returns NULL / LSMT_FULL.
      * Default 64 MiB. Range [chunk_size, 2^40]. */
@@ -256,9 +260,9 @@ typedef struct lsmt_carena_options {
     bool huge_pages;
     /* Page layer; NULL = lsmt_backing_os(). Must outlive the arena. */
     const lsmt_backing *backing;
-} lsmt_carena_options;
+} lsmt_sharded_arena_options;
 
-typedef struct lsmt_carena_stats {
+typedef struct lsmt_sharded_arena_stats {
     size_t bytes_allocated; /* sum of the sizes handed out, plus the alignment padding
                                of bump allocations inside shard chunks */
     size_t bytes_reserved;  /* bytes carved from the region (chunks, direct carves,
@@ -268,19 +272,20 @@ typedef struct lsmt_carena_stats {
     size_t shard_count;     /* number of shards */
     size_t shards_claimed;  /* shards currently owned by a thread */
     size_t shared_allocs;   /* allocations that went through the shared (atomic) path */
-} lsmt_carena_stats;
+} lsmt_sharded_arena_stats;
 
 /* Fill `opt` with the defaults documented above. NULL is ignored. */
-LSMT_API void lsmt_carena_options_default(lsmt_carena_options *opt);
+LSMT_API void lsmt_sharded_arena_options_default(lsmt_sharded_arena_options *opt);
 
 /* Create an arena. LSMT_INVALID for bad options, LSMT_NOMEM if the backing refused
  * the region. `*out` is written only on success. */
-LSMT_API lsmt_status lsmt_carena_create(const lsmt_carena_options *opt, lsmt_carena **out);
+LSMT_API lsmt_status lsmt_sharded_arena_create(const lsmt_sharded_arena_options *opt,
+                                               lsmt_sharded_arena **out);
 
 /* Unmap the region and free the arena. NULL is a no-op. REQUIRES: no call on this
  * arena is in flight or will be made; pointers into it become invalid. Threads that
  * still cache a claim on it are unaffected (invariant 3). */
-LSMT_API void lsmt_carena_destroy(lsmt_carena *a);
+LSMT_API void lsmt_sharded_arena_destroy(lsmt_sharded_arena *a);
 
 /* Allocate `size` bytes aligned to `align` (a power of two <= 4096; 0 means 8).
  * Returns NULL when the region is full (the arena is unchanged) or on bad input
@@ -288,12 +293,13 @@ LSMT_API void lsmt_carena_destroy(lsmt_carena *a);
  * Thread-safe, lock-free; wait-free (no atomic RMW) while the calling thread owns a
  * shard and its chunk has room. The memory stays valid until reset_all,
  * release_pages or destroy. */
-LSMT_API void *lsmt_carena_alloc(lsmt_carena *a, size_t size, size_t align);
+LSMT_API void *lsmt_sharded_arena_alloc(lsmt_sharded_arena *a, size_t size, size_t align);
 
-/* As lsmt_carena_alloc with a status: LSMT_OK; LSMT_INVALID for bad input, including
+/* As lsmt_sharded_arena_alloc with a status: LSMT_OK; LSMT_INVALID for bad input, including
  * size > capacity (it could never fit, so "flush and retry" would not help);
  * LSMT_FULL when the region has no room for it now. `*out` written only on success. */
-LSMT_API lsmt_status lsmt_carena_alloc_ex(lsmt_carena *a, size_t size, size_t align, void **out);
+LSMT_API lsmt_status lsmt_sharded_arena_alloc_ex(lsmt_sharded_arena *a, size_t size, size_t align,
+                                                 void **out);
 
 #ifdef LSMT_FAULT_INJECTION
 /* Test builds only (configured with -DLSMT_FAULT_INJECTION=ON; never in a release):
@@ -301,38 +307,39 @@ LSMT_API lsmt_status lsmt_carena_alloc_ex(lsmt_carena *a, size_t size, size_t al
  * chunk refill, a large direct allocation, a shared-path allocation) fails as if the
  * region were exhausted, so callers see LSMT_FULL / NULL. Set it before the threads
  * that allocate start. Hidden: tests and tools link the static library. */
-extern bool (*lsmt_carena_test_fault_hook)(void);
+extern bool (*lsmt_sharded_arena_test_fault_hook)(void);
 #endif
 
 /* Bytes handed out so far (O(1) in the number of allocations: one relaxed load per
  * shard, the shard count being fixed). May lag allocations in flight in other
  * threads. 0 for NULL. */
-LSMT_API size_t lsmt_carena_bytes_allocated(const lsmt_carena *a);
+LSMT_API size_t lsmt_sharded_arena_bytes_allocated(const lsmt_sharded_arena *a);
 
 /* Bytes carved from the region so far: one relaxed load, O(1), <= capacity. An upper
  * bound of bytes_allocated (the difference is the free part of each shard's current
  * chunk plus abandoned chunk tails); what a memtable compares to its budget.
  * 0 for NULL. */
-LSMT_API size_t lsmt_carena_bytes_reserved(const lsmt_carena *a);
+LSMT_API size_t lsmt_sharded_arena_bytes_reserved(const lsmt_sharded_arena *a);
 
 /* Aggregate statistics. LSMT_INVALID for NULL arguments. */
-LSMT_API lsmt_status lsmt_carena_stats_get(const lsmt_carena *a, lsmt_carena_stats *out);
+LSMT_API lsmt_status lsmt_sharded_arena_stats_get(const lsmt_sharded_arena *a,
+                                                  lsmt_sharded_arena_stats *out);
 
 /* The region's first byte and its size (invariant 2). NULL / 0 for a NULL arena. */
-LSMT_API void *lsmt_carena_base(const lsmt_carena *a);
-LSMT_API size_t lsmt_carena_capacity(const lsmt_carena *a);
+LSMT_API void *lsmt_sharded_arena_base(const lsmt_sharded_arena *a);
+LSMT_API size_t lsmt_sharded_arena_capacity(const lsmt_sharded_arena *a);
 
 /* The arena's unique id (never reused within a process, never 0). 0 for NULL. */
-LSMT_API uint64_t lsmt_carena_id(const lsmt_carena *a);
+LSMT_API uint64_t lsmt_sharded_arena_id(const lsmt_sharded_arena *a);
 
 /* Make all memory reusable in place (invariant 5) in O(shard count). Every pointer it
  * returned becomes invalid; statistics restart from 0 (shards_claimed excepted: claims
- * stay). REQUIRES: no lsmt_carena_alloc in flight on this arena, ordered by the
+ * stay). REQUIRES: no lsmt_sharded_arena_alloc in flight on this arena, ordered by the
  * caller's own synchronization (join, barrier, mutex...). Returns LSMT_OK, or
  * LSMT_BUSY when a debug build caught an allocation in flight (nothing reset; the
  * check is best effort: it sees allocations that started before it), or LSMT_INVALID
  * for NULL. */
-LSMT_API lsmt_status lsmt_carena_reset_all(lsmt_carena *a);
+LSMT_API lsmt_status lsmt_sharded_arena_reset_all(lsmt_sharded_arena *a);
 
 /* The calling thread gives up its claim on `a` (if it holds one) and forgets its cached
  * entry; its next alloc on `a` claims a shard again. For engines whose writer threads
@@ -340,14 +347,14 @@ LSMT_API lsmt_status lsmt_carena_reset_all(lsmt_carena *a);
  * exit or cache eviction, and idle owners push other writers to the shared path).
  * LSMT_OK (also when there was nothing to release), LSMT_INVALID for NULL.
  * REQUIRES: `a` alive; the calling thread has no alloc on `a` in flight (trivially). */
-LSMT_API lsmt_status lsmt_carena_release_thread(lsmt_carena *a);
+LSMT_API lsmt_status lsmt_sharded_arena_release_thread(lsmt_sharded_arena *a);
 
 /* reset_all, then give the region's physical pages back to the system through the
  * backing's discard (the mapping stays; the next use faults in zero pages). Only the
  * part of the region used since the last discard is discarded (rounded up to the page,
  * or to 2 MiB with huge pages). Same precondition and statuses as reset_all, plus
  * LSMT_NOMEM if discard failed (the arena is reset either way; a later call retries). */
-LSMT_API lsmt_status lsmt_carena_release_pages(lsmt_carena *a);
+LSMT_API lsmt_status lsmt_sharded_arena_release_pages(lsmt_sharded_arena *a);
 
 /* ===================================================================================
  * lsmt_arena_pool: recycles concurrent arenas across flushes (arena/pool.c)
@@ -374,8 +381,8 @@ typedef struct lsmt_arena_pool lsmt_arena_pool;
 
 typedef struct lsmt_arena_pool_options {
     /* Options of every arena the pool creates (its factory). Default: the
-     * lsmt_carena_options defaults. */
-    lsmt_carena_options arena;
+     * lsmt_sharded_arena_options defaults. */
+    lsmt_sharded_arena_options arena;
     /* Idle arenas kept for reuse; give_back beyond it destroys the arena. Default 4;
      * range [0, 65536] (0: the pool only creates). Each idle arena holds `capacity`
      * bytes of address space and whatever pages it touched until release_idle. */
@@ -387,19 +394,19 @@ LSMT_API void lsmt_arena_pool_options_default(lsmt_arena_pool_options *opt);
 
 /* Create an empty pool (no arena is created until checkout or prewarm). opt == NULL
  * means defaults. LSMT_INVALID for bad options (the arena options are validated as
- * lsmt_carena_create would); LSMT_NOMEM if memory for the pool itself failed. `*out`
+ * lsmt_sharded_arena_create would); LSMT_NOMEM if memory for the pool itself failed. `*out`
  * written only on success. */
 LSMT_API lsmt_status lsmt_arena_pool_create(const lsmt_arena_pool_options *opt,
                                             lsmt_arena_pool **out);
 
 /* Destroy every idle arena and the pool. Arenas still checked out remain the caller's
- * (destroy them with lsmt_carena_destroy). NULL is a no-op. */
+ * (destroy them with lsmt_sharded_arena_destroy). NULL is a no-op. */
 LSMT_API void lsmt_arena_pool_destroy(lsmt_arena_pool *p);
 
 /* Take an idle arena (already reset) or create one with the pool's options.
  * LSMT_INVALID for NULL arguments; LSMT_NOMEM from the factory leaves the pool
  * unchanged. `*out` written only on success. */
-LSMT_API lsmt_status lsmt_arena_pool_checkout(lsmt_arena_pool *p, lsmt_carena **out);
+LSMT_API lsmt_status lsmt_arena_pool_checkout(lsmt_arena_pool *p, lsmt_sharded_arena **out);
 
 /* Return an arena: reset it (REQUIRES: no allocation in flight on it) and keep it idle,
  * or destroy it when max_idle are already idle; LSMT_OK either way. LSMT_INVALID for
@@ -407,7 +414,7 @@ LSMT_API lsmt_status lsmt_arena_pool_checkout(lsmt_arena_pool *p, lsmt_carena **
  * the pool's options, or for an arena already idle in the pool (given back twice);
  * LSMT_BUSY when a debug build saw an allocation in flight. On failure the arena is
  * not taken and stays the caller's. */
-LSMT_API lsmt_status lsmt_arena_pool_give_back(lsmt_arena_pool *p, lsmt_carena *a);
+LSMT_API lsmt_status lsmt_arena_pool_give_back(lsmt_arena_pool *p, lsmt_sharded_arena *a);
 
 /* Create arenas until `n` are idle (capped at max_idle). It maps address space only:
  * no page is touched, so the first fill of each still takes its page faults.
@@ -436,7 +443,7 @@ LSMT_API lsmt_status lsmt_arena_pool_release_idle(lsmt_arena_pool *p, size_t *re
 /* ===================================================================================
  * Scratch: per-thread bump arena for temporaries (arena/scratch.c)
  * =================================================================================== */
-/* Each thread that calls a scratch function gets its own lsmt_arena (64 KiB blocks),
+/* Each thread that calls a scratch function gets its own lsmt_bump_arena (64 KiB blocks),
  * created on first use and destroyed when the thread exits (a pthread key destructor;
  * a thread that returns from main() and calls exit() keeps it until process exit). No
  * call takes a lock; the registry totals are atomics.
@@ -461,7 +468,7 @@ LSMT_API lsmt_status lsmt_arena_pool_release_idle(lsmt_arena_pool *p, size_t *re
  * blocks and subtracts them.
  *
  * Growable arrays (lsmt_abuf for bytes, lsmt_avec for typed elements) live in any
- * lsmt_arena, including this thread's scratch arena (lsmt_scratch_arena()): they grow in
+ * lsmt_bump_arena, including this thread's scratch arena (lsmt_scratch_arena()): they grow in
  * place while they are the arena's last allocation, else move (copy) to a new, larger
  * allocation (the old copy stays in the arena until reset). They follow the lifetime of
  * the arena memory they sit in; they are single-threaded like their arena.
@@ -531,24 +538,24 @@ LSMT_API size_t lsmt_scratch_total_bytes(void);
 LSMT_API size_t lsmt_scratch_thread_count(void);
 
 /* This thread's scratch arena, created on demand, for lsmt_abuf/lsmt_avec or direct
- * lsmt_arena_* use (which bypasses auto-reset; the memory follows the contract above).
+ * lsmt_bump_arena_* use (which bypasses auto-reset; the memory follows the contract above).
  * NULL when it could not be created. Never destroy it: it is destroyed at thread exit
  * or by lsmt_scratch_release (which invalidates this pointer). */
-LSMT_API lsmt_arena *lsmt_scratch_arena(void);
+LSMT_API lsmt_bump_arena *lsmt_scratch_arena(void);
 
 /* A growable byte buffer in an arena (bumpalo's String/Vec<u8> counterpart). Fields are
  * readable; change them only through the functions. data[0..len) are the bytes. */
 typedef struct lsmt_abuf {
-    lsmt_arena *arena;   /* the arena it lives in */
-    unsigned char *data; /* NULL while cap == 0 */
-    size_t len;          /* bytes in use */
-    size_t cap;          /* bytes allocated */
+    lsmt_bump_arena *arena; /* the arena it lives in */
+    unsigned char *data;    /* NULL while cap == 0 */
+    size_t len;             /* bytes in use */
+    size_t cap;             /* bytes allocated */
 } lsmt_abuf;
 
 /* Initialise an empty buffer in `a`, reserving `initial_cap` bytes (0: nothing yet).
  * LSMT_INVALID (NULL b or a, initial_cap > LSMT_ARENA_MAX_REQUEST), LSMT_FULL, LSMT_NOMEM;
  * *b is written only on success. */
-LSMT_API lsmt_status lsmt_abuf_init(lsmt_abuf *b, lsmt_arena *a, size_t initial_cap);
+LSMT_API lsmt_status lsmt_abuf_init(lsmt_abuf *b, lsmt_bump_arena *a, size_t initial_cap);
 
 /* Make room for `additional` more bytes (len + additional <= cap afterwards). Grows in
  * place when the buffer is its arena's last allocation, else moves `data` (old pointers
@@ -565,7 +572,7 @@ LSMT_API lsmt_status lsmt_abuf_clear(lsmt_abuf *b);
 /* A growable array of fixed-size elements in an arena (bumpalo's Vec<T>). data is
  * aligned to elem_align; element i is at (char *)data + i * elem_size. */
 typedef struct lsmt_avec {
-    lsmt_arena *arena;
+    lsmt_bump_arena *arena;
     void *data;        /* NULL while cap == 0 */
     size_t len;        /* elements in use */
     size_t cap;        /* elements allocated */
@@ -577,7 +584,7 @@ typedef struct lsmt_avec {
  * `elem_align` (a power of two; 0 means 8), reserving `initial_cap` elements.
  * LSMT_INVALID for NULL, bad sizes/alignment or elem_size * initial_cap overflow,
  * LSMT_FULL / LSMT_NOMEM from the arena. *v is written only on success. */
-LSMT_API lsmt_status lsmt_avec_init(lsmt_avec *v, lsmt_arena *a, size_t elem_size,
+LSMT_API lsmt_status lsmt_avec_init(lsmt_avec *v, lsmt_bump_arena *a, size_t elem_size,
                                     size_t elem_align, size_t initial_cap);
 
 /* Make room for `additional` more elements (see lsmt_abuf_reserve). */

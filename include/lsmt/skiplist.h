@@ -87,7 +87,7 @@ typedef struct lsmt_skiplist_node lsmt_skiplist_node;
 typedef struct lsmt_skiplist_options {
     /* The arena nodes come from. Required; not owned; must outlive the list. Its
      * capacity bounds the list (links are offsets into its region). */
-    lsmt_carena *arena;
+    lsmt_sharded_arena *arena;
     /* Key order; NULL = lsmt_bytewise_compare, which also enables the fixed-size key
      * prefix stored in each node (most comparisons never touch the key bytes). */
     lsmt_compare_fn compare;
@@ -151,7 +151,7 @@ LSMT_API lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt
 LSMT_API void lsmt_skiplist_destroy(lsmt_skiplist *sl);
 
 /* Empty the list. REQUIRES: no call on the list in flight, and no node, iterator or
- * hint from before will be used again. Call it after lsmt_carena_reset_all of the
+ * hint from before will be used again. Call it after lsmt_sharded_arena_reset_all of the
  * list's arena (or before: it touches no node). LSMT_INVALID for NULL. */
 LSMT_API lsmt_status lsmt_skiplist_reset(lsmt_skiplist *sl);
 
