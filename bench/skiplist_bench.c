@@ -196,11 +196,11 @@ static void fill_random(bench_map *m, uint64_t start, uint64_t step, enum fill_k
         make_key(k, i);
         lsmt_status st;
         if (kind == FILL_INSERT)
-            st = lsmt_skiplist_insert(m->sl, k, KEY_LEN, 0, value_src(i), VAL_LEN);
+            st = lsmt_skiplist_insert(m->sl, NULL, k, KEY_LEN, 0, value_src(i), VAL_LEN);
         else if (kind == FILL_SERIAL)
             st = lsmt_skiplist_insert_serial(m->sl, k, KEY_LEN, 0, value_src(i), VAL_LEN);
         else
-            st = lsmt_skiplist_insert_hint(m->sl, &hint, k, KEY_LEN, 0, value_src(i), VAL_LEN);
+            st = lsmt_skiplist_insert(m->sl, &hint, k, KEY_LEN, 0, value_src(i), VAL_LEN);
         if (st != LSMT_OK)
             die("fill", st);
     }
@@ -216,7 +216,7 @@ static void fill_random_batch(bench_map *m)
         for (; nb < BATCH && i < N; nb++, i++) {
             void *kb, *vb;
             lsmt_status st =
-                lsmt_skiplist_node_alloc(m->sl, KEY_LEN, 0, VAL_LEN, &nodes[nb], &kb, &vb);
+                lsmt_skiplist_node_alloc(m->sl, KEY_LEN, 0, VAL_LEN, 0, &nodes[nb], &kb, &vb);
             if (st != LSMT_OK)
                 die("node_alloc", st);
             make_key((unsigned char *)kb, i);
@@ -241,11 +241,11 @@ static void fill_seq(bench_map *m, enum fill_kind kind)
         make_seq_key(k, i);
         lsmt_status st;
         if (kind == FILL_INSERT)
-            st = lsmt_skiplist_insert(m->sl, k, KEY_LEN, 0, value_src(i), VAL_LEN);
+            st = lsmt_skiplist_insert(m->sl, NULL, k, KEY_LEN, 0, value_src(i), VAL_LEN);
         else if (kind == FILL_SERIAL)
             st = lsmt_skiplist_insert_serial(m->sl, k, KEY_LEN, 0, value_src(i), VAL_LEN);
         else
-            st = lsmt_skiplist_insert_hint(m->sl, &hint, k, KEY_LEN, 0, value_src(i), VAL_LEN);
+            st = lsmt_skiplist_insert(m->sl, &hint, k, KEY_LEN, 0, value_src(i), VAL_LEN);
         if (st != LSMT_OK)
             die("fillseq", st);
     }
@@ -260,8 +260,9 @@ static uint64_t read_range(bench_map *m, uint64_t t0, uint64_t t1, uint64_t offs
     for (uint64_t t = t0; t < t1; t++) {
         make_key(k, offset + probe(t, N));
         const lsmt_skiplist_node *n = lsmt_skiplist_find(m->sl, k, KEY_LEN, 0);
-        if (n != NULL) {
-            sink += ((const unsigned char *)lsmt_skiplist_node_value(n, NULL))[0];
+        lsmt_skiplist_entry e;
+        if (lsmt_skiplist_node_entry(n, &e) == LSMT_OK) {
+            sink += ((const unsigned char *)e.value)[0];
             found++;
         }
     }
@@ -291,9 +292,10 @@ static uint64_t read_range_batch(bench_map *m, uint64_t t0, uint64_t t1, uint64_
         if (st != LSMT_OK)
             die("seek_batch", st);
         for (size_t b = 0; b < nb; b++) {
-            const void *nk = lsmt_skiplist_node_key(out[b], NULL);
-            if (nk != NULL && memcmp(nk, k[b], KEY_LEN) == 0) {
-                sink += ((const unsigned char *)lsmt_skiplist_node_value(out[b], NULL))[0];
+            lsmt_skiplist_entry e;
+            if (lsmt_skiplist_node_entry(out[b], &e) == LSMT_OK &&
+                memcmp(e.key, k[b], KEY_LEN) == 0) {
+                sink += ((const unsigned char *)e.value)[0];
                 found++;
             }
         }
@@ -309,9 +311,9 @@ static uint64_t scan(bench_map *m, uint64_t *count)
     uint64_t s = 0, c = 0;
     for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
          st = lsmt_skiplist_iter_next(&it)) {
-        const lsmt_skiplist_node *n = lsmt_skiplist_iter_node(&it);
-        s += ((const unsigned char *)lsmt_skiplist_node_key(n, NULL))[15] +
-             ((const unsigned char *)lsmt_skiplist_node_value(n, NULL))[99];
+        lsmt_skiplist_entry e;
+        lsmt_skiplist_node_entry(lsmt_skiplist_iter_node(&it), &e);
+        s += ((const unsigned char *)e.key)[15] + ((const unsigned char *)e.value)[99];
         c++;
     }
     *count = c;

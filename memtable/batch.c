@@ -192,17 +192,11 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
         return LSMT_EXISTS;
     for (size_t i = 0; i < b->count; i++) {
         const batch_rec *r = &b->recs[i];
-        void *kb, *vb;
-        lsmt_status st = lsmt_skiplist_node_alloc_ex(mt->sl, r->klen, first_seq + i, r->vlen,
-                                                     r->type, &nodes[i], &kb, &vb);
+        const unsigned char *k = rec_bytes(b, r);
+        lsmt_status st = lsmt_mt_encode(mt->sl, first_seq + i, (lsmt_entry_type)r->type, k, r->klen,
+                                        k + r->klen, r->vlen, &nodes[i]);
         if (st != LSMT_OK)
             return st; /* LSMT_FULL: nothing published */
-        /* Same encoding as encode_entry in memtable.c: the type is the node's tag. */
-        const unsigned char *k = rec_bytes(b, r);
-        if (r->klen)
-            memcpy(kb, k, r->klen);
-        if (r->vlen)
-            memcpy(vb, k + r->klen, r->vlen);
     }
     if (mt->bloom.nlines) {
         /* BATCH_CHUNK records at a time, every line first, then the adds: the adds'
@@ -236,10 +230,7 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
             dels++;
         }
     }
-    LSMT_MT_COUNT(mt, puts, puts);
-    LSMT_MT_COUNT(mt, deletes, dels);
-    LSMT_MT_COUNT(mt, key_bytes, kbytes);
-    LSMT_MT_COUNT(mt, value_bytes, vbytes);
+    lsmt_mt_count_writes(mt, puts, dels, kbytes, vbytes);
     return result;
 }
 

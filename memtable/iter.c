@@ -107,14 +107,17 @@ void lsmt_memtable_iter_destroy(lsmt_memtable_iter *it)
 
 bool lsmt_memtable_iter_valid(const lsmt_memtable_iter *it)
 {
-    return it != NULL && lsmt_skiplist_iter_valid(&it->it);
+    return it != NULL && (lsmt_skiplist_iter_node(&it->it) != NULL);
 }
 
 /* ---- helpers (inside a read section) ------------------------------------------------ */
 
 static inline const void *cur_key(const lsmt_memtable_iter *it, size_t *len)
 {
-    return lsmt_skiplist_node_key(lsmt_skiplist_iter_node(&it->it), len);
+    lsmt_skiplist_entry se;
+    lsmt_skiplist_node_entry(lsmt_skiplist_iter_node(&it->it), &se);
+    *len = se.klen;
+    return se.key;
 }
 
 static bool past_upper(const lsmt_memtable_iter *it, const void *k, size_t kl)
@@ -176,6 +179,7 @@ static lsmt_status settle_fwd(lsmt_memtable_iter *it, lsmt_status st)
             st = lsmt_skiplist_iter_seek(&it->it, e.key, e.klen, it->snapshot);
             continue;
         }
+        LSMT_ASSERT(e.seq <= it->snapshot); /* invariant 1 */
         if (e.type == LSMT_TYPE_PUT)
             return LSMT_OK;
         /* A visible tombstone: skip every older version of this key. */
@@ -240,7 +244,7 @@ static lsmt_status do_move(lsmt_memtable_iter *it, enum move m, const void *key,
         return LSMT_INVALID;
     if ((m == M_SEEK || m == M_SEEK_PREV) && lsmt_mt_bad_key(key, klen))
         return LSMT_INVALID;
-    if ((m == M_NEXT || m == M_PREV) && !lsmt_skiplist_iter_valid(&it->it))
+    if ((m == M_NEXT || m == M_PREV) && !(lsmt_skiplist_iter_node(&it->it) != NULL))
         return LSMT_INVALID;
     if (lsmt_mt_begin() != 0)
         return LSMT_NOMEM;
@@ -319,7 +323,7 @@ lsmt_status lsmt_memtable_iter_entry(const lsmt_memtable_iter *it, const void **
                                      uint64_t *seq, lsmt_entry_type *type, const void **value,
                                      size_t *vlen)
 {
-    if (it == NULL || !lsmt_skiplist_iter_valid(&it->it))
+    if (it == NULL || !(lsmt_skiplist_iter_node(&it->it) != NULL))
         return LSMT_INVALID;
     /* No read section needed: the open iterator pins the memory (reset_all -> BUSY). */
     lsmt_mt_entry e;

@@ -73,6 +73,32 @@ static size_t cpu_count(void)
     return n > 256 ? 256 : (size_t)n;
 }
 
+/* The memtable's arena: checked out of the pool, or created for the options' hard limit
+ * (derived when 0: write_buffer_size + 25 % + one chunk per shard, so writers racing past
+ * the budget still fit while the engine rotates). */
+static lsmt_status memtable_arena(const lsmt_memtable_options *o, lsmt_sharded_arena **out)
+{
+    if (o->pool != NULL)
+        return lsmt_arena_pool_checkout(o->pool, out);
+    lsmt_sharded_arena_options ao;
+    lsmt_sharded_arena_options_default(&ao);
+    size_t shards = o->shard_count ? o->shard_count : cpu_count();
+    size_t hard = o->hard_limit;
+    if (hard == 0) {
+        size_t slack;
+        if (lsmt_mul_overflow(shards, ao.chunk_size, &slack) ||
+            lsmt_add_overflow(o->write_buffer_size, o->write_buffer_size / 4, &hard) ||
+            lsmt_add_overflow(hard, slack, &hard))
+            return LSMT_INVALID;
+    }
+    if (hard < o->write_buffer_size)
+        return LSMT_INVALID;
+    ao.capacity = hard;
+    ao.shard_count = o->shard_count;
+    ao.huge_pages = o->huge_pages;
+    return lsmt_sharded_arena_create(&ao, out);
+}
+
 lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable **out)
 {
     lsmt_memtable_options o;
@@ -87,32 +113,9 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
         return LSMT_INVALID;
 
     lsmt_sharded_arena *arena = NULL;
-    lsmt_status st;
-    if (o.pool != NULL) {
-        st = lsmt_arena_pool_checkout(o.pool, &arena);
-        if (st != LSMT_OK)
-            return st;
-    } else {
-        lsmt_sharded_arena_options ao;
-        lsmt_sharded_arena_options_default(&ao);
-        size_t shards = o.shard_count ? o.shard_count : cpu_count();
-        size_t hard = o.hard_limit;
-        if (hard == 0) {
-            size_t slack;
-            if (lsmt_mul_overflow(shards, ao.chunk_size, &slack) ||
-                lsmt_add_overflow(o.write_buffer_size, o.write_buffer_size / 4, &hard) ||
-                lsmt_add_overflow(hard, slack, &hard))
-                return LSMT_INVALID;
-        }
-        if (hard < o.write_buffer_size)
-            return LSMT_INVALID;
-        ao.capacity = hard;
-        ao.shard_count = o.shard_count;
-        ao.huge_pages = o.huge_pages;
-        st = lsmt_sharded_arena_create(&ao, &arena);
-        if (st != LSMT_OK)
-            return st;
-    }
+    lsmt_status st = memtable_arena(&o, &arena);
+    if (st != LSMT_OK)
+        return st;
 
     lsmt_memtable *mt = aligned_alloc(LSMT_CACHE_LINE, sizeof *mt);
     if (mt == NULL) {
@@ -191,32 +194,6 @@ lsmt_status lsmt_mt_writable(const lsmt_memtable *mt)
     return LSMT_OK;
 }
 
-/* Entry encoding (one skip-list node per version, one arena allocation):
- *
- *   skip-list key      the user key, unchanged (so the skip list's comparator and its
- *                      bytewise 8-byte key-prefix fast path see user keys only)
- *   skip-list version  the sequence number, 0 .. 2^56-1 (the list orders versions
- *                      descending: newest first)
- *   skip-list tag      the type, LSMT_TYPE_PUT or LSMT_TYPE_DELETE (2 header bits of
- *                      the node, lsmt_skiplist_node_alloc_ex: no byte of its own)
- *   skip-list value    the value bytes, vlen (a tombstone has none)
- *
- * The type is NOT part of the version: the skip list's uniqueness of (key, version) is
- * then exactly "the same (key, sequence) twice is LSMT_EXISTS", enforced atomically by
- * its level-0 CAS, whatever the types of two racing writes. The low byte of a
- * RocksDB-style (seq << 8 | type) trailer would have let a put and a delete with the
- * same (key, seq) coexist, or cost a second search per write to rule it out.
- *
- * Fills the node from node_alloc; the caller publishes it with node_insert. */
-static void encode_entry(void *kbuf, void *vbuf, const void *key, size_t klen, const void *value,
-                         size_t vlen)
-{
-    if (klen)
-        memcpy(kbuf, key, klen);
-    if (vlen)
-        memcpy(vbuf, value, vlen);
-}
-
 /* write_one's publish hook: the key's bloom bit, set before the node becomes reachable. */
 static void bloom_apply_hook(void *pending)
 {
@@ -231,30 +208,21 @@ static lsmt_status write_one(lsmt_memtable *mt, uint64_t seq, lsmt_entry_type ty
     lsmt_status st = lsmt_mt_writable(mt);
     if (st == LSMT_OK) {
         lsmt_skiplist_node *node;
-        void *kb, *vb;
         lsmt_bloom_pending bp;
         if (mt->bloom.nlines)
             lsmt_bloom_add_prepare(&mt->bloom, lsmt_bloom_hash(key, klen), &bp);
-        st = lsmt_skiplist_node_alloc_ex(mt->sl, klen, seq, vlen, (unsigned)type, &node, &kb, &vb);
+        st = lsmt_mt_encode(mt->sl, seq, type, key, klen, value, vlen, &node);
         if (st == LSMT_OK) {
-            encode_entry(kb, vb, key, klen, value, vlen);
             /* The bloom bit goes in before the node is published (bloom.h), but as late as
-             * that allows: after the search, whose chain of dependent misses hides the line's
-             * (W1 +5.5 %, bench/README.md). */
+             * that allows: after the search, whose chain of dependent misses hides the
+             * line's. */
             if (mt->bloom.nlines)
                 st = lsmt_sl_node_insert_hooked(mt->sl, node, bloom_apply_hook, &bp);
             else
                 st = lsmt_skiplist_node_insert(mt->sl, NULL, node);
         }
-        if (st == LSMT_OK) {
-            if (type == LSMT_TYPE_PUT) {
-                LSMT_MT_COUNT(mt, puts, 1);
-                LSMT_MT_COUNT(mt, value_bytes, vlen);
-            } else {
-                LSMT_MT_COUNT(mt, deletes, 1);
-            }
-            LSMT_MT_COUNT(mt, key_bytes, klen);
-        }
+        if (st == LSMT_OK)
+            lsmt_mt_count_writes(mt, type == LSMT_TYPE_PUT, type != LSMT_TYPE_PUT, klen, vlen);
     }
     lsmt_mt_end(mt);
     return st;
@@ -286,7 +254,8 @@ lsmt_status lsmt_memtable_delete(lsmt_memtable *mt, uint64_t seq, const void *ke
  * (NULL when none): versions are descending, so n is the newest version of `key` with
  * seq <= snapshot when its key is `key`. Never writes its out-params on failure. */
 static lsmt_status get_resolve(lsmt_memtable *mt, const lsmt_skiplist_node *n, const void *key,
-                               size_t klen, const void **value, size_t *vlen, uint64_t *seq_out)
+                               size_t klen, uint64_t snapshot, const void **value, size_t *vlen,
+                               uint64_t *seq_out)
 {
     lsmt_mt_entry e;
     if (n == NULL || (lsmt_mt_decode(n, &e), !lsmt_mt_key_eq(mt, e.key, e.klen, key, klen))) {
@@ -294,6 +263,7 @@ static lsmt_status get_resolve(lsmt_memtable *mt, const lsmt_skiplist_node *n, c
             LSMT_MT_COUNT(mt, bloom_false_positives, 1);
         return LSMT_NOT_FOUND;
     }
+    LSMT_ASSERT(e.seq <= snapshot); /* invariant 1: first node >= (key, snapshot) */
     if (seq_out != NULL)
         *seq_out = e.seq;
     if (e.type != LSMT_TYPE_PUT)
@@ -326,7 +296,7 @@ static lsmt_status get_locked(lsmt_memtable *mt, const void *key, size_t klen, u
     lsmt_skiplist_iter it;
     lsmt_skiplist_iter_init(&it, mt->sl);
     lsmt_skiplist_iter_seek(&it, key, klen, snapshot);
-    return get_resolve(mt, lsmt_skiplist_iter_node(&it), key, klen, value, vlen, seq_out);
+    return get_resolve(mt, lsmt_skiplist_iter_node(&it), key, klen, snapshot, value, vlen, seq_out);
 }
 
 lsmt_status lsmt_memtable_get(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot,
@@ -384,7 +354,8 @@ static void multi_get_chunk(lsmt_memtable *mt, size_t n, const void *const *keys
     lsmt_skiplist_seek_batch(mt->sl, m, skeys, sklens, snaps, found);
     for (size_t j = 0; j < m; j++) {
         size_t i = which[j];
-        statuses[i] = get_resolve(mt, found[j], keys[i], klens[i], &values[i], &vlens[i], NULL);
+        statuses[i] =
+            get_resolve(mt, found[j], keys[i], klens[i], snapshot, &values[i], &vlens[i], NULL);
     }
 }
 
@@ -426,8 +397,13 @@ size_t lsmt_memtable_approximate_memory_usage(const lsmt_memtable *mt)
 
 bool lsmt_memtable_should_flush(const lsmt_memtable *mt)
 {
-    /* bytes_reserved only grows until reset_all (invariant 5). */
-    return mt != NULL && lsmt_sharded_arena_bytes_reserved(mt->arena) >= mt->write_buffer_size;
+    if (mt == NULL)
+        return false;
+    /* bytes_reserved only grows until reset_all, and never past the arena's capacity, the
+     * hard limit (invariant 5). */
+    size_t used = lsmt_sharded_arena_bytes_reserved(mt->arena);
+    LSMT_ASSERT(used <= lsmt_sharded_arena_capacity(mt->arena));
+    return used >= mt->write_buffer_size;
 }
 
 lsmt_status lsmt_memtable_freeze(lsmt_memtable *mt)
@@ -440,13 +416,6 @@ lsmt_status lsmt_memtable_freeze(lsmt_memtable *mt)
     /* Writes in flight that missed the flag finish before this returns. */
     lsmt_mt_synchronize(&mt->tsan_token);
     return LSMT_OK;
-}
-
-bool lsmt_memtable_is_frozen(const lsmt_memtable *mt)
-{
-    /* acquire: a caller that sees FROZEN also sees what the freezer did before it. */
-    return mt != NULL &&
-           (atomic_load_explicit(&mt->state, memory_order_acquire) & LSMT_MT_FROZEN) != 0;
 }
 
 lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt)
@@ -479,6 +448,10 @@ lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt)
     /* Every get and write that missed RESETTING is inside a section that began before
      * this grace period: wait for them (invariant 4). */
     lsmt_mt_synchronize(&mt->tsan_token);
+    /* only this reset clears these bits, and resets never overlap (RESET_PENDING) */
+    LSMT_ASSERT((atomic_load_explicit(&mt->state, memory_order_relaxed) &
+                 (LSMT_MT_RESETTING | LSMT_MT_RESET_PENDING)) ==
+                (LSMT_MT_RESETTING | LSMT_MT_RESET_PENDING));
     lsmt_status st = lsmt_sharded_arena_reset_all(mt->arena);
     if (st != LSMT_OK) {
         /* Only a debug build's detection of an allocation in flight; nothing reset. */
@@ -528,8 +501,12 @@ lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats
     }
     s.entries = s.puts + s.deletes;
     s.memory_used = lsmt_sharded_arena_bytes_reserved(mt->arena);
-    s.memory_reserved = lsmt_sharded_arena_capacity(mt->arena) + lsmt_bloom_bytes(&mt->bloom) +
-                        lsmt_skiplist_memory_bytes(mt->sl);
+    lsmt_skiplist_stats ss;
+    lsmt_skiplist_stats_get(mt->sl, &ss);
+    s.memory_reserved =
+        lsmt_sharded_arena_capacity(mt->arena) + lsmt_bloom_bytes(&mt->bloom) + ss.memory_bytes;
+    /* acquire: a caller that sees FROZEN also sees what the freezer did before it. */
+    s.frozen = (atomic_load_explicit(&mt->state, memory_order_acquire) & LSMT_MT_FROZEN) != 0;
     /* relaxed: a statistic. */
     s.resets = atomic_load_explicit(&mt->resets, memory_order_relaxed);
     *out = s;
@@ -551,8 +528,9 @@ lsmt_status lsmt_memtable_validate(const lsmt_memtable *mt)
     for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
          st = lsmt_skiplist_iter_next(&it)) {
         const lsmt_skiplist_node *node = lsmt_skiplist_iter_node(&it);
-        size_t vl;
-        lsmt_skiplist_node_value(node, &vl);
+        lsmt_skiplist_entry se;
+        lsmt_skiplist_node_entry(node, &se);
+        size_t vl = se.vlen;
         lsmt_mt_entry e;
         lsmt_mt_decode(node, &e);
         if (e.seq > LSMT_MAX_SEQUENCE || e.klen > LSMT_MEMTABLE_MAX_KEY_LEN ||

@@ -63,7 +63,23 @@ struct lsmt_memtable {
     lsmt_mt_counters ctr[LSMT_MT_SLOTS + 1];
 };
 
-/* ---- entry encoding (the encoder is encode_entry in memtable.c) ---- */
+/* ---- entry encoding ----
+ * One skip-list node per version, one arena allocation:
+ *
+ *   skip-list key      the user key, unchanged (so the skip list's comparator and its
+ *                      bytewise key-prefix fast paths see user keys only)
+ *   skip-list version  the sequence number, 0 .. 2^56-1 (the list orders versions
+ *                      descending: newest first)
+ *   skip-list tag      the type, LSMT_TYPE_PUT or LSMT_TYPE_DELETE (2 header bits of
+ *                      the node, lsmt_skiplist_node_alloc: no byte of its own)
+ *   skip-list value    the value bytes, vlen (a tombstone has none)
+ *
+ * The type is NOT part of the version: the skip list's uniqueness of (key, version) is
+ * then exactly "the same (key, sequence) twice is LSMT_EXISTS", enforced atomically by
+ * its level-0 CAS, whatever the types of two racing writes. The low byte of a
+ * RocksDB-style (seq << 8 | type) trailer would have let a put and a delete with the
+ * same (key, seq) coexist, or cost a second search per write to rule it out. */
+
 /* A decoded entry. */
 typedef struct lsmt_mt_entry {
     const void *key;
@@ -74,17 +90,34 @@ typedef struct lsmt_mt_entry {
     size_t vlen;
 } lsmt_mt_entry;
 
-/* Decode the entry of skip-list node `n` (see encode_entry in memtable.c):
- * version = seq, node tag = type, value area = the value bytes. */
+/* Reserve and fill the node of one version (the encoding above); the caller publishes it
+ * with node_insert. Statuses as lsmt_skiplist_node_alloc. */
+static inline lsmt_status lsmt_mt_encode(lsmt_skiplist *sl, uint64_t seq, lsmt_entry_type type,
+                                         const void *key, size_t klen, const void *value,
+                                         size_t vlen, lsmt_skiplist_node **node)
+{
+    void *kb, *vb;
+    lsmt_status st = lsmt_skiplist_node_alloc(sl, klen, seq, vlen, (unsigned)type, node, &kb, &vb);
+    if (st != LSMT_OK)
+        return st;
+    if (klen)
+        memcpy(kb, key, klen);
+    if (vlen)
+        memcpy(vb, value, vlen);
+    return LSMT_OK;
+}
+
+/* Decode the entry of skip-list node `n` (the encoding above). */
 static inline void lsmt_mt_decode(const lsmt_skiplist_node *n, lsmt_mt_entry *e)
 {
-    size_t vl;
-    e->key = lsmt_skiplist_node_key(n, &e->klen);
-    e->seq = lsmt_skiplist_node_version(n);
-    const void *v = lsmt_skiplist_node_value(n, &vl);
-    e->type = (lsmt_entry_type)lsmt_skiplist_node_tag(n);
-    e->value = e->type == LSMT_TYPE_PUT ? v : NULL;
-    e->vlen = e->type == LSMT_TYPE_PUT ? vl : 0;
+    lsmt_skiplist_entry se;
+    lsmt_skiplist_node_entry(n, &se);
+    e->key = se.key;
+    e->klen = se.klen;
+    e->seq = se.version;
+    e->type = (lsmt_entry_type)se.tag;
+    e->value = e->type == LSMT_TYPE_PUT ? se.value : NULL;
+    e->vlen = e->type == LSMT_TYPE_PUT ? se.vlen : 0;
 }
 
 /* Add to the calling thread's statistics slot. */
@@ -103,6 +136,20 @@ static inline void lsmt_mt_count(lsmt_memtable *mt, size_t field_offset, uint64_
     }
 }
 #define LSMT_MT_COUNT(mt, field, v) lsmt_mt_count((mt), offsetof(lsmt_mt_counters, field), (v))
+
+/* Count `puts` puts and `dels` deletes that together hold `kbytes` key bytes and `vbytes`
+ * value bytes: the statistics of every successful write, single or batched. */
+static inline void lsmt_mt_count_writes(lsmt_memtable *mt, uint64_t puts, uint64_t dels,
+                                        uint64_t kbytes, uint64_t vbytes)
+{
+    if (puts != 0) {
+        LSMT_MT_COUNT(mt, puts, puts);
+        LSMT_MT_COUNT(mt, value_bytes, vbytes);
+    }
+    if (dels != 0)
+        LSMT_MT_COUNT(mt, deletes, dels);
+    LSMT_MT_COUNT(mt, key_bytes, kbytes);
+}
 
 /* Is `a` equal to `b` under the memtable's comparator? */
 static inline bool lsmt_mt_key_eq(const lsmt_memtable *mt, const void *a, size_t alen,

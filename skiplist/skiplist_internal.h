@@ -1,4 +1,4 @@
-/* What the skip list offers the rest of the library and not its users. */
+/* What the skip list offers the rest of the library and its tests, not its users. */
 #ifndef LSMT_SKIPLIST_INTERNAL_H
 #define LSMT_SKIPLIST_INTERNAL_H
 
@@ -23,5 +23,13 @@ typedef void (*lsmt_sl_publish_hook)(void *ctx);
 __attribute__((visibility("hidden"))) lsmt_status
 lsmt_sl_node_insert_hooked(lsmt_skiplist *sl, lsmt_skiplist_node *node,
                            lsmt_sl_publish_hook before_publish, void *ctx);
+
+#ifdef LSMT_YIELD_INJECTION
+/* Test builds only (configured with -DLSMT_YIELD_INJECTION=ON; never in a release):
+ * when set, called between finding an insert's position at a level and the CAS that
+ * links the node there, so tests can land other inserts in that window. Set it before
+ * the threads that insert start. Hidden: tests and tools link the static library. */
+extern __attribute__((visibility("hidden"))) void (*lsmt_skiplist_test_yield_hook)(unsigned level);
+#endif
 
 #endif

@@ -564,40 +564,41 @@ START_TEST(test_skiplist)
     o.max_height = 0;
     ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_OK);
 
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k1", 2, 5, "v", 1), LSMT_OK);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "", 0, 5, NULL, 0), LSMT_OK); /* empty key */
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k1", 2, 5, "v", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "", 0, 5, NULL, 0), LSMT_OK); /* empty key */
     const char big = 0;
-    ck_assert_int_eq(lsmt_skiplist_insert(NULL, "k", 1, 0, "v", 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, 3, 0, "v", 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", 1, 0, NULL, 3), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, &big, LSMT_SKIPLIST_MAX_KEY_LEN + 1, 0, "v", 1),
+    ck_assert_int_eq(lsmt_skiplist_insert(NULL, NULL, "k", 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, NULL, 3, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k", 1, 0, NULL, 3), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, &big, LSMT_SKIPLIST_MAX_KEY_LEN + 1, 0, "v", 1),
                      LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", 1, 0, &big, LSMT_SKIPLIST_MAX_VALUE_LEN + 1),
-                     LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", 1, 0, &big, HUGE_SZ), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k1", 2, 5, "w", 1), LSMT_EXISTS);
+    ck_assert_int_eq(
+        lsmt_skiplist_insert(sl, NULL, "k", 1, 0, &big, LSMT_SKIPLIST_MAX_VALUE_LEN + 1),
+        LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k", 1, 0, &big, HUGE_SZ), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k1", 2, 5, "w", 1), LSMT_EXISTS);
     ck_assert_int_eq(lsmt_skiplist_insert_serial(NULL, "k", 1, 0, "v", 1), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, NULL, 3, 0, "v", 1), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, "k", 1, 0, NULL, 3), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, "k1", 2, 5, "w", 1), LSMT_EXISTS);
     /* a version a node cannot store (56 bits): LSMT_RANGE, nothing inserted */
     const uint64_t over = LSMT_SKIPLIST_MAX_VERSION + 1;
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k9", 2, over, "v", 1), LSMT_RANGE);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k9", 2, UINT64_MAX, "v", 1), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k9", 2, over, "v", 1), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k9", 2, UINT64_MAX, "v", 1), LSMT_RANGE);
     ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, "k9", 2, over, "v", 1), LSMT_RANGE);
     sl_intact(sl, 2);
     /* An entry larger than the whole arena can never fit: the carena calls that
      * LSMT_INVALID (arena.h), skiplist.h documents only FULL for "the arena is full".
      * Either way: refused, nothing changes. */
     static char fill[80 << 10];
-    lsmt_status big_st = lsmt_skiplist_insert(sl, "k2", 2, 0, fill, sizeof(fill));
+    lsmt_status big_st = lsmt_skiplist_insert(sl, NULL, "k2", 2, 0, fill, sizeof(fill));
     ck_assert(big_st == LSMT_FULL || big_st == LSMT_INVALID);
     sl_intact(sl, 2);
     /* Full: fill the arena; the insert that does not fit is LSMT_FULL, list unchanged. */
     size_t filled = 2;
     lsmt_status fst;
-    for (uint64_t ver = 100; (fst = lsmt_skiplist_insert(sl, "f", 1, ver, fill, 1000)) == LSMT_OK;
-         ver++)
+    for (uint64_t ver = 100;
+         (fst = lsmt_skiplist_insert(sl, NULL, "f", 1, ver, fill, 1000)) == LSMT_OK; ver++)
         filled++;
     ck_assert_int_eq(fst, LSMT_FULL);
     ck_assert_uint_gt(filled, 10);
@@ -605,33 +606,33 @@ START_TEST(test_skiplist)
      * (a tower adds at most 8 * (MAX_HEIGHT - 1) bytes plus 4 of alignment); a same-size
      * insert could fit by drawing a shorter tower. */
     ck_assert_int_eq(
-        lsmt_skiplist_insert(sl, "f", 1, 99, fill, 1000 + 8 * LSMT_SKIPLIST_MAX_HEIGHT + 8),
+        lsmt_skiplist_insert(sl, NULL, "f", 1, 99, fill, 1000 + 8 * LSMT_SKIPLIST_MAX_HEIGHT + 8),
         LSMT_FULL);
     sl_intact(sl, filled);
 
     lsmt_skiplist_hint h;
     lsmt_skiplist_hint_init(&h);
-    ck_assert_int_eq(lsmt_skiplist_insert_hint(NULL, &h, "k", 1, 0, "v", 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h, NULL, 3, 0, "v", 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h, "k", 1, 0, NULL, 3), LSMT_INVALID);
-    lsmt_status st = lsmt_skiplist_insert_hint(sl, NULL, "k3", 2, 0, "v", 1);
-    ck_assert(st == LSMT_OK || st == LSMT_INVALID); /* NULL hint: undocumented, harmless */
-    size_t n3 = filled + (st == LSMT_OK);
-    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h, "k1", 2, 5, "w", 1), LSMT_EXISTS);
-    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h, "k9", 2, over, "v", 1), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_skiplist_insert(NULL, &h, "k", 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, &h, NULL, 3, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, &h, "k", 1, 0, NULL, 3), LSMT_INVALID);
+    /* NULL hint: the thread's own splice (documented) */
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k3", 2, 0, "v", 1), LSMT_OK);
+    size_t n3 = filled + 1;
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, &h, "k1", 2, 5, "w", 1), LSMT_EXISTS);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, &h, "k9", 2, over, "v", 1), LSMT_RANGE);
     sl_intact(sl, n3);
 
     lsmt_skiplist_node *node = SENTINEL;
     void *kb = SENTINEL, *vb = SENTINEL;
-    ck_assert_int_eq(lsmt_skiplist_node_alloc(NULL, 1, 0, 1, &node, &kb, &vb), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, NULL, &kb, &vb), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, over, 1, &node, &kb, &vb), LSMT_RANGE);
-    ck_assert_int_eq(lsmt_skiplist_node_alloc_ex(sl, 1, over, 1, 0, &node, &kb, &vb), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(NULL, 1, 0, 1, 0, &node, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, 0, NULL, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, over, 1, 0, &node, &kb, &vb), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, over, 1, 0, &node, &kb, &vb), LSMT_RANGE);
     ck_assert_int_eq(
-        lsmt_skiplist_node_alloc(sl, LSMT_SKIPLIST_MAX_KEY_LEN + 1, 0, 1, &node, &kb, &vb),
+        lsmt_skiplist_node_alloc(sl, LSMT_SKIPLIST_MAX_KEY_LEN + 1, 0, 1, 0, &node, &kb, &vb),
         LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, HUGE_SZ, &node, &kb, &vb), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1000, &node, &kb, &vb), LSMT_FULL);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, HUGE_SZ, 0, &node, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1000, 0, &node, &kb, &vb), LSMT_FULL);
     ck_assert_ptr_eq(node, SENTINEL);
     ck_assert_int_eq(lsmt_skiplist_node_insert(NULL, NULL, node), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_node_insert(sl, NULL, NULL), LSMT_INVALID);
@@ -652,13 +653,11 @@ START_TEST(test_skiplist)
     ck_assert_uint_eq(lsmt_skiplist_node_min_bytes(0, HUGE_SZ), SIZE_MAX);
     ck_assert_uint_eq(lsmt_skiplist_node_min_bytes(LSMT_SKIPLIST_MAX_KEY_LEN + 1, 0), SIZE_MAX);
     ck_assert_uint_ge(lsmt_skiplist_node_min_bytes(0, 0), 1);
-    ck_assert_uint_eq(lsmt_skiplist_node_height(NULL), 0);
-    ck_assert_uint_eq(lsmt_skiplist_node_tag(NULL), 0);
-    ck_assert_int_eq(lsmt_skiplist_node_alloc_ex(NULL, 1, 0, 1, 0, &node, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(NULL, 1, 0, 1, 0, &node, &kb, &vb), LSMT_INVALID);
     ck_assert_int_eq(
-        lsmt_skiplist_node_alloc_ex(sl, 1, 0, 1, LSMT_SKIPLIST_TAG_MAX + 1, &node, &kb, &vb),
+        lsmt_skiplist_node_alloc(sl, 1, 0, 1, LSMT_SKIPLIST_TAG_MAX + 1, &node, &kb, &vb),
         LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_node_alloc_ex(sl, 1, 0, 1, 1, NULL, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, 1, NULL, &kb, &vb), LSMT_INVALID);
     ck_assert_ptr_eq(node, SENTINEL);
     ck_assert_uint_gt(
         lsmt_skiplist_node_min_bytes(LSMT_SKIPLIST_MAX_KEY_LEN, LSMT_SKIPLIST_MAX_VALUE_LEN),
@@ -667,9 +666,8 @@ START_TEST(test_skiplist)
 
     ck_assert_ptr_null(lsmt_skiplist_find(NULL, "k1", 2, 5));
     ck_assert_ptr_null(lsmt_skiplist_find(sl, NULL, 2, 5));
-    ck_assert(!lsmt_skiplist_contains(NULL, "k1", 2, 5));
-    ck_assert(!lsmt_skiplist_contains(sl, NULL, 2, 5));
-    ck_assert(lsmt_skiplist_contains(sl, "k1", 2, 5));
+    ck_assert_ptr_null(lsmt_skiplist_find(sl, "k", LSMT_SKIPLIST_MAX_KEY_LEN + 1, 5));
+    ck_assert_ptr_nonnull(lsmt_skiplist_find(sl, "k1", 2, 5));
     {
         const void *bk[1] = {"k1"};
         size_t bl[1] = {2};
@@ -692,20 +690,25 @@ START_TEST(test_skiplist)
         ck_assert_ptr_eq(bo[0], lsmt_skiplist_find(sl, "k1", 2, 5));
     }
     sl_intact(sl, n3);
-    size_t len = 77;
-    ck_assert_ptr_null(lsmt_skiplist_node_key(NULL, &len));
-    ck_assert_ptr_null(lsmt_skiplist_node_value(NULL, &len));
-    ck_assert_uint_eq(lsmt_skiplist_node_version(NULL), 0);
     const lsmt_skiplist_node *f = lsmt_skiplist_find(sl, "k1", 2, 5);
     ck_assert_ptr_nonnull(f);
-    ck_assert_ptr_nonnull(lsmt_skiplist_node_key(f, NULL)); /* len may be NULL */
-    ck_assert_ptr_nonnull(lsmt_skiplist_node_value(f, NULL));
-    ck_assert_uint_eq(lsmt_skiplist_node_version(f), 5);
+    lsmt_skiplist_entry e, e0;
+    memset(&e, 0x5a, sizeof e);
+    e0 = e;
+    ck_assert_int_eq(lsmt_skiplist_node_entry(NULL, &e), LSMT_INVALID);
+    ck_assert_mem_eq(&e, &e0, sizeof e); /* untouched on failure */
+    ck_assert_int_eq(lsmt_skiplist_node_entry(f, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_entry(f, &e), LSMT_OK);
+    ck_assert_uint_eq(e.klen, 2);
+    ck_assert_mem_eq(e.key, "k1", 2);
+    ck_assert_uint_eq(e.version, 5);
+    ck_assert_uint_eq(e.vlen, 1);
+    ck_assert_uint_eq(e.tag, 0);
+    ck_assert_uint_ge(e.height, 1);
 
     lsmt_skiplist_iter it;
     ck_assert_int_eq(lsmt_skiplist_iter_init(NULL, sl), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_iter_init(&it, NULL), LSMT_INVALID);
-    ck_assert(!lsmt_skiplist_iter_valid(NULL));
     ck_assert_int_eq(lsmt_skiplist_iter_seek_to_first(NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_iter_seek_to_last(NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_iter_seek(NULL, "k", 1, 0), LSMT_INVALID);
@@ -714,7 +717,7 @@ START_TEST(test_skiplist)
     ck_assert_int_eq(lsmt_skiplist_iter_prev(NULL), LSMT_INVALID);
     ck_assert_ptr_null(lsmt_skiplist_iter_node(NULL));
     ck_assert_int_eq(lsmt_skiplist_iter_init(&it, sl), LSMT_OK);
-    ck_assert(!lsmt_skiplist_iter_valid(&it));
+    ck_assert_ptr_null(lsmt_skiplist_iter_node(&it));             /* not positioned */
     ck_assert_int_eq(lsmt_skiplist_iter_next(&it), LSMT_INVALID); /* not positioned */
     ck_assert_int_eq(lsmt_skiplist_iter_prev(&it), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, NULL, 3, 0), LSMT_INVALID);
@@ -727,17 +730,23 @@ START_TEST(test_skiplist)
     ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, "\xff", 1, 0), LSMT_END);
     ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, NULL, 0, 0), LSMT_OK); /* "" key */
 
-    ck_assert_uint_eq(lsmt_skiplist_height(NULL), 0);
-    ck_assert_uint_eq(lsmt_skiplist_memory_bytes(NULL), 0);
-    ck_assert_uint_gt(lsmt_skiplist_memory_bytes(sl), 0);
-    ck_assert_uint_ge(lsmt_skiplist_height(sl), 1);
+    lsmt_skiplist_stats ss, ss0;
+    memset(&ss, 0x5a, sizeof ss);
+    ss0 = ss;
+    ck_assert_int_eq(lsmt_skiplist_stats_get(NULL, &ss), LSMT_INVALID);
+    ck_assert_mem_eq(&ss, &ss0, sizeof ss);
+    ck_assert_int_eq(lsmt_skiplist_stats_get(sl, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_stats_get(sl, &ss), LSMT_OK);
+    ck_assert_uint_gt(ss.memory_bytes, 0);
+    ck_assert_uint_ge(ss.height, 1);
+    ck_assert_uint_le(ss.height, ss.max_height);
     ck_assert_int_eq(lsmt_skiplist_validate(NULL, NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_validate(sl, NULL), LSMT_OK);
     ck_assert_int_eq(lsmt_skiplist_reset(NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
     ck_assert_int_eq(lsmt_skiplist_reset(sl), LSMT_OK);
     sl_intact(sl, 0);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k1", 2, 5, "v", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k1", 2, 5, "v", 1), LSMT_OK);
     sl_intact(sl, 1);
     lsmt_skiplist_destroy(sl);
     lsmt_sharded_arena_destroy(a);
@@ -850,10 +859,13 @@ START_TEST(test_memtable_writes)
 
     /* wrong lifecycle state: frozen */
     ck_assert_int_eq(lsmt_memtable_freeze(NULL), LSMT_INVALID);
-    ck_assert(!lsmt_memtable_is_frozen(NULL));
+    lsmt_memtable_stats fs;
+    ck_assert_int_eq(lsmt_memtable_stats_get(mt, &fs), LSMT_OK);
+    ck_assert(!fs.frozen);
     ck_assert_int_eq(lsmt_memtable_freeze(mt), LSMT_OK);
     ck_assert_int_eq(lsmt_memtable_freeze(mt), LSMT_OK); /* idempotent */
-    ck_assert(lsmt_memtable_is_frozen(mt));
+    ck_assert_int_eq(lsmt_memtable_stats_get(mt, &fs), LSMT_OK);
+    ck_assert(fs.frozen);
     ck_assert_int_eq(lsmt_memtable_put(mt, 20, "k", 1, "v", 1), LSMT_FROZEN);
     ck_assert_int_eq(lsmt_memtable_delete(mt, 21, "k", 1), LSMT_FROZEN);
     mt_intact(mt, n);

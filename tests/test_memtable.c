@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lsmt/memtable.h"
+#include "skiplist_entry.h"
 
 #if defined(LSMT_TSAN)
 #define SCALE 10
@@ -495,7 +496,7 @@ START_TEST(test_lifecycle)
     ck_assert_int_eq(lsmt_memtable_create(NULL, &mt), LSMT_OK);
     ck_assert_uint_eq(lsmt_memtable_approximate_memory_usage(mt), 0);
     ck_assert(!lsmt_memtable_should_flush(mt));
-    ck_assert(!lsmt_memtable_is_frozen(mt));
+    ck_assert(!mt_is_frozen(mt));
     ck_assert_int_eq(lsmt_memtable_put(mt, 1, "a", 1, "x", 1), LSMT_OK);
     ck_assert_uint_gt(lsmt_memtable_approximate_memory_usage(mt), 0);
     char buf[8];
@@ -733,7 +734,7 @@ START_TEST(test_bad_input)
     /* memory and lifecycle */
     ck_assert_uint_eq(lsmt_memtable_approximate_memory_usage(NULL), 0);
     ck_assert(!lsmt_memtable_should_flush(NULL));
-    ck_assert(!lsmt_memtable_is_frozen(NULL));
+    ck_assert(!mt_is_frozen(NULL));
     ck_assert_int_eq(lsmt_memtable_freeze(NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_memtable_reset_all(NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_memtable_stats_get(NULL, &s), LSMT_INVALID);
@@ -872,7 +873,7 @@ START_TEST(test_freeze_reset)
     lsmt_memtable *mt = mk(1 << 20, 10);
     ck_assert_int_eq(lsmt_memtable_put(mt, 1, "a", 1, "1", 1), LSMT_OK);
     ck_assert_int_eq(lsmt_memtable_freeze(mt), LSMT_OK);
-    ck_assert(lsmt_memtable_is_frozen(mt));
+    ck_assert(mt_is_frozen(mt));
     ck_assert_int_eq(lsmt_memtable_freeze(mt), LSMT_OK); /* idempotent */
     ck_assert_int_eq(lsmt_memtable_put(mt, 2, "b", 1, "2", 1), LSMT_FROZEN);
     ck_assert_int_eq(lsmt_memtable_delete(mt, 3, "a", 1), LSMT_FROZEN);
@@ -892,14 +893,14 @@ START_TEST(test_freeze_reset)
     ck_assert_int_eq(lsmt_memtable_iter_create(mt, NULL, &it), LSMT_OK);
     ck_assert_int_eq(lsmt_memtable_iter_seek_to_first(it), LSMT_OK);
     ck_assert_int_eq(lsmt_memtable_reset_all(mt), LSMT_BUSY);
-    ck_assert(lsmt_memtable_is_frozen(mt));
+    ck_assert(mt_is_frozen(mt));
     ck_assert_int_eq(get_s(mt, "a", 9, buf, NULL), LSMT_OK); /* nothing done */
     const void *k;
     ck_assert_int_eq(lsmt_memtable_iter_entry(it, &k, NULL, NULL, NULL, NULL, NULL), LSMT_OK);
     ck_assert_int_eq(memcmp(k, "a", 1), 0);
     lsmt_memtable_iter_destroy(it);
     ck_assert_int_eq(lsmt_memtable_reset_all(mt), LSMT_OK);
-    ck_assert(!lsmt_memtable_is_frozen(mt));
+    ck_assert(!mt_is_frozen(mt));
     ck_assert_int_eq(get_s(mt, "a", 9, buf, NULL), LSMT_NOT_FOUND);
     ck_assert_int_eq(lsmt_memtable_stats_get(mt, &s), LSMT_OK);
     ck_assert_uint_eq(s.entries, 0);

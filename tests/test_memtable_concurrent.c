@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "lsmt/memtable.h"
+#include "skiplist_entry.h"
 
 #if defined(LSMT_TSAN)
 #define SCALE 8
@@ -207,7 +208,7 @@ static void *iterator(void *arg)
         /* Like an engine's readers, move off a frozen memtable (they would read the
          * next active one): otherwise back-to-back iterators could starve reset_all,
          * which returns LSMT_BUSY while any is open. */
-        if (lsmt_memtable_is_frozen(sh->mt)) {
+        if (mt_is_frozen(sh->mt)) {
             sched_yield();
             continue;
         }

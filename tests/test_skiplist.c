@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "lsmt/skiplist.h"
+#include "skiplist/list.h" /* the hint's private layout, for one test */
+#include "skiplist_entry.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -247,10 +249,10 @@ static void check_node_is(const model *m, const lsmt_skiplist_node *n, size_t id
     MCHECK(n != NULL && idx < m->n);
     const ent *x = &m->e[idx];
     size_t kl = 0, vl = 0;
-    const void *k = lsmt_skiplist_node_key(n, &kl);
-    const void *v = lsmt_skiplist_node_value(n, &vl);
+    const void *k = sl_key(n, &kl);
+    const void *v = sl_value(n, &vl);
     MCHECK(kl == x->klen && (kl == 0 || memcmp(k, x->key, kl) == 0));
-    MCHECK(lsmt_skiplist_node_version(n) == x->ver);
+    MCHECK(sl_version(n) == x->ver);
     MCHECK(vl == x->vlen && (vl == 0 || memcmp(v, x->val, vl) == 0));
 }
 
@@ -299,13 +301,13 @@ static void walk_from(const model *m, lsmt_skiplist_iter *it, lsmt_status st, si
 {
     for (int step = 0; step < 4; step++) {
         if (idx >= m->n) {
-            MCHECK(st == LSMT_END && !lsmt_skiplist_iter_valid(it));
+            MCHECK(st == LSMT_END && !sl_iter_valid(it));
             MCHECK(lsmt_skiplist_iter_node(it) == NULL);
             MCHECK(lsmt_skiplist_iter_next(it) == LSMT_INVALID);
             MCHECK(lsmt_skiplist_iter_prev(it) == LSMT_INVALID);
             return;
         }
-        MCHECK(st == LSMT_OK && lsmt_skiplist_iter_valid(it));
+        MCHECK(st == LSMT_OK && sl_iter_valid(it));
         check_node_is(m, lsmt_skiplist_iter_node(it), idx);
         if (splitmix(s) & 1) {
             st = lsmt_skiplist_iter_next(it);
@@ -348,10 +350,12 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
                 uint64_t big = LSMT_SKIPLIST_MAX_VERSION + 1 + (splitmix(&s) >> 40);
                 lsmt_skiplist_node *n = NULL;
                 void *kb = NULL, *vb = NULL;
-                MCHECK(lsmt_skiplist_insert(sl, g_keybuf, klen, big, val, vlen) == LSMT_RANGE);
-                MCHECK(lsmt_skiplist_insert_hint(sl, &hint, g_keybuf, klen, big, val, vlen) ==
+                MCHECK(lsmt_skiplist_insert(sl, NULL, g_keybuf, klen, big, val, vlen) ==
                        LSMT_RANGE);
-                MCHECK(lsmt_skiplist_node_alloc(sl, klen, big, vlen, &n, &kb, &vb) == LSMT_RANGE &&
+                MCHECK(lsmt_skiplist_insert(sl, &hint, g_keybuf, klen, big, val, vlen) ==
+                       LSMT_RANGE);
+                MCHECK(lsmt_skiplist_node_alloc(sl, klen, big, vlen, 0, &n, &kb, &vb) ==
+                           LSMT_RANGE &&
                        n == NULL);
                 MCHECK(lsmt_skiplist_find(sl, g_keybuf, klen, big) == NULL);
                 continue;
@@ -360,18 +364,18 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
             lsmt_status st;
             switch (splitmix(&s) % PATH_COUNT) {
             case PATH_INSERT:
-                st = lsmt_skiplist_insert(sl, g_keybuf, klen, ver, val, vlen);
+                st = lsmt_skiplist_insert(sl, NULL, g_keybuf, klen, ver, val, vlen);
                 break;
             case PATH_SERIAL:
                 st = lsmt_skiplist_insert_serial(sl, g_keybuf, klen, ver, val, vlen);
                 break;
             case PATH_HINT:
-                st = lsmt_skiplist_insert_hint(sl, &hint, g_keybuf, klen, ver, val, vlen);
+                st = lsmt_skiplist_insert(sl, &hint, g_keybuf, klen, ver, val, vlen);
                 break;
             default: {
                 lsmt_skiplist_node *n = NULL;
                 void *kb = NULL, *vb = NULL;
-                st = lsmt_skiplist_node_alloc(sl, klen, ver, vlen, &n, &kb, &vb);
+                st = lsmt_skiplist_node_alloc(sl, klen, ver, vlen, 0, &n, &kb, &vb);
                 MCHECK(st == LSMT_OK && n && kb && vb);
                 memcpy(kb, g_keybuf, klen);
                 memcpy(vb, val, vlen);
@@ -401,7 +405,7 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
             bool has = model_has(m, g_keybuf, klen, ver);
             const lsmt_skiplist_node *n = lsmt_skiplist_find(sl, g_keybuf, klen, ver);
             MCHECK((n != NULL) == has);
-            MCHECK(lsmt_skiplist_contains(sl, g_keybuf, klen, ver) == has);
+            MCHECK(sl_contains(sl, g_keybuf, klen, ver) == has);
             if (has)
                 check_node_is(m, n, i);
         } else if (r < 90) {
@@ -417,7 +421,7 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
             }
             lsmt_skiplist_iter it;
             MCHECK(lsmt_skiplist_iter_init(&it, sl) == LSMT_OK);
-            MCHECK(!lsmt_skiplist_iter_valid(&it));
+            MCHECK(!sl_iter_valid(&it));
             size_t lo = model_lower(m, g_keybuf, klen, ver);
             if (r < 75) {
                 lsmt_status st = lsmt_skiplist_iter_seek(&it, g_keybuf, klen, ver);
@@ -486,7 +490,7 @@ static void model_sweep(int mode, size_t sequences, int nops)
         } else {
             ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
             ck_assert_int_eq(lsmt_skiplist_reset(sl), LSMT_OK);
-            ck_assert_uint_eq(lsmt_skiplist_height(sl), 1);
+            ck_assert_uint_eq(sl_stats(sl).height, 1);
         }
         model_clear(&m);
         run_sequence(sl, &m, 0x5EED0000ull + (uint64_t)mode * 1000003ull + q, nops);
@@ -548,7 +552,7 @@ START_TEST(lifecycle)
 
     lsmt_sharded_arena *a = make_arena((size_t)1 << 20, (size_t)64 << 10, 1);
     lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
-    ck_assert_uint_eq(lsmt_skiplist_height(sl), 1);
+    ck_assert_uint_eq(sl_stats(sl).height, 1);
     size_t cnt = 99;
     ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
     ck_assert_uint_eq(cnt, 0);
@@ -559,7 +563,7 @@ START_TEST(lifecycle)
     ck_assert_int_eq(lsmt_skiplist_iter_seek_to_last(&it), LSMT_END);
     ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, "a", 1, 0), LSMT_END);
     ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, "a", 1, 0), LSMT_END);
-    ck_assert(!lsmt_skiplist_iter_valid(&it));
+    ck_assert(!sl_iter_valid(&it));
     lsmt_skiplist_destroy(sl);
     lsmt_skiplist_destroy(NULL);
     lsmt_sharded_arena_destroy(a);
@@ -577,14 +581,14 @@ START_TEST(finger_table_size)
     lsmt_skiplist *fine = make_list_ex(a, lsmt_bytewise_compare, NULL, 0, 64);
     lsmt_skiplist *one = make_list_ex(a, NULL, NULL, 0, cap * 2);
     lsmt_skiplist *rev = make_list_ex(a, reverse_compare, &g_reverse_ctx, 0, 64);
-    size_t base = lsmt_skiplist_memory_bytes(off);
+    size_t base = sl_stats(off).memory_bytes;
     ck_assert_uint_gt(base, 0);
-    ck_assert_uint_eq(lsmt_skiplist_memory_bytes(def),
+    ck_assert_uint_eq(sl_stats(def).memory_bytes,
                       base + 4 * (cap / LSMT_SKIPLIST_FINGER_BYTES_DEFAULT));
-    ck_assert_uint_eq(lsmt_skiplist_memory_bytes(fine), base + 4 * (cap / 64));
-    ck_assert_uint_eq(lsmt_skiplist_memory_bytes(one), base + 4);
-    ck_assert_uint_eq(lsmt_skiplist_memory_bytes(rev), base); /* custom order: none */
-    ck_assert_uint_eq(lsmt_skiplist_memory_bytes(NULL), 0);
+    ck_assert_uint_eq(sl_stats(fine).memory_bytes, base + 4 * (cap / 64));
+    ck_assert_uint_eq(sl_stats(one).memory_bytes, base + 4);
+    ck_assert_uint_eq(sl_stats(rev).memory_bytes, base); /* custom order: none */
+    ck_assert_uint_eq(sl_stats(NULL).memory_bytes, 0);
     lsmt_skiplist_destroy(rev);
     lsmt_skiplist_destroy(one);
     lsmt_skiplist_destroy(fine);
@@ -613,7 +617,7 @@ START_TEST(bad_input)
     ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_OK);
 
     ck_assert_int_eq(lsmt_skiplist_reset(NULL), LSMT_INVALID);
-    ck_assert_uint_eq(lsmt_skiplist_height(NULL), 0);
+    ck_assert_uint_eq(sl_stats(NULL).height, 0);
     ck_assert_int_eq(lsmt_skiplist_validate(NULL, NULL), LSMT_INVALID);
 
     /* insert family: NULL list, NULL key/value with length, oversize key/value */
@@ -621,32 +625,35 @@ START_TEST(bad_input)
     lsmt_skiplist_hint hint;
     lsmt_skiplist_hint_init(&hint);
     lsmt_skiplist_hint_init(NULL);
-    ck_assert_int_eq(lsmt_skiplist_insert(NULL, "k", 1, 0, "v", 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, 1, 0, "v", 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", 1, 0, NULL, 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", big_k, 0, "v", 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", 1, 0, "v", big_v), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "k", 1, 0, "v", SIZE_MAX), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(NULL, NULL, "k", 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, NULL, 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k", 1, 0, NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k", big_k, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k", 1, 0, "v", big_v), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k", 1, 0, "v", SIZE_MAX), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_insert_serial(NULL, "k", 1, 0, "v", 1), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, NULL, 1, 0, "v", 1), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, "k", big_k, 0, "v", 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert_hint(NULL, &hint, "k", 1, 0, "v", 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, NULL, "k", 1, 0, "v", 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &hint, NULL, 1, 0, "v", 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &hint, "k", 1, 0, "v", big_v), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(NULL, &hint, "k", 1, 0, "v", 1), LSMT_INVALID);
+    /* a NULL hint is the thread's own splice (insert_hint's NULL-hint refusal went when
+     * insert and insert_hint became one call) */
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k", 1, 0, "v", 1), LSMT_OK);
+    ck_assert_ptr_nonnull(lsmt_skiplist_find(sl, "k", 1, 0));
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, &hint, NULL, 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, &hint, "k", 1, 0, "v", big_v), LSMT_INVALID);
     /* NULL with zero length is fine: the empty key / empty value */
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, 0, 0, NULL, 0), LSMT_OK);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, 0, 0, NULL, 0), LSMT_EXISTS);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, NULL, 0, 0, NULL, 0), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, NULL, 0, 0, NULL, 0), LSMT_EXISTS);
 
     lsmt_skiplist_node *n = (lsmt_skiplist_node *)&o;
     void *kb = &o, *vb = &o;
-    ck_assert_int_eq(lsmt_skiplist_node_alloc(NULL, 1, 0, 1, &n, &kb, &vb), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, NULL, &kb, &vb), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, &n, NULL, &vb), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, &n, &kb, NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, big_k, 0, 1, &n, &kb, &vb), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, big_v, &n, &kb, &vb), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, SIZE_MAX, 0, SIZE_MAX, &n, &kb, &vb),
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(NULL, 1, 0, 1, 0, &n, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, 0, NULL, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, 0, &n, NULL, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, 0, &n, &kb, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, big_k, 0, 1, 0, &n, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, big_v, 0, &n, &kb, &vb), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, SIZE_MAX, 0, SIZE_MAX, 0, &n, &kb, &vb),
                      LSMT_INVALID);
     ck_assert_ptr_eq(n, (lsmt_skiplist_node *)&o); /* untouched on failure */
     ck_assert_ptr_eq(kb, &o);
@@ -655,7 +662,7 @@ START_TEST(bad_input)
     /* a pointer outside the arena is refused */
     ck_assert_int_eq(lsmt_skiplist_node_insert(sl, NULL, (lsmt_skiplist_node *)&o), LSMT_INVALID);
     /* a node inserted twice: the second time it is its own duplicate */
-    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 2, 5, 3, &n, &kb, &vb), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 2, 5, 3, 0, &n, &kb, &vb), LSMT_OK);
     memcpy(kb, "kk", 2);
     memcpy(vb, "vvv", 3);
     ck_assert_int_eq(lsmt_skiplist_node_insert(sl, &hint, n), LSMT_OK);
@@ -668,7 +675,7 @@ START_TEST(bad_input)
         lsmt_status bs[3];
         for (int i = 0; i < 3; i++) {
             void *bk, *bv;
-            ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 2, 9, 1, &bn[i], &bk, &bv), LSMT_OK);
+            ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 2, 9, 1, 0, &bn[i], &bk, &bv), LSMT_OK);
             memcpy(bk, i == 2 ? "kk" : "kb", 2); /* ("kb", 9) twice, then ("kk", 9) */
             memcpy(bv, "v", 1);
         }
@@ -689,10 +696,10 @@ START_TEST(bad_input)
     ck_assert_ptr_null(lsmt_skiplist_find(NULL, "kk", 2, 5));
     ck_assert_ptr_null(lsmt_skiplist_find(sl, NULL, 2, 5));
     ck_assert_ptr_null(lsmt_skiplist_find(sl, "kk", big_k, 5));
-    ck_assert(!lsmt_skiplist_contains(NULL, "kk", 2, 5));
-    ck_assert(!lsmt_skiplist_contains(sl, NULL, 2, 5));
-    ck_assert(lsmt_skiplist_contains(sl, "kk", 2, 5));
-    ck_assert(lsmt_skiplist_contains(sl, NULL, 0, 0));
+    ck_assert(!sl_contains(NULL, "kk", 2, 5));
+    ck_assert(!sl_contains(sl, NULL, 2, 5));
+    ck_assert(sl_contains(sl, "kk", 2, 5));
+    ck_assert(sl_contains(sl, NULL, 0, 0));
     {
         /* seek_batch: bad arguments write nothing */
         const void *bk[2] = {"kk", NULL};
@@ -719,19 +726,19 @@ START_TEST(bad_input)
         ck_assert_ptr_eq(bo[0], n);
         ck_assert_ptr_eq(bo[1], lsmt_skiplist_find(sl, NULL, 0, 0));
     }
-    ck_assert_ptr_null(lsmt_skiplist_node_key(NULL, NULL));
-    ck_assert_ptr_null(lsmt_skiplist_node_value(NULL, NULL));
-    ck_assert_uint_eq(lsmt_skiplist_node_version(NULL), 0);
+    ck_assert_ptr_null(sl_key(NULL, NULL));
+    ck_assert_ptr_null(sl_value(NULL, NULL));
+    ck_assert_uint_eq(sl_version(NULL), 0);
     const lsmt_skiplist_node *f = lsmt_skiplist_find(sl, "kk", 2, 5);
     ck_assert_ptr_eq(f, n);
-    ck_assert_ptr_eq(lsmt_skiplist_node_key(f, NULL), kb); /* len may be NULL */
-    ck_assert_ptr_eq(lsmt_skiplist_node_value(f, NULL), vb);
+    ck_assert_ptr_eq(sl_key(f, NULL), kb); /* len may be NULL */
+    ck_assert_ptr_eq(sl_value(f, NULL), vb);
 
     /* iterator */
     lsmt_skiplist_iter it;
     ck_assert_int_eq(lsmt_skiplist_iter_init(NULL, sl), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_iter_init(&it, NULL), LSMT_INVALID);
-    ck_assert(!lsmt_skiplist_iter_valid(NULL));
+    ck_assert(!sl_iter_valid(NULL));
     ck_assert_ptr_null(lsmt_skiplist_iter_node(NULL));
     ck_assert_int_eq(lsmt_skiplist_iter_seek_to_first(NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_skiplist_iter_seek_to_last(NULL), LSMT_INVALID);
@@ -758,7 +765,8 @@ START_TEST(bad_input)
 
     size_t cnt = 0;
     ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
-    ck_assert_uint_eq(cnt, 4); /* "", ("kk", 5), and the batch's ("kb", 9), ("kk", 9) */
+    /* "", ("k", 0) (NULL hint), ("kk", 5), and the batch's ("kb", 9), ("kk", 9) */
+    ck_assert_uint_eq(cnt, 5);
     ck_assert_int_eq(lsmt_skiplist_validate(sl, NULL), LSMT_OK);
     lsmt_skiplist_destroy(sl);
     lsmt_sharded_arena_destroy(a);
@@ -797,11 +805,11 @@ START_TEST(empty_and_long_keys)
     memset(k1, 'x', big + 1);
     memcpy(k2, k1, big + 1);
     k2[big] = 'y'; /* differs only in the last byte */
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, k2, big + 1, 0, "2", 1), LSMT_OK);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, k1, big + 1, 0, "1", 1), LSMT_OK);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, k1, big, 0, "0", 1), LSMT_OK); /* prefix */
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "", 0, 0, "e", 1), LSMT_OK);
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, k1, big + 1, 0, "1", 1), LSMT_EXISTS);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, k2, big + 1, 0, "2", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, k1, big + 1, 0, "1", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, k1, big, 0, "0", 1), LSMT_OK); /* prefix */
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "", 0, 0, "e", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, k1, big + 1, 0, "1", 1), LSMT_EXISTS);
     lsmt_skiplist_iter it;
     ck_assert_int_eq(lsmt_skiplist_iter_init(&it, sl), LSMT_OK);
     const char *order = "e012";
@@ -809,25 +817,21 @@ START_TEST(empty_and_long_keys)
     for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
          st = lsmt_skiplist_iter_next(&it), i++) {
         size_t vl;
-        const char *v = lsmt_skiplist_node_value(lsmt_skiplist_iter_node(&it), &vl);
+        const char *v = sl_value(lsmt_skiplist_iter_node(&it), &vl);
         ck_assert_uint_eq(vl, 1);
         ck_assert_int_eq(v[0], order[i]);
     }
     ck_assert_int_eq(i, 4);
     /* (k1, 1) sorts just before (k1, 0): versions descend */
     ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, k1, big + 1, 1), LSMT_OK);
-    ck_assert_int_eq(
-        ((const char *)lsmt_skiplist_node_value(lsmt_skiplist_iter_node(&it), NULL))[0], '1');
+    ck_assert_int_eq(((const char *)sl_value(lsmt_skiplist_iter_node(&it), NULL))[0], '1');
     ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, k1, big + 1, 1), LSMT_OK);
-    ck_assert_int_eq(
-        ((const char *)lsmt_skiplist_node_value(lsmt_skiplist_iter_node(&it), NULL))[0], '0');
+    ck_assert_int_eq(((const char *)sl_value(lsmt_skiplist_iter_node(&it), NULL))[0], '0');
     /* (k2, max) sorts between k1 and k2 */
     ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, k2, big + 1, UINT64_MAX), LSMT_OK);
-    ck_assert_int_eq(
-        ((const char *)lsmt_skiplist_node_value(lsmt_skiplist_iter_node(&it), NULL))[0], '2');
+    ck_assert_int_eq(((const char *)sl_value(lsmt_skiplist_iter_node(&it), NULL))[0], '2');
     ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, k2, big + 1, UINT64_MAX), LSMT_OK);
-    ck_assert_int_eq(
-        ((const char *)lsmt_skiplist_node_value(lsmt_skiplist_iter_node(&it), NULL))[0], '1');
+    ck_assert_int_eq(((const char *)sl_value(lsmt_skiplist_iter_node(&it), NULL))[0], '1');
     /* the empty key is the first: nothing before it */
     ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, "", 0, 1), LSMT_END);
     ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, "", 0, 0), LSMT_OK);
@@ -849,13 +853,13 @@ START_TEST(many_versions)
     uint64_t s = 42;
     for (uint64_t i = 0; i < nv; i++) {
         uint64_t v = 2 * ((i * 7919) % nv) + 2; /* even versions 2..2nv, shuffled */
-        ck_assert_int_eq(lsmt_skiplist_insert(sl, "samekey!", 8, v, &v, sizeof v), LSMT_OK);
+        ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "samekey!", 8, v, &v, sizeof v), LSMT_OK);
         if (splitmix(&s) % 4 == 0) /* neighbours: a prefix and an extension */
-            (void)lsmt_skiplist_insert(sl, "samekey", 7, v, NULL, 0);
+            (void)lsmt_skiplist_insert(sl, NULL, "samekey", 7, v, NULL, 0);
     }
-    (void)lsmt_skiplist_insert(sl, "samekey!!", 9, 0, NULL, 0);
+    (void)lsmt_skiplist_insert(sl, NULL, "samekey!!", 9, 0, NULL, 0);
     for (uint64_t v = 2; v <= 2 * nv; v += 2)
-        ck_assert_int_eq(lsmt_skiplist_insert(sl, "samekey!", 8, v, NULL, 0), LSMT_EXISTS);
+        ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "samekey!", 8, v, NULL, 0), LSMT_EXISTS);
     lsmt_skiplist_iter it;
     ck_assert_int_eq(lsmt_skiplist_iter_init(&it, sl), LSMT_OK);
     ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, "samekey!", 8, UINT64_MAX), LSMT_OK);
@@ -863,24 +867,23 @@ START_TEST(many_versions)
     for (uint64_t i = 0; i < nv; i++) {
         const lsmt_skiplist_node *n = lsmt_skiplist_iter_node(&it);
         size_t kl;
-        lsmt_skiplist_node_key(n, &kl);
+        sl_key(n, &kl);
         ck_assert_uint_eq(kl, 8);
-        ck_assert_uint_eq(lsmt_skiplist_node_version(n), expect);
+        ck_assert_uint_eq(sl_version(n), expect);
         expect -= 2;
         lsmt_skiplist_iter_next(&it);
     }
     for (uint64_t v = 1; v <= 2 * nv + 1; v += 2) { /* odd: between two versions */
         ck_assert_int_eq(lsmt_skiplist_iter_seek(&it, "samekey!", 8, v), LSMT_OK);
-        ck_assert_uint_eq(lsmt_skiplist_node_version(lsmt_skiplist_iter_node(&it)),
-                          v == 1 ? 0 : v - 1);
+        ck_assert_uint_eq(sl_version(lsmt_skiplist_iter_node(&it)), v == 1 ? 0 : v - 1);
         if (v == 1) { /* past the oldest version: the next key */
             size_t kl;
-            lsmt_skiplist_node_key(lsmt_skiplist_iter_node(&it), &kl);
+            sl_key(lsmt_skiplist_iter_node(&it), &kl);
             ck_assert_uint_eq(kl, 9);
         }
         if (v <= 2 * nv) {
             ck_assert_int_eq(lsmt_skiplist_iter_seek_for_prev(&it, "samekey!", 8, v), LSMT_OK);
-            ck_assert_uint_eq(lsmt_skiplist_node_version(lsmt_skiplist_iter_node(&it)), v + 1);
+            ck_assert_uint_eq(sl_version(lsmt_skiplist_iter_node(&it)), v + 1);
         }
     }
     ck_assert_int_eq(lsmt_skiplist_validate(sl, NULL), LSMT_OK);
@@ -903,19 +906,18 @@ START_TEST(height_limits)
         const int n = 3000;
         for (int i = 0; i < n; i++) {
             uint64_t k = __builtin_bswap64(splitmix(&s));
-            ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &hint, &k, sizeof k, 0, NULL, 0),
-                             LSMT_OK);
-            ck_assert_uint_le(lsmt_skiplist_height(sl), hs[t]);
+            ck_assert_int_eq(lsmt_skiplist_insert(sl, &hint, &k, sizeof k, 0, NULL, 0), LSMT_OK);
+            ck_assert_uint_le(sl_stats(sl).height, hs[t]);
         }
         /* with 3000 nodes at p = 1/4, a height-2 node is all but certain (1 - 0.75^3000) */
-        ck_assert_uint_ge(lsmt_skiplist_height(sl), hs[t] < 5 ? hs[t] : 5);
+        ck_assert_uint_ge(sl_stats(sl).height, hs[t] < 5 ? hs[t] : 5);
         size_t cnt;
         ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
         ck_assert_uint_eq(cnt, (size_t)n);
         s = 7;
         for (int i = 0; i < n; i++) {
             uint64_t k = __builtin_bswap64(splitmix(&s));
-            ck_assert(lsmt_skiplist_contains(sl, &k, sizeof k, 0));
+            ck_assert(sl_contains(sl, &k, sizeof k, 0));
         }
         lsmt_skiplist_destroy(sl);
     }
@@ -940,15 +942,15 @@ START_TEST(arena_full)
             uint64_t k = __builtin_bswap64(splitmix(&(uint64_t){i}));
             lsmt_status st;
             if (path == PATH_INSERT)
-                st = lsmt_skiplist_insert(sl, &k, 8, i, val, sizeof val);
+                st = lsmt_skiplist_insert(sl, NULL, &k, 8, i, val, sizeof val);
             else if (path == PATH_SERIAL)
                 st = lsmt_skiplist_insert_serial(sl, &k, 8, i, val, sizeof val);
             else if (path == PATH_HINT)
-                st = lsmt_skiplist_insert_hint(sl, &hint, &k, 8, i, val, sizeof val);
+                st = lsmt_skiplist_insert(sl, &hint, &k, 8, i, val, sizeof val);
             else {
                 lsmt_skiplist_node *n;
                 void *kb, *vb;
-                st = lsmt_skiplist_node_alloc(sl, 8, i, sizeof val, &n, &kb, &vb);
+                st = lsmt_skiplist_node_alloc(sl, 8, i, sizeof val, 0, &n, &kb, &vb);
                 if (st == LSMT_OK) {
                     memcpy(kb, &k, 8);
                     memcpy(vb, val, sizeof val);
@@ -971,13 +973,13 @@ START_TEST(arena_full)
         ck_assert_uint_eq(cnt, ok);
         for (uint64_t j = 0; j < i; j++) {
             uint64_t k = __builtin_bswap64(splitmix(&(uint64_t){j}));
-            ck_assert(lsmt_skiplist_contains(sl, &k, 8, j) == inserted[j]);
+            ck_assert(sl_contains(sl, &k, 8, j) == inserted[j]);
         }
         /* fill the last bytes with bare headers until even those fail */
         lsmt_status st = LSMT_OK;
         for (int e = 0; e < 10000 && st != LSMT_FULL; e++) {
             uint32_t k = (uint32_t)e;
-            st = lsmt_skiplist_insert(sl, &k, sizeof k, 0, NULL, 0);
+            st = lsmt_skiplist_insert(sl, NULL, &k, sizeof k, 0, NULL, 0);
             ok += st == LSMT_OK;
         }
         ck_assert_int_eq(st, LSMT_FULL);
@@ -1000,7 +1002,7 @@ START_TEST(reset_reuse)
         const uint64_t n = 5000;
         for (uint64_t i = 0; i < n; i++) {
             uint64_t k = __builtin_bswap64(i * 2 + (uint64_t)round);
-            ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &hint, &k, 8, 0, &i, sizeof i), LSMT_OK);
+            ck_assert_int_eq(lsmt_skiplist_insert(sl, &hint, &k, 8, 0, &i, sizeof i), LSMT_OK);
         }
         size_t cnt;
         ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
@@ -1010,17 +1012,17 @@ START_TEST(reset_reuse)
             const lsmt_skiplist_node *f = lsmt_skiplist_find(sl, &k, 8, 0);
             ck_assert_ptr_nonnull(f);
             uint64_t v;
-            memcpy(&v, lsmt_skiplist_node_value(f, NULL), sizeof v);
+            memcpy(&v, sl_value(f, NULL), sizeof v);
             ck_assert_uint_eq(v, i);
             k = __builtin_bswap64(i * 2 + (uint64_t)round + 1); /* the other parity */
-            ck_assert(!lsmt_skiplist_contains(sl, &k, 8, 0));
+            ck_assert(!sl_contains(sl, &k, 8, 0));
         }
         ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
         ck_assert_int_eq(lsmt_skiplist_reset(sl), LSMT_OK);
         ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
         ck_assert_uint_eq(cnt, 0);
         uint64_t k0 = 0;
-        ck_assert(!lsmt_skiplist_contains(sl, &k0, 8, 0));
+        ck_assert(!sl_contains(sl, &k0, 8, 0));
         /* the hint still names the old list epoch: it must be ignored, not followed */
     }
     lsmt_skiplist_destroy(sl);
@@ -1041,11 +1043,11 @@ START_TEST(hint_paths)
     const uint64_t n = 20000;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t up = __builtin_bswap64(i), down = __builtin_bswap64(4 * n - i);
-        ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h1, &up, 8, 0, NULL, 0), LSMT_OK);
-        ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h2, &down, 8, 0, NULL, 0), LSMT_OK);
+        ck_assert_int_eq(lsmt_skiplist_insert(sl, &h1, &up, 8, 0, NULL, 0), LSMT_OK);
+        ck_assert_int_eq(lsmt_skiplist_insert(sl, &h2, &down, 8, 0, NULL, 0), LSMT_OK);
         if (i % 1000 == 0) /* the same hint on another list: re-initialised, not misused */
-            ck_assert_int_eq(lsmt_skiplist_insert_hint(other, &h1, &up, 8, 0, NULL, 0), LSMT_OK);
-        ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h1, &up, 8, 0, NULL, 0), LSMT_EXISTS);
+            ck_assert_int_eq(lsmt_skiplist_insert(other, &h1, &up, 8, 0, NULL, 0), LSMT_OK);
+        ck_assert_int_eq(lsmt_skiplist_insert(sl, &h1, &up, 8, 0, NULL, 0), LSMT_EXISTS);
     }
     for (uint64_t i = 0; i < n; i += 3) { /* strided fill of the gap, serial path */
         uint64_t k = __builtin_bswap64(n + i);
@@ -1063,7 +1065,7 @@ START_TEST(hint_paths)
     for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
          st = lsmt_skiplist_iter_next(&it), seen++) {
         uint64_t k;
-        memcpy(&k, lsmt_skiplist_node_key(lsmt_skiplist_iter_node(&it), NULL), 8);
+        memcpy(&k, sl_key(lsmt_skiplist_iter_node(&it), NULL), 8);
         k = __builtin_bswap64(k);
         if (seen)
             ck_assert_uint_gt(k, prev);
@@ -1089,7 +1091,7 @@ START_TEST(hint_of_destroyed_list)
         lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
         for (uint64_t i = 0; i < 50; i++) {
             uint64_t k = __builtin_bswap64(i * 2);
-            ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h, &k, 8, 0, NULL, 0), LSMT_OK);
+            ck_assert_int_eq(lsmt_skiplist_insert(sl, &h, &k, 8, 0, NULL, 0), LSMT_OK);
         }
         void *old = sl;
         lsmt_skiplist_destroy(sl);
@@ -1098,11 +1100,11 @@ START_TEST(hint_of_destroyed_list)
         same_address += (void *)sl == old;
         /* What address reuse gives, whether or not malloc reused it this round: the hint
          * names the new list (a private field, set here on purpose). */
-        h.list_ = sl;
+        ((splice *)&h)->list = sl;
         /* h still holds the old list's splice; key 1 lies inside its range */
         uint64_t k = __builtin_bswap64(1);
-        ck_assert_int_eq(lsmt_skiplist_insert_hint(sl, &h, &k, 8, 0, NULL, 0), LSMT_OK);
-        ck_assert(lsmt_skiplist_contains(sl, &k, 8, 0));
+        ck_assert_int_eq(lsmt_skiplist_insert(sl, &h, &k, 8, 0, NULL, 0), LSMT_OK);
+        ck_assert(sl_contains(sl, &k, 8, 0));
         size_t cnt;
         ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
         ck_assert_uint_eq(cnt, 1);
@@ -1125,8 +1127,8 @@ START_TEST(height_distribution)
     for (int i = 0; i < N; i++) {
         lsmt_skiplist_node *n;
         void *kb, *vb;
-        ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 8, 0, 0, &n, &kb, &vb), LSMT_OK);
-        unsigned h = lsmt_skiplist_node_height(n);
+        ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 8, 0, 0, 0, &n, &kb, &vb), LSMT_OK);
+        unsigned h = sl_height_of(n);
         ck_assert_uint_ge(h, 1);
         for (unsigned l = 0; l < 8 && l < h; l++)
             at_least[l]++;
@@ -1162,30 +1164,29 @@ START_TEST(node_tags)
                 void *kb, *vb;
                 uint64_t ver = splitmix(&s) & LSMT_SKIPLIST_MAX_VERSION;
                 ck_assert_int_eq(
-                    lsmt_skiplist_node_alloc_ex(sl, klens[ki], ver, 3, tag, &node, &kb, &vb),
-                    LSMT_OK);
+                    lsmt_skiplist_node_alloc(sl, klens[ki], ver, 3, tag, &node, &kb, &vb), LSMT_OK);
                 memset(kbuf, (int)(ki * 16 + tag), klens[ki]);
                 if (klens[ki])
                     memcpy(kb, kbuf, klens[ki]);
                 memcpy(vb, "abc", 3);
-                ck_assert_uint_eq(lsmt_skiplist_node_tag(node), tag); /* before publishing */
+                ck_assert_uint_eq(sl_tag(node), tag); /* before publishing */
                 ck_assert_int_eq(lsmt_skiplist_node_insert(sl, NULL, node), LSMT_OK);
                 n++;
                 const lsmt_skiplist_node *f = lsmt_skiplist_find(sl, kbuf, klens[ki], ver);
                 ck_assert_ptr_eq(f, node);
-                ck_assert_uint_eq(lsmt_skiplist_node_tag(f), tag);
+                ck_assert_uint_eq(sl_tag(f), tag);
                 size_t kl, vl;
-                lsmt_skiplist_node_key(f, &kl);
+                sl_key(f, &kl);
                 ck_assert_uint_eq(kl, klens[ki]);
-                ck_assert_uint_eq(lsmt_skiplist_node_version(f), ver);
-                const char *v = lsmt_skiplist_node_value(f, &vl);
+                ck_assert_uint_eq(sl_version(f), ver);
+                const char *v = sl_value(f, &vl);
                 ck_assert(vl == 3 && memcmp(v, "abc", 3) == 0);
             }
         }
     }
     /* plain inserts are tag 0 */
-    ck_assert_int_eq(lsmt_skiplist_insert(sl, "plain", 5, 1, NULL, 0), LSMT_OK);
-    ck_assert_uint_eq(lsmt_skiplist_node_tag(lsmt_skiplist_find(sl, "plain", 5, 1)), 0);
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "plain", 5, 1, NULL, 0), LSMT_OK);
+    ck_assert_uint_eq(sl_tag(lsmt_skiplist_find(sl, "plain", 5, 1)), 0);
     size_t cnt;
     ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
     ck_assert_uint_eq(cnt, n + 1);

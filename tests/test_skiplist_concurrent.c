@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "lsmt/skiplist.h"
+#include "skiplist_entry.h"
 
 #ifdef LSMT_TSAN
 #define SCALE 8 /* TSan is ~10x slower: fewer operations, same shape */
@@ -92,8 +93,8 @@ static int pos_cmp(pos a, pos b)
 static pos node_pos(const lsmt_skiplist_node *n)
 {
     size_t kl = 0, vl = 0;
-    const unsigned char *kp = lsmt_skiplist_node_key(n, &kl);
-    const unsigned char *vp = lsmt_skiplist_node_value(n, &vl);
+    const unsigned char *kp = sl_key(n, &kl);
+    const unsigned char *vp = sl_value(n, &vl);
     CHK(kl == KEY_LEN);
     CHK(vl == 8);
     uint64_t w0 = get_be64(kp);
@@ -173,7 +174,7 @@ static uint64_t writer_batch_step(world *w, unsigned id, uint64_t *rng, unsigned
         ks[b] = id + (uint64_t)w->writers * (*rng % per);
         gens[b] = ++local_gen[ks[b]];
         void *kb, *vb;
-        lsmt_status st = lsmt_skiplist_node_alloc(w->sl, KEY_LEN, 0, 8, &nodes[b], &kb, &vb);
+        lsmt_status st = lsmt_skiplist_node_alloc(w->sl, KEY_LEN, 0, 8, 0, &nodes[b], &kb, &vb);
         if (st != LSMT_OK)
             ck_abort_msg("writer %u node_alloc: %s", id, lsmt_status_str(st));
         make_key(kb, ks[b], gens[b]);
@@ -209,15 +210,15 @@ static uint64_t writer_step(world *w, unsigned id, uint64_t *rng, lsmt_skiplist_
     lsmt_status st;
     switch (id % 4) {
     case 0:
-        st = lsmt_skiplist_insert(w->sl, key, KEY_LEN, 0, val, 8);
+        st = lsmt_skiplist_insert(w->sl, NULL, key, KEY_LEN, 0, val, 8);
         break;
     case 1:
-        st = lsmt_skiplist_insert_hint(w->sl, hint, key, KEY_LEN, 0, val, 8);
+        st = lsmt_skiplist_insert(w->sl, hint, key, KEY_LEN, 0, val, 8);
         break;
     default: {
         lsmt_skiplist_node *n;
         void *kb, *vb;
-        st = lsmt_skiplist_node_alloc(w->sl, KEY_LEN, 0, 8, &n, &kb, &vb);
+        st = lsmt_skiplist_node_alloc(w->sl, KEY_LEN, 0, 8, 0, &n, &kb, &vb);
         if (st == LSMT_OK) {
             memcpy(kb, key, KEY_LEN);
             memcpy(vb, val, 8);
@@ -559,8 +560,8 @@ static void *racer_main(void *p)
         race_key(key, i);
         uint64_t v = a->id;
         /* every racer inserts the same keys in the same order: maximal collisions */
-        r->st[a->id][i] = (a->id & 1) ? lsmt_skiplist_insert_hint(r->sl, &hint, key, 16, 7, &v, 8)
-                                      : lsmt_skiplist_insert(r->sl, key, 16, 7, &v, 8);
+        r->st[a->id][i] = (a->id & 1) ? lsmt_skiplist_insert(r->sl, &hint, key, 16, 7, &v, 8)
+                                      : lsmt_skiplist_insert(r->sl, NULL, key, 16, 7, &v, 8);
     }
     return NULL;
 }
@@ -603,7 +604,7 @@ START_TEST(racing_equal_inserts)
         const lsmt_skiplist_node *n = lsmt_skiplist_find(r->sl, key, 16, 7);
         CHK(n != NULL);
         uint64_t v;
-        memcpy(&v, lsmt_skiplist_node_value(n, NULL), 8);
+        memcpy(&v, sl_value(n, NULL), 8);
         CHK(v == winner); /* the winner's value, not a loser's */
     }
     size_t cnt;
@@ -648,7 +649,7 @@ static void *filler_main(void *p)
         unsigned char key[16], val[40];
         filler_key(key, a->id, i);
         memset(val, (int)(i & 0xff), sizeof val);
-        lsmt_status st = lsmt_skiplist_insert(f->sl, key, 16, 0, val, (i % 3) * 20);
+        lsmt_status st = lsmt_skiplist_insert(f->sl, NULL, key, 16, 0, val, (i % 3) * 20);
         f->st[a->id][i] = st;
         fulls += st == LSMT_FULL;
     }
@@ -691,12 +692,12 @@ START_TEST(exhaustion_mid_race)
                 const lsmt_skiplist_node *n = lsmt_skiplist_find(f->sl, key, 16, 0);
                 CHK(n != NULL);
                 size_t vl;
-                const unsigned char *v = lsmt_skiplist_node_value(n, &vl);
+                const unsigned char *v = sl_value(n, &vl);
                 CHK(vl == (i % 3) * 20);
                 CHK(vl == 0 || v[vl - 1] == (unsigned char)(i & 0xff));
             } else {
                 CHK(st == LSMT_FULL);
-                CHK(!lsmt_skiplist_contains(f->sl, key, 16, 0));
+                CHK(!sl_contains(f->sl, key, 16, 0));
                 full++;
             }
         }
@@ -734,7 +735,7 @@ static void *asc_main(void *arg)
         unsigned char key[8];
         put_be64(key, i);
         /* plain insert (thread splice) and insert_hint alternate by thread */
-        CHK(lsmt_skiplist_insert(a->sl, key, 8, 0, NULL, 0) == LSMT_OK);
+        CHK(lsmt_skiplist_insert(a->sl, NULL, key, 8, 0, NULL, 0) == LSMT_OK);
     }
     return NULL;
 }
@@ -771,7 +772,7 @@ START_TEST(interleaved_ascending)
     for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
          st = lsmt_skiplist_iter_next(&it), expect++) {
         size_t kl;
-        const unsigned char *k = lsmt_skiplist_node_key(lsmt_skiplist_iter_node(&it), &kl);
+        const unsigned char *k = sl_key(lsmt_skiplist_iter_node(&it), &kl);
         CHK(kl == 8 && get_be64(k) == expect);
     }
     CHK(expect == ASC_N);
@@ -804,7 +805,7 @@ static void *ser_reader(void *arg)
         for (st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK && seen < 2000;
              st = lsmt_skiplist_iter_next(&it)) {
             size_t kl;
-            const unsigned char *k = lsmt_skiplist_node_key(lsmt_skiplist_iter_node(&it), &kl);
+            const unsigned char *k = sl_key(lsmt_skiplist_iter_node(&it), &kl);
             uint64_t v = get_be64(k);
             CHK(kl == 8 && (seen == 0 || v > last)); /* strictly ascending */
             if (v % 2 == 0) {
@@ -821,7 +822,7 @@ static void *ser_reader(void *arg)
             uint64_t probe = rs % have;
             unsigned char key[8];
             put_be64(key, 2 * probe);
-            CHK(lsmt_skiplist_contains(s->sl, key, 8, 0));
+            CHK(sl_contains(s->sl, key, 8, 0));
         }
     }
     return NULL;
@@ -898,8 +899,8 @@ static lsmt_skiplist_node *node_of_height(lsmt_skiplist *sl, uint64_t k, unsigne
     for (int tries = 0; tries < 100000; tries++) {
         lsmt_skiplist_node *n;
         void *kb, *vb;
-        CHK(lsmt_skiplist_node_alloc(sl, 8, 0, 0, &n, &kb, &vb) == LSMT_OK);
-        if (lsmt_skiplist_node_height(n) == h) {
+        CHK(lsmt_skiplist_node_alloc(sl, 8, 0, 0, 0, &n, &kb, &vb) == LSMT_OK);
+        if (sl_height_of(n) == h) {
             put_be64(kb, k);
             return n;
         }
@@ -916,10 +917,10 @@ static void *race_a(void *arg)
     lsmt_skiplist_hint_init(&h);
     unsigned char key[8];
     put_be64(key, 5);
-    CHK(lsmt_skiplist_insert_hint(c->sl, &h, key, 8, 0, NULL, 0) == LSMT_OK);
+    CHK(lsmt_skiplist_insert(c->sl, &h, key, 8, 0, NULL, 0) == LSMT_OK);
     CHK(lsmt_skiplist_node_insert(c->sl, &h, c->n) == LSMT_OK); /* B runs inside */
     put_be64(key, 12);
-    CHK(lsmt_skiplist_insert_hint(c->sl, &h, key, 8, 0, NULL, 0) == LSMT_OK);
+    CHK(lsmt_skiplist_insert(c->sl, &h, key, 8, 0, NULL, 0) == LSMT_OK);
     return NULL;
 }
 
@@ -966,7 +967,7 @@ START_TEST(lost_upper_cas_keeps_order)
     size_t i = 0;
     for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
          st = lsmt_skiplist_iter_next(&it), i++) {
-        const unsigned char *k = lsmt_skiplist_node_key(lsmt_skiplist_iter_node(&it), NULL);
+        const unsigned char *k = sl_key(lsmt_skiplist_iter_node(&it), NULL);
         CHK(i < 4 && get_be64(k) == want[i]);
     }
     CHK(i == 4);

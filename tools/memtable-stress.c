@@ -1234,7 +1234,8 @@ static void flush_oldest(thr *t)
     pthread_rwlock_unlock(&E.lock);
     slot *sl = &E.slots[i];
     lsmt_memtable *mt = sl->mt;
-    if (!lsmt_memtable_is_frozen(mt))
+    lsmt_memtable_stats fs;
+    if (lsmt_memtable_stats_get(mt, &fs) != LSMT_OK || !fs.frozen)
         violation(t->name, "V8 frozen memtable (slot %d) says it is not frozen", i);
 
     /* Every writer to this memtable finished before it was replaced as active (writers
@@ -1349,10 +1350,10 @@ static void flush_oldest(thr *t)
         violation(t->name, "reset_all returned %s", lsmt_status_str(st));
     t->c.resets++;
     /* V7: empty, active, nothing from before is reachable. */
-    if (lsmt_memtable_is_frozen(mt) || lsmt_memtable_should_flush(mt))
-        violation(t->name, "V7 after reset_all: frozen %d should_flush %d",
-                  lsmt_memtable_is_frozen(mt), lsmt_memtable_should_flush(mt));
-    if (lsmt_memtable_stats_get(mt, &ms) != LSMT_OK || ms.entries != 0)
+    if (lsmt_memtable_stats_get(mt, &ms) != LSMT_OK || ms.frozen || lsmt_memtable_should_flush(mt))
+        violation(t->name, "V7 after reset_all: frozen %d should_flush %d", ms.frozen,
+                  lsmt_memtable_should_flush(mt));
+    if (ms.entries != 0)
         violation(t->name, "V7 after reset_all: %" PRIu64 " entries", ms.entries);
     for (int q = 0; q < 8; q++) {
         char kb[KEY_LEN + 1];

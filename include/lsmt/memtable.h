@@ -104,24 +104,22 @@ typedef struct lsmt_memtable_options {
     void *compare_ctx;
     /* Bloom filter over user keys (xxh3 of the key bytes), bits per key, 0..64; 0 = off.
      * Default 0 (off, as RocksDB's memtable filter): it costs every write one random
-     * cache line, and its lines evict the skip list's from the cache (bench/README.md:
-     * W1 random puts ~10 % and W6 ascending puts ~55 % slower at 10 bits, plus 1.25
-     * bytes per entry), and saves the skip-list search on most gets of absent keys (W4
-     * ~20x faster). Turn it on when many gets look for keys the memtable does not hold,
-     * e.g. an engine whose reads mostly end in its SSTables: 10 gives about 1 % false
-     * positives at bloom_expected_keys.
+     * cache line and bloom_bits_per_key / 8 bytes per expected key, and its lines compete
+     * with the skip list's for the cache; it saves the skip-list search (O(log n) cache
+     * misses) on most gets of absent keys, answering them in O(1). Turn it on when many
+     * gets look for keys the memtable does not hold, e.g. an engine whose reads mostly
+     * end in its SSTables: 10 gives about 1 % false positives at bloom_expected_keys.
      * REQUIRES with a custom comparator: keys it finds equal are byte-identical (else
      * turn the filter off: it would answer "absent" for an equal key spelt differently). */
     unsigned bloom_bits_per_key;
     /* Keys the bloom filter is sized for (bloom_bits_per_key bits each, fixed at create).
      * 0 = write_buffer_size / 64: right for 64-byte entries, oversized for larger ones.
-     * Every write touches one random line of the filter, and its lines compete for
-     * the cache with the skip list's upper levels: an oversized filter slows random
-     * writes down (bench/README.md, "bloom sizing"). An engine that knows its entry
-     * size sets write_buffer_size / (key + value + 24 bytes), e.g. from the last
-     * memtable's stats. More keys than this only raise the false-positive rate. At
-     * most write_buffer_size / 16 (no entry is smaller), else LSMT_INVALID. Ignored
-     * when the filter is off. */
+     * Every write touches one random line of the filter, so an oversized filter spreads
+     * those touches over more lines than the cache holds and slows random writes down.
+     * An engine that knows its entry size sets write_buffer_size / (key + value + 24
+     * bytes), e.g. from the last memtable's stats. More keys than this only raise the
+     * false-positive rate. At most write_buffer_size / 16 (no entry is smaller), else
+     * LSMT_INVALID. Ignored when the filter is off. */
     size_t bloom_expected_keys;
     /* Transparent huge pages on the arena region. Default false. */
     bool huge_pages;
@@ -146,6 +144,7 @@ typedef struct lsmt_memtable_stats {
      * positives (plus keys whose only versions are newer than the snapshot). */
     uint64_t bloom_false_positives;
     uint64_t resets; /* completed reset_all calls (not reset by reset_all) */
+    bool frozen;     /* freeze was called and no reset_all since */
 } lsmt_memtable_stats;
 
 LSMT_API void lsmt_memtable_options_default(lsmt_memtable_options *opt);
@@ -196,10 +195,9 @@ LSMT_API size_t lsmt_write_batch_count(const lsmt_write_batch *b);
  * one (each with its own sequence, so a snapshot below first_seq sees none of them). Invariant 6:
  * if another thread inserts one of the batch's (key, seq) between the duplicate check and the
  * publication, that record is skipped, the others are applied, and the call returns LSMT_EXISTS.
- * Cost: the duplicate check runs the records' searches interleaved (lsmt_skiplist_seek_batch,
- * 32 at a time) and leaves their search paths in the cache, so the inserts that follow take
- * no dependent cache misses: on a memtable far larger than the cache a batch of 32 random
- * keys goes in about twice as fast as 32 puts (bench/README.md, W1-fillrandom-batch32). */
+ * Cost: O(count log n); the duplicate check runs the records' searches interleaved
+ * (lsmt_skiplist_seek_batch, 32 at a time) and leaves their search paths in the cache, so
+ * the inserts that follow take no dependent cache misses of their own. */
 LSMT_API lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq,
                                          const lsmt_write_batch *b);
 
@@ -226,8 +224,7 @@ LSMT_API lsmt_status lsmt_memtable_get(lsmt_memtable *mt, const void *key, size_
  * positions holding that key may show different versions, in either order. Cost: 32
  * keys at a time, their bloom lines are loaded together, then the keys that pass are
  * looked up with lsmt_skiplist_seek_batch, whose interleaved searches overlap their cache
- * misses: on a memtable far larger than the cache, about 4x the rate of one get after
- * another. */
+ * misses (up to 32 at once). O(n log N). */
 LSMT_API lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const void *const *keys,
                                              const size_t *klens, uint64_t snapshot,
                                              lsmt_status *statuses, const void **values,
@@ -294,7 +291,6 @@ LSMT_API bool lsmt_memtable_should_flush(const lsmt_memtable *mt);
  * it waits for an RCU grace period. Idempotent. LSMT_INVALID for NULL.
  * REQUIRES: not called from inside another lsmt call (e.g. a comparator). */
 LSMT_API lsmt_status lsmt_memtable_freeze(lsmt_memtable *mt);
-LSMT_API bool lsmt_memtable_is_frozen(const lsmt_memtable *mt);
 /* Empty the memtable and make it ACTIVE again, reusing all its memory in place (pages
  * stay faulted). Waits for gets and writes in flight (an RCU grace period); writes
  * during the reset return LSMT_BUSY. LSMT_BUSY (nothing done) if an iterator is open

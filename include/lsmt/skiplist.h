@@ -2,7 +2,7 @@
  *
  * The ordered index under the memtable. Each entry is one arena allocation holding the
  * node header, its tower of links, the key and the value inline (the layout is documented
- * at the code that builds it, skiplist/skiplist.c): 16 + 8 * (height - 1) + klen + vlen
+ * in skiplist/node.h): 16 + 8 * (height - 1) + klen + vlen
  * bytes, 4 more for a value over 254 bytes, rounded up to 4 (a node of height > 1 is
  * also 8-byte aligned, which may cost up to 4 bytes of padding before it). Links are
  * 32-bit offsets into the arena's region (so the arena may be at most 16 GiB); each upper
@@ -11,7 +11,7 @@
  * average). Entries are ordered by
  *     (key ascending by the comparator, then version DESCENDING)
  * where `version` is a number of up to 56 bits stored with the entry (the memtable's
- * sequence number; plain users pass 0), and a node may carry a 2-bit tag (node_alloc_ex).
+ * sequence number; plain users pass 0), and a node may carry a 2-bit tag (node_alloc).
  * Nothing is ever removed: the list is emptied as a whole by lsmt_skiplist_reset after
  * its arena was reset.
  *
@@ -19,11 +19,10 @@
  *
  *   call                                   may run concurrently with
  *   -------------------------------------  ----------------------------------------------
- *   insert, insert_hint, node_insert,      every call except reset/destroy
- *   node_insert_batch
+ *   insert, node_insert, node_insert_batch every call except reset/destroy
  *   insert_serial                          readers only (callers serialise all writers)
- *   find, contains, seek_batch, iterator   every call except reset/destroy
- *   calls
+ *   find, seek_batch, iterator calls,      every call except reset/destroy
+ *   node_entry, stats_get
  *   reset, destroy                         nothing (the caller quiesces the list first)
  *
  * Readers never block, never take a lock and never see a half-built node.
@@ -41,7 +40,7 @@
  *     never moves backwards in the order, while inserts run beside it.
  *  5. A failed insert (LSMT_EXISTS, LSMT_FULL, LSMT_INVALID) leaves the list's entries
  *     and links unchanged (LSMT_EXISTS may leave its unused node's bytes allocated in
- *     the arena, and may have raised lsmt_skiplist_height, which only bounds where
+ *     the arena, and may have raised the list's height, which only bounds where
  *     searches start).
  *  6. A hint (splice) is only followed for the list and reset epoch it was filled for
  *     (epochs are never reused, by any list, so a list created at a destroyed list's
@@ -77,7 +76,7 @@ extern "C" {
  * length). Searches and seeks take any 64-bit version: one above this is after every
  * stored version of its key. */
 #define LSMT_SKIPLIST_MAX_VERSION   ((UINT64_C(1) << 56) - 1)
-/* Largest node tag (lsmt_skiplist_node_alloc_ex): two bits of the node header. */
+/* Largest node tag (lsmt_skiplist_node_alloc): two bits of the node header. */
 #define LSMT_SKIPLIST_TAG_MAX       3u
 
 typedef struct lsmt_skiplist lsmt_skiplist;
@@ -96,13 +95,12 @@ typedef struct lsmt_skiplist_options {
      * most nodes it can hold), at most LSMT_SKIPLIST_MAX_HEIGHT. */
     unsigned max_height;
     /* The finger table (bytewise lists only): one 4-byte entry per this many bytes of
-     * arena capacity, allocated at create (so 0.2 % of the capacity by default, about
-     * 0.3 B per 140-byte entry of a full arena). Entry b names the last tall node of key
-     * range b - 1 (the ranges split the key space by its first 4 bytes), so a search
-     * starts next to its key instead of at the head and skips the upper levels: on a
-     * list far larger than the cache, random lookups about 2x faster. 0 = the default
-     * (LSMT_SKIPLIST_FINGER_BYTES_DEFAULT); SIZE_MAX = no table. Keys whose first bytes
-     * are mostly the same fall into few ranges and gain little (never lose
+     * arena capacity, allocated at create (0.2 % of the capacity by default). Entry b
+     * names the last tall node of key range b - 1 (the ranges split the key space by its
+     * first 4 bytes), so a search starts next to its key instead of at the head and skips
+     * the upper levels: O(1) cache misses above level 1 instead of O(log n). 0 = the
+     * default (LSMT_SKIPLIST_FINGER_BYTES_DEFAULT); SIZE_MAX = no table. Keys whose first
+     * bytes are mostly the same fall into few ranges and gain little (never lose
      * correctness). */
     size_t finger_bytes;
 } lsmt_skiplist_options;
@@ -110,33 +108,40 @@ typedef struct lsmt_skiplist_options {
 /* Default lsmt_skiplist_options.finger_bytes. */
 #define LSMT_SKIPLIST_FINGER_BYTES_DEFAULT 2048u
 
-/* Position memory for insert_hint: nearby inserts cost O(log distance) instead of
- * O(log n). One per writer thread (not shared); initialise with lsmt_skiplist_hint_init
- * and keep it with the list it was used on. Fields are private. */
+/* Position memory for inserts: nearby inserts cost O(log distance) instead of O(log n).
+ * One per writer thread (not shared); initialise with lsmt_skiplist_hint_init and keep it
+ * with the list it was used on (a hint from another list, or from before a reset, is
+ * recognised and ignored). Opaque, LSMT_SKIPLIST_HINT_BYTES bytes, may live anywhere. */
+#define LSMT_SKIPLIST_HINT_BYTES 384
 typedef struct lsmt_skiplist_hint {
-    const lsmt_skiplist *list_;
-    uint64_t epoch_;
-    uint32_t height_;
-    uint32_t prev_[LSMT_SKIPLIST_MAX_HEIGHT + 1];
-    uint32_t next_[LSMT_SKIPLIST_MAX_HEIGHT + 1];
-    uint32_t nextp_[LSMT_SKIPLIST_MAX_HEIGHT + 1];
+    uint64_t opaque_[LSMT_SKIPLIST_HINT_BYTES / 8];
 } lsmt_skiplist_hint;
 
-/* Read-ahead lanes of an iterator (see lsmt_skiplist_iter_next). */
-#define LSMT_SKIPLIST_ITER_LANES 8
-
-/* An iterator: plain data, may live on the stack, may be copied, needs no destroy.
- * Fields are private. Valid until the list is reset or destroyed. */
+/* An iterator: opaque, LSMT_SKIPLIST_ITER_BYTES bytes, may live on the stack, may be
+ * copied, needs no destroy. Valid until the list is reset or destroyed. */
+#define LSMT_SKIPLIST_ITER_BYTES 128
 typedef struct lsmt_skiplist_iter {
-    const lsmt_skiplist *list_;
-    const lsmt_skiplist_node *node_;
-    /* scan read-ahead state (prefetch only; never affects results) */
-    uint32_t run_;
-    uint32_t spine_;
-    uint32_t lane_;
-    uint32_t lead_;
-    uint32_t ahead_[LSMT_SKIPLIST_ITER_LANES];
+    uint64_t opaque_[LSMT_SKIPLIST_ITER_BYTES / 8];
 } lsmt_skiplist_iter;
+
+/* What lsmt_skiplist_node_entry reports of a node. The pointers stay valid until the list
+ * is reset or destroyed. */
+typedef struct lsmt_skiplist_entry {
+    const void *key;
+    size_t klen;
+    uint64_t version;
+    const void *value;
+    size_t vlen;
+    unsigned tag;    /* the tag given to node_alloc (0 for insert) */
+    unsigned height; /* levels the node is (or, before node_insert, will be) linked at */
+} lsmt_skiplist_entry;
+
+typedef struct lsmt_skiplist_stats {
+    size_t memory_bytes;   /* bytes held outside the arena: the header and finger table */
+    unsigned height;       /* current tallest tower (1 for an empty list) */
+    unsigned max_height;   /* the tallest tower allowed */
+    size_t finger_entries; /* entries of the finger table (0: none) */
+} lsmt_skiplist_stats;
 
 /* Fill `opt` with defaults (arena NULL: the caller must set it). NULL is ignored. */
 LSMT_API void lsmt_skiplist_options_default(lsmt_skiplist_options *opt);
@@ -155,17 +160,19 @@ LSMT_API void lsmt_skiplist_destroy(lsmt_skiplist *sl);
  * list's arena (or before: it touches no node). LSMT_INVALID for NULL. */
 LSMT_API lsmt_status lsmt_skiplist_reset(lsmt_skiplist *sl);
 
-/* Insert (key, version) with `value` copied inline. Thread-safe with every other
- * insert: among racing inserts of an equal (key, version) exactly one returns LSMT_OK,
- * the others LSMT_EXISTS. LSMT_FULL: the arena is full, the list is unchanged.
- * LSMT_INVALID: NULL list, NULL pointer with nonzero length, oversize key or value, or
- * an entry larger than the whole arena (it could never fit: LSMT_FULL would invite a
- * retry after a reset). LSMT_RANGE: version > LSMT_SKIPLIST_MAX_VERSION. Each thread keeps (in
- * thread-local storage) the splice of its last plain insert into the list, so ascending or
- * clustered inserts cost O(log distance) here too; a random insert pays at most two extra
- * comparisons per level, on nodes still in cache. */
-LSMT_API lsmt_status lsmt_skiplist_insert(lsmt_skiplist *sl, const void *key, size_t klen,
-                                          uint64_t version, const void *value, size_t vlen);
+/* Insert (key, version) with `value` copied inline. O(log n) expected; O(log distance)
+ * from the previous insert through the same splice. `hint` may be NULL: the calling
+ * thread then keeps its own splice (thread-local), so ascending or clustered inserts are
+ * cheap either way; pass a hint to keep one per stream of related inserts. Thread-safe
+ * with every other insert: among racing inserts of an equal (key, version) exactly one
+ * returns LSMT_OK, the others LSMT_EXISTS. LSMT_FULL: the arena is full, the list is
+ * unchanged. LSMT_INVALID: NULL list, NULL pointer with nonzero length, oversize key or
+ * value, or an entry larger than the whole arena (it could never fit: LSMT_FULL would
+ * invite a retry after a reset). LSMT_RANGE: version > LSMT_SKIPLIST_MAX_VERSION. The hint
+ * itself is not thread-safe (one per thread). */
+LSMT_API lsmt_status lsmt_skiplist_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
+                                          const void *key, size_t klen, uint64_t version,
+                                          const void *value, size_t vlen);
 
 /* As lsmt_skiplist_insert for callers that serialise their writers themselves: no CAS,
  * plain release stores, and a splice kept in the list (ascending inserts are O(1)).
@@ -176,83 +183,56 @@ LSMT_API lsmt_status lsmt_skiplist_insert_serial(lsmt_skiplist *sl, const void *
 /* Reset a hint (also makes a hint from another list or before a reset harmless). */
 LSMT_API void lsmt_skiplist_hint_init(lsmt_skiplist_hint *hint);
 
-/* As lsmt_skiplist_insert, starting the search from the position `hint` remembers
- * (the previous insert through it) and remembering the new one: sequential or nearby
- * inserts cost O(log distance). Thread-safe like insert; the hint itself is not
- * (one per thread). */
-LSMT_API lsmt_status lsmt_skiplist_insert_hint(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
-                                               const void *key, size_t klen, uint64_t version,
-                                               const void *value, size_t vlen);
-
 /* Two-phase insert, for callers that build the entry in place or need all-or-nothing
- * batches: node_alloc reserves a node for a key of `klen` and a value of `vlen` bytes
- * and returns where to write them; the node is invisible until node_insert publishes
- * it. A batch allocates all its nodes first, so LSMT_FULL leaves the list unchanged.
- * A node never published just stays unused in the arena.
- * node_alloc: LSMT_OK (*node, *key_buf, *value_buf set), LSMT_FULL (the arena is full),
- * LSMT_INVALID (NULL list or out pointer, oversize key or value, a node larger than
- * the whole arena), LSMT_RANGE (version > LSMT_SKIPLIST_MAX_VERSION); the out pointers
- * are written only on success. */
+ * batches: node_alloc reserves a node for a key of `klen` and a value of `vlen` bytes,
+ * with a 2-bit `tag` (0..LSMT_SKIPLIST_TAG_MAX) stored in the node header at no cost in
+ * size, and returns where to write the key and value; the node is invisible until
+ * node_insert publishes it. A batch allocates all its nodes first, so LSMT_FULL leaves
+ * the list unchanged. A node never published just stays unused in the arena. Like the
+ * key, version and value, the tag is written before the node is published and never
+ * changes. O(1): one arena allocation.
+ * LSMT_OK (*node, *key_buf, *value_buf set), LSMT_FULL (the arena is full), LSMT_INVALID
+ * (NULL list or out pointer, oversize key or value, tag > LSMT_SKIPLIST_TAG_MAX, a node
+ * larger than the whole arena), LSMT_RANGE (version > LSMT_SKIPLIST_MAX_VERSION); the out
+ * pointers are written only on success. */
 LSMT_API lsmt_status lsmt_skiplist_node_alloc(lsmt_skiplist *sl, size_t klen, uint64_t version,
-                                              size_t vlen, lsmt_skiplist_node **node,
+                                              size_t vlen, unsigned tag, lsmt_skiplist_node **node,
                                               void **key_buf, void **value_buf);
-/* As node_alloc, with a 2-bit `tag` (0..LSMT_SKIPLIST_TAG_MAX) stored in the node header
- * at no cost in size, read back with lsmt_skiplist_node_tag. Like the key, version and
- * value it is written before the node is published and never changes. LSMT_INVALID
- * also for tag > LSMT_SKIPLIST_TAG_MAX. */
-LSMT_API lsmt_status lsmt_skiplist_node_alloc_ex(lsmt_skiplist *sl, size_t klen, uint64_t version,
-                                                 size_t vlen, unsigned tag,
-                                                 lsmt_skiplist_node **node, void **key_buf,
-                                                 void **value_buf);
 
 /* The fewest arena bytes a node for a key of `klen` and a value of `vlen` bytes takes
- * (a tower of height 1; each further level adds 8 bytes, plus up to 4 of alignment): a caller can
- * tell an entry that could never fit its arena (say, a batch larger than the whole arena) from a
- * full arena. SIZE_MAX when the lengths are over the limits or the sum overflows. */
+ * (a tower of height 1; each further level adds 8 bytes, plus up to 4 of alignment): a
+ * caller can tell an entry that could never fit its arena (say, a batch larger than the
+ * whole arena) from a full arena. SIZE_MAX when the lengths are over the limits. O(1). */
 LSMT_API size_t lsmt_skiplist_node_min_bytes(size_t klen, size_t vlen);
 
 /* Publish a node from node_alloc whose key bytes are written. LSMT_OK or LSMT_EXISTS
  * (the node is then dropped; publishing an already published node also returns
  * LSMT_EXISTS and changes nothing). LSMT_INVALID: NULL list or node, a node that is not
- * inside the list's arena or whose header is out of range. Thread-safe like insert.
- * `hint` may be NULL: the calling thread's own splice is then used, as by insert, so
- * ascending or clustered publications stay O(log distance). REQUIRES: `node` came from node_alloc
- * on this list since its last reset, and no two threads publish the same node at once. */
+ * inside the list's arena or whose header is out of range. Thread-safe like insert, and
+ * `hint` as there. REQUIRES: `node` came from node_alloc on this list since its last
+ * reset, and no two threads publish the same node at once. */
 LSMT_API lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
                                                lsmt_skiplist_node *node);
 /* node_insert for n nodes, in array order, through the calling thread's splice;
  * statuses[i] is node i's (LSMT_OK or LSMT_EXISTS; a node equal to an earlier one of the
  * batch is its duplicate). First the n searches run interleaved, as in seek_batch, which
- * loads every node's search path with the misses overlapped; the inserts then search
- * and link through cached lines: for random keys in a list far larger than the cache,
- * about twice the insert rate of one node_insert after another. Returns LSMT_OK when
- * every node was inserted or refused (see statuses), else LSMT_INVALID (NULL sl, a NULL
- * array with n > 0, or a node node_insert would refuse: nothing inserted). Same
- * REQUIRES as node_insert, for every node. */
+ * loads every node's search path with the misses overlapped; the inserts then search and
+ * link through cached lines. Returns LSMT_OK when every node was inserted or refused
+ * (see statuses), else LSMT_INVALID (NULL sl, a NULL array with n > 0, or a node
+ * node_insert would refuse: nothing inserted). Same REQUIRES as node_insert, for every
+ * node. */
 LSMT_API lsmt_status lsmt_skiplist_node_insert_batch(lsmt_skiplist *sl, size_t n,
                                                      lsmt_skiplist_node *const *nodes,
                                                      lsmt_status *statuses);
 
-#ifdef LSMT_YIELD_INJECTION
-/* Test builds only (configured with -DLSMT_YIELD_INJECTION=ON; never in a release):
- * when set, called between finding an insert's position at a level and the CAS that
- * links the node there, so tests can land other inserts in that window. Set it before
- * the threads that insert start. Hidden: tests and tools link the static library. */
-extern void (*lsmt_skiplist_test_yield_hook)(unsigned level);
-#endif
-
-/* The entry equal to (key, version), or NULL. */
+/* The entry equal to (key, version), or NULL (also for bad input). O(log n). */
 LSMT_API const lsmt_skiplist_node *lsmt_skiplist_find(const lsmt_skiplist *sl, const void *key,
                                                       size_t klen, uint64_t version);
-/* true when an entry equal to (key, version) is present; false also for bad input. */
-LSMT_API bool lsmt_skiplist_contains(const lsmt_skiplist *sl, const void *key, size_t klen,
-                                     uint64_t version);
 /* Batched seek: out[i] = the first entry >= (keys[i], versions[i]), or NULL when there is
- * none -- what lsmt_skiplist_iter_seek would land on -- for every i < n. The searches
- * are interleaved: each one runs until it reaches a node it has not touched, prefetches
- * it and hands over to the next, so up to 32 cache misses overlap instead of being paid
- * one after another (a random seek in a list far larger than the cache is a chain of
- * dependent misses; run side by side, n seeks cost a fraction of n single ones). Same
+ * none -- what lsmt_skiplist_iter_seek would land on -- for every i < n. The searches are
+ * interleaved: each one runs until it reaches a node it has not touched, prefetches it
+ * and hands over to the next, so up to 32 cache misses overlap instead of being paid one
+ * after another. O(n log N) work with the misses of up to 32 searches overlapped. Same
  * guarantees as n separate seeks made while the call runs; never blocks. Keys may repeat
  * and need no order. LSMT_INVALID (nothing written) for NULL sl, a NULL array with
  * n > 0, or a bad key (NULL with a length, or longer than LSMT_SKIPLIST_MAX_KEY_LEN). */
@@ -261,30 +241,21 @@ LSMT_API lsmt_status lsmt_skiplist_seek_batch(const lsmt_skiplist *sl, size_t n,
                                               const uint64_t *versions,
                                               const lsmt_skiplist_node **out);
 
-/* Node accessors. The returned pointers stay valid until the list is reset/destroyed.
- * NULL node: NULL / 0. `len` may be NULL. */
-LSMT_API const void *lsmt_skiplist_node_key(const lsmt_skiplist_node *n, size_t *len);
-LSMT_API uint64_t lsmt_skiplist_node_version(const lsmt_skiplist_node *n);
-/* The node's tower height, 1..LSMT_SKIPLIST_MAX_HEIGHT (0 for NULL): the number of
- * levels it is (or, before node_insert, will be) linked at. */
-LSMT_API unsigned lsmt_skiplist_node_height(const lsmt_skiplist_node *n);
-/* The tag given to node_alloc_ex (0 for nodes from node_alloc or insert, and for NULL). */
-LSMT_API unsigned lsmt_skiplist_node_tag(const lsmt_skiplist_node *n);
-LSMT_API const void *lsmt_skiplist_node_value(const lsmt_skiplist_node *n, size_t *len);
+/* What node `n` holds (lsmt_skiplist_entry). O(1). LSMT_INVALID for NULL arguments. */
+LSMT_API lsmt_status lsmt_skiplist_node_entry(const lsmt_skiplist_node *n,
+                                              lsmt_skiplist_entry *out);
 
 /* ---- iterator ----------------------------------------------------------------------
  * Positioning calls return LSMT_OK when the iterator stands on an entry, LSMT_END when
- * there is none (the iterator is then not valid), LSMT_INVALID on bad arguments
- * (the iterator is unchanged). seek* order by (key, version desc) like the list.
- * Cost: next is O(1); prev, seek_for_prev and seek_to_last search from the head,
- * O(log n) each (the list has no backward links). */
-/* Bind `it` to `sl`, not positioned (not valid). LSMT_INVALID for NULL it or sl. */
+ * there is none (lsmt_skiplist_iter_node then returns NULL), LSMT_INVALID on bad
+ * arguments (the iterator is unchanged). seek* order by (key, version desc) like the
+ * list. Cost: next is O(1); seek, seek_for_prev, prev and seek_to_last are O(log n) each
+ * (the list has no backward links). */
+/* Bind `it` to `sl`, not positioned. LSMT_INVALID for NULL it or sl. */
 LSMT_API lsmt_status lsmt_skiplist_iter_init(lsmt_skiplist_iter *it, const lsmt_skiplist *sl);
-/* true when positioned on an entry; false for NULL. */
-LSMT_API bool lsmt_skiplist_iter_valid(const lsmt_skiplist_iter *it);
-/* The first entry (O(1)); LSMT_END for an empty list. */
+/* The first entry; LSMT_END for an empty list. O(1). */
 LSMT_API lsmt_status lsmt_skiplist_iter_seek_to_first(lsmt_skiplist_iter *it);
-/* The last entry (O(log n) from the head); LSMT_END for an empty list. */
+/* The last entry; LSMT_END for an empty list. */
 LSMT_API lsmt_status lsmt_skiplist_iter_seek_to_last(lsmt_skiplist_iter *it);
 /* First entry >= (key, version). */
 LSMT_API lsmt_status lsmt_skiplist_iter_seek(lsmt_skiplist_iter *it, const void *key, size_t klen,
@@ -292,24 +263,20 @@ LSMT_API lsmt_status lsmt_skiplist_iter_seek(lsmt_skiplist_iter *it, const void 
 /* Last entry <= (key, version). */
 LSMT_API lsmt_status lsmt_skiplist_iter_seek_for_prev(lsmt_skiplist_iter *it, const void *key,
                                                       size_t klen, uint64_t version);
-/* REQUIRES valid (else LSMT_INVALID). After a run of next calls (a scan), next also
- * reads ahead: it follows up to LSMT_SKIPLIST_ITER_LANES independent stretches of level 0
- * (each starting at a level-2 node, ~16 entries apart) one step per call and prefetches
+/* The next entry. REQUIRES positioned (else LSMT_INVALID). After a run of next calls (a
+ * scan), next also reads ahead along independent stretches of level 0 and prefetches
  * their nodes and values, so a long scan overlaps its cache misses instead of taking one
  * full memory latency per entry. The read-ahead only prefetches: results are the same. */
 LSMT_API lsmt_status lsmt_skiplist_iter_next(lsmt_skiplist_iter *it);
-/* The entry before the current one: a search from the head for the last entry below it,
- * O(log n). REQUIRES valid (else LSMT_INVALID); LSMT_END at the first entry. */
+/* The entry before the current one. REQUIRES positioned (else LSMT_INVALID); LSMT_END at
+ * the first entry. */
 LSMT_API lsmt_status lsmt_skiplist_iter_prev(lsmt_skiplist_iter *it);
-/* The current entry; NULL when not valid. */
+/* The current entry; NULL when not positioned (or for NULL). */
 LSMT_API const lsmt_skiplist_node *lsmt_skiplist_iter_node(const lsmt_skiplist_iter *it);
 
-/* Bytes the list holds outside its arena: the header and the finger table (fixed at
- * create). 0 for NULL. */
-LSMT_API size_t lsmt_skiplist_memory_bytes(const lsmt_skiplist *sl);
-
-/* Current tallest tower (1 for an empty list). 0 for NULL. */
-LSMT_API unsigned lsmt_skiplist_height(const lsmt_skiplist *sl);
+/* Statistics: memory outside the arena, heights, finger table size. O(1). LSMT_INVALID
+ * for NULL arguments. */
+LSMT_API lsmt_status lsmt_skiplist_stats_get(const lsmt_skiplist *sl, lsmt_skiplist_stats *out);
 
 /* Full check of the invariants (order, towers agree with level 0, lengths in range):
  * LSMT_OK or LSMT_CORRUPT; *count (may be NULL) receives the number of entries.

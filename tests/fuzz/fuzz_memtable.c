@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../skiplist_entry.h"
 
 /* ---- input cursor ---------------------------------------------------------------- */
 typedef struct cursor {
@@ -610,7 +611,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             st = lsmt_memtable_freeze(mt);
             if (st != LSMT_OK)
                 fail("freeze", st, LSMT_OK);
-            REQUIRE(lsmt_memtable_is_frozen(mt), "is_frozen after freeze");
+            REQUIRE(mt_is_frozen(mt), "is_frozen after freeze");
             m.frozen = 1;
             break;
         case 11:
@@ -618,7 +619,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (st != LSMT_OK)
                 fail("reset_all", st, LSMT_OK);
             model_clear(&m);
-            REQUIRE(!lsmt_memtable_is_frozen(mt), "frozen after reset_all");
+            REQUIRE(!mt_is_frozen(mt), "frozen after reset_all");
             REQUIRE(!lsmt_memtable_should_flush(mt), "should_flush after reset_all");
             break;
         case 12:

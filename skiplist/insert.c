@@ -1,0 +1,546 @@
+/* Inserting into the skip list: building a node in the arena, finding its place, and
+ * linking it level by level.
+ *
+ * An insert finds a splice (prev[i] < key <= next[i] at every level), then links the node
+ * bottom-up with one CAS per level. Level 0 comes first: it is the linearisation point
+ * and the duplicate check (invariant 2 of skiplist.h: a node is reachable at an upper
+ * level only once it is at level 0). At each level:
+ *
+ *     before:   prev[i] ------------------------------> next[i]
+ *     step 1:   prev[i] ------------------------------> next[i]
+ *                                  n -----------------> next[i]   n's own link, plain
+ *                                                                  store (n unreachable)
+ *     step 2:   prev[i] ---------> n -----------------> next[i]   CAS prev[i]'s link from
+ *                                                                  next[i] to n (release)
+ *
+ * The CAS fails when another insert linked a node after prev[i] meanwhile; the level is
+ * then searched again from prev[i] (nodes are never removed, so prev[i] is still before
+ * the key) and the two steps retried. Of racing inserts of an equal (key, version)
+ * exactly one wins the level-0 CAS; the others find it on their re-search and return
+ * LSMT_EXISTS with nothing linked (invariant 5).
+ *
+ * A splice is kept between inserts (a hint, the calling thread's own, or the list's serial
+ * one), so ascending or clustered inserts only search the few levels the previous insert's
+ * splice does not already bracket. insert_serial links with plain release stores: its
+ * caller serialises every writer. */
+#include <stdlib.h>
+
+#include "skiplist/finger.h"
+#include "skiplist/skiplist_internal.h"
+
+/* ---- yield injection (test builds only) ------------------------------------------- */
+
+#ifdef LSMT_YIELD_INJECTION
+/* Configured with -DLSMT_YIELD_INJECTION=ON: the hook, when set, runs between finding
+ * an insert's position at a level and the CAS that links it there, so a test can make
+ * other inserts land in that window (as Pebble's arenaskl tests do). Set it before any
+ * thread inserts (thread creation publishes it); never in a production build. */
+void (*lsmt_skiplist_test_yield_hook)(unsigned level);
+#define YIELD_POINT(level)                                             \
+    do {                                                               \
+        void (*yield_hook_)(unsigned) = lsmt_skiplist_test_yield_hook; \
+        if (yield_hook_ != NULL)                                       \
+            yield_hook_(level);                                        \
+    } while (0)
+#else
+#define YIELD_POINT(level) ((void)0)
+#endif
+
+/* ---- heights ----------------------------------------------------------------------- */
+
+/* Per-thread xorshift64* state; 0 = not seeded yet. */
+static LSMT_TLS uint64_t tls_rng;
+/* Distinct seeds for threads. relaxed: only uniqueness of the counter value matters, it
+ * orders nothing. */
+static _Atomic uint64_t rng_seed_counter;
+
+static uint64_t splitmix64(uint64_t x)
+{
+    uint64_t z = x + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static inline uint64_t rng_next(void)
+{
+    uint64_t x = tls_rng;
+    if (LSMT_UNLIKELY(x == 0)) {
+        uint64_t c = atomic_fetch_add_explicit(&rng_seed_counter, 1, memory_order_relaxed);
+        x = splitmix64(c ^ (uint64_t)(uintptr_t)&tls_rng);
+        if (x == 0)
+            x = 0x9E3779B97F4A7C15ull;
+    }
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    tls_rng = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* 1 + the number of leading "zero pairs": P(height > i) = 4^-i, capped. */
+static inline unsigned random_height(const lsmt_skiplist *sl)
+{
+    uint64_t r = rng_next();
+    unsigned h = 1;
+    while ((r & 3u) == 0 && h < sl->max_height) {
+        h++;
+        r >>= 2;
+    }
+    return h;
+}
+
+/* ---- building a node ---------------------------------------------------------------- */
+
+/* Build a node for (klen, version, vlen, tag) of a random height in the arena (layout:
+ * node.h). LSMT_FULL when the arena is full (nothing is linked), LSMT_INVALID on
+ * oversize lengths, a bad tag or a node larger than the whole arena, LSMT_RANGE on a
+ * version over 56 bits. Key and value bytes are left to the caller (the value's place
+ * goes to *value_out). */
+static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, size_t vlen,
+                              unsigned tag, char **out, char **value_out)
+{
+    if (klen > LSMT_SKIPLIST_MAX_KEY_LEN || vlen > LSMT_SKIPLIST_MAX_VALUE_LEN ||
+        tag > LSMT_SKIPLIST_TAG_MAX)
+        return LSMT_INVALID;
+    if (version > LSMT_SKIPLIST_MAX_VERSION)
+        return LSMT_RANGE;
+    unsigned h = random_height(sl);
+    /* upper slots are 8-byte atomics: a node with any starts 8-byte aligned */
+    size_t tower = (size_t)SLOT_BYTES * (h - 1);
+    size_t align = h > 1 ? SLOT_BYTES : LINK_UNIT;
+    /* both lengths are capped far below SIZE_MAX / 4: no overflow */
+    size_t size = lsmt_align_up(tower + node_body_bytes(klen, vlen), LINK_UNIT);
+    void *mem = NULL;
+    lsmt_status st = lsmt_sharded_arena_alloc_ex(sl->arena, size, align, &mem);
+    if (st != LSMT_OK)
+        return st == LSMT_INVALID ? LSMT_INVALID : LSMT_FULL;
+    char *n = (char *)mem + tower;
+    /* The links are set by the inserter before each publishing CAS; the header fields
+     * are plain stores published by the level-0 release CAS (invariant 3). */
+    uint32_t meta =
+        (uint32_t)klen | ((uint32_t)tag << META_TAG_SHIFT) | ((uint32_t)h << META_HEIGHT_SHIFT);
+    /* relaxed: published by the level-0 release CAS with the other header fields */
+    atomic_store_explicit(meta_word(n), meta, memory_order_relaxed);
+    bool long_value = vlen > VLEN_SHORT_MAX;
+    uint64_t tail = version | (uint64_t)(long_value ? VLEN_LONG : vlen) << TAIL_VLEN_SHIFT;
+    char *t = n + HDR_KEY + klen;
+    memcpy(t, &tail, sizeof tail);
+    if (long_value) {
+        uint32_t vl = (uint32_t)vlen;
+        memcpy(t + TAIL_BYTES, &vl, sizeof vl);
+    }
+    *out = n;
+    *value_out = t + TAIL_BYTES + (long_value ? VLEN_LONG_BYTES : 0);
+    return LSMT_OK;
+}
+
+size_t lsmt_skiplist_node_min_bytes(size_t klen, size_t vlen)
+{
+    if (klen > LSMT_SKIPLIST_MAX_KEY_LEN || vlen > LSMT_SKIPLIST_MAX_VALUE_LEN)
+        return SIZE_MAX;
+    /* both lengths are capped far below SIZE_MAX / 4: no overflow */
+    return lsmt_align_up(node_body_bytes(klen, vlen), LINK_UNIT);
+}
+
+lsmt_status lsmt_skiplist_node_alloc(lsmt_skiplist *sl, size_t klen, uint64_t version, size_t vlen,
+                                     unsigned tag, lsmt_skiplist_node **node, void **key_buf,
+                                     void **value_buf)
+{
+    if (sl == NULL || node == NULL || key_buf == NULL || value_buf == NULL)
+        return LSMT_INVALID;
+    char *n, *vb;
+    lsmt_status st = node_build(sl, klen, version, vlen, tag, &n, &vb);
+    if (st != LSMT_OK)
+        return st;
+    *node = (lsmt_skiplist_node *)n;
+    *key_buf = n + HDR_KEY;
+    *value_buf = vb;
+    return LSMT_OK;
+}
+
+/* ---- the splice: where the node goes ------------------------------------------------ */
+
+void lsmt_skiplist_hint_init(lsmt_skiplist_hint *hint)
+{
+    if (hint == NULL)
+        return;
+    splice *sp = (splice *)hint;
+    sp->list = NULL;
+    sp->epoch = 0;
+    sp->height = 0;
+}
+
+/* Does level i of splice sp bracket k (prev < k <= next; 0 = head / null)? */
+static inline bool splice_brackets(const lsmt_skiplist *sl, const splice *sp, unsigned i,
+                                   const skey *k)
+{
+    if (sp->prev[i] != 0 && node_cmp(sl, node_at(sl, sp->prev[i]), k) >= 0)
+        return false;
+    return sp->next[i] == 0 || node_cmp(sl, node_at(sl, sp->next[i]), k) >= 0;
+}
+
+/* Is level i of splice sp still adjacent (prev's link at level i is next)? */
+static inline bool splice_tight(const lsmt_skiplist *sl, const splice *sp, unsigned i)
+{
+    return link_load_acquire(prev_node(sl, sp->prev[i]), i) == sp->next[i];
+}
+
+/* Make level i of sp read "head .. null" (always brackets). */
+static inline void splice_open_level(splice *sp, unsigned i)
+{
+    sp->prev[i] = 0;
+    sp->next[i] = 0;
+    sp->nextp[i] = 0;
+}
+
+/* Raise the list height to at least h; returns the height now. CAS loop; fails only when
+ * another inserter changed the height meanwhile (then `cur` is reloaded and we retry
+ * only while still below h). relaxed: the height publishes nothing (see the field); head
+ * links at the new levels are null until linked, which readers treat as end of level. */
+static unsigned raise_height(lsmt_skiplist *sl, unsigned h)
+{
+    uint32_t cur = atomic_load_explicit(&sl->height, memory_order_relaxed);
+    while (cur < h) {
+        if (atomic_compare_exchange_weak_explicit(&sl->height, &cur, h, memory_order_relaxed,
+                                                  memory_order_relaxed))
+            return h;
+    }
+    return cur;
+}
+
+/* Repair the splice sp for k on a list of height maxh: returns rh, the lowest level that
+ * brackets k and is tight, so levels >= rh can be kept and only the levels below are
+ * searched again. A splice for another list or epoch (invariant 6), or one lower than
+ * the list, starts over from the head (rh = maxh). */
+static unsigned splice_repair(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned maxh)
+{
+    if (sp->list != sl || sp->epoch != sl->epoch || sp->height < maxh) {
+        sp->list = sl;
+        sp->epoch = sl->epoch;
+        sp->height = maxh;
+        splice_open_level(sp, maxh);
+        return maxh;
+    }
+    if (splice_brackets(sl, sp, 0, k) && splice_tight(sl, sp, 0))
+        return 0; /* the common case of ascending inserts: O(1) */
+    /* Bracketing is monotone in the level (prev[i+1] <= prev[i] and next[i+1] >= next[i],
+     * kept so by every update of the splice), so binary-search the lowest bracketing
+     * level in [1, height] (level `height` = head..null always brackets): about
+     * log2(height) probes instead of a climb. Then climb past loose levels (inserts
+     * landed in between since the splice was saved), so the walk below starts from a
+     * gap that is empty at level rh. */
+    unsigned lo = 1, hi = sp->height;
+    splice_open_level(sp, hi);
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (splice_brackets(sl, sp, mid, k))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    unsigned rh = lo;
+    while (rh < sp->height && !splice_tight(sl, sp, rh))
+        rh++;
+    return rh;
+}
+
+/* A far splice (kept only from level rh up) and a finger node x just before k whose top
+ * level covers n's height h: build the splice from x instead, levels [0, hx) only (all n
+ * needs), and keep only those (height = hx; level hx reads as head..null, so the splice
+ * stays monotone). The next insert then sees a short splice and rebuilds it, from the
+ * finger again for a random key. Returns the level from which sp is now kept. */
+static unsigned splice_from_finger(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned h,
+                                   unsigned rh)
+{
+    if (rh <= 1 || sl->finger == NULL || !k->hints)
+        return rh;
+    unsigned top;
+    const char *x = finger_start(sl, k, &top);
+    unsigned hx = top + 1;
+    if (x == head_of(sl) || h > hx || hx >= rh)
+        return rh;
+    sp->height = hx;
+    splice_open_level(sp, hx);
+    sp->prev[top] = node_ref(sl, x);
+    find_splice_level(sl, k, sp->prev[top], 0, top, &sp->prev[top], &sp->next[top],
+                      &sp->nextp[top]);
+    return top;
+}
+
+/* Search levels rh - 1 .. 0 of sp from the level above. */
+static void splice_fill_below(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned rh)
+{
+    for (unsigned i = rh; i-- > 0;)
+        find_splice_level(sl, k, sp->prev[i + 1], sp->next[i + 1], i, &sp->prev[i], &sp->next[i],
+                          &sp->nextp[i]);
+}
+
+/* The splice for k, with levels [0, h) bracketing k (levels from the returned rh up only
+ * as of the hint: the linking steps check them). */
+static unsigned splice_find(lsmt_skiplist *sl, splice *sp, const skey *k, unsigned h)
+{
+    unsigned maxh = raise_height(sl, h);
+    unsigned rh = splice_repair(sl, sp, k, maxh);
+    rh = splice_from_finger(sl, sp, k, h, rh);
+    splice_fill_below(sl, sp, k, rh);
+    return rh;
+}
+
+/* ---- linking ------------------------------------------------------------------------ */
+
+/* n (key k) is about to be published at level 0 between prev[0] and next[0] of sp, as
+ * found by the search or re-search just before. false when next[0] equals k: a
+ * duplicate (invariant 1: next[0] is the first node >= k). Else keep invariant V:
+ *  - n's own bit is recomputed (n is not reachable yet): set when prev holds k's key,
+ *    i.e. a larger version precedes n;
+ *  - next gets the bit when it holds k's key: n, a larger version, is about to precede it.
+ * A re-search only moves prev and next towards n's place, so a bit set for an attempt
+ * that then lost its CAS is still true of the final position (or of the racing equal
+ * node that made us return EXISTS).
+ * relaxed: the bit happens-before every reader that can find n, through the release
+ * publish that follows (program order); a search that meets next without having seen n
+ * either started after the insert returned (the caller's happens-before edge, then
+ * coherence lets its load see the bit) or runs concurrently with it and may answer as
+ * if n were not there yet. */
+static bool place_level0(const lsmt_skiplist *sl, const splice *sp, char *n, const skey *k)
+{
+    int cn = sp->next[0] != 0 ? node_cmp(sl, node_at(sl, sp->next[0]), k) : 1;
+    if (cn == 0)
+        return false;
+    LSMT_ASSERT(cn > 0); /* invariant 1: next[0] is after k */
+    uint32_t m = node_meta(n);
+    int cp = sp->prev[0] != 0 ? node_cmp(sl, node_at(sl, sp->prev[0]), k) : -1;
+    LSMT_ASSERT(cp < 0); /* invariant 1: prev[0] is before k */
+    bool newer = cp == -SAME_KEY_AFTER;
+    uint32_t want = newer ? m | META_NEWER : m & ~META_NEWER;
+    if (want != m)
+        atomic_store_explicit(meta_word(n), want, memory_order_relaxed); /* unpublished */
+    if (cn == SAME_KEY_AFTER) {
+        const char *nx = node_at(sl, sp->next[0]);
+        if (!node_has_newer(nx))
+            atomic_fetch_or_explicit(meta_word(nx), META_NEWER, memory_order_relaxed);
+    }
+    return true;
+}
+
+/* Step 1 of a level: n's own link at level i takes (next[i], its prefix). relaxed: n is
+ * not reachable at level i yet; the release that links it publishes this store. Returns
+ * the value prev[i]'s link must still hold for step 2. */
+static inline slot_t link_own(const splice *sp, char *n, unsigned i)
+{
+    if (i == 0) {
+        atomic_store_explicit(link0(n), sp->next[0], memory_order_relaxed);
+        return sp->next[0];
+    }
+    slot_t old = slot_make(sp->next[i], sp->nextp[i]);
+    atomic_store_explicit(upper_slot(n, i), old, memory_order_relaxed);
+    return old;
+}
+
+/* Step 2, concurrent: CAS prev[i]'s link from `old` to n. true when linked. */
+static inline bool link_cas(const lsmt_skiplist *sl, const splice *sp, ref_t nref, uint32_t nprefix,
+                            unsigned i, slot_t old)
+{
+    YIELD_POINT(i);
+    const char *p = prev_node(sl, sp->prev[i]);
+    if (i == 0) {
+        ref_t expect = (ref_t)old;
+        /* CAS, release on success: publishes n (header, key, value, its own link) to
+         * readers that acquire this link (slot_load_acquire). Fails when another inserter
+         * linked a node between prev[0] and next[0] since we read it; acquire on failure
+         * so the node we then walk to is fully visible. The caller re-searches from
+         * prev[0], which also catches an equal key inserted meanwhile (exactly one of
+         * racing equal inserts wins this CAS). */
+        return atomic_compare_exchange_strong_explicit(link0(p), &expect, nref,
+                                                       memory_order_release, memory_order_acquire);
+    }
+    /* CAS, release on success / acquire on failure: as at level 0 (n's fields and its
+     * slots <= i). The expected value is the whole slot; since a prefix is a function of
+     * its reference (invariant S), it fails exactly when the link changed. */
+    return atomic_compare_exchange_strong_explicit(upper_slot(p, i), &old, slot_make(nref, nprefix),
+                                                   memory_order_release, memory_order_acquire);
+}
+
+/* Step 2, serial: plain release store of n into prev[i]'s link. release: publishes n as
+ * link_cas does; the caller serialises writers, so nothing else writes the link. */
+static inline void link_store(const lsmt_skiplist *sl, const splice *sp, ref_t nref,
+                              uint32_t nprefix, unsigned i)
+{
+    const char *p = prev_node(sl, sp->prev[i]);
+    if (i == 0)
+        atomic_store_explicit(link0(p), nref, memory_order_release);
+    else
+        atomic_store_explicit(upper_slot(p, i), slot_make(nref, nprefix), memory_order_release);
+}
+
+/* Re-search level i of sp from prev[i] (still before k: nodes are never removed). */
+static inline void splice_research(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned i)
+{
+    find_splice_level(sl, k, sp->prev[i], 0, i, &sp->prev[i], &sp->next[i], &sp->nextp[i]);
+}
+
+/* After n is linked at levels [0, h): the splice describes the position just after n.
+ * Its levels must stay monotone (prev[i+1] <= prev[i], next[i+1] >= next[i]): the binary
+ * search and the climb of the next insert rely on it. A re-search at level i > 0 after a
+ * lost CAS can break it: the node m that beat us lies after n, so next[i] becomes m while
+ * next[j < i] still names nodes after m (m reached those levels after we linked there).
+ * Such a splice would let the next insert stop at m for a key above m and link it before
+ * m. Drop it instead (`lost_upper`): the next insert searches from the head (this only
+ * happens when two inserts raced at an upper level). Then note n in the finger table. */
+static void link_done(lsmt_skiplist *sl, splice *sp, char *n, const skey *k, unsigned h,
+                      bool lost_upper)
+{
+    ref_t nref = node_ref(sl, n);
+    for (unsigned i = 0; i < h; i++)
+        sp->prev[i] = nref;
+    if (lost_upper)
+        sp->height = 0;
+    finger_note(sl, n, k, h);
+}
+
+/* Link n (key k) through splice sp with one CAS per level, bottom-up. LSMT_OK, or
+ * LSMT_EXISTS with nothing linked (a duplicate found at level 0). `before_publish`
+ * (may be NULL) runs once, after the duplicate check and before the first CAS that can
+ * publish n (skiplist_internal.h). */
+static lsmt_status link_node(lsmt_skiplist *sl, splice *sp, char *n, const skey *k,
+                             lsmt_sl_publish_hook before_publish, void *hook_ctx)
+{
+    unsigned h = node_height(n);
+    ref_t nref = node_ref(sl, n);
+    splice_find(sl, sp, k, h);
+    /* Level 0: every attempt follows a search or re-search of level 0; check its result
+     * for a duplicate (nothing is linked yet, so the list is unchanged) and keep
+     * invariant V before publishing. */
+    for (;;) {
+        if (!place_level0(sl, sp, n, k))
+            return LSMT_EXISTS;
+        if (before_publish != NULL) {
+            before_publish(hook_ctx);
+            before_publish = NULL;
+        }
+        if (link_cas(sl, sp, nref, 0, 0, link_own(sp, n, 0)))
+            break;
+        splice_research(sl, sp, k, 0);
+    }
+    /* Upper levels: levels from the splice's kept part bracket k by monotonicity
+     * (prev[i] <= prev[rh] < k <= next[rh] <= next[i]); the CAS checks tightness. */
+    bool lost_upper = false;
+    for (unsigned i = 1; i < h; i++) {
+        while (!link_cas(sl, sp, nref, k->prefix32, i, link_own(sp, n, i))) {
+            lost_upper = true;
+            splice_research(sl, sp, k, i);
+        }
+    }
+    link_done(sl, sp, n, k, h, lost_upper);
+    return LSMT_OK;
+}
+
+/* As link_node for a caller that serialises all writers: plain release stores, which
+ * cannot fail. Levels >= rh come from the splice unchecked for tightness, and a plain
+ * store must not skip nodes inserted there by other paths since the splice was saved:
+ * such a loose level is searched again first. */
+static lsmt_status link_node_serial(lsmt_skiplist *sl, splice *sp, char *n, const skey *k)
+{
+    unsigned h = node_height(n);
+    ref_t nref = node_ref(sl, n);
+    unsigned rh = splice_find(sl, sp, k, h);
+    for (unsigned i = 0; i < h; i++) {
+        if (i >= rh && !splice_tight(sl, sp, i))
+            splice_research(sl, sp, k, i);
+        if (i == 0 && !place_level0(sl, sp, n, k))
+            return LSMT_EXISTS;
+        link_own(sp, n, i);
+        link_store(sl, sp, nref, k->prefix32, i);
+    }
+    link_done(sl, sp, n, k, h, false);
+    return LSMT_OK;
+}
+
+/* ---- entry points ------------------------------------------------------------------- */
+
+static bool kv_args_ok(const void *key, size_t klen, const void *value, size_t vlen)
+{
+    return key_ok(key, klen) && (value != NULL || vlen == 0) && vlen <= LSMT_SKIPLIST_MAX_VALUE_LEN;
+}
+
+/* Plain inserts keep a splice per thread for the list they last inserted into, so
+ * sequential or clustered inserts through the plain API are O(log distance) too (a
+ * random insert pays at most two comparisons per level on nodes its previous insert
+ * left in cache). Keyed by the list's never-reused id; the splice itself is validated
+ * against the list's epoch (reset) and re-checked level by level before use. */
+static LSMT_TLS struct {
+    uint64_t list_id;
+    splice sp;
+} tls_splice;
+
+/* The calling thread's splice for `sl` (reset when it last served another list). */
+static inline splice *thread_splice(const lsmt_skiplist *sl)
+{
+    if (tls_splice.list_id != sl->id) {
+        tls_splice.list_id = sl->id;
+        lsmt_skiplist_hint_init((lsmt_skiplist_hint *)&tls_splice.sp);
+    }
+    return &tls_splice.sp;
+}
+
+/* Build (key, version, value) into a new node and link it through sp. */
+static lsmt_status insert_kv(lsmt_skiplist *sl, splice *sp, bool serial, const void *key,
+                             size_t klen, uint64_t version, const void *value, size_t vlen)
+{
+    if (!kv_args_ok(key, klen, value, vlen))
+        return LSMT_INVALID;
+    char *n, *vb;
+    lsmt_status st = node_build(sl, klen, version, vlen, 0, &n, &vb);
+    if (st != LSMT_OK)
+        return st;
+    if (klen)
+        memcpy(n + HDR_KEY, key, klen);
+    if (vlen)
+        memcpy(vb, value, vlen);
+    skey k;
+    skey_of_node(sl, &k, n);
+    return serial ? link_node_serial(sl, sp, n, &k) : link_node(sl, sp, n, &k, NULL, NULL);
+}
+
+lsmt_status lsmt_skiplist_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint, const void *key,
+                                 size_t klen, uint64_t version, const void *value, size_t vlen)
+{
+    if (sl == NULL)
+        return LSMT_INVALID;
+    splice *sp = hint != NULL ? (splice *)hint : thread_splice(sl);
+    return insert_kv(sl, sp, false, key, klen, version, value, vlen);
+}
+
+lsmt_status lsmt_skiplist_insert_serial(lsmt_skiplist *sl, const void *key, size_t klen,
+                                        uint64_t version, const void *value, size_t vlen)
+{
+    if (sl == NULL)
+        return LSMT_INVALID;
+    return insert_kv(sl, &sl->serial_splice, true, key, klen, version, value, vlen);
+}
+
+static lsmt_status node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
+                               lsmt_skiplist_node *node, lsmt_sl_publish_hook before_publish,
+                               void *ctx)
+{
+    if (sl == NULL || !node_plausible(sl, node))
+        return LSMT_INVALID;
+    char *n = (char *)node;
+    skey k;
+    skey_of_node(sl, &k, n);
+    splice *sp = hint != NULL ? (splice *)hint : thread_splice(sl);
+    return link_node(sl, sp, n, &k, before_publish, ctx);
+}
+
+lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
+                                      lsmt_skiplist_node *node)
+{
+    return node_insert(sl, hint, node, NULL, NULL);
+}
+
+lsmt_status lsmt_sl_node_insert_hooked(lsmt_skiplist *sl, lsmt_skiplist_node *node,
+                                       lsmt_sl_publish_hook before_publish, void *ctx)
+{
+    return node_insert(sl, NULL, node, before_publish, ctx);
+}

@@ -1,0 +1,225 @@
+/* The skip-list iterator: a position (one node) plus a scan read-ahead that only
+ * prefetches. Forward steps follow level-0 links, O(1); backward steps, seek_for_prev and
+ * seek_to_last search from the finger or the head, O(log n) (there are no back links).
+ * Invariant 4 of skiplist.h: a next never moves backwards in the order and never misses
+ * an entry present when the iterator was positioned, whatever inserts run beside it,
+ * because it follows the live level-0 link of its current node (acquire) and nodes are
+ * never removed. */
+#include "skiplist/search.h"
+
+static inline iter_state *state(lsmt_skiplist_iter *it)
+{
+    return (iter_state *)it;
+}
+static inline const iter_state *cstate(const lsmt_skiplist_iter *it)
+{
+    return (const iter_state *)it;
+}
+
+/* Position the iterator on n (NULL or the head: not valid). Every positioning call
+ * ends its read-ahead run. */
+static lsmt_status iter_land(iter_state *s, const char *n)
+{
+    s->run = 0;
+    if (n == NULL || n == head_of(s->list)) {
+        s->node = NULL;
+        return LSMT_END;
+    }
+    s->node = n;
+    return LSMT_OK;
+}
+
+/* ---- scan read-ahead ------------------------------------------------------------------
+ * A scan over a list filled in random order takes one memory latency per entry: each
+ * level-0 link is a dependent load into a node allocated far away. The towers give
+ * independent entry points: the level-SPINE_LEVEL nodes (~4^SPINE_LEVEL entries apart)
+ * cut level 0 into stretches that can be followed in parallel. After ARM_AFTER next
+ * calls in a row, the iterator keeps ITER_LANES lanes, each following one stretch a step
+ * at a time (the line it reads was prefetched a lane cycle earlier) and prefetching the
+ * next node and its value, so up to that many misses are in flight. `spine` is the first
+ * stretch start not yet given to a lane; `lead` estimates how far (in entries) the lanes
+ * are ahead of the cursor and throttles them at READ_AHEAD. Everything here only
+ * prefetches: a concurrent insert that adds a tall node just ends a lane's stretch
+ * early, and results never depend on this state. */
+/* LSMT_SKIPLIST_READAHEAD: a measurement lever (search.h), settled on. */
+#ifndef LSMT_SKIPLIST_READAHEAD
+#define LSMT_SKIPLIST_READAHEAD 1
+#endif
+#define SPINE_LEVEL 2
+#define ARM_AFTER   32
+#define READ_AHEAD  128
+
+static void prefetch_entry(const char *n)
+{
+    /* n's line has arrived (prefetched a lane cycle ago): its value's bounds are known */
+    size_t vlen;
+    const char *v = node_value_len(n, &vlen, NULL);
+    prefetch_node(v);
+    if (vlen > 64)
+        prefetch_node(v + vlen - 1);
+}
+
+static void readahead_arm(iter_state *it, const char *cur)
+{
+    const lsmt_skiplist *sl = it->list;
+    unsigned h = list_height(sl);
+    it->spine = 0;
+    it->lead = 0;
+    it->lane = 0;
+    for (unsigned j = 0; j < ITER_LANES; j++)
+        it->ahead[j] = 0;
+    if (h <= SPINE_LEVEL)
+        return; /* a short list: nothing worth reading ahead */
+    /* the first level-SPINE_LEVEL node after cur */
+    skey k;
+    skey_of_node(sl, &k, cur);
+    ref_t prev = 0, next = 0;
+    uint32_t nextp;
+    for (unsigned i = h; i-- > SPINE_LEVEL;)
+        find_splice_level(sl, &k, prev, 0, i, &prev, &next, &nextp);
+    if (next != 0 && node_at(sl, next) == cur)
+        next = link_load_acquire(cur, SPINE_LEVEL);
+    it->spine = next;
+    if (next != 0)
+        prefetch_node(node_at(sl, next));
+}
+
+static void readahead_step(iter_state *it)
+{
+    const lsmt_skiplist *sl = it->list;
+    unsigned j = it->lane;
+    it->lane = (j + 1) % ITER_LANES;
+    ref_t c = it->ahead[j];
+    if (c != 0 && node_height(node_at(sl, c)) > SPINE_LEVEL)
+        c = 0; /* reached the next stretch, which another lane has */
+    if (c == 0) {
+        c = it->spine;
+        if (c == 0) {
+            it->ahead[j] = 0;
+            return;
+        }
+        ref_t s = link_load_acquire(node_at(sl, c), SPINE_LEVEL);
+        it->spine = s;
+        if (s != 0)
+            prefetch_node(node_at(sl, s));
+    }
+    const char *n = node_at(sl, c);
+    prefetch_entry(n);
+    ref_t r = link_load_acquire(n, 0);
+    if (r != 0)
+        prefetch_node(node_at(sl, r));
+    it->ahead[j] = r;
+    it->lead++;
+}
+
+/* Called by next after each step: arm the lanes after a run of nexts, then keep them
+ * ahead: two lane steps per entry while the lanes are less than READ_AHEAD entries ahead,
+ * none beyond, so on average one and the lanes keep their lead. */
+static inline void readahead_after_next(iter_state *s, const char *nx)
+{
+    if (!LSMT_SKIPLIST_READAHEAD) {
+        /* compiled out */
+    } else if (LSMT_LIKELY(s->run >= ARM_AFTER)) {
+        if (s->lead < READ_AHEAD) {
+            readahead_step(s);
+            readahead_step(s);
+        }
+        if (s->lead > 0)
+            s->lead--;
+    } else if (++s->run == ARM_AFTER) {
+        readahead_arm(s, nx);
+    }
+}
+
+/* ---- positioning -------------------------------------------------------------------- */
+
+static inline bool bound(const lsmt_skiplist_iter *it)
+{
+    return it != NULL && cstate(it)->list != NULL;
+}
+
+lsmt_status lsmt_skiplist_iter_init(lsmt_skiplist_iter *it, const lsmt_skiplist *sl)
+{
+    if (it == NULL || sl == NULL)
+        return LSMT_INVALID;
+    iter_state *s = state(it);
+    memset(s, 0, sizeof *s);
+    s->list = sl;
+    return LSMT_OK;
+}
+
+lsmt_status lsmt_skiplist_iter_seek_to_first(lsmt_skiplist_iter *it)
+{
+    if (!bound(it))
+        return LSMT_INVALID;
+    iter_state *s = state(it);
+    return iter_land(s, next_node(s->list, link_load_acquire(head_of(s->list), 0)));
+}
+
+lsmt_status lsmt_skiplist_iter_seek_to_last(lsmt_skiplist_iter *it)
+{
+    if (!bound(it))
+        return LSMT_INVALID;
+    return iter_land(state(it), find_last(state(it)->list));
+}
+
+/* seek (first entry >= the key) or seek_for_prev (last entry <= the key). */
+static lsmt_status iter_search(lsmt_skiplist_iter *it, const void *key, size_t klen,
+                               uint64_t version, bool forward)
+{
+    if (!bound(it) || !key_ok(key, klen))
+        return LSMT_INVALID;
+    iter_state *s = state(it);
+    skey k;
+    skey_init(s->list, &k, key, klen, version);
+    return iter_land(s, forward ? find_ge(s->list, &k) : find_before(s->list, &k, false));
+}
+
+lsmt_status lsmt_skiplist_iter_seek(lsmt_skiplist_iter *it, const void *key, size_t klen,
+                                    uint64_t version)
+{
+    return iter_search(it, key, klen, version, true);
+}
+
+lsmt_status lsmt_skiplist_iter_seek_for_prev(lsmt_skiplist_iter *it, const void *key, size_t klen,
+                                             uint64_t version)
+{
+    return iter_search(it, key, klen, version, false);
+}
+
+lsmt_status lsmt_skiplist_iter_next(lsmt_skiplist_iter *it)
+{
+    if (!bound(it) || state(it)->node == NULL)
+        return LSMT_INVALID;
+    iter_state *s = state(it);
+    const char *nx = next_node(s->list, link_load_acquire(s->node, 0));
+    if (nx == NULL) {
+        s->node = NULL;
+        return LSMT_END;
+    }
+#if defined(LSMT_DEBUG)
+    {
+        skey k; /* invariant 4: never backwards */
+        skey_of_node(s->list, &k, s->node);
+        LSMT_ASSERT(node_cmp(s->list, nx, &k) > 0);
+    }
+#endif
+    readahead_after_next(s, nx);
+    s->node = nx;
+    return LSMT_OK;
+}
+
+lsmt_status lsmt_skiplist_iter_prev(lsmt_skiplist_iter *it)
+{
+    if (!bound(it) || state(it)->node == NULL)
+        return LSMT_INVALID;
+    iter_state *s = state(it);
+    skey k;
+    skey_of_node(s->list, &k, s->node);
+    return iter_land(s, find_before(s->list, &k, true));
+}
+
+const lsmt_skiplist_node *lsmt_skiplist_iter_node(const lsmt_skiplist_iter *it)
+{
+    return bound(it) ? (const lsmt_skiplist_node *)cstate(it)->node : NULL;
+}

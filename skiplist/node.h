@@ -1,0 +1,215 @@
+/* The skip list's node: its byte layout, its links, and the accessors every other file of
+ * skiplist/ reads a node through. Nothing here searches or writes a link; it only says
+ * where things are.
+ *
+ * One arena allocation per entry. Links are 32-bit references (offset from the arena's
+ * base in 4-byte units, plus one, so 0 means null); the level-0 link is 4 bytes, an
+ * upper link (level >= 1) is an 8-byte slot holding the reference AND the first 4 key
+ * bytes of the node it points to. The upper slots sit BEFORE the node address (they grow
+ * downwards, as in RocksDB's InlineSkipList), so the level-0 link, the header and the
+ * first key bytes share a cache line whatever the height:
+ *
+ *        N - 8*(h-1)      N - 8        N       N+4     N+8          N+8+klen     N+16+klen
+ *        +----------+ ... +----------+-------+-------+------------+------------+---------
+ *        | slot h-1 |     | slot 1   | link0 | meta  | key bytes  | tail word  | value
+ *        +----------+ ... +----------+-------+-------+------------+------------+---------
+ *          ref | next key prefix       ref     klen | tag | height | NEWER
+ *                                                    version (56 bits) | short value length
+ *
+ *   N - 8*i  (i = h-1 .. 1)  _Atomic slot_t upper slot at level i (see "Upper slots")
+ *   N + 0                    _Atomic ref_t  link at level 0
+ *   N + 4                    _Atomic uint32_t meta = key length (bits 0..23)
+ *                                            | tag << 24 | height << 26
+ *                                            | NEWER (bit 31, invariant V)
+ *   N + 8                    key bytes [klen]
+ *   N + 8 + klen             uint64_t tail = version (bits 0..55)   (unaligned: memcpy)
+ *                                          | short value length << 56
+ *   N + 16 + klen            [uint32_t vlen, only when the short length is VLEN_LONG]
+ *                            value bytes [vlen]
+ *
+ * N is 4-byte aligned, 8-byte aligned when h > 1. A value of up to VLEN_SHORT_MAX bytes
+ * keeps its length in the tail word's top byte (most memtable values: no length field at
+ * all); a longer one has VLEN_LONG there and its length in the 4 bytes after the word.
+ * The allocation starts at N - 8*(h-1); its size, 16 + 8*(h-1) + klen + vlen (+ 4 for a
+ * long value), is rounded up to 4 bytes. What a search touches -- the slot it follows,
+ * meta and the first 8 key bytes -- is the 16 bytes [N, N+16) plus the slot below N: one
+ * cache line for most nodes. Version and length sit after the key because a search needs
+ * them only on a key tie (the version) or never (the value length). The tag is 2 bits the
+ * caller may set at node_alloc (the memtable keeps its entry type there).
+ *
+ * The head is not in the arena: it is a tower inside the list header laid out the same
+ * way (slot i at head - 8*i), so every walk uses one link accessor. Nodes never link to
+ * the head: a reference 0 in a splice's prev slot stands for the head. */
+#ifndef LSMT_SKIPLIST_NODE_H
+#define LSMT_SKIPLIST_NODE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common/internal.h"
+#include "lsmt/skiplist.h"
+
+/* The comparison and link helpers sit inside every search loop: inline them also at -O2
+ * (the default RelWithDebInfo build), where GCC would otherwise call node_cmp. */
+#define HOT static inline __attribute__((always_inline))
+
+/* A link holds a node reference: 0 = null, else (node - base) / LINK_UNIT + 1. */
+typedef uint32_t ref_t;
+#define LINK_UNIT 4u
+
+/* Upper slots. A link at level >= 1 is one 64-bit atomic word: the reference in the low
+ * 32 bits, and in the high 32 bits the first 4 bytes (big-endian, zero padded) of the key
+ * of the node it references (0 for a null link and in lists with a custom comparator).
+ * Invariant S: a slot's prefix is always that of its own reference's node -- both are
+ * written by one store or CAS, and a node's key never changes -- so a reader that loads
+ * a slot may trust the prefix: prefix(next) < prefix(key) means next < key and
+ * prefix(next) > prefix(key) means next > key (padded prefixes that differ order like
+ * the keys), without loading the next node. */
+typedef uint64_t slot_t;
+#define SLOT_BYTES      8u
+/* Largest arena a 32-bit reference can address. */
+#define MAX_ARENA_BYTES ((size_t)LINK_UNIT * (size_t)(UINT32_MAX - 1u))
+
+#define HDR_META          4
+#define HDR_KEY           8
+#define NODE_FIXED        16 /* link0 + meta + tail word: the smallest node */
+#define TAIL_BYTES        8
+#define TAIL_VLEN_SHIFT   56
+#define VLEN_SHORT_MAX    254u
+#define VLEN_LONG         255u /* the tail's length byte when a uint32_t length follows */
+#define VLEN_LONG_BYTES   4
+#define META_KLEN_MASK    ((1u << 24) - 1u)
+#define META_TAG_SHIFT    24
+#define META_HEIGHT_SHIFT 26
+#define META_HEIGHT_MASK  31u
+/* Invariant V (versions): a node's NEWER bit is set once a node of an equal key and a
+ * larger version precedes it at level 0, and before that node can be reached: the
+ * inserter sets it on its level-0 successor when their keys are equal, and on its own
+ * node when its level-0 predecessor's key is equal, before the publishing CAS or store
+ * (place_level0, insert.c). A node WITHOUT the bit is therefore the first version of its
+ * key that any search can see, which lets a search stop at an upper level on a node
+ * whose key equals the search key (search.h). The bit is the only header field written
+ * after publication, so meta is read and written atomically (relaxed: see
+ * place_level0). */
+#define META_NEWER        (1u << 31)
+_Static_assert(LSMT_SKIPLIST_TAG_MAX == 3 && META_TAG_SHIFT + 2 == META_HEIGHT_SHIFT,
+               "the tag has exactly the two bits between key length and height");
+_Static_assert(LSMT_SKIPLIST_MAX_KEY_LEN <= META_KLEN_MASK, "key length must fit in meta");
+_Static_assert(LSMT_SKIPLIST_MAX_HEIGHT <= META_HEIGHT_MASK && META_HEIGHT_SHIFT + 5 == 31,
+               "height must fit in meta below the NEWER bit");
+_Static_assert(LSMT_SKIPLIST_MAX_VALUE_LEN <= UINT32_MAX, "value length must fit in 32 bits");
+
+/* The level-0 link of node (or head) `n`. */
+static inline _Atomic ref_t *link0(const char *n)
+{
+    return (_Atomic ref_t *)n;
+}
+/* The upper slot of node (or head) `n` at level i >= 1. */
+static inline _Atomic slot_t *upper_slot(const char *n, unsigned i)
+{
+    return (_Atomic slot_t *)(n - (size_t)SLOT_BYTES * i);
+}
+static inline slot_t slot_make(ref_t r, uint32_t prefix)
+{
+    return (slot_t)prefix << 32 | r;
+}
+static inline ref_t slot_ref(slot_t s)
+{
+    return (ref_t)s;
+}
+static inline uint32_t slot_prefix(slot_t s)
+{
+    return (uint32_t)(s >> 32);
+}
+
+/* Acquire: observes every field of the node the link points to, written before the
+ * release CAS (or release store, insert_serial) that published it (insert.c). Level 0 is
+ * a bare link (its "prefix" reads as 0). */
+HOT slot_t slot_load_acquire(const char *n, unsigned i)
+{
+    if (i == 0)
+        return atomic_load_explicit(link0(n), memory_order_acquire);
+    return atomic_load_explicit(upper_slot(n, i), memory_order_acquire);
+}
+HOT ref_t link_load_acquire(const char *n, unsigned i)
+{
+    return slot_ref(slot_load_acquire(n, i));
+}
+
+static inline _Atomic uint32_t *meta_word(const char *n)
+{
+    return (_Atomic uint32_t *)(uintptr_t)(n + HDR_META);
+}
+static inline uint32_t node_meta(const char *n)
+{
+    /* relaxed: every field but NEWER is written before the node is published (and the
+     * acquire that reached n orders it); NEWER: see place_level0. */
+    return atomic_load_explicit(meta_word(n), memory_order_relaxed);
+}
+static inline size_t node_klen(const char *n)
+{
+    return node_meta(n) & META_KLEN_MASK;
+}
+static inline unsigned node_height(const char *n)
+{
+    return (node_meta(n) >> META_HEIGHT_SHIFT) & META_HEIGHT_MASK;
+}
+static inline unsigned node_tag(const char *n)
+{
+    return (node_meta(n) >> META_TAG_SHIFT) & LSMT_SKIPLIST_TAG_MAX;
+}
+static inline const unsigned char *node_key(const char *n)
+{
+    return (const unsigned char *)n + HDR_KEY;
+}
+/* Invariant V: has a version of n's key with a larger version been placed before n? */
+static inline bool node_has_newer(const char *n)
+{
+    return (node_meta(n) & META_NEWER) != 0;
+}
+/* The tail word after the key: version and short value length. */
+static inline const char *node_tail(const char *n)
+{
+    return n + HDR_KEY + node_klen(n);
+}
+static inline uint64_t node_ver(const char *n)
+{
+    uint64_t w;
+    memcpy(&w, node_tail(n), sizeof w);
+    return w & LSMT_SKIPLIST_MAX_VERSION;
+}
+/* The value's bytes, and its length in *vlen: the one decoder of the two length forms.
+ * *long_form (may be NULL) tells which one the node uses. */
+static inline const char *node_value_len(const char *n, size_t *vlen, bool *long_form)
+{
+    const char *t = node_tail(n);
+    uint64_t w;
+    memcpy(&w, t, sizeof w);
+    unsigned s = (unsigned)(w >> TAIL_VLEN_SHIFT);
+    t += TAIL_BYTES;
+    if (long_form != NULL)
+        *long_form = s == VLEN_LONG;
+    if (LSMT_LIKELY(s != VLEN_LONG)) {
+        *vlen = s;
+        return t;
+    }
+    uint32_t v;
+    memcpy(&v, t, sizeof v);
+    *vlen = v;
+    return t + VLEN_LONG_BYTES;
+}
+/* Bytes of a node's fixed fields, key and value, before rounding and without the tower. */
+static inline size_t node_body_bytes(size_t klen, size_t vlen)
+{
+    return (size_t)NODE_FIXED + klen + (vlen > VLEN_SHORT_MAX ? VLEN_LONG_BYTES : 0) + vlen;
+}
+
+static inline void prefetch_node(const char *n)
+{
+    __builtin_prefetch(n, 0, 3);
+}
+
+#endif

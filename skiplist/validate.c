@@ -1,0 +1,133 @@
+/* lsmt_skiplist_validate: the full invariant check, O(n). One pass over level 0 checks
+ * the order (invariant 1), that every tower agrees with level 0 (invariant 2), the slots'
+ * prefixes (invariant S), the NEWER bits (invariant V), the length encodings, and the
+ * finger table exactly (invariant F). REQUIRES no insert in flight, so every link and
+ * every finger entry has converged. */
+#include "skiplist/finger.h"
+
+/* Is reference r a plausible node of sl (inside the arena, room for its header)? */
+static bool ref_ok(const lsmt_skiplist *sl, ref_t r)
+{
+    size_t off = ((size_t)r - 1) * LINK_UNIT;
+    return r != 0 && off <= sl->capacity - NODE_FIXED;
+}
+
+/* validate's finger check when the walk leaves range b, whose last tall node is r:
+ * entries *fb..b (ranges since the previous tall node's, with no tall node) must be 0
+ * and entry b + 1 must be r; *fb moves past them. relaxed loads: no insert in flight. */
+static bool finger_check(const lsmt_skiplist *sl, uint32_t *fb, uint32_t b, ref_t r)
+{
+    for (; *fb <= b; (*fb)++)
+        if (atomic_load_explicit(&sl->finger[*fb], memory_order_relaxed) != 0)
+            return false;
+    if (b + 1 < sl->finger_n) {
+        if (atomic_load_explicit(&sl->finger[b + 1], memory_order_relaxed) != r)
+            return false;
+        *fb = b + 2;
+    }
+    return true;
+}
+
+/* The walk's state: cursor[i] is the next node expected at level i, cursor_p[i] the
+ * prefix the slot that leads to it holds. A node of height h must be exactly the
+ * expected node of levels 1..h-1 (invariant 2: each level is a subsequence of level 0, in
+ * the same order); a level that holds a node missing from level 0, out of order or too
+ * short leaves its cursor stuck, which the final check catches. For the finger table:
+ * fb = the next entry not checked yet; (tall_r, tall_b) = the last tall node seen and its
+ * range (ranges never decrease along level 0). */
+typedef struct walk {
+    unsigned height;
+    ref_t cursor[LSMT_SKIPLIST_MAX_HEIGHT];
+    uint32_t cursor_p[LSMT_SKIPLIST_MAX_HEIGHT];
+    const char *prev;
+    uint32_t fb, tall_b;
+    ref_t tall_r;
+} walk;
+
+/* One node's own fields: plausible header, length encoding canonical, inside the arena. */
+static bool node_fields_ok(const lsmt_skiplist *sl, const walk *w, const char *n)
+{
+    if (!node_plausible(sl, (const lsmt_skiplist_node *)n) || node_height(n) > w->height)
+        return false;
+    size_t off = (uintptr_t)n - sl->base;
+    size_t vlen;
+    bool long_form; /* plausible: the tail word lies inside the arena */
+    node_value_len(n, &vlen, &long_form);
+    return node_body_bytes(node_klen(n), vlen) <= sl->capacity - off &&
+           long_form == (vlen > VLEN_SHORT_MAX); /* the encoding must be canonical */
+}
+
+/* Check node n (reference r) against the walk so far and advance the walk past it. */
+static bool walk_node(const lsmt_skiplist *sl, walk *w, const char *n, ref_t r)
+{
+    if (!node_fields_ok(sl, w, n))
+        return false;
+    bool newer = false; /* does a version of n's key precede it? */
+    if (w->prev != NULL) {
+        skey k;
+        skey_of_node(sl, &k, n);
+        int c = node_cmp(sl, w->prev, &k);
+        if (c >= 0)
+            return false; /* invariant 1 */
+        newer = c == -SAME_KEY_AFTER;
+    }
+    if (node_has_newer(n) != newer)
+        return false; /* invariant V, exact once no insert is in flight */
+    unsigned h = node_height(n);
+    uint32_t np = node_prefix32(sl, n);
+    if (sl->finger != NULL && h >= FINGER_MIN_HEIGHT) {
+        uint32_t b = finger_range(sl, np);
+        if (w->tall_r != 0 && b != w->tall_b && !finger_check(sl, &w->fb, w->tall_b, w->tall_r))
+            return false;
+        w->tall_b = b;
+        w->tall_r = r;
+    }
+    for (unsigned i = 1; i < h; i++) {
+        if (w->cursor[i] != r || w->cursor_p[i] != np)
+            return false; /* invariant 2; invariant S: the slot that led here holds n's prefix */
+        slot_t s = slot_load_acquire(n, i);
+        w->cursor[i] = slot_ref(s);
+        w->cursor_p[i] = slot_prefix(s);
+    }
+    w->prev = n;
+    return true;
+}
+
+lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
+{
+    if (sl == NULL)
+        return LSMT_INVALID;
+    walk w = {.height = list_height(sl)};
+    if (w.height < 1 || w.height > sl->max_height)
+        return LSMT_CORRUPT;
+    for (unsigned i = 0; i < LSMT_SKIPLIST_MAX_HEIGHT; i++) {
+        slot_t s = slot_load_acquire(head_of(sl), i);
+        w.cursor[i] = slot_ref(s);
+        w.cursor_p[i] = slot_prefix(s);
+        if (i >= w.height && (w.cursor[i] != 0 || w.cursor_p[i] != 0))
+            return LSMT_CORRUPT;
+    }
+    size_t limit = sl->capacity / NODE_FIXED + 1; /* a longer walk means a cycle */
+    size_t n0 = 0;
+    for (ref_t r = w.cursor[0]; r != 0;) {
+        if (!ref_ok(sl, r) || ++n0 > limit)
+            return LSMT_CORRUPT;
+        const char *n = node_at(sl, r);
+        if (!walk_node(sl, &w, n, r))
+            return LSMT_CORRUPT;
+        r = link_load_acquire(n, 0);
+    }
+    for (unsigned i = 1; i < w.height; i++)
+        if (w.cursor[i] != 0 || w.cursor_p[i] != 0)
+            return LSMT_CORRUPT;
+    if (sl->finger != NULL) {
+        if (w.tall_r != 0 && !finger_check(sl, &w.fb, w.tall_b, w.tall_r))
+            return LSMT_CORRUPT;
+        for (; w.fb < sl->finger_n; w.fb++) /* ranges after the last tall node */
+            if (atomic_load_explicit(&sl->finger[w.fb], memory_order_relaxed) != 0)
+                return LSMT_CORRUPT;
+    }
+    if (count != NULL)
+        *count = n0;
+    return LSMT_OK;
+}
