@@ -264,6 +264,7 @@ static lsmt_status get_resolve(lsmt_memtable *mt, const lsmt_skiplist_node *n, c
         return LSMT_NOT_FOUND;
     }
     LSMT_ASSERT(e.seq <= snapshot); /* invariant 1: first node >= (key, snapshot) */
+    (void)snapshot;                 /* read only by the assertion */
     if (seq_out != NULL)
         *seq_out = e.seq;
     if (e.type != LSMT_TYPE_PUT)
