@@ -121,7 +121,7 @@ lsmt_status lsmt_skiplist_node_insert_batch(lsmt_skiplist *sl, size_t n,
     if (sl == NULL || (n != 0 && (nodes == NULL || statuses == NULL)))
         return LSMT_INVALID;
     for (size_t i = 0; i < n; i++) {
-        if (!node_plausible(sl, nodes[i]))
+        if (!node_ready(sl, nodes[i]))
             return LSMT_INVALID;
     }
     /* Warm the cache along every node's search path (interleaved, misses overlapped);

@@ -92,36 +92,48 @@ static inline unsigned random_height(const lsmt_skiplist *sl)
 
 /* ---- building a node ---------------------------------------------------------------- */
 
-/* Build a node for (klen, version, vlen, tag) of a random height in the arena (layout:
- * node.h). LSMT_FULL when the arena is full (nothing is linked), LSMT_INVALID on
- * oversize lengths, a bad tag or a node larger than the whole arena, LSMT_RANGE on a
- * version over 56 bits. Key and value bytes are left to the caller (the value's place
- * goes to *value_out). */
-static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, size_t vlen,
-                              unsigned tag, char **out, char **value_out)
+/* Reserve a node of a random height whose body (header and everything after it; the
+ * tower comes on top) takes `body` bytes, and write its meta. LSMT_FULL when the arena is
+ * full, LSMT_INVALID for a node larger than the whole arena. */
+static lsmt_status node_reserve(lsmt_skiplist *sl, size_t body, uint32_t meta, char **out)
 {
-    if (klen > LSMT_SKIPLIST_MAX_KEY_LEN || vlen > LSMT_SKIPLIST_MAX_VALUE_LEN ||
-        tag > LSMT_SKIPLIST_TAG_MAX)
-        return LSMT_INVALID;
-    if (version > LSMT_SKIPLIST_MAX_VERSION)
-        return LSMT_RANGE;
     unsigned h = random_height(sl);
     /* upper slots are 8-byte atomics: a node with any starts 8-byte aligned */
     size_t tower = (size_t)SLOT_BYTES * (h - 1);
     size_t align = h > 1 ? SLOT_BYTES : LINK_UNIT;
-    /* both lengths are capped far below SIZE_MAX / 4: no overflow */
-    size_t size = lsmt_align_up(tower + node_body_bytes(klen, vlen), LINK_UNIT);
+    /* callers cap body far below SIZE_MAX / 4: no overflow */
+    size_t size = lsmt_align_up(tower + body, LINK_UNIT);
     void *mem = NULL;
     lsmt_status st = lsmt_sharded_arena_alloc_ex(sl->arena, size, align, &mem);
     if (st != LSMT_OK)
         return st == LSMT_INVALID ? LSMT_INVALID : LSMT_FULL;
     char *n = (char *)mem + tower;
     /* The links are set by the inserter before each publishing CAS; the header fields
-     * are plain stores published by the level-0 release CAS (invariant 3). */
-    uint32_t meta =
-        (uint32_t)klen | ((uint32_t)tag << META_TAG_SHIFT) | ((uint32_t)h << META_HEIGHT_SHIFT);
-    /* relaxed: published by the level-0 release CAS with the other header fields */
-    atomic_store_explicit(meta_word(n), meta, memory_order_relaxed);
+     * are plain stores published by the level-0 release CAS (invariant 3). relaxed:
+     * published by that CAS with the other header fields. */
+    atomic_store_explicit(meta_word(n), meta | ((uint32_t)h << META_HEIGHT_SHIFT),
+                          memory_order_relaxed);
+    *out = n;
+    return LSMT_OK;
+}
+
+/* Build a KV node for (klen, version, vlen, tag) (layout: node.h). LSMT_FULL when the
+ * arena is full (nothing is linked), LSMT_INVALID on oversize lengths, a bad tag or a
+ * node larger than the whole arena, LSMT_RANGE on a version over 56 bits. Key and value
+ * bytes are left to the caller (the value's place goes to *value_out). */
+static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, size_t vlen,
+                              unsigned tag, char **out, char **value_out)
+{
+    if (sl->encoded || klen > LSMT_SKIPLIST_MAX_KEY_LEN || vlen > LSMT_SKIPLIST_MAX_VALUE_LEN ||
+        tag > LSMT_SKIPLIST_TAG_MAX)
+        return LSMT_INVALID;
+    if (version > LSMT_SKIPLIST_MAX_VERSION)
+        return LSMT_RANGE;
+    char *n;
+    lsmt_status st = node_reserve(sl, node_body_bytes(klen, vlen),
+                                  (uint32_t)klen | ((uint32_t)tag << META_TAG_SHIFT), &n);
+    if (st != LSMT_OK)
+        return st;
     bool long_value = vlen > VLEN_SHORT_MAX;
     uint64_t tail = version | (uint64_t)(long_value ? VLEN_LONG : vlen) << TAIL_VLEN_SHIFT;
     char *t = n + HDR_KEY + klen;
@@ -133,6 +145,56 @@ static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, 
     *out = n;
     *value_out = t + TAIL_BYTES + (long_value ? VLEN_LONG_BYTES : 0);
     return LSMT_OK;
+}
+
+/* The smallest ENCODED entry: a 1-byte varint of 8, the version, a 1-byte varint of 0. */
+#define ENTRY_MIN_BYTES 10u
+
+lsmt_status lsmt_skiplist_entry_alloc(lsmt_skiplist *sl, size_t bytes, lsmt_skiplist_node **node,
+                                      void **buf)
+{
+    if (sl == NULL || node == NULL || buf == NULL || !sl->encoded || bytes < ENTRY_MIN_BYTES ||
+        bytes > UINT32_MAX)
+        return LSMT_INVALID;
+    char *n;
+    /* klen reads 0 and META_PARSED is clear until the entry is parsed (entry_parse) */
+    lsmt_status st = node_reserve(sl, (size_t)HDR_KEY + bytes, META_ENCODED, &n);
+    if (st != LSMT_OK)
+        return st;
+    /* relaxed: unpublished; link0 holds the entry's size until entry_parse */
+    atomic_store_explicit(link0(n), (ref_t)bytes, memory_order_relaxed);
+    *node = (lsmt_skiplist_node *)n;
+    *buf = n + HDR_KEY;
+    return LSMT_OK;
+}
+
+/* An ENCODED node about to be published: check its entry against the size entry_alloc
+ * reserved (held in link0 until then) and record the key length in meta, with
+ * META_PARSED. A node parsed before (published, or refused as a duplicate) is left as
+ * it is. false for a malformed entry (node.h, "ENCODED"; the key's varint must be the
+ * shortest encoding, since readers find the key by its length): nothing changes. */
+static bool entry_parse(char *n)
+{
+    uint32_t m = node_meta(n);
+    if (m & META_PARSED)
+        return true;
+    const unsigned char *p = (const unsigned char *)n + HDR_KEY;
+    /* relaxed: the node is unpublished, written by this thread's entry_alloc or handed
+     * over by the caller's own synchronisation */
+    const unsigned char *end = p + atomic_load_explicit(link0(n), memory_order_relaxed);
+    uint32_t ilen, vlen;
+    size_t a = varint32_decode(p, end, &ilen);
+    if (a == 0 || a != varint32_len(ilen) || ilen < TAIL_BYTES ||
+        ilen - TAIL_BYTES > LSMT_SKIPLIST_MAX_KEY_LEN || ilen > (size_t)(end - p) - a)
+        return false;
+    const unsigned char *v = p + a + ilen;
+    size_t b = varint32_decode(v, end, &vlen);
+    if (b == 0 || vlen > (size_t)(end - v) - b)
+        return false;
+    /* relaxed: unpublished (as node_reserve's store) */
+    atomic_store_explicit(meta_word(n), m | META_PARSED | (ilen - TAIL_BYTES),
+                          memory_order_relaxed);
+    return true;
 }
 
 size_t lsmt_skiplist_node_min_bytes(size_t klen, size_t vlen)
@@ -520,11 +582,21 @@ lsmt_status lsmt_skiplist_insert_serial(lsmt_skiplist *sl, const void *key, size
     return insert_kv(sl, &sl->serial_splice, true, key, klen, version, value, vlen);
 }
 
+bool node_ready(const lsmt_skiplist *sl, lsmt_skiplist_node *node)
+{
+    if (!node_plausible(sl, node))
+        return false;
+    char *n = (char *)node;
+    if (sl->encoded && (!(node_meta(n) & META_ENCODED) || !entry_parse(n)))
+        return false;
+    return node_key_fits(sl, n);
+}
+
 static lsmt_status node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
                                lsmt_skiplist_node *node, lsmt_sl_publish_hook before_publish,
                                void *ctx)
 {
-    if (sl == NULL || !node_plausible(sl, node))
+    if (sl == NULL || !node_ready(sl, node))
         return LSMT_INVALID;
     char *n = (char *)node;
     skey k;

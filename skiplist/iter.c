@@ -53,7 +53,7 @@ static void prefetch_entry(const char *n)
 {
     /* n's line has arrived (prefetched a lane cycle ago): its value's bounds are known */
     size_t vlen;
-    const char *v = node_value_len(n, &vlen, NULL);
+    const char *v = node_value(n, &vlen);
     prefetch_node(v);
     if (vlen > 64)
         prefetch_node(v + vlen - 1);

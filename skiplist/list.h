@@ -61,6 +61,7 @@ struct lsmt_skiplist {
     size_t capacity;
     lsmt_compare_fn compare; /* NULL when bytewise (prefix path) */
     void *compare_ctx;
+    bool encoded; /* LSMT_SKIPLIST_FORMAT_ENCODED: every node has META_ENCODED (node.h) */
     /* The finger table (finger.h): finger_n entries, or NULL (a custom comparator, or
      * finger_bytes = SIZE_MAX). The pointer and size are set at create. */
     _Atomic ref_t *finger;
@@ -134,8 +135,10 @@ static inline bool key_ok(const void *key, size_t klen)
 }
 
 /* Could `node` be a node of this list (from node_alloc)? Bounds and alignment, and a
- * header that places neither the tower nor the key outside the arena. Guards
- * node_insert against pointers from elsewhere; validate reuses it. */
+ * height that places the tower inside the arena. Guards node_insert against pointers
+ * from elsewhere; validate reuses it. Whether the key and the entry fit is checked by
+ * node_key_fits (a KV node's header is built by the library, an ENCODED entry by the
+ * caller). */
 static inline bool node_plausible(const lsmt_skiplist *sl, const lsmt_skiplist_node *node)
 {
     uintptr_t a = (uintptr_t)node;
@@ -145,10 +148,25 @@ static inline bool node_plausible(const lsmt_skiplist *sl, const lsmt_skiplist_n
     const char *n = (const char *)node;
     unsigned h = node_height(n);
     size_t off = a - sl->base;
-    size_t klen = node_klen(n);
     return !(h == 0 || h > sl->max_height || off < (size_t)SLOT_BYTES * (h - 1) ||
-             (h > 1 && off % SLOT_BYTES != 0) || klen > LSMT_SKIPLIST_MAX_KEY_LEN ||
-             klen > sl->capacity - NODE_FIXED - off);
+             (h > 1 && off % SLOT_BYTES != 0));
+}
+
+/* Is `node` ready to be published on sl: plausible, its key inside the arena, and for
+ * an ENCODED list a well-formed entry (parsed now if it was not yet: insert.c)? */
+__attribute__((visibility("hidden"))) bool node_ready(const lsmt_skiplist *sl,
+                                                      lsmt_skiplist_node *node);
+
+/* Do node n's key and version word (ENCODED: and the first byte of the value's varint)
+ * lie inside the arena? */
+static inline bool node_key_fits(const lsmt_skiplist *sl, const char *n)
+{
+    size_t off = (uintptr_t)n - sl->base;
+    size_t klen = node_klen(n);
+    bool enc = (node_meta(n) & META_ENCODED) != 0;
+    size_t need = (size_t)HDR_KEY + klen + TAIL_BYTES +
+                  (enc ? varint32_len((uint32_t)klen + TAIL_BYTES) + 1 : 0);
+    return enc == sl->encoded && need <= sl->capacity - off;
 }
 
 #endif

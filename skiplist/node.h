@@ -13,12 +13,13 @@
  *        +----------+ ... +----------+-------+-------+------------+------------+---------
  *        | slot h-1 |     | slot 1   | link0 | meta  | key bytes  | tail word  | value
  *        +----------+ ... +----------+-------+-------+------------+------------+---------
- *          ref | next key prefix       ref     klen | tag | height | NEWER
+ *          ref | next key prefix       ref     klen | enc | tag | height | NEWER
  *                                                    version (56 bits) | short value length
  *
  *   N - 8*i  (i = h-1 .. 1)  _Atomic slot_t upper slot at level i (see "Upper slots")
  *   N + 0                    _Atomic ref_t  link at level 0
- *   N + 4                    _Atomic uint32_t meta = key length (bits 0..23)
+ *   N + 4                    _Atomic uint32_t meta = key length (bits 0..22)
+ *                                            | ENCODED (bit 23, the format below)
  *                                            | tag << 24 | height << 26
  *                                            | NEWER (bit 31, invariant V)
  *   N + 8                    key bytes [klen]
@@ -36,6 +37,19 @@
  * cache line for most nodes. Version and length sit after the key because a search needs
  * them only on a key tie (the version) or never (the value length). The tag is 2 bits the
  * caller may set at node_alloc (the memtable keeps its entry type there).
+ *
+ * ENCODED lists (lsmt_skiplist_options.format) keep one caller-encoded entry instead of
+ * key, tail word and value, in the LevelDB/RocksDB memtable entry format:
+ *
+ *   N + 8                    varint32 (klen + 8)                 1..4 bytes (klen < 2^24)
+ *   N + 8 + v                key bytes [klen]
+ *   N + 8 + v + klen         uint64_t version, little-endian, all 64 bits
+ *   N + 16 + v + klen        varint32 vlen, then the value bytes [vlen]
+ *
+ * meta has the ENCODED bit set (which makes every node self-describing: the accessors
+ * below need no list). The entry is checked and klen set when it is published, which
+ * also sets PARSED (the tag's low bit: ENCODED nodes have no tag); until then link0 holds
+ * the entry's allocated size, so node_insert can check the entry fits it.
  *
  * The head is not in the arena: it is a tower inside the list header laid out the same
  * way (slot i at head - 8*i), so every walk uses one link accessor. Nodes never link to
@@ -81,7 +95,9 @@ typedef uint64_t slot_t;
 #define VLEN_SHORT_MAX    254u
 #define VLEN_LONG         255u /* the tail's length byte when a uint32_t length follows */
 #define VLEN_LONG_BYTES   4
-#define META_KLEN_MASK    ((1u << 24) - 1u)
+#define META_KLEN_MASK    ((1u << 23) - 1u)
+#define META_ENCODED      (1u << 23)
+#define META_PARSED       (1u << META_TAG_SHIFT) /* ENCODED: the entry was checked */
 #define META_TAG_SHIFT    24
 #define META_HEIGHT_SHIFT 26
 #define META_HEIGHT_MASK  31u
@@ -98,6 +114,8 @@ typedef uint64_t slot_t;
 _Static_assert(LSMT_SKIPLIST_TAG_MAX == 3 && META_TAG_SHIFT + 2 == META_HEIGHT_SHIFT,
                "the tag has exactly the two bits between key length and height");
 _Static_assert(LSMT_SKIPLIST_MAX_KEY_LEN <= META_KLEN_MASK, "key length must fit in meta");
+_Static_assert(META_KLEN_MASK + TAIL_BYTES < (1u << 28),
+               "an ENCODED key's varint takes <= 4 bytes");
 _Static_assert(LSMT_SKIPLIST_MAX_HEIGHT <= META_HEIGHT_MASK && META_HEIGHT_SHIFT + 5 == 31,
                "height must fit in meta below the NEWER bit");
 _Static_assert(LSMT_SKIPLIST_MAX_VALUE_LEN <= UINT32_MAX, "value length must fit in 32 bits");
@@ -159,33 +177,42 @@ static inline unsigned node_height(const char *n)
 }
 static inline unsigned node_tag(const char *n)
 {
-    return (node_meta(n) >> META_TAG_SHIFT) & LSMT_SKIPLIST_TAG_MAX;
-}
-static inline const unsigned char *node_key(const char *n)
-{
-    return (const unsigned char *)n + HDR_KEY;
+    uint32_t m = node_meta(n);
+    return m & META_ENCODED ? 0 : (m >> META_TAG_SHIFT) & LSMT_SKIPLIST_TAG_MAX;
 }
 /* Invariant V: has a version of n's key with a larger version been placed before n? */
 static inline bool node_has_newer(const char *n)
 {
     return (node_meta(n) & META_NEWER) != 0;
 }
-/* The tail word after the key: version and short value length. */
-static inline const char *node_tail(const char *n)
+/* Bytes of a varint32 holding v. */
+static inline size_t varint32_len(uint32_t v)
 {
-    return n + HDR_KEY + node_klen(n);
+    return 1u + (v >= 1u << 7) + (v >= 1u << 14) + (v >= 1u << 21) + (v >= 1u << 28);
 }
-static inline uint64_t node_ver(const char *n)
+
+/* Decode a varint32 from [p, end): bytes used, or 0 when it does not end inside (or
+ * has more than 5 bytes). */
+static inline size_t varint32_decode(const unsigned char *p, const unsigned char *end,
+                                     uint32_t *out)
 {
-    uint64_t w;
-    memcpy(&w, node_tail(n), sizeof w);
-    return w & LSMT_SKIPLIST_MAX_VERSION;
+    uint32_t v = 0;
+    for (size_t i = 0; i < 5 && p + i < end; i++) {
+        v |= (uint32_t)(p[i] & 0x7f) << (7 * i);
+        if ((p[i] & 0x80) == 0) {
+            *out = v;
+            return i + 1;
+        }
+    }
+    return 0;
 }
-/* The value's bytes, and its length in *vlen: the one decoder of the two length forms.
- * *long_form (may be NULL) tells which one the node uses. */
-static inline const char *node_value_len(const char *n, size_t *vlen, bool *long_form)
+
+/* The value of a KV node whose key (klen bytes) starts at `key`: the one decoder of the
+ * two length forms. *long_form (may be NULL) tells which one the node uses. */
+static inline const char *kv_value(const unsigned char *key, size_t klen, size_t *vlen,
+                                   bool *long_form)
 {
-    const char *t = node_tail(n);
+    const char *t = (const char *)key + klen;
     uint64_t w;
     memcpy(&w, t, sizeof w);
     unsigned s = (unsigned)(w >> TAIL_VLEN_SHIFT);
@@ -201,6 +228,38 @@ static inline const char *node_value_len(const char *n, size_t *vlen, bool *long
     *vlen = v;
     return t + VLEN_LONG_BYTES;
 }
+
+/* Where node n's key starts: after the header (KV), or after the entry's varint. */
+static inline const unsigned char *node_key(const char *n)
+{
+    uint32_t m = node_meta(n);
+    const unsigned char *p = (const unsigned char *)n + HDR_KEY;
+    if (m & META_ENCODED)
+        p += varint32_len((m & META_KLEN_MASK) + TAIL_BYTES);
+    return p;
+}
+/* The version in the word right after the key: 56 bits (KV) or all 64 (ENCODED). */
+static inline uint64_t node_ver(const char *n)
+{
+    uint64_t w;
+    memcpy(&w, node_key(n) + node_klen(n), sizeof w);
+    return node_meta(n) & META_ENCODED ? w : w & LSMT_SKIPLIST_MAX_VERSION;
+}
+/* The value's bytes and length (ENCODED: after the entry's value varint, checked to end
+ * inside the entry when it was published). */
+static inline const char *node_value(const char *n, size_t *vlen)
+{
+    const unsigned char *k = node_key(n);
+    size_t klen = node_klen(n);
+    if (!(node_meta(n) & META_ENCODED))
+        return kv_value(k, klen, vlen, NULL);
+    const unsigned char *p = k + klen + TAIL_BYTES;
+    uint32_t v = 0;
+    size_t used = varint32_decode(p, p + 5, &v);
+    *vlen = v;
+    return (const char *)p + used;
+}
+
 /* Bytes of a node's fixed fields, key and value, before rounding and without the tower. */
 static inline size_t node_body_bytes(size_t klen, size_t vlen)
 {

@@ -138,8 +138,9 @@ HOT int node_cmp(const lsmt_skiplist *sl, const char *n, const skey *k)
     if (c != 0)
         return c < 0 ? -1 : 1;
     uint64_t v;
-    memcpy(&v, nk + nlen, sizeof v); /* the tail word (node_ver, with nlen known) */
-    v &= LSMT_SKIPLIST_MAX_VERSION;
+    memcpy(&v, nk + nlen, sizeof v); /* the version word (node_ver, with nlen known) */
+    if (!sl->encoded)
+        v &= LSMT_SKIPLIST_MAX_VERSION;
     /* versions descend: a larger version comes first */
     return 2 * ((v < k->version) - (v > k->version));
 }

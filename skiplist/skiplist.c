@@ -35,6 +35,7 @@ void lsmt_skiplist_options_default(lsmt_skiplist_options *opt)
     opt->compare_ctx = NULL;
     opt->max_height = 0;
     opt->finger_bytes = 0;
+    opt->format = LSMT_SKIPLIST_FORMAT_KV;
 }
 
 static void list_clear(lsmt_skiplist *sl)
@@ -71,7 +72,8 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
 {
     if (opt == NULL || out == NULL || opt->arena == NULL)
         return LSMT_INVALID;
-    if (opt->max_height > LSMT_SKIPLIST_MAX_HEIGHT)
+    if (opt->max_height > LSMT_SKIPLIST_MAX_HEIGHT ||
+        (opt->format != LSMT_SKIPLIST_FORMAT_KV && opt->format != LSMT_SKIPLIST_FORMAT_ENCODED))
         return LSMT_INVALID;
     void *base = lsmt_sharded_arena_base(opt->arena);
     size_t cap = lsmt_sharded_arena_capacity(opt->arena);
@@ -102,6 +104,7 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
     sl->capacity = cap;
     sl->compare = opt->compare == lsmt_bytewise_compare ? NULL : opt->compare;
     sl->compare_ctx = opt->compare_ctx;
+    sl->encoded = opt->format == LSMT_SKIPLIST_FORMAT_ENCODED;
     sl->max_height = opt->max_height ? opt->max_height : height_for(cap);
     sl->epoch = new_epoch();
     sl->id = atomic_fetch_add_explicit(&list_id_counter, 1, memory_order_relaxed) + 1;
@@ -161,7 +164,9 @@ lsmt_status lsmt_skiplist_node_entry(const lsmt_skiplist_node *node, lsmt_skipli
     out->key = node_key(n);
     out->klen = node_klen(n);
     out->version = node_ver(n);
-    out->value = node_value_len(n, &out->vlen, NULL);
+    out->value = node_value(n, &out->vlen);
+    /* ENCODED: the entry starts right after the header */
+    out->encoded = node_meta(n) & META_ENCODED ? n + HDR_KEY : NULL;
     out->tag = node_tag(n);
     out->height = node_height(n);
     return LSMT_OK;

@@ -44,15 +44,26 @@ typedef struct walk {
     ref_t tall_r;
 } walk;
 
-/* One node's own fields: plausible header, length encoding canonical, inside the arena. */
+/* One node's own fields: plausible header of the list's format, length encoding
+ * canonical, key and value inside the arena. */
 static bool node_fields_ok(const lsmt_skiplist *sl, const walk *w, const char *n)
 {
-    if (!node_plausible(sl, (const lsmt_skiplist_node *)n) || node_height(n) > w->height)
+    if (!node_plausible(sl, (const lsmt_skiplist_node *)n) || node_height(n) > w->height ||
+        !node_key_fits(sl, n))
         return false;
     size_t off = (uintptr_t)n - sl->base;
     size_t vlen;
-    bool long_form; /* plausible: the tail word lies inside the arena */
-    node_value_len(n, &vlen, &long_form);
+    if (sl->encoded) {
+        /* published entries were parsed; the value (varint and bytes) ends inside the
+         * arena (decoded against the arena's end, not trusted) */
+        const unsigned char *end = (const unsigned char *)sl->base + sl->capacity;
+        const unsigned char *p = node_key(n) + node_klen(n) + TAIL_BYTES;
+        uint32_t v;
+        size_t b = varint32_decode(p, end, &v);
+        return (node_meta(n) & META_PARSED) && b != 0 && v <= (size_t)(end - p) - b;
+    }
+    bool long_form; /* node_key_fits: the tail word lies inside the arena */
+    kv_value(node_key(n), node_klen(n), &vlen, &long_form);
     return node_body_bytes(node_klen(n), vlen) <= sl->capacity - off &&
            long_form == (vlen > VLEN_SHORT_MAX); /* the encoding must be canonical */
 }

@@ -753,6 +753,109 @@ START_TEST(test_skiplist)
 }
 END_TEST
 
+/* An ENCODED list: entry_alloc's bad arguments, and entries that node_insert must refuse
+ * (nothing published, the list intact). */
+static void encoded_entry_case(lsmt_skiplist *sl, const unsigned char *e, size_t n, size_t alloc,
+                               lsmt_status want, size_t count_after)
+{
+    lsmt_skiplist_node *node = NULL;
+    void *b = NULL;
+    ck_assert_int_eq(lsmt_skiplist_entry_alloc(sl, alloc, &node, &b), LSMT_OK);
+    memset(b, 0xEE, alloc);
+    memcpy(b, e, n);
+    ck_assert_int_eq(lsmt_skiplist_node_insert(sl, NULL, node), want);
+    sl_intact(sl, count_after);
+}
+
+START_TEST(test_skiplist_encoded)
+{
+    lsmt_sharded_arena *a = NULL;
+    lsmt_sharded_arena_options ao;
+    lsmt_sharded_arena_options_default(&ao);
+    ao.capacity = 1 << 20;
+    ao.chunk_size = 64 << 10;
+    ck_assert_int_eq(lsmt_sharded_arena_create(&ao, &a), LSMT_OK);
+    lsmt_skiplist_options o;
+    lsmt_skiplist_options_default(&o);
+    o.arena = a;
+    lsmt_skiplist *sl = SENTINEL;
+    o.format = (lsmt_skiplist_format)7;
+    ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_INVALID); /* unknown format */
+    ck_assert_ptr_eq(sl, SENTINEL);
+    o.format = LSMT_SKIPLIST_FORMAT_KV;
+    lsmt_skiplist *kv = NULL;
+    ck_assert_int_eq(lsmt_skiplist_create(&o, &kv), LSMT_OK);
+    o.format = LSMT_SKIPLIST_FORMAT_ENCODED;
+    ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_OK);
+
+    lsmt_skiplist_node *node = SENTINEL;
+    void *b = SENTINEL;
+    ck_assert_int_eq(lsmt_skiplist_entry_alloc(NULL, 16, &node, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_entry_alloc(sl, 16, NULL, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_entry_alloc(sl, 16, &node, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_entry_alloc(kv, 16, &node, &b), LSMT_INVALID); /* KV list */
+    ck_assert_int_eq(lsmt_skiplist_entry_alloc(sl, 9, &node, &b), LSMT_INVALID);  /* < minimum */
+    ck_assert_int_eq(lsmt_skiplist_entry_alloc(sl, HUGE_SZ, &node, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_entry_alloc(sl, (size_t)2 << 20, &node, &b), LSMT_INVALID);
+    ck_assert_ptr_eq(node, SENTINEL);
+    ck_assert_ptr_eq(b, SENTINEL);
+    /* the KV calls refuse an ENCODED list */
+    void *kb, *vb;
+    ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "k", 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_insert_serial(sl, "k", 1, 0, "v", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(sl, 1, 0, 1, 0, &node, &kb, &vb), LSMT_INVALID);
+    sl_intact(sl, 0);
+
+    /* "k1", version 5, value "v": varint 10, key, 8 version bytes, varint 1, value */
+    static const unsigned char good[] = {10, 'k', '1', 5, 0, 0, 0, 0, 0, 0, 0, 1, 'v'};
+    encoded_entry_case(sl, good, sizeof good, sizeof good, LSMT_OK, 1);
+    encoded_entry_case(sl, good, sizeof good, sizeof good, LSMT_EXISTS, 1); /* duplicate */
+    /* an entry with room to spare in its allocation is fine */
+    unsigned char e[32];
+    memcpy(e, good, sizeof good);
+    e[3] = 6;
+    encoded_entry_case(sl, e, sizeof good, sizeof good + 8, LSMT_OK, 2);
+    /* key length below the version's 8 bytes */
+    static const unsigned char short_ikey[] = {7, 1, 2, 3, 4, 5, 6, 7, 0};
+    encoded_entry_case(sl, short_ikey, sizeof short_ikey, sizeof short_ikey + 1, LSMT_INVALID, 2);
+    /* internal key longer than the allocation */
+    memcpy(e, good, sizeof good);
+    e[0] = 30;
+    encoded_entry_case(sl, e, sizeof good, sizeof good, LSMT_INVALID, 2);
+    /* value running past the end of the allocation */
+    memcpy(e, good, sizeof good);
+    e[11] = 2;
+    encoded_entry_case(sl, e, sizeof good, sizeof good, LSMT_INVALID, 2);
+    /* a varint that never ends inside the allocation */
+    memset(e, 0x80, sizeof e);
+    encoded_entry_case(sl, e, 12, 12, LSMT_INVALID, 2);
+    /* the key's varint in a longer form than needed (10 as 0x8a 0x00) */
+    static const unsigned char long_varint[] = {0x8a, 0, 'k', '2', 5, 0, 0, 0, 0, 0, 0, 0, 0};
+    encoded_entry_case(sl, long_varint, sizeof long_varint, sizeof long_varint, LSMT_INVALID, 2);
+    /* a KV node handed to an ENCODED list is refused */
+    ck_assert_int_eq(lsmt_skiplist_node_alloc(kv, 1, 0, 1, 0, &node, &kb, &vb), LSMT_OK);
+    memcpy(kb, "x", 1);
+    ck_assert_int_eq(lsmt_skiplist_node_insert(sl, NULL, node), LSMT_INVALID);
+    sl_intact(sl, 2);
+
+    lsmt_skiplist_entry en;
+    ck_assert_int_eq(lsmt_skiplist_node_entry(lsmt_skiplist_find(sl, "k1", 2, 6), &en), LSMT_OK);
+    ck_assert_uint_eq(en.klen, 2);
+    ck_assert_mem_eq(en.key, "k1", 2);
+    ck_assert_uint_eq(en.version, 6);
+    ck_assert_uint_eq(en.vlen, 1);
+    ck_assert_mem_eq(en.value, "v", 1);
+    unsigned char want[sizeof good]; /* the entry as written */
+    memcpy(want, good, sizeof good);
+    want[3] = 6;
+    ck_assert_ptr_nonnull(en.encoded);
+    ck_assert_mem_eq(en.encoded, want, sizeof want);
+    lsmt_skiplist_destroy(sl);
+    lsmt_skiplist_destroy(kv);
+    lsmt_sharded_arena_destroy(a);
+}
+END_TEST
+
 /* ---- memtable.h -------------------------------------------------------------------- */
 static lsmt_memtable *mt_make(void)
 {
@@ -1183,6 +1286,7 @@ static Suite *suite(void)
         {"carena", test_carena},
         {"pool", test_pool},
         {"skiplist", test_skiplist},
+        {"skiplist_encoded", test_skiplist_encoded},
         {"memtable_create", test_memtable_create},
         {"memtable_writes", test_memtable_writes},
         {"memtable_batch", test_memtable_batch},

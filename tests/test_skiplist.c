@@ -45,11 +45,12 @@ static lsmt_sharded_arena *make_arena(size_t capacity, size_t chunk, size_t shar
     return a;
 }
 
-static lsmt_skiplist *make_list_ex(lsmt_sharded_arena *a, lsmt_compare_fn cmp, void *ctx,
-                                   unsigned mh, size_t finger_bytes)
+static lsmt_skiplist *make_list_fmt(lsmt_sharded_arena *a, lsmt_compare_fn cmp, void *ctx,
+                                    unsigned mh, size_t finger_bytes, lsmt_skiplist_format fmt)
 {
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
+    o.format = fmt;
     o.arena = a;
     o.compare = cmp;
     o.compare_ctx = ctx;
@@ -59,6 +60,12 @@ static lsmt_skiplist *make_list_ex(lsmt_sharded_arena *a, lsmt_compare_fn cmp, v
     ck_assert_int_eq(lsmt_skiplist_create(&o, &sl), LSMT_OK);
     ck_assert_ptr_nonnull(sl);
     return sl;
+}
+
+static lsmt_skiplist *make_list_ex(lsmt_sharded_arena *a, lsmt_compare_fn cmp, void *ctx,
+                                   unsigned mh, size_t finger_bytes)
+{
+    return make_list_fmt(a, cmp, ctx, mh, finger_bytes, LSMT_SKIPLIST_FORMAT_KV);
 }
 
 static lsmt_skiplist *make_list(lsmt_sharded_arena *a, lsmt_compare_fn cmp, void *ctx, unsigned mh)
@@ -165,6 +172,7 @@ static void model_clear(model *m)
 /* ---- random sequences ---------------------------------------------------------------- */
 
 static uint64_t g_seed; /* the sequence being run, printed by every failed check */
+static bool g_enc;      /* the list under test is LSMT_SKIPLIST_FORMAT_ENCODED */
 static int g_op;
 /* Calls into Check only on failure: every ck_assert records its location through a
  * write(2), which would dominate the run time of the hot model loop. */
@@ -212,13 +220,62 @@ static size_t rand_key(uint64_t *s, unsigned char *out)
     return len;
 }
 
-/* A version a node can store: 0..LSMT_SKIPLIST_MAX_VERSION, edges often. */
+/* A version a node can store: 0..LSMT_SKIPLIST_MAX_VERSION, edges often; an ENCODED
+ * list stores all 64 bits, so there the upper edge and above it too. */
 static uint64_t rand_version(uint64_t *s)
 {
-    static const uint64_t v[5] = {0, 1, 7, LSMT_SKIPLIST_MAX_VERSION,
-                                  LSMT_SKIPLIST_MAX_VERSION - 1};
+    static const uint64_t v[8] = {0,
+                                  1,
+                                  7,
+                                  LSMT_SKIPLIST_MAX_VERSION,
+                                  LSMT_SKIPLIST_MAX_VERSION - 1,
+                                  LSMT_SKIPLIST_MAX_VERSION + 1,
+                                  UINT64_MAX,
+                                  UINT64_MAX - 1};
     uint64_t r = splitmix(s);
+    if (g_enc)
+        return (r & 15) < 8 ? v[r & 7] : splitmix(s);
     return (r & 7) < 5 ? v[r & 7] : splitmix(s) & LSMT_SKIPLIST_MAX_VERSION;
+}
+
+/* The LevelDB/RocksDB entry of (k, v, val) into out (LSMT_SKIPLIST_FORMAT_ENCODED). */
+static size_t put_varint32(unsigned char *p, uint32_t x)
+{
+    size_t i = 0;
+    while (x >= 0x80) {
+        p[i++] = (unsigned char)(x | 0x80);
+        x >>= 7;
+    }
+    p[i++] = (unsigned char)x;
+    return i;
+}
+static size_t encode_entry(unsigned char *out, const unsigned char *k, size_t klen, uint64_t v,
+                           const unsigned char *val, size_t vlen)
+{
+    size_t n = put_varint32(out, (uint32_t)(klen + 8));
+    memcpy(out + n, k, klen);
+    n += klen;
+    for (int i = 0; i < 8; i++)
+        out[n++] = (unsigned char)(v >> (8 * i)); /* little-endian */
+    n += put_varint32(out + n, (uint32_t)vlen);
+    memcpy(out + n, val, vlen);
+    return n + vlen;
+}
+
+/* Insert (k, v, val) into an ENCODED list: entry_alloc, write, node_insert. */
+static lsmt_status insert_encoded(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
+                                  const unsigned char *k, size_t klen, uint64_t v,
+                                  const unsigned char *val, size_t vlen)
+{
+    static unsigned char buf[8192];
+    size_t n = encode_entry(buf, k, klen, v, val, vlen);
+    lsmt_skiplist_node *node = NULL;
+    void *b = NULL;
+    lsmt_status st = lsmt_skiplist_entry_alloc(sl, n, &node, &b);
+    if (st != LSMT_OK)
+        return st;
+    memcpy(b, buf, n);
+    return lsmt_skiplist_node_insert(sl, hint, node);
 }
 
 /* A version to search for: any 64-bit number, so sometimes one above every stored one. */
@@ -345,7 +402,20 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
             }
             size_t vlen;
             value_for(g_keybuf, klen, ver, val, &vlen);
-            if (splitmix(&s) % 32 == 0) {
+            if (g_enc && splitmix(&s) % 32 == 0) {
+                /* the KV calls refuse an ENCODED list: nothing inserted */
+                lsmt_skiplist_node *n = NULL;
+                void *kb = NULL, *vb = NULL;
+                MCHECK(lsmt_skiplist_insert(sl, NULL, g_keybuf, klen, 0, val, vlen) ==
+                       LSMT_INVALID);
+                MCHECK(lsmt_skiplist_insert_serial(sl, g_keybuf, klen, 0, val, vlen) ==
+                       LSMT_INVALID);
+                MCHECK(lsmt_skiplist_node_alloc(sl, klen, 0, vlen, 0, &n, &kb, &vb) ==
+                           LSMT_INVALID &&
+                       n == NULL);
+                continue;
+            }
+            if (!g_enc && splitmix(&s) % 32 == 0) {
                 /* a version a node cannot store: refused, nothing inserted */
                 uint64_t big = LSMT_SKIPLIST_MAX_VERSION + 1 + (splitmix(&s) >> 40);
                 lsmt_skiplist_node *n = NULL;
@@ -362,6 +432,14 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
             }
             bool had = model_has(m, g_keybuf, klen, ver);
             lsmt_status st;
+            if (g_enc) {
+                st = insert_encoded(sl, (splitmix(&s) & 1) ? &hint : NULL, g_keybuf, klen, ver, val,
+                                    vlen);
+                MCHECK(st == (had ? LSMT_EXISTS : LSMT_OK));
+                if (!had)
+                    model_add(m, g_keybuf, klen, ver, val, vlen);
+                continue;
+            }
             switch (splitmix(&s) % PATH_COUNT) {
             case PATH_INSERT:
                 st = lsmt_skiplist_insert(sl, NULL, g_keybuf, klen, ver, val, vlen);
@@ -465,14 +543,16 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
     MCHECK(i == 0);
 }
 
-/* mode: 0 default (NULL), 1 lsmt_bytewise_compare, 2 reverse, 3 wrapped bytewise */
-static void model_sweep(int mode, size_t sequences, int nops)
+/* mode: 0 default (NULL), 1 lsmt_bytewise_compare, 2 reverse, 3 wrapped bytewise; each
+ * with `fmt`, the node format */
+static void model_sweep_fmt(int mode, size_t sequences, int nops, lsmt_skiplist_format fmt)
 {
     static const lsmt_compare_fn fns[4] = {NULL, lsmt_bytewise_compare, reverse_compare,
                                            wrapped_bytewise};
     model m = {0};
     m.cmp = fns[mode] ? fns[mode] : lsmt_bytewise_compare;
     m.ctx = mode == 2 ? &g_reverse_ctx : NULL;
+    g_enc = fmt == LSMT_SKIPLIST_FORMAT_ENCODED;
     g_ctx_mismatch = 0;
     lsmt_sharded_arena *a = NULL;
     lsmt_skiplist *sl = NULL;
@@ -485,8 +565,8 @@ static void model_sweep(int mode, size_t sequences, int nops)
             /* finger tables: the default, a fine one (a range per 64 arena bytes, so
              * most ranges are empty and searches fall back), or none */
             static const size_t fbs[3] = {0, 64, SIZE_MAX};
-            sl =
-                make_list_ex(a, fns[mode], m.ctx, (q / 64) % 3 == 2 ? 3 : 0, fbs[(q / 64 / 3) % 3]);
+            sl = make_list_fmt(a, fns[mode], m.ctx, (q / 64) % 3 == 2 ? 3 : 0,
+                               fbs[(q / 64 / 3) % 3], fmt);
         } else {
             ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
             ck_assert_int_eq(lsmt_skiplist_reset(sl), LSMT_OK);
@@ -500,6 +580,12 @@ static void model_sweep(int mode, size_t sequences, int nops)
     free(m.e);
     lsmt_skiplist_destroy(sl);
     lsmt_sharded_arena_destroy(a);
+    g_enc = false;
+}
+
+static void model_sweep(int mode, size_t sequences, int nops)
+{
+    model_sweep_fmt(mode, sequences, nops, LSMT_SKIPLIST_FORMAT_KV);
 }
 
 #if defined(__SANITIZE_ADDRESS__) || defined(LSMT_TSAN)
@@ -530,6 +616,17 @@ END_TEST
 START_TEST(model_generic_bytewise)
 {
     model_sweep(3, sequences() / 2, 160);
+}
+END_TEST
+/* ENCODED nodes (the LevelDB/RocksDB entry, 64-bit versions), bytewise and reversed. */
+START_TEST(model_encoded)
+{
+    model_sweep_fmt(0, sequences() / 2, 160, LSMT_SKIPLIST_FORMAT_ENCODED);
+}
+END_TEST
+START_TEST(model_encoded_reverse)
+{
+    model_sweep_fmt(2, sequences() / 4, 160, LSMT_SKIPLIST_FORMAT_ENCODED);
 }
 END_TEST
 /* Fewer, longer sequences: taller lists. */
@@ -1214,6 +1311,8 @@ static Suite *skiplist_suite(void)
     tcase_add_test(tc, model_bytewise_explicit);
     tcase_add_test(tc, model_reverse);
     tcase_add_test(tc, model_generic_bytewise);
+    tcase_add_test(tc, model_encoded);
+    tcase_add_test(tc, model_encoded_reverse);
     tcase_add_test(tc, model_long_sequences);
     tcase_set_timeout(tc, 300);
     suite_add_tcase(s, tc);

@@ -128,6 +128,7 @@ typedef struct world {
     /* Start barrier: threads spin until every thread arrived (no sleeps). */
     _Atomic unsigned arrived;
     unsigned nthreads;
+    bool encoded; /* an LSMT_SKIPLIST_FORMAT_ENCODED list: writers publish entries */
 } world;
 
 static void barrier_wait(_Atomic unsigned *arrived, unsigned n)
@@ -154,6 +155,40 @@ typedef struct writer_arg {
     uint64_t seed;
 } writer_arg;
 
+/* Reserve the node of entry (k, gen) and write it: KV through node_alloc, ENCODED through
+ * entry_alloc (the LevelDB/RocksDB entry: varint 32 (24 + 8), key, version 0, varint 8,
+ * value). Aborts the test on failure. */
+static lsmt_skiplist_node *writer_node(world *w, unsigned id, uint64_t k, uint64_t gen)
+{
+    unsigned char val[8];
+    put_be64(val, key_hash(k, gen));
+    lsmt_skiplist_node *n;
+    lsmt_status st;
+    if (w->encoded) {
+        enum { EBYTES = 1 + KEY_LEN + 8 + 1 + 8 };
+        unsigned char *e;
+        st = lsmt_skiplist_entry_alloc(w->sl, EBYTES, &n, (void **)&e);
+        if (st == LSMT_OK) {
+            e[0] = KEY_LEN + 8;
+            make_key(e + 1, k, gen);
+            memset(e + 1 + KEY_LEN, 0, 8);
+            e[1 + KEY_LEN + 8] = 8;
+            memcpy(e + 1 + KEY_LEN + 8 + 1, val, 8);
+        }
+    } else {
+        void *kb, *vb;
+        st = lsmt_skiplist_node_alloc(w->sl, KEY_LEN, 0, 8, 0, &n, &kb, &vb);
+        if (st == LSMT_OK) {
+            make_key(kb, k, gen);
+            memcpy(vb, val, 8);
+        }
+    }
+    if (st != LSMT_OK)
+        ck_abort_msg("writer %u node for k=%llu: %s", id, (unsigned long long)k,
+                     lsmt_status_str(st));
+    return n;
+}
+
 /* One insert step of writer `id` (path by id % 3): returns after publishing the new
  * generation. */
 /* Writer 3 (mod 4): 1..6 entries of its keys (a key may come twice: two generations)
@@ -173,14 +208,7 @@ static uint64_t writer_batch_step(world *w, unsigned id, uint64_t *rng, unsigned
         *rng = mix(*rng);
         ks[b] = id + (uint64_t)w->writers * (*rng % per);
         gens[b] = ++local_gen[ks[b]];
-        void *kb, *vb;
-        lsmt_status st = lsmt_skiplist_node_alloc(w->sl, KEY_LEN, 0, 8, 0, &nodes[b], &kb, &vb);
-        if (st != LSMT_OK)
-            ck_abort_msg("writer %u node_alloc: %s", id, lsmt_status_str(st));
-        make_key(kb, ks[b], gens[b]);
-        unsigned char val[8];
-        put_be64(val, key_hash(ks[b], gens[b]));
-        memcpy(vb, val, 8);
+        nodes[b] = writer_node(w, id, ks[b], gens[b]);
     }
     CHK(lsmt_skiplist_node_insert_batch(w->sl, nb, nodes, sts) == LSMT_OK);
     for (size_t b = 0; b < nb; b++) {
@@ -208,24 +236,16 @@ static uint64_t writer_step(world *w, unsigned id, uint64_t *rng, lsmt_skiplist_
     make_key(key, k, gen);
     put_be64(val, key_hash(k, gen));
     lsmt_status st;
-    switch (id % 4) {
+    switch (w->encoded ? 2 : id % 4) { /* ENCODED lists publish through node_insert */
     case 0:
         st = lsmt_skiplist_insert(w->sl, NULL, key, KEY_LEN, 0, val, 8);
         break;
     case 1:
         st = lsmt_skiplist_insert(w->sl, hint, key, KEY_LEN, 0, val, 8);
         break;
-    default: {
-        lsmt_skiplist_node *n;
-        void *kb, *vb;
-        st = lsmt_skiplist_node_alloc(w->sl, KEY_LEN, 0, 8, 0, &n, &kb, &vb);
-        if (st == LSMT_OK) {
-            memcpy(kb, key, KEY_LEN);
-            memcpy(vb, val, 8);
-            st = lsmt_skiplist_node_insert(w->sl, (*rng & 1) ? hint : NULL, n);
-        }
+    default:
+        st = lsmt_skiplist_node_insert(w->sl, (*rng & 1) ? hint : NULL, writer_node(w, id, k, gen));
         break;
-    }
     }
     if (st != LSMT_OK)
         ck_abort_msg("writer %u insert k=%llu gen=%llu: %s", id, (unsigned long long)k,
@@ -396,7 +416,8 @@ static void *reader_main(void *p)
 
 /* ---- setup and final checks ------------------------------------------------------------ */
 
-static void world_init(world *w, unsigned writers, uint64_t per_writer, size_t shards)
+static void world_init_fmt(world *w, unsigned writers, uint64_t per_writer, size_t shards,
+                           lsmt_skiplist_format fmt)
 {
     memset(w, 0, sizeof *w);
     lsmt_sharded_arena_options ao;
@@ -408,13 +429,20 @@ static void world_init(world *w, unsigned writers, uint64_t per_writer, size_t s
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
     o.arena = w->arena;
+    o.format = fmt;
     CHK(lsmt_skiplist_create(&o, &w->sl) == LSMT_OK);
+    w->encoded = fmt == LSMT_SKIPLIST_FORMAT_ENCODED;
     w->writers = writers;
     w->per_writer = per_writer;
     for (unsigned k = 0; k < NKEYS; k++)
         atomic_init(&w->current[k], 0);
     atomic_init(&w->running, writers);
     atomic_init(&w->arrived, 0);
+}
+
+static void world_init(world *w, unsigned writers, uint64_t per_writer, size_t shards)
+{
+    world_init_fmt(w, writers, per_writer, shards, LSMT_SKIPLIST_FORMAT_KV);
 }
 
 /* After all threads joined: exactly gens 1..current[k] of every k, in order. */
@@ -446,11 +474,12 @@ static void world_free(world *w)
     lsmt_sharded_arena_destroy(w->arena);
 }
 
-static void run_concurrent(unsigned writers, unsigned readers, size_t shards, uint64_t per)
+static void run_concurrent_fmt(unsigned writers, unsigned readers, size_t shards, uint64_t per,
+                               lsmt_skiplist_format fmt)
 {
     world *w = malloc(sizeof *w);
     CHK(w != NULL);
-    world_init(w, writers, per, shards);
+    world_init_fmt(w, writers, per, shards, fmt);
     w->nthreads = writers + readers;
     pthread_t th[16];
     writer_arg wa[16];
@@ -472,10 +501,22 @@ static void run_concurrent(unsigned writers, unsigned readers, size_t shards, ui
     free(w);
 }
 
+static void run_concurrent(unsigned writers, unsigned readers, size_t shards, uint64_t per)
+{
+    run_concurrent_fmt(writers, readers, shards, per, LSMT_SKIPLIST_FORMAT_KV);
+}
+
 /* 5 writers (> 2 cores, > 2 shards) and 3 readers. */
 START_TEST(writers_and_readers)
 {
     run_concurrent(5, 3, 2, 60000 / SCALE);
+}
+END_TEST
+
+/* The same on an ENCODED list (entries published through node_insert and batches). */
+START_TEST(writers_and_readers_encoded)
+{
+    run_concurrent_fmt(4, 2, 2, 40000 / SCALE, LSMT_SKIPLIST_FORMAT_ENCODED);
 }
 END_TEST
 
@@ -985,6 +1026,7 @@ static Suite *suite(void)
     tcase_add_test(tc, single_thread_twin);
     tcase_add_test(tc, writers_and_readers);
     tcase_add_test(tc, writers_one_shard);
+    tcase_add_test(tc, writers_and_readers_encoded);
     tcase_add_test(tc, racing_equal_inserts);
     tcase_add_test(tc, exhaustion_mid_race);
     tcase_add_test(tc, interleaved_ascending);

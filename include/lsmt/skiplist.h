@@ -67,10 +67,10 @@ extern "C" {
 
 /* The tallest tower a node may have (p = 1/4 per level). */
 #define LSMT_SKIPLIST_MAX_HEIGHT    20
-/* Longest key / value in bytes (a node records the key length in 24 bits of its header;
+/* Longest key / value in bytes (a node records the key length in 23 bits of its header;
  * a value of up to 254 bytes keeps its length in the version word's top byte, a longer
  * one in 4 more bytes). */
-#define LSMT_SKIPLIST_MAX_KEY_LEN   (((size_t)1 << 24) - 1)
+#define LSMT_SKIPLIST_MAX_KEY_LEN   (((size_t)1 << 23) - 1)
 #define LSMT_SKIPLIST_MAX_VALUE_LEN ((size_t)1 << 30)
 /* Largest version a node stores (56 bits: the other 8 of its word hold a short value's
  * length). Searches and seeks take any 64-bit version: one above this is after every
@@ -78,6 +78,23 @@ extern "C" {
 #define LSMT_SKIPLIST_MAX_VERSION   ((UINT64_C(1) << 56) - 1)
 /* Largest node tag (lsmt_skiplist_node_alloc): two bits of the node header. */
 #define LSMT_SKIPLIST_TAG_MAX       3u
+
+/* How a node holds its entry (lsmt_skiplist_options.format). */
+typedef enum lsmt_skiplist_format {
+    /* (key, version, value) given to insert / node_alloc, laid out by the list. Versions
+     * are 56 bits. The default. */
+    LSMT_SKIPLIST_FORMAT_KV = 0,
+    /* One caller-encoded entry per node, in the LevelDB / RocksDB memtable entry format:
+     *     varint32 (klen + 8), klen key bytes, an 8-byte little-endian 64-bit version,
+     *     varint32 vlen, vlen value bytes
+     * The caller reserves the node with lsmt_skiplist_entry_alloc, writes the entry into
+     * the buffer, and publishes it with lsmt_skiplist_node_insert. The order is the usual
+     * one -- key by the comparator (which, and the fast paths of the bytewise order, see
+     * the key bytes inside the entry), then version descending over all 64 bits -- so an
+     * engine's internal keys (user key, seq << 8 | type) sort as it expects. insert,
+     * insert_serial and node_alloc are for KV lists only. */
+    LSMT_SKIPLIST_FORMAT_ENCODED = 1,
+} lsmt_skiplist_format;
 
 typedef struct lsmt_skiplist lsmt_skiplist;
 /* An entry of the list; opaque. Valid until the list is reset or destroyed. */
@@ -103,6 +120,8 @@ typedef struct lsmt_skiplist_options {
      * bytes are mostly the same fall into few ranges and gain little (never lose
      * correctness). */
     size_t finger_bytes;
+    /* How nodes hold their entries (lsmt_skiplist_format). Default KV. */
+    lsmt_skiplist_format format;
 } lsmt_skiplist_options;
 
 /* Default lsmt_skiplist_options.finger_bytes. */
@@ -132,8 +151,9 @@ typedef struct lsmt_skiplist_entry {
     uint64_t version;
     const void *value;
     size_t vlen;
-    unsigned tag;    /* the tag given to node_alloc (0 for insert) */
-    unsigned height; /* levels the node is (or, before node_insert, will be) linked at */
+    const void *encoded; /* ENCODED lists: the entry as the caller wrote it; else NULL */
+    unsigned tag;        /* the tag given to node_alloc (0 for insert and ENCODED) */
+    unsigned height;     /* levels the node is (or, before node_insert, will be) linked at */
 } lsmt_skiplist_entry;
 
 typedef struct lsmt_skiplist_stats {
@@ -147,8 +167,8 @@ typedef struct lsmt_skiplist_stats {
 LSMT_API void lsmt_skiplist_options_default(lsmt_skiplist_options *opt);
 
 /* Create an empty list. LSMT_INVALID: NULL opt/out/arena, max_height too large, an arena
- * larger than 4 * (2^32 - 2) bytes (the link encoding). LSMT_NOMEM: the list header or
- * its finger table could not be allocated. */
+ * larger than 4 * (2^32 - 2) bytes (the link encoding), an unknown format. LSMT_NOMEM: the list
+ * header or its finger table could not be allocated. */
 LSMT_API lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist **out);
 
 /* Free the list header and its finger table (node memory belongs to the arena). NULL is
@@ -183,7 +203,7 @@ LSMT_API lsmt_status lsmt_skiplist_insert_serial(lsmt_skiplist *sl, const void *
 /* Reset a hint (also makes a hint from another list or before a reset harmless). */
 LSMT_API void lsmt_skiplist_hint_init(lsmt_skiplist_hint *hint);
 
-/* Two-phase insert, for callers that build the entry in place or need all-or-nothing
+/* Two-phase insert (KV lists), for callers that build the entry in place or need all-or-nothing
  * batches: node_alloc reserves a node for a key of `klen` and a value of `vlen` bytes,
  * with a 2-bit `tag` (0..LSMT_SKIPLIST_TAG_MAX) stored in the node header at no cost in
  * size, and returns where to write the key and value; the node is invisible until
@@ -199,16 +219,28 @@ LSMT_API lsmt_status lsmt_skiplist_node_alloc(lsmt_skiplist *sl, size_t klen, ui
                                               size_t vlen, unsigned tag, lsmt_skiplist_node **node,
                                               void **key_buf, void **value_buf);
 
+/* ENCODED lists: reserve a node for an entry of `bytes` bytes (LSMT_SKIPLIST_FORMAT_ENCODED)
+ * and return in *buf where to write it; the node is invisible until node_insert, which
+ * reads the key and version from the entry. O(1): one arena allocation. LSMT_OK,
+ * LSMT_FULL (the arena is full), LSMT_INVALID (NULL arguments, a KV list, bytes below the
+ * smallest entry (10) or above 2^32 - 1, a node larger than the whole arena). The out
+ * pointers are written only on success. */
+LSMT_API lsmt_status lsmt_skiplist_entry_alloc(lsmt_skiplist *sl, size_t bytes,
+                                               lsmt_skiplist_node **node, void **buf);
+
 /* The fewest arena bytes a node for a key of `klen` and a value of `vlen` bytes takes
  * (a tower of height 1; each further level adds 8 bytes, plus up to 4 of alignment): a
  * caller can tell an entry that could never fit its arena (say, a batch larger than the
  * whole arena) from a full arena. SIZE_MAX when the lengths are over the limits. O(1). */
 LSMT_API size_t lsmt_skiplist_node_min_bytes(size_t klen, size_t vlen);
 
-/* Publish a node from node_alloc whose key bytes are written. LSMT_OK or LSMT_EXISTS
- * (the node is then dropped; publishing an already published node also returns
- * LSMT_EXISTS and changes nothing). LSMT_INVALID: NULL list or node, a node that is not
- * inside the list's arena or whose header is out of range. Thread-safe like insert, and
+/* Publish a node from node_alloc whose key bytes are written (or from entry_alloc whose
+ * entry is written). LSMT_OK or LSMT_EXISTS (the node is then dropped; publishing an
+ * already published node also returns LSMT_EXISTS and changes nothing). LSMT_INVALID:
+ * NULL list or node, a node that is not inside the list's arena or whose header is out
+ * of range, an ENCODED entry that is malformed or does not fit the bytes reserved (a bad
+ * varint, a key length below 8 or over LSMT_SKIPLIST_MAX_KEY_LEN + 8, a value running
+ * past the end): nothing is published. Thread-safe like insert, and
  * `hint` as there. REQUIRES: `node` came from node_alloc on this list since its last
  * reset, and no two threads publish the same node at once. */
 LSMT_API lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
