@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "arena/concurrent_internal.h"
 #include "memtable/memtable_internal.h"
 #include "skiplist/skiplist_internal.h"
 
@@ -125,7 +126,7 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
     mt->cmp = o.compare ? o.compare : lsmt_bytewise_compare;
     mt->cmp_ctx = o.compare ? o.compare_ctx : NULL;
     /* With a pool the arena's capacity is the hard limit; the budget is clamped to it. */
-    size_t cap = lsmt_sharded_arena_capacity(arena);
+    size_t cap = lsmt_sharded_arena_capacity_(arena);
     mt->write_buffer_size = o.write_buffer_size < cap ? o.write_buffer_size : cap;
 
     lsmt_skiplist_options so;
@@ -421,13 +422,13 @@ lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const void *con
 
 size_t lsmt_memtable_approximate_memory_usage(const lsmt_memtable *mt)
 {
-    return mt ? lsmt_sharded_arena_bytes_reserved(mt->arena) : 0;
+    return mt ? lsmt_sharded_arena_bytes_reserved_(mt->arena) : 0;
 }
 
 bool lsmt_memtable_should_flush(const lsmt_memtable *mt)
 {
     /* bytes_reserved only grows until reset_all (invariant 5). */
-    return mt != NULL && lsmt_sharded_arena_bytes_reserved(mt->arena) >= mt->write_buffer_size;
+    return mt != NULL && lsmt_sharded_arena_bytes_reserved_(mt->arena) >= mt->write_buffer_size;
 }
 
 lsmt_status lsmt_memtable_freeze(lsmt_memtable *mt)
@@ -527,8 +528,8 @@ lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats
             atomic_load_explicit(&c->bloom_false_positives, memory_order_relaxed);
     }
     s.entries = s.puts + s.deletes;
-    s.memory_used = lsmt_sharded_arena_bytes_reserved(mt->arena);
-    s.memory_reserved = lsmt_sharded_arena_capacity(mt->arena) + lsmt_bloom_bytes(&mt->bloom) +
+    s.memory_used = lsmt_sharded_arena_bytes_reserved_(mt->arena);
+    s.memory_reserved = lsmt_sharded_arena_capacity_(mt->arena) + lsmt_bloom_bytes(&mt->bloom) +
                         lsmt_skiplist_memory_bytes(mt->sl);
     /* relaxed: a statistic. */
     s.resets = atomic_load_explicit(&mt->resets, memory_order_relaxed);

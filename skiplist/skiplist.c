@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena/concurrent_internal.h"
 #include "common/internal.h"
 #include "skiplist/skiplist_internal.h"
 
@@ -697,8 +698,8 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
         return LSMT_INVALID;
     if (opt->max_height > LSMT_SKIPLIST_MAX_HEIGHT)
         return LSMT_INVALID;
-    void *base = lsmt_sharded_arena_base(opt->arena);
-    size_t cap = lsmt_sharded_arena_capacity(opt->arena);
+    void *base = lsmt_sharded_arena_base_(opt->arena);
+    size_t cap = lsmt_sharded_arena_capacity_(opt->arena);
     if (base == NULL || cap == 0 || cap > MAX_ARENA_BYTES)
         return LSMT_INVALID;
     unsigned mh = opt->max_height;
@@ -802,7 +803,7 @@ static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, 
     /* both lengths are capped far below SIZE_MAX / 4: no overflow */
     size = lsmt_align_up(tower + node_body_bytes(klen, vlen), LINK_UNIT);
     void *mem = NULL;
-    lsmt_status st = lsmt_sharded_arena_alloc_ex(sl->arena, size, align, &mem);
+    lsmt_status st = lsmt_sharded_arena_alloc(sl->arena, size, align, &mem);
     if (st != LSMT_OK)
         return st == LSMT_INVALID ? LSMT_INVALID : LSMT_FULL;
     char *n = (char *)mem + tower;
