@@ -1,8 +1,9 @@
 /* lsmt_bump_arena: the single-threaded, block-chained bump arena.
  *
  * Design. The arena serves requests from the window [ptr, end) of its current block:
- * the hot path (lsmt_bump_arena_alloc) is one compare and one add, and keeps ptr a multiple
- * of 8 by rounding sizes up to 8. Everything else is the slow path (alloc_slow):
+ * the hot path (lsmt_bump_arena_alloc with align <= 8) is one compare and one add, and
+ * keeps ptr a multiple of 8 by rounding sizes up to 8. Everything else is the slow
+ * path (alloc_checked validates, alloc_slow serves):
  *  - an aligned request that does not fit in the window, or a request larger than a
  *    quarter of a standard block (it gets a dedicated block, pushed on the used list
  *    above the current block, which keeps serving small requests: a big request never
@@ -25,6 +26,7 @@
 #include "arena/bump_internal.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -290,37 +292,42 @@ static lsmt_status alloc_slow(lsmt_bump_arena *a, size_t size, size_t align, voi
     return LSMT_OK;
 }
 
-void *lsmt_bump_arena_alloc(lsmt_bump_arena *a, size_t size)
+/* Everything but the hot path of lsmt_bump_arena_alloc: validate, then serve. Kept out
+ * of line so that the hot path stays a leaf without a stack frame. */
+__attribute__((noinline)) static lsmt_status alloc_checked(lsmt_bump_arena *a, size_t size,
+                                                           size_t align, void **out)
 {
-    if (LSMT_UNLIKELY(!a))
-        return NULL;
-    /* Hot path: size - 1 < room  <=>  1 <= size <= room (size 0 wraps and fails).
-     * room is a multiple of 8, so round8(size) <= room too. */
-    uintptr_t p = a->ptr;
-    if (LSMT_LIKELY(size - 1 < (size_t)(a->end - p))) {
-        a->ptr = p + round8(size);
-        return (void *)p;
-    }
-    void *r;
-    if (size == 0 || size > LSMT_ARENA_MAX_REQUEST)
-        return NULL;
-    return alloc_slow(a, size, MIN_ALIGN, &r) == LSMT_OK ? r : NULL;
-}
-
-lsmt_status lsmt_bump_arena_alloc_ex(lsmt_bump_arena *a, size_t size, size_t align, void **out)
-{
-    if (!a || !out || size == 0 || size > LSMT_ARENA_MAX_REQUEST || !lsmt_is_pow2(align) ||
-        align > LSMT_ARENA_MAX_REQUEST)
+    if (!a || !out || size == 0 || size > LSMT_ARENA_MAX_REQUEST ||
+        (align != 0 && !lsmt_is_pow2(align)) || align > LSMT_ARENA_MAX_REQUEST)
         return LSMT_INVALID;
-    if (align < MIN_ALIGN)
+    if (align < MIN_ALIGN) /* 0 (the default) and 1, 2, 4 give 8 */
         align = MIN_ALIGN;
     return alloc_slow(a, size, align, out);
 }
 
-void *lsmt_bump_arena_alloc_aligned(lsmt_bump_arena *a, size_t size, size_t align)
+/* True when `align` is 0 (the default) or a power of two up to 8, the alignments every
+ * pointer of the window already has: no bit of `align` may be set in align - 1 (0 or a
+ * power of two) nor at 16 or above. */
+static inline bool window_align(size_t align)
 {
-    void *r;
-    return lsmt_bump_arena_alloc_ex(a, size, align, &r) == LSMT_OK ? r : NULL;
+    return (align & ((align - 1) | ~(size_t)15)) == 0;
+}
+
+lsmt_status lsmt_bump_arena_alloc(lsmt_bump_arena *a, size_t size, size_t align, void **out)
+{
+    /* Hot path: the arguments' tests (each predicted taken), then size - 1 < room  <=>
+     * 1 <= size <= room (size 0 wraps and fails); room is a multiple of 8, so
+     * round8(size) <= room too (invariant 1). Every other case, bad input included,
+     * goes to alloc_checked. */
+    if (LSMT_LIKELY(a != NULL) && LSMT_LIKELY(out != NULL) && LSMT_LIKELY(window_align(align))) {
+        uintptr_t p = a->ptr;
+        if (LSMT_LIKELY(size - 1 < (size_t)(a->end - p))) {
+            a->ptr = p + round8(size);
+            *out = (void *)p;
+            return LSMT_OK;
+        }
+    }
+    return alloc_checked(a, size, align, out);
 }
 
 lsmt_status lsmt_bump_arena_try_grow(lsmt_bump_arena *a, void *p, size_t old_size, size_t new_size)
@@ -423,11 +430,6 @@ lsmt_status lsmt_bump_arena_rewind(lsmt_bump_arena *a, lsmt_mark mark)
     a->retired = m.retired;
     a->top = m.prev;
     return LSMT_OK;
-}
-
-size_t lsmt_bump_arena_bytes_allocated(const lsmt_bump_arena *a)
-{
-    return a ? lsmt_bump_arena_used_(a) : 0;
 }
 
 lsmt_status lsmt_bump_arena_stats_get(const lsmt_bump_arena *a, lsmt_bump_arena_stats *out)

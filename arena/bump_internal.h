@@ -54,6 +54,7 @@ static inline size_t lsmt_bump_arena_used_(const lsmt_bump_arena *a)
 }
 
 /* Change retain_bytes of a live arena (the scratch arena follows its threshold). */
-void lsmt_bump_arena_set_retain_(lsmt_bump_arena *a, size_t retain_bytes);
+__attribute__((visibility("hidden"))) void lsmt_bump_arena_set_retain_(lsmt_bump_arena *a,
+                                                                       size_t retain_bytes);
 
 #endif

@@ -410,10 +410,9 @@ static void *alloc_shared(struct lsmt_sharded_arena *a, size_t size, size_t alig
     return a->base + off;
 }
 
-/* Everything but a bump in the owned shard. Kept out of line so that the fast path
- * needs no stack frame. */
-__attribute__((noinline)) static void *alloc_slow(struct lsmt_sharded_arena *a, size_t size,
-                                                  size_t align)
+/* Everything but a bump in the owned shard: the pointer, or NULL when the region is
+ * full (I1: a failed carve changed nothing). */
+static void *alloc_slow_p(struct lsmt_sharded_arena *a, size_t size, size_t align)
 {
     struct tls_entry *e = tls_lookup(a);
     if (e->shard == NULL) {
@@ -454,21 +453,34 @@ __attribute__((noinline)) static void *alloc_slow(struct lsmt_sharded_arena *a, 
     return ok ? p : NULL;
 }
 
-static inline void *alloc_fast(lsmt_sharded_arena *a, size_t size, size_t align)
+/* alloc_slow_p with the status of lsmt_sharded_arena_alloc: the input was validated, so
+ * the only failure left is a full region. Kept out of line (and the fast path ends in a
+ * tail call to it) so that the fast path needs no stack frame. */
+__attribute__((noinline)) static lsmt_status alloc_slow(struct lsmt_sharded_arena *a, size_t size,
+                                                        size_t align, void **out)
 {
-    struct tls_entry *e = &t_cache.e[0];
-    void *p;
-    if (LSMT_LIKELY(e->id == a->id && e->shard != NULL) &&
-        LSMT_LIKELY(shard_bump(a, e->shard, size, align, &p)))
-        return p;
-    return alloc_slow(a, size, align);
+    void *p = alloc_slow_p(a, size, align);
+    if (p == NULL)
+        return LSMT_FULL;
+    *out = p;
+    return LSMT_OK;
 }
 
-void *lsmt_sharded_arena_alloc(lsmt_sharded_arena *a, size_t size, size_t align)
+/* Validated input (size in [1, capacity], align a power of two <= 4096). */
+static inline lsmt_status alloc_fast(lsmt_sharded_arena *a, size_t size, size_t align, void **out)
 {
-    /* size - 1 >= capacity also rejects size 0 (it wraps). */
-    if (LSMT_UNLIKELY(a == NULL || size - 1 >= a->capacity || !valid_align(align)))
-        return NULL;
+    struct tls_entry *e = &t_cache.e[0];
+    if (LSMT_LIKELY(e->id == a->id && e->shard != NULL) &&
+        LSMT_LIKELY(shard_bump(a, e->shard, size, align, out)))
+        return LSMT_OK;
+    return alloc_slow(a, size, align, out);
+}
+
+lsmt_status lsmt_sharded_arena_alloc(lsmt_sharded_arena *a, size_t size, size_t align, void **out)
+{
+    /* size - 1 >= capacity rejects size 0 (it wraps) and sizes that could never fit. */
+    if (LSMT_UNLIKELY(a == NULL || out == NULL || size - 1 >= a->capacity || !valid_align(align)))
+        return LSMT_INVALID;
     if (align == 0)
         align = CARENA_DEFAULT_ALIGN;
 #if defined(LSMT_DEBUG)
@@ -476,26 +488,12 @@ void *lsmt_sharded_arena_alloc(lsmt_sharded_arena *a, size_t size, size_t align)
     atomic_fetch_add_explicit(&a->dbg_inflight, 1, memory_order_relaxed);
     if (a->dbg_hook != NULL)
         a->dbg_hook(a->dbg_ctx);
-    void *p = alloc_fast(a, size, align);
+    lsmt_status st = alloc_fast(a, size, align, out);
     atomic_fetch_sub_explicit(&a->dbg_inflight, 1, memory_order_relaxed);
-    return p;
+    return st;
 #else
-    return alloc_fast(a, size, align);
+    return alloc_fast(a, size, align, out);
 #endif
-}
-
-lsmt_status lsmt_sharded_arena_alloc_ex(lsmt_sharded_arena *a, size_t size, size_t align,
-                                        void **out)
-{
-    if (a == NULL || out == NULL || size == 0 || !valid_align(align))
-        return LSMT_INVALID;
-    if (size > a->capacity)
-        return LSMT_INVALID; /* could never fit: not a "flush and retry" condition */
-    void *p = lsmt_sharded_arena_alloc(a, size, align);
-    if (p == NULL)
-        return LSMT_FULL; /* the input was valid: the only failure left is a full region */
-    *out = p;
-    return LSMT_OK;
 }
 
 /* ---- lifecycle --------------------------------------------------------------------- */
@@ -659,19 +657,18 @@ lsmt_status lsmt_sharded_arena_release_thread(lsmt_sharded_arena *a)
 
 /* ---- statistics -------------------------------------------------------------------- */
 
-size_t lsmt_sharded_arena_bytes_allocated(const lsmt_sharded_arena *a)
+/* Sum of the shards' and the shared path's bytes handed out. relaxed loads:
+ * statistics; each term is monotone between resets, so successive reads by one thread
+ * never go down. */
+static size_t bytes_allocated(const lsmt_sharded_arena *a)
 {
-    if (a == NULL)
-        return 0;
-    /* relaxed loads: statistics; each term is monotone between resets, so successive
-     * reads by one thread never go down. */
     size_t sum = atomic_load_explicit(&a->shared_allocated, memory_order_relaxed);
     for (size_t i = 0; i < a->shard_count; i++)
         sum += atomic_load_explicit(&a->shards[i].allocated, memory_order_relaxed);
     return sum;
 }
 
-size_t lsmt_sharded_arena_bytes_reserved(const lsmt_sharded_arena *a)
+size_t lsmt_sharded_arena_bytes_reserved_(const lsmt_sharded_arena *a)
 {
     /* relaxed: a statistic; top <= capacity always (I1). */
     return a == NULL ? 0 : atomic_load_explicit(&a->top, memory_order_relaxed);
@@ -683,8 +680,8 @@ lsmt_status lsmt_sharded_arena_stats_get(const lsmt_sharded_arena *a, lsmt_shard
         return LSMT_INVALID;
     lsmt_sharded_arena_stats s;
     memset(&s, 0, sizeof s);
-    s.bytes_allocated = lsmt_sharded_arena_bytes_allocated(a);
-    s.bytes_reserved = lsmt_sharded_arena_bytes_reserved(a);
+    s.bytes_allocated = bytes_allocated(a);
+    s.bytes_reserved = lsmt_sharded_arena_bytes_reserved_(a);
     s.capacity = a->capacity;
     /* relaxed loads below: statistics only. */
     s.chunk_count = atomic_load_explicit(&a->chunk_count, memory_order_relaxed);
@@ -697,17 +694,24 @@ lsmt_status lsmt_sharded_arena_stats_get(const lsmt_sharded_arena *a, lsmt_shard
     return LSMT_OK;
 }
 
-void *lsmt_sharded_arena_base(const lsmt_sharded_arena *a)
+/* ---- internal accessors (arena/concurrent_internal.h) ------------------------------- */
+
+void *lsmt_sharded_arena_base_(const lsmt_sharded_arena *a)
 {
     return a == NULL ? NULL : a->base;
 }
 
-size_t lsmt_sharded_arena_capacity(const lsmt_sharded_arena *a)
+size_t lsmt_sharded_arena_capacity_(const lsmt_sharded_arena *a)
 {
     return a == NULL ? 0 : a->capacity;
 }
 
-uint64_t lsmt_sharded_arena_id(const lsmt_sharded_arena *a)
+size_t lsmt_sharded_arena_mapped_bytes_(const lsmt_sharded_arena *a)
+{
+    return a == NULL ? 0 : a->map_len;
+}
+
+uint64_t lsmt_sharded_arena_id_(const lsmt_sharded_arena *a)
 {
     return a == NULL ? 0 : a->id;
 }

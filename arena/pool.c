@@ -6,15 +6,19 @@
  * first) under one mutex. give_back resets the arena in O(shard count) and pushes it,
  * or destroys it when the stack is full; checkout pops, or creates an arena with the
  * pool's resolved options when the stack is empty. Arena creation and destruction
- * (mmap/munmap) run outside the mutex; release_idle holds it while it discards, so no
- * checkout can hand out an arena whose pages are being dropped.
+ * (mmap/munmap) run outside the mutex; trim's page discard holds it while it discards,
+ * so no checkout can hand out an arena whose pages are being dropped.
  *
  * Concurrency: every call may run concurrently with every other except destroy; the
  * pool is never on an allocation hot path, so a mutex is the right tool.
  *
  * Invariants (header invariants 1-3 plus):
  *  P1. idle[0 .. count) are distinct arenas, each reset, each matching `arena_opt`.
- *  P2. count <= max_idle; count and idle[] are read and written only under `lock`. */
+ *  P2. count <= max_idle; count, idle[], created and destroyed are read and written
+ *      only under `lock` (so stats_get is a consistent snapshot).
+ *  P3. created / destroyed count exactly the lsmt_sharded_arena_create successes and
+ *      lsmt_sharded_arena_destroy calls the pool made; each is counted under the lock
+ *      right after (create) or right before (destroy) the call, outside the lock. */
 #include "lsmt/arena.h"
 
 #include "arena/concurrent_internal.h"
@@ -29,12 +33,22 @@
 #define POOL_MAX_IDLE ((size_t)1 << 16)
 
 struct lsmt_arena_pool {
-    pthread_mutex_t lock;                 /* guards count and idle (P2) */
+    pthread_mutex_t lock;                 /* guards count, idle, created, destroyed (P2) */
     lsmt_sharded_arena_options arena_opt; /* resolved options of every arena (header inv. 2) */
-    size_t max_idle;
+    size_t max_idle;                      /* fixed at create */
     size_t count;
     lsmt_sharded_arena **idle; /* max_idle slots (NULL when max_idle == 0) */
+    size_t created;            /* arenas created by the pool (P3) */
+    size_t destroyed;          /* arenas destroyed by the pool (P3) */
 };
+
+/* Count `n` arenas created or destroyed (P3): takes the lock for the update only. */
+static void count_arenas(lsmt_arena_pool *p, size_t *counter, size_t n)
+{
+    pthread_mutex_lock(&p->lock);
+    *counter += n;
+    pthread_mutex_unlock(&p->lock);
+}
 
 void lsmt_arena_pool_options_default(lsmt_arena_pool_options *opt)
 {
@@ -84,7 +98,7 @@ void lsmt_arena_pool_destroy(lsmt_arena_pool *p)
 {
     if (p == NULL)
         return;
-    (void)lsmt_arena_pool_clear(p);
+    (void)lsmt_arena_pool_trim(p, LSMT_POOL_DESTROY_IDLE, NULL);
     pthread_mutex_destroy(&p->lock);
     free(p->idle);
     free(p);
@@ -106,6 +120,7 @@ lsmt_status lsmt_arena_pool_checkout(lsmt_arena_pool *p, lsmt_sharded_arena **ou
         lsmt_status st = lsmt_sharded_arena_create(&p->arena_opt, &a);
         if (st != LSMT_OK)
             return st;
+        count_arenas(p, &p->created, 1);
     }
     *out = a;
     return LSMT_OK;
@@ -132,6 +147,8 @@ lsmt_status lsmt_arena_pool_give_back(lsmt_arena_pool *p, lsmt_sharded_arena *a)
     bool kept = p->count < p->max_idle;
     if (kept)
         p->idle[p->count++] = a;
+    else
+        p->destroyed++; /* P3: destroyed just below, outside the lock */
     pthread_mutex_unlock(&p->lock);
     if (!kept)
         lsmt_sharded_arena_destroy(a);
@@ -157,6 +174,8 @@ lsmt_status lsmt_arena_pool_prewarm(lsmt_arena_pool *p, size_t n)
     for (size_t i = 0; i < want; i++) {
         lsmt_status st = lsmt_sharded_arena_create(&p->arena_opt, &fresh[i]);
         if (st != LSMT_OK) {
+            count_arenas(p, &p->created, i); /* P3: made and unmade, both counted */
+            count_arenas(p, &p->destroyed, i);
             for (size_t k = 0; k < i; k++)
                 lsmt_sharded_arena_destroy(fresh[k]);
             free(fresh);
@@ -168,6 +187,8 @@ lsmt_status lsmt_arena_pool_prewarm(lsmt_arena_pool *p, size_t n)
     pthread_mutex_lock(&p->lock);
     while (kept < want && p->count < p->max_idle)
         p->idle[p->count++] = fresh[kept++];
+    p->created += want;
+    p->destroyed += want - kept; /* P3: the surplus is destroyed just below */
     pthread_mutex_unlock(&p->lock);
     for (size_t k = kept; k < want; k++)
         lsmt_sharded_arena_destroy(fresh[k]);
@@ -175,47 +196,50 @@ lsmt_status lsmt_arena_pool_prewarm(lsmt_arena_pool *p, size_t n)
     return LSMT_OK;
 }
 
-size_t lsmt_arena_pool_idle_count(const lsmt_arena_pool *p)
+lsmt_status lsmt_arena_pool_stats_get(const lsmt_arena_pool *p, lsmt_arena_pool_stats *out)
 {
-    if (p == NULL)
-        return 0;
-    lsmt_arena_pool *mp = (lsmt_arena_pool *)p; /* the lock is not logically state */
-    pthread_mutex_lock(&mp->lock);
-    size_t n = mp->count;
-    pthread_mutex_unlock(&mp->lock);
-    return n;
-}
-
-size_t lsmt_arena_pool_capacity(const lsmt_arena_pool *p)
-{
-    return p == NULL ? 0 : p->max_idle;
-}
-
-lsmt_status lsmt_arena_pool_clear(lsmt_arena_pool *p)
-{
-    if (p == NULL)
+    if (p == NULL || out == NULL)
         return LSMT_INVALID;
+    lsmt_arena_pool *mp = (lsmt_arena_pool *)p; /* the lock is not logically state */
+    lsmt_arena_pool_stats s;
+    pthread_mutex_lock(&mp->lock);
+    s.idle = mp->count;
+    s.max_idle = mp->max_idle;
+    s.arenas_created = mp->created;
+    s.arenas_destroyed = mp->destroyed;
+    pthread_mutex_unlock(&mp->lock);
+    *out = s;
+    return LSMT_OK;
+}
+
+/* trim(LSMT_POOL_DESTROY_IDLE): pop and destroy one arena at a time, unmapping outside
+ * the lock. */
+static void destroy_idle(lsmt_arena_pool *p, size_t *unmapped)
+{
+    size_t total = 0;
     for (;;) {
         lsmt_sharded_arena *a = NULL;
         pthread_mutex_lock(&p->lock);
         if (p->count > 0) {
             a = p->idle[--p->count];
             p->idle[p->count] = NULL;
+            p->destroyed++; /* P3 */
         }
         pthread_mutex_unlock(&p->lock);
         if (a == NULL)
-            return LSMT_OK;
+            break;
+        total += lsmt_sharded_arena_mapped_bytes_(a);
         lsmt_sharded_arena_destroy(a); /* unmap outside the lock */
     }
+    *unmapped = total;
 }
 
-lsmt_status lsmt_arena_pool_release_idle(lsmt_arena_pool *p, size_t *released)
+/* trim(LSMT_POOL_DISCARD_PAGES): under the lock, as an idle arena must not be checked out
+ * while its pages go. LSMT_NOMEM if any discard failed (the others still went). */
+static lsmt_status discard_idle(lsmt_arena_pool *p, size_t *discarded)
 {
-    if (p == NULL)
-        return LSMT_INVALID;
     lsmt_status result = LSMT_OK;
     size_t total = 0;
-    /* Under the lock: an idle arena must not be checked out while its pages go. */
     pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < p->count; i++) {
         size_t n = 0;
@@ -226,7 +250,22 @@ lsmt_status lsmt_arena_pool_release_idle(lsmt_arena_pool *p, size_t *released)
             total += n;
     }
     pthread_mutex_unlock(&p->lock);
-    if (result == LSMT_OK && released != NULL)
-        *released = total;
+    *discarded = total;
     return result;
+}
+
+lsmt_status lsmt_arena_pool_trim(lsmt_arena_pool *p, lsmt_arena_pool_trim_mode how,
+                                 size_t *released)
+{
+    if (p == NULL || (how != LSMT_POOL_DISCARD_PAGES && how != LSMT_POOL_DESTROY_IDLE))
+        return LSMT_INVALID;
+    size_t total = 0;
+    lsmt_status st = LSMT_OK;
+    if (how == LSMT_POOL_DESTROY_IDLE)
+        destroy_idle(p, &total);
+    else
+        st = discard_idle(p, &total);
+    if (st == LSMT_OK && released != NULL)
+        *released = total;
+    return st;
 }

@@ -194,13 +194,13 @@ static lsmt_status ring_alloc(lsmt_ring *r, size_t size, size_t align, void **da
     return LSMT_FULL;
 }
 
-lsmt_status lsmt_ring_alloc_aligned(lsmt_ring *r, size_t size, size_t align, lsmt_ring_buf *out)
+lsmt_status lsmt_ring_alloc(lsmt_ring *r, size_t size, size_t align, lsmt_ring_buf *out)
 {
-    if (!r || !out || size == 0 || !lsmt_is_pow2(align) || align > LSMT_RING_MAX_ALIGN)
+    if (!r || !out || size == 0 || (align & (align - 1)) != 0 || align > LSMT_RING_MAX_ALIGN)
         return LSMT_INVALID;
     if (r->ext_open)
         return LSMT_BUSY;
-    if (align < 16)
+    if (align < 16) /* 0 (the default) and 1..8 give 16 */
         align = 16;
     void *data;
     struct ring_guard *g;
@@ -213,20 +213,6 @@ lsmt_status lsmt_ring_alloc_aligned(lsmt_ring *r, size_t size, size_t align, lsm
     out->guard_ = g;
     out->tag_ = tag;
     return LSMT_OK;
-}
-
-lsmt_status lsmt_ring_alloc(lsmt_ring *r, size_t size, lsmt_ring_buf *out)
-{
-    return lsmt_ring_alloc_aligned(r, size, 16, out);
-}
-
-lsmt_status lsmt_ring_alloc_array(lsmt_ring *r, size_t count, size_t elem_size, size_t elem_align,
-                                  lsmt_ring_buf *out)
-{
-    size_t bytes;
-    if (count == 0 || elem_size == 0 || lsmt_mul_overflow(count, elem_size, &bytes))
-        return LSMT_INVALID;
-    return lsmt_ring_alloc_aligned(r, bytes, elem_align, out);
 }
 
 lsmt_status lsmt_ring_release(lsmt_ring_buf *buf)

@@ -8,9 +8,11 @@
  * registered with a pthread key whose destructor destroys it at thread exit.
  *
  * Auto-reset (contract in include/lsmt/arena.h): only at the start of a scratch alloc
- * with no mark open. Marks are the bump arena's own (records inside the arena), so
- * "a mark is open" is simply arena->top != NULL, and memory under a mark can never be
- * reset by anything but its rewind (lsmt_scratch_reset/release refuse with LSMT_BUSY).
+ * with no mark open. Marks are the bump arena's own, opened by the caller with
+ * lsmt_bump_arena_mark(lsmt_scratch_arena(), ...) (records inside the arena), so "a
+ * mark is open" is simply arena->top != NULL whoever opened it, and memory under a mark
+ * can never be reset by anything but its rewind (lsmt_scratch_reset/release refuse with
+ * LSMT_BUSY).
  *
  * Registry. The scratch arenas get their blocks through hooks that add/subtract the
  * block size to one process-wide atomic total, so the total changes only when a block
@@ -23,6 +25,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,42 +122,42 @@ static inline lsmt_bump_arena *scratch_get(void)
     return LSMT_LIKELY(a != NULL) ? a : scratch_create();
 }
 
-/* The one place auto-reset happens (contract in arena.h). */
-static inline void scratch_maybe_auto_reset(lsmt_bump_arena *a)
+/* Auto-reset is due (contract in arena.h): no mark is open and this thread's
+ * bytes_allocated exceeds its threshold. */
+static inline bool auto_reset_due(const lsmt_bump_arena *a)
 {
-    if (LSMT_UNLIKELY(a->top == NULL && lsmt_bump_arena_used_(a) > t_threshold)) {
-        lsmt_bump_arena_reset(a);
-        t_auto_resets++;
-    }
+    return a->top == NULL && lsmt_bump_arena_used_(a) > t_threshold;
 }
 
-/* ---- allocation, reset, marks ----------------------------------------------------- */
+/* ---- allocation, reset ------------------------------------------------------------ */
 
-void *lsmt_scratch_alloc(size_t size)
+/* lsmt_scratch_alloc when the thread has no arena yet or an auto-reset is due. Bad input
+ * is refused first, so that it neither creates the arena nor resets it. This is the one
+ * place auto-reset happens. */
+__attribute__((noinline)) static lsmt_status scratch_alloc_slow(size_t size, size_t align,
+                                                                void **out)
 {
-    lsmt_bump_arena *a = scratch_get();
-    if (LSMT_UNLIKELY(!a))
-        return NULL;
-    scratch_maybe_auto_reset(a);
-    return lsmt_bump_arena_alloc(a, size);
-}
-
-lsmt_status lsmt_scratch_alloc_ex(size_t size, size_t align, void **out)
-{
-    if (!out || size == 0 || size > LSMT_ARENA_MAX_REQUEST || !lsmt_is_pow2(align) ||
+    if (!out || size == 0 || size > LSMT_ARENA_MAX_REQUEST || (align & (align - 1)) != 0 ||
         align > LSMT_ARENA_MAX_REQUEST)
         return LSMT_INVALID;
     lsmt_bump_arena *a = scratch_get();
     if (!a)
         return LSMT_NOMEM;
-    scratch_maybe_auto_reset(a);
-    return lsmt_bump_arena_alloc_ex(a, size, align, out);
+    if (auto_reset_due(a)) {
+        lsmt_bump_arena_reset(a);
+        t_auto_resets++;
+    }
+    return lsmt_bump_arena_alloc(a, size, align, out);
 }
 
-void *lsmt_scratch_alloc_aligned(size_t size, size_t align)
+lsmt_status lsmt_scratch_alloc(size_t size, size_t align, void **out)
 {
-    void *p;
-    return lsmt_scratch_alloc_ex(size, align, &p) == LSMT_OK ? p : NULL;
+    /* Hot path: the arena exists and no auto-reset is due; lsmt_bump_arena_alloc then
+     * validates the arguments itself (bad input changes nothing there). */
+    lsmt_bump_arena *a = t_arena;
+    if (LSMT_UNLIKELY(a == NULL || auto_reset_due(a)))
+        return scratch_alloc_slow(size, align, out);
+    return lsmt_bump_arena_alloc(a, size, align, out);
 }
 
 lsmt_status lsmt_scratch_reset(void)
@@ -167,23 +170,6 @@ lsmt_status lsmt_scratch_reset(void)
     return lsmt_bump_arena_reset(a);
 }
 
-lsmt_mark lsmt_scratch_mark(void)
-{
-    lsmt_bump_arena *a = scratch_get();
-    lsmt_mark m;
-    if (!a || lsmt_bump_arena_mark(a, &m) != LSMT_OK)
-        return 0;
-    return m;
-}
-
-lsmt_status lsmt_scratch_rewind(lsmt_mark mark)
-{
-    lsmt_bump_arena *a = t_arena;
-    if (!a)
-        return LSMT_INVALID;
-    return lsmt_bump_arena_rewind(a, mark);
-}
-
 lsmt_status lsmt_scratch_set_threshold(size_t bytes)
 {
     if (bytes < MIN_THRESHOLD)
@@ -192,11 +178,6 @@ lsmt_status lsmt_scratch_set_threshold(size_t bytes)
     if (t_arena)
         lsmt_bump_arena_set_retain_(t_arena, bytes);
     return LSMT_OK;
-}
-
-size_t lsmt_scratch_threshold(void)
-{
-    return t_threshold;
 }
 
 lsmt_status lsmt_scratch_release(void)
@@ -230,19 +211,10 @@ lsmt_status lsmt_scratch_stats_get(lsmt_scratch_stats *out)
         out->block_count = s.block_count;
         out->open_marks = s.open_marks;
     }
+    /* relaxed: statistics only (see struct registry_counter) */
+    out->total_bytes = atomic_load_explicit(&g_total_bytes.value, memory_order_relaxed);
+    out->thread_count = atomic_load_explicit(&g_threads.value, memory_order_relaxed);
     return LSMT_OK;
-}
-
-size_t lsmt_scratch_total_bytes(void)
-{
-    /* relaxed: statistic only (see struct registry_counter) */
-    return atomic_load_explicit(&g_total_bytes.value, memory_order_relaxed);
-}
-
-size_t lsmt_scratch_thread_count(void)
-{
-    /* relaxed: statistic only (see struct registry_counter) */
-    return atomic_load_explicit(&g_threads.value, memory_order_relaxed);
 }
 
 lsmt_bump_arena *lsmt_scratch_arena(void)
@@ -285,7 +257,7 @@ static lsmt_status array_grow(lsmt_bump_arena *a, void **data, size_t *cap, size
         void *p;
         if (!bytes[i])
             continue;
-        st = lsmt_bump_arena_alloc_ex(a, bytes[i], align, &p);
+        st = lsmt_bump_arena_alloc(a, bytes[i], align, &p);
         if (st == LSMT_OK) {
             if (len)
                 memcpy(p, *data, len * es);
@@ -304,7 +276,7 @@ lsmt_status lsmt_abuf_init(lsmt_abuf *b, lsmt_bump_arena *a, size_t initial_cap)
     lsmt_abuf n = {.arena = a, .data = NULL, .len = 0, .cap = 0};
     if (initial_cap) {
         void *p;
-        lsmt_status st = lsmt_bump_arena_alloc_ex(a, initial_cap, 8, &p);
+        lsmt_status st = lsmt_bump_arena_alloc(a, initial_cap, 8, &p);
         if (st != LSMT_OK)
             return st;
         n.data = p;
@@ -340,14 +312,6 @@ lsmt_status lsmt_abuf_append(lsmt_abuf *b, const void *p, size_t n)
     return LSMT_OK;
 }
 
-lsmt_status lsmt_abuf_clear(lsmt_abuf *b)
-{
-    if (!b)
-        return LSMT_INVALID;
-    b->len = 0;
-    return LSMT_OK;
-}
-
 lsmt_status lsmt_avec_init(lsmt_avec *v, lsmt_bump_arena *a, size_t elem_size, size_t elem_align,
                            size_t initial_cap)
 {
@@ -365,7 +329,7 @@ lsmt_status lsmt_avec_init(lsmt_avec *v, lsmt_bump_arena *a, size_t elem_size, s
                    .elem_size = elem_size,
                    .elem_align = elem_align};
     if (initial_cap) {
-        lsmt_status st = lsmt_bump_arena_alloc_ex(a, bytes, elem_align, &n.data);
+        lsmt_status st = lsmt_bump_arena_alloc(a, bytes, elem_align, &n.data);
         if (st != LSMT_OK)
             return st;
         n.cap = initial_cap;
@@ -410,19 +374,4 @@ lsmt_status lsmt_avec_push(lsmt_avec *v, const void *elem)
     if (st == LSMT_OK)
         memcpy(slot, elem, v->elem_size);
     return st;
-}
-
-void *lsmt_avec_get(const lsmt_avec *v, size_t i)
-{
-    if (!v || !v->data || i >= v->len)
-        return NULL;
-    return (char *)v->data + i * v->elem_size;
-}
-
-lsmt_status lsmt_avec_clear(lsmt_avec *v)
-{
-    if (!v)
-        return LSMT_INVALID;
-    v->len = 0;
-    return LSMT_OK;
 }

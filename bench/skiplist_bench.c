@@ -445,7 +445,10 @@ int main(int argc, char **argv)
         w1[r] = (double)N / dt / 1e6;
         if (r == 0) {
             rss_per_entry = (double)(rss_bytes() - rss0) / (double)N;
-            alloc_per_entry = (double)lsmt_sharded_arena_bytes_allocated(m.arena) / (double)N;
+            lsmt_sharded_arena_stats as;
+            alloc_per_entry = lsmt_sharded_arena_stats_get(m.arena, &as) == LSMT_OK
+                                  ? (double)as.bytes_allocated / (double)N
+                                  : 0;
         }
         check_count(&m, "W1");
 

@@ -143,14 +143,16 @@ static void w8_fail(struct w8_worker *w, lsmt_status st, const char *what)
 
 #define W8_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* thread `tid` allocates i = tid, tid+T, ...; j counts its allocations */
-#define W8_LOOP(EXPR, FAILWHAT)                            \
+/* thread `tid` allocates i = tid, tid+T, ...; j counts its allocations. CALL is an
+ * allocation call that returns an lsmt_status and, on LSMT_OK, has set `p`. */
+#define W8_LOOP(CALL, FAILWHAT)                            \
     do {                                                   \
         uint64_t j = 0;                                    \
         for (uint64_t i = w->tid; i < n; i += step, j++) { \
-            void *p = (EXPR);                              \
-            if (W8_UNLIKELY(!p)) {                         \
-                w8_fail(w, LSMT_FULL, FAILWHAT);           \
+            void *p;                                       \
+            lsmt_status st_ = (CALL);                      \
+            if (W8_UNLIKELY(st_ != LSMT_OK)) {             \
+                w8_fail(w, st_, FAILWHAT);                 \
                 break;                                     \
             }                                              \
             *(uint64_t *)p = i;                            \
@@ -167,15 +169,15 @@ static void w8_alloc_phase(struct w8_worker *w)
     void **ptrs = sh->ptrs + (uint64_t)w->tid * sh->slice;
     switch (sh->kind) {
     case W8_MALLOC:
-        W8_LOOP(malloc(sizes[i]), "malloc returned NULL");
+        W8_LOOP((p = malloc(sizes[i])) != NULL ? LSMT_OK : LSMT_NOMEM, "malloc returned NULL");
         break;
     case W8_BUMP: {
         lsmt_bump_arena *a = w->bump;
-        W8_LOOP(lsmt_bump_arena_alloc(a, sizes[i]), "lsmt_bump_arena_alloc returned NULL");
+        W8_LOOP(lsmt_bump_arena_alloc(a, sizes[i], W8_ALIGN, &p), "lsmt_bump_arena_alloc failed");
         break;
     }
     case W8_SCRATCH:
-        W8_LOOP(lsmt_scratch_alloc(sizes[i]), "lsmt_scratch_alloc returned NULL");
+        W8_LOOP(lsmt_scratch_alloc(sizes[i], W8_ALIGN, &p), "lsmt_scratch_alloc failed");
         break;
     case W8_RING: {
         /* allocation j: release buffer j - W (its slot), allocate into the slot, write */
@@ -187,7 +189,7 @@ static void w8_alloc_phase(struct w8_worker *w)
             lsmt_ring_buf *b = &win[slot];
             if (j >= wn)
                 (void)lsmt_ring_release(b);
-            lsmt_status st = lsmt_ring_alloc(r, sizes[i], b);
+            lsmt_status st = lsmt_ring_alloc(r, sizes[i], 0, b);
             if (W8_UNLIKELY(st != LSMT_OK)) {
                 w8_fail(w, st, "lsmt_ring_alloc failed (ring too small for the window?)");
                 b->guard_ = NULL; /* nothing live in this slot */
@@ -206,8 +208,8 @@ static void w8_alloc_phase(struct w8_worker *w)
     case W8_CARENA_HUGE:
     case W8_POOL: {
         lsmt_sharded_arena *a = sh->carena;
-        W8_LOOP(lsmt_sharded_arena_alloc(a, sizes[i], W8_ALIGN),
-                "lsmt_sharded_arena_alloc returned NULL");
+        W8_LOOP(lsmt_sharded_arena_alloc(a, sizes[i], W8_ALIGN, &p),
+                "lsmt_sharded_arena_alloc failed");
         break;
     }
     default:
@@ -300,8 +302,12 @@ static void w8_pass_loop(struct w8_worker *w, struct w8_worker *all)
     size_t scratch_threshold = 0;
     if (sh->kind == W8_SCRATCH) {
         /* never auto-reset within a pass (a pass holds ~720 MB); reset keeps everything */
-        scratch_threshold = lsmt_scratch_threshold();
-        lsmt_status st = lsmt_scratch_set_threshold(SIZE_MAX);
+        lsmt_scratch_stats ss;
+        lsmt_status st = lsmt_scratch_stats_get(&ss);
+        if (st == LSMT_OK) {
+            scratch_threshold = ss.threshold;
+            st = lsmt_scratch_set_threshold(SIZE_MAX);
+        }
         if (st != LSMT_OK)
             w8_fail(w, st, "lsmt_scratch_set_threshold failed");
     }

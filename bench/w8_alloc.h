@@ -22,12 +22,12 @@
  *   pool         per pass one lsmt_arena_pool cycle: checkout (timed, added to the alloc
  *                phase), W8 on the checked-out carena, give_back (the free-all phase).
  *                Pass 0 creates the arena (cold); later passes get the recycled one.
- *   scratch      lsmt_scratch_alloc(size_i) of each thread's scratch arena with an
+ *   scratch      lsmt_scratch_alloc(size_i, align 8) of each thread's scratch arena with an
  *                auto-reset threshold above the pass's bytes; lsmt_scratch_reset.
  *   ring         a ring cannot hold 10M live buffers: one lsmt_ring per thread and a
  *                sliding window of `ring_window` live buffers: allocation j is
- *                lsmt_ring_alloc(size_i) + the 8-byte write + the release of the buffer
- *                allocated `ring_window` earlier (so the alloc phase = alloc + write +
+ *                lsmt_ring_alloc(size_i, align 16) + the 8-byte write + the release of
+ *                the buffer allocated `ring_window` earlier (so the alloc phase = alloc + write +
  *                release, steady state after the first window); free-all = release of
  *                the last window. The pointer is still stored (it dangles once released;
  *                never read).

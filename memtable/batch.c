@@ -20,6 +20,7 @@
  */
 #include <stdlib.h>
 
+#include "arena/concurrent_internal.h"
 #include "memtable/memtable_internal.h"
 
 typedef struct batch_rec {
@@ -186,7 +187,7 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
         if (nb == SIZE_MAX || lsmt_add_overflow(min_total, nb, &min_total))
             return LSMT_INVALID;
     }
-    if (min_total > lsmt_sharded_arena_capacity(mt->arena))
+    if (min_total > lsmt_sharded_arena_capacity_(mt->arena))
         return LSMT_INVALID;
     if (batch_has_duplicate(mt, first_seq, b))
         return LSMT_EXISTS;

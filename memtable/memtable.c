@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "arena/concurrent_internal.h"
 #include "memtable/memtable_internal.h"
 #include "skiplist/skiplist_internal.h"
 
@@ -128,7 +129,7 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
     mt->cmp = o.compare ? o.compare : lsmt_bytewise_compare;
     mt->cmp_ctx = o.compare ? o.compare_ctx : NULL;
     /* With a pool the arena's capacity is the hard limit; the budget is clamped to it. */
-    size_t cap = lsmt_sharded_arena_capacity(arena);
+    size_t cap = lsmt_sharded_arena_capacity_(arena);
     mt->write_buffer_size = o.write_buffer_size < cap ? o.write_buffer_size : cap;
 
     lsmt_skiplist_options so;
@@ -393,7 +394,7 @@ lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const void *con
 
 size_t lsmt_memtable_approximate_memory_usage(const lsmt_memtable *mt)
 {
-    return mt ? lsmt_sharded_arena_bytes_reserved(mt->arena) : 0;
+    return mt ? lsmt_sharded_arena_bytes_reserved_(mt->arena) : 0;
 }
 
 bool lsmt_memtable_should_flush(const lsmt_memtable *mt)
@@ -402,8 +403,8 @@ bool lsmt_memtable_should_flush(const lsmt_memtable *mt)
         return false;
     /* bytes_reserved only grows until reset_all, and never past the arena's capacity, the
      * hard limit (invariant 5). */
-    size_t used = lsmt_sharded_arena_bytes_reserved(mt->arena);
-    LSMT_ASSERT(used <= lsmt_sharded_arena_capacity(mt->arena));
+    size_t used = lsmt_sharded_arena_bytes_reserved_(mt->arena);
+    LSMT_ASSERT(used <= lsmt_sharded_arena_capacity_(mt->arena));
     return used >= mt->write_buffer_size;
 }
 
@@ -501,11 +502,11 @@ lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats
             atomic_load_explicit(&c->bloom_false_positives, memory_order_relaxed);
     }
     s.entries = s.puts + s.deletes;
-    s.memory_used = lsmt_sharded_arena_bytes_reserved(mt->arena);
+    s.memory_used = lsmt_sharded_arena_bytes_reserved_(mt->arena);
     lsmt_skiplist_stats ss;
     lsmt_skiplist_stats_get(mt->sl, &ss);
     s.memory_reserved =
-        lsmt_sharded_arena_capacity(mt->arena) + lsmt_bloom_bytes(&mt->bloom) + ss.memory_bytes;
+        lsmt_sharded_arena_capacity_(mt->arena) + lsmt_bloom_bytes(&mt->bloom) + ss.memory_bytes;
     /* acquire: a caller that sees FROZEN also sees what the freezer did before it. */
     s.frozen = (atomic_load_explicit(&mt->state, memory_order_acquire) & LSMT_MT_FROZEN) != 0;
     /* relaxed: a statistic. */

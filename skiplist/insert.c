@@ -104,7 +104,7 @@ static lsmt_status node_reserve(lsmt_skiplist *sl, size_t body, uint32_t meta, c
     /* callers cap body far below SIZE_MAX / 4: no overflow */
     size_t size = lsmt_align_up(tower + body, LINK_UNIT);
     void *mem = NULL;
-    lsmt_status st = lsmt_sharded_arena_alloc_ex(sl->arena, size, align, &mem);
+    lsmt_status st = lsmt_sharded_arena_alloc(sl->arena, size, align, &mem);
     if (st != LSMT_OK)
         return st == LSMT_INVALID ? LSMT_INVALID : LSMT_FULL;
     char *n = (char *)mem + tower;

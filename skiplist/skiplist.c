@@ -75,8 +75,8 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
     if (opt->max_height > LSMT_SKIPLIST_MAX_HEIGHT ||
         (opt->format != LSMT_SKIPLIST_FORMAT_KV && opt->format != LSMT_SKIPLIST_FORMAT_ENCODED))
         return LSMT_INVALID;
-    void *base = lsmt_sharded_arena_base(opt->arena);
-    size_t cap = lsmt_sharded_arena_capacity(opt->arena);
+    void *base = lsmt_sharded_arena_base_(opt->arena);
+    size_t cap = lsmt_sharded_arena_capacity_(opt->arena);
     if (base == NULL || cap == 0 || cap > MAX_ARENA_BYTES)
         return LSMT_INVALID;
     _Atomic ref_t *finger = NULL;

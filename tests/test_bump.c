@@ -62,6 +62,19 @@ static lsmt_bump_arena *make_arena(struct hooks *h, size_t block, size_t capacit
     return a;
 }
 
+/* The allocation's pointer, or NULL when lsmt_bump_arena_alloc did not return LSMT_OK:
+ * for the many calls whose failure the test only tells from success. */
+static void *alloc_p(lsmt_bump_arena *a, size_t size, size_t align)
+{
+    void *p = (void *)(uintptr_t)0x1;
+    lsmt_status st = lsmt_bump_arena_alloc(a, size, align, &p);
+    if (st != LSMT_OK) {
+        ck_assert_ptr_eq(p, (void *)(uintptr_t)0x1); /* out untouched on failure */
+        return NULL;
+    }
+    return p;
+}
+
 static lsmt_bump_arena_stats stats(const lsmt_bump_arena *a)
 {
     lsmt_bump_arena_stats s;
@@ -95,15 +108,15 @@ START_TEST(test_lifecycle)
     ck_assert_uint_eq(s.bytes_allocated, 0);
     ck_assert_uint_eq(s.bytes_reserved, 0);
     ck_assert_uint_eq(s.block_count, 0);
-    char *p = lsmt_bump_arena_alloc(a, 100);
+    char *p = alloc_p(a, 100, 0);
     ck_assert_ptr_nonnull(p);
     memset(p, 0xab, 100);
     s = stats(a);
     ck_assert_uint_eq(s.bytes_allocated, 104);
     ck_assert_uint_eq(s.bytes_reserved, 256 * 1024);
     ck_assert_uint_eq(s.block_count, 1);
-    ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(a), 104);
-    char *q = lsmt_bump_arena_alloc(a, 8);
+    ck_assert_uint_eq(stats(a).bytes_allocated, 104);
+    char *q = alloc_p(a, 8, 0);
     ck_assert_ptr_eq(q, p + 104); /* bump: consecutive */
     lsmt_bump_arena_destroy(a);
     lsmt_bump_arena_destroy(NULL); /* no-op */
@@ -111,7 +124,7 @@ START_TEST(test_lifecycle)
     struct hooks h = {.fail_after = -1};
     a = make_arena(&h, 4096, 0, SIZE_MAX);
     for (int i = 0; i < 100; i++)
-        ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 200));
+        ck_assert_ptr_nonnull(alloc_p(a, 200, 0));
     ck_assert_uint_gt(h.allocs, 1);
     lsmt_bump_arena_destroy(a);
     ck_assert_uint_eq(h.frees, h.allocs); /* destroy frees every block */
@@ -153,37 +166,30 @@ END_TEST
 START_TEST(test_bad_alloc)
 {
     lsmt_bump_arena *a = make_arena(NULL, 4096, 0, SIZE_MAX);
-    ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 24));
+    ck_assert_ptr_nonnull(alloc_p(a, 24, 0));
     lsmt_bump_arena_stats before = stats(a);
     void *out = (void *)(uintptr_t)0x1;
 
-    ck_assert_ptr_null(lsmt_bump_arena_alloc(NULL, 8));
-    ck_assert_ptr_null(lsmt_bump_arena_alloc(a, 0));
-    ck_assert_ptr_null(lsmt_bump_arena_alloc(a, SIZE_MAX));
-    ck_assert_ptr_null(lsmt_bump_arena_alloc(a, SIZE_MAX - 6)); /* would wrap when rounded */
-    ck_assert_ptr_null(lsmt_bump_arena_alloc(a, LSMT_ARENA_MAX_REQUEST + 1));
-
-    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(NULL, 8, 8));
-    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 0, 8));
-    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 8, 0));
-    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 8, 3));
-    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 8, 24));
-    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 8, SIZE_MAX));
-    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, 8, (SIZE_MAX >> 1) + 1));
-    ck_assert_ptr_null(lsmt_bump_arena_alloc_aligned(a, SIZE_MAX, 8));
-
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(NULL, 8, 8, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, 8, NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 0, 8, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, 0, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, 12, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, SIZE_MAX, 8, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, LSMT_ARENA_MAX_REQUEST + 1, 8, &out),
-                     LSMT_INVALID);
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, (SIZE_MAX >> 1) + 1, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(NULL, 8, 0, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(NULL, 8, 8, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 8, 8, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 8, 0, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 0, 0, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 0, 8, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, SIZE_MAX, 0, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, SIZE_MAX, 8, &out), LSMT_INVALID);
+    /* would wrap when rounded */
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, SIZE_MAX - 6, 0, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, LSMT_ARENA_MAX_REQUEST + 1, 0, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, LSMT_ARENA_MAX_REQUEST + 1, 8, &out), LSMT_INVALID);
+    /* alignments that are not powers of two, inside the hot path's range and above it */
+    static const size_t bad_align[] = {3, 5, 6, 7, 12, 24};
+    for (size_t i = 0; i < sizeof bad_align / sizeof bad_align[0]; i++)
+        ck_assert_int_eq(lsmt_bump_arena_alloc(a, 8, bad_align[i], &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 8, SIZE_MAX, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 8, (SIZE_MAX >> 1) + 1, &out), LSMT_INVALID);
     ck_assert_ptr_eq(out, (void *)(uintptr_t)0x1);
 
-    ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(NULL), 0);
     lsmt_bump_arena_stats s;
     ck_assert_int_eq(lsmt_bump_arena_stats_get(NULL, &s), LSMT_INVALID);
     ck_assert_int_eq(lsmt_bump_arena_stats_get(a, NULL), LSMT_INVALID);
@@ -196,7 +202,7 @@ END_TEST
 START_TEST(test_bad_grow_mark)
 {
     lsmt_bump_arena *a = make_arena(NULL, 4096, 0, SIZE_MAX);
-    char *p = lsmt_bump_arena_alloc(a, 16);
+    char *p = alloc_p(a, 16, 0);
     ck_assert_ptr_nonnull(p);
     lsmt_bump_arena_stats before = stats(a);
     ck_assert_int_eq(lsmt_bump_arena_try_grow(NULL, p, 16, 32), LSMT_INVALID);
@@ -245,15 +251,15 @@ START_TEST(test_alignment)
     for (size_t align = 1; align <= ((size_t)1 << 22); align <<= 1) {
         for (size_t size = 1; size <= 300; size += 37) {
             void *p = NULL;
-            ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, size, align, &p), LSMT_OK);
+            ck_assert_int_eq(lsmt_bump_arena_alloc(a, size, align, &p), LSMT_OK);
             size_t eff = align < 8 ? 8 : align;
             ck_assert_uint_eq((uintptr_t)p % eff, 0);
             memset(p, 0x5a, size);
-            char *q = lsmt_bump_arena_alloc_aligned(a, size, align);
+            char *q = alloc_p(a, size, align);
             ck_assert_ptr_nonnull(q);
             ck_assert_uint_eq((uintptr_t)q % eff, 0);
         }
-        char *r = lsmt_bump_arena_alloc(a, 3);
+        char *r = alloc_p(a, 3, 0); /* align 0: the default 8 */
         ck_assert_ptr_nonnull(r);
         ck_assert_uint_eq((uintptr_t)r % 8, 0);
     }
@@ -265,25 +271,25 @@ START_TEST(test_oversize)
 {
     struct hooks h = {.fail_after = -1};
     lsmt_bump_arena *a = make_arena(&h, 4096, 0, SIZE_MAX);
-    char *s0 = lsmt_bump_arena_alloc(a, 40);
+    char *s0 = alloc_p(a, 40, 0);
     ck_assert_uint_eq(h.allocs, 1);
-    ck_assert_ptr_eq(lsmt_bump_arena_alloc(a, 2000), s0 + 40); /* fits the window: bumped */
-    char *s1 = lsmt_bump_arena_alloc(a, 1960);
+    ck_assert_ptr_eq(alloc_p(a, 2000, 0), s0 + 40); /* fits the window: bumped */
+    char *s1 = alloc_p(a, 1960, 0);
     ck_assert_ptr_eq(s1, s0 + 2040);
-    char *big = lsmt_bump_arena_alloc(a, 2000); /* does not fit, > block/4: own block */
+    char *big = alloc_p(a, 2000, 0); /* does not fit, > block/4: own block */
     ck_assert_ptr_nonnull(big);
     memset(big, 1, 2000);
     ck_assert_uint_eq(h.allocs, 2);
-    char *s2 = lsmt_bump_arena_alloc(a, 40);
+    char *s2 = alloc_p(a, 40, 0);
     ck_assert_ptr_eq(s2, s1 + 1960); /* the current block kept serving small requests */
-    char *huge = lsmt_bump_arena_alloc(a, 1 << 20);
+    char *huge = alloc_p(a, 1 << 20, 0);
     ck_assert_ptr_nonnull(huge);
     memset(huge, 2, 1 << 20);
     lsmt_bump_arena_stats s = stats(a);
     ck_assert_uint_eq(s.block_count, 3);
     ck_assert_uint_ge(s.bytes_reserved, 4096 + 2000 + (1 << 20));
     ck_assert_uint_eq(s.bytes_allocated, 4040 + 2000 + (1 << 20));
-    ck_assert_ptr_eq(lsmt_bump_arena_alloc(a, 40), s2 + 40);
+    ck_assert_ptr_eq(alloc_p(a, 40, 0), s2 + 40);
     lsmt_bump_arena_destroy(a);
 }
 END_TEST
@@ -296,9 +302,12 @@ START_TEST(test_capacity)
     lsmt_bump_arena *a = make_arena(NULL, 16 * 1024, cap, SIZE_MAX);
     size_t got = 0, n = 0;
     for (;;) {
-        void *p = lsmt_bump_arena_alloc(a, 200);
-        if (!p)
+        void *p;
+        lsmt_status fst = lsmt_bump_arena_alloc(a, 200, 0, &p);
+        if (fst != LSMT_OK) {
+            ck_assert_int_eq(fst, LSMT_FULL);
             break;
+        }
         memset(p, (int)n, 200);
         got += 200;
         n++;
@@ -309,9 +318,9 @@ START_TEST(test_capacity)
     ck_assert_uint_ge(got, cap - 6 * 1024); /* used nearly up to the byte */
     lsmt_bump_arena_stats before = s;
     void *out = (void *)(uintptr_t)0x1;
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 200, 8, &out), LSMT_FULL);
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 10000, 8, &out), LSMT_FULL); /* dedicated */
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 100, 4096, &out), LSMT_FULL);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 200, 8, &out), LSMT_FULL);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 10000, 8, &out), LSMT_FULL); /* dedicated */
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 100, 4096, &out), LSMT_FULL);
     ck_assert_ptr_eq(out, (void *)(uintptr_t)0x1);
     assert_same_stats(before, stats(a));
     lsmt_mark m;
@@ -321,7 +330,7 @@ START_TEST(test_capacity)
     /* after reset the same capacity is usable again, from the same blocks */
     ck_assert_int_eq(lsmt_bump_arena_reset(a), LSMT_OK);
     size_t again = 0;
-    while (lsmt_bump_arena_alloc(a, 200))
+    while (alloc_p(a, 200, 0))
         again += 200;
     ck_assert_uint_eq(again, got);
     ck_assert_uint_eq(stats(a).block_allocs, before.block_allocs);
@@ -330,7 +339,7 @@ START_TEST(test_capacity)
 
     /* a tiny capacity: nothing fits */
     a = make_arena(NULL, 4096, 16, SIZE_MAX);
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, 8, &out), LSMT_FULL);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 8, 8, &out), LSMT_FULL);
     ck_assert_uint_eq(stats(a).bytes_reserved, 0);
     lsmt_bump_arena_destroy(a);
 }
@@ -340,17 +349,17 @@ START_TEST(test_nomem)
 {
     struct hooks h = {.fail_after = 1};
     lsmt_bump_arena *a = make_arena(&h, 4096, 0, SIZE_MAX);
-    char *p = lsmt_bump_arena_alloc(a, 1000); /* the first block */
+    char *p = alloc_p(a, 1000, 0); /* the first block */
     ck_assert_ptr_nonnull(p);
     memset(p, 7, 1000);
-    ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 2500)); /* 576 bytes left in the window */
+    ck_assert_ptr_nonnull(alloc_p(a, 2500, 0)); /* 576 bytes left in the window */
     lsmt_bump_arena_stats before = stats(a);
     void *out = NULL;
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 4000, 8, &out), LSMT_NOMEM);
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 900, 8, &out), LSMT_NOMEM); /* refill */
-    ck_assert_ptr_null(lsmt_bump_arena_alloc(a, 3000));
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 4000, 8, &out), LSMT_NOMEM);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 900, 8, &out), LSMT_NOMEM); /* refill */
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 3000, 0, &out), LSMT_NOMEM);
     assert_same_stats(before, stats(a));
-    ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 8)); /* still serves what fits */
+    ck_assert_ptr_nonnull(alloc_p(a, 8, 0)); /* still serves what fits */
     for (int i = 0; i < 1000; i++)
         ck_assert_uint_eq((unsigned char)p[i], 7);
     lsmt_bump_arena_destroy(a);
@@ -358,7 +367,7 @@ START_TEST(test_nomem)
 
     struct hooks bad = {.fail_after = -1, .misalign = 1};
     a = make_arena(&bad, 4096, 0, SIZE_MAX);
-    ck_assert_int_eq(lsmt_bump_arena_alloc_ex(a, 8, 8, &out), LSMT_NOMEM);
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 8, 8, &out), LSMT_NOMEM);
     ck_assert_uint_eq(bad.live_bytes, 0); /* the refused block was given back */
     ck_assert_uint_eq(stats(a).block_count, 0);
     lsmt_bump_arena_destroy(a);
@@ -386,7 +395,7 @@ static void workload(lsmt_bump_arena *a, uint64_t seed, int n)
             break; /* W8-like */
         }
         size_t align = (size_t)1 << ((r >> 20) % 8);
-        void *p = lsmt_bump_arena_alloc_aligned(a, size, align);
+        void *p = alloc_p(a, size, align);
         ck_assert_ptr_nonnull(p);
         memset(p, (int)i, size);
     }
@@ -401,7 +410,7 @@ START_TEST(test_reuse_steady_state)
     size_t allocs = h.allocs;
     for (int round = 0; round < 5; round++) {
         ck_assert_int_eq(lsmt_bump_arena_reset(a), LSMT_OK);
-        ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(a), 0);
+        ck_assert_uint_eq(stats(a).bytes_allocated, 0);
         workload(a, 42, 3000);
         lsmt_bump_arena_stats s = stats(a);
         ck_assert_uint_eq(h.allocs, allocs); /* no block_alloc in steady state */
@@ -446,7 +455,7 @@ START_TEST(test_retain)
     /* what was kept is reused: a small round needs no new block */
     size_t before = h2.allocs;
     for (int i = 0; i < 8; i++)
-        ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 400));
+        ck_assert_ptr_nonnull(alloc_p(a, 400, 0));
     ck_assert_uint_eq(h2.allocs, before);
     lsmt_bump_arena_destroy(a);
 }
@@ -470,8 +479,7 @@ START_TEST(test_distinct)
                            ? 1 + (size_t)(r % 6000)
                            : ((r & 0xff00) ? 1 + (size_t)(r % 20) : 1 + (size_t)(r % 100));
             size_t align = (size_t)1 << ((r >> 32) % 10);
-            unsigned char *p = (r >> 48) & 1 ? lsmt_bump_arena_alloc(a, s)
-                                             : lsmt_bump_arena_alloc_aligned(a, s, align);
+            unsigned char *p = alloc_p(a, s, (r >> 48) & 1 ? 0 : align);
             ck_assert_ptr_nonnull(p);
             if (!((r >> 48) & 1))
                 ck_assert_uint_eq((uintptr_t)p % (align < 8 ? 8 : align), 0);
@@ -480,12 +488,12 @@ START_TEST(test_distinct)
             ptrs[i] = p;
             sizes[i] = s;
             total += s;
-            ck_assert_uint_ge(lsmt_bump_arena_bytes_allocated(a), total);
+            ck_assert_uint_ge(stats(a).bytes_allocated, total);
         }
         for (int i = 0; i < N; i++)
             for (size_t b = 0; b < sizes[i]; b++)
                 ck_assert_uint_eq(ptrs[i][b], (unsigned char)(i + b * 7));
-        ck_assert_uint_ge(stats(a).bytes_reserved, lsmt_bump_arena_bytes_allocated(a));
+        ck_assert_uint_ge(stats(a).bytes_reserved, stats(a).bytes_allocated);
         lsmt_bump_arena_reset(a); /* round 2 runs on recycled blocks */
         total = 0;
     }
@@ -499,24 +507,24 @@ START_TEST(test_mark_rewind)
 {
     struct hooks h = {.fail_after = -1};
     lsmt_bump_arena *a = make_arena(&h, 4096, 0, SIZE_MAX);
-    unsigned char *keep = lsmt_bump_arena_alloc(a, 500);
+    unsigned char *keep = alloc_p(a, 500, 0);
     memset(keep, 0x11, 500);
-    size_t base_bytes = lsmt_bump_arena_bytes_allocated(a);
+    size_t base_bytes = stats(a).bytes_allocated;
 
     lsmt_mark outer;
     ck_assert_int_eq(lsmt_bump_arena_mark(a, &outer), LSMT_OK);
     ck_assert_uint_ne(outer, 0);
     ck_assert_uint_eq(stats(a).open_marks, 1);
-    char *first = lsmt_bump_arena_alloc(a, 64);
+    char *first = alloc_p(a, 64, 0);
     memset(first, 1, 64);
     /* spill across many blocks and dedicated blocks under the mark */
     for (int i = 0; i < 200; i++)
-        memset(lsmt_bump_arena_alloc(a, i % 10 == 0 ? 3000 : 100), 2, 100);
+        memset(alloc_p(a, i % 10 == 0 ? 3000 : 100, 0), 2, 100);
     lsmt_mark inner;
     ck_assert_int_eq(lsmt_bump_arena_mark(a, &inner), LSMT_OK);
     ck_assert_uint_gt(inner, outer);
     ck_assert_uint_eq(stats(a).open_marks, 2);
-    lsmt_bump_arena_alloc(a, 1000);
+    alloc_p(a, 1000, 0);
     ck_assert_int_eq(lsmt_bump_arena_rewind(a, inner), LSMT_OK);
     ck_assert_uint_eq(stats(a).open_marks, 1);
     lsmt_bump_arena_stats big = stats(a);
@@ -530,25 +538,25 @@ START_TEST(test_mark_rewind)
         ck_assert_uint_eq(keep[i], 0x11); /* memory before the mark intact */
     /* the space is reused: the same first address, and no new block for the same load */
     ck_assert_int_eq(lsmt_bump_arena_mark(a, &outer), LSMT_OK);
-    ck_assert_ptr_eq(lsmt_bump_arena_alloc(a, 64), first);
+    ck_assert_ptr_eq(alloc_p(a, 64, 0), first);
     size_t allocs = h.allocs;
     for (int i = 0; i < 200; i++)
-        ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, i % 10 == 0 ? 3000 : 100));
+        ck_assert_ptr_nonnull(alloc_p(a, i % 10 == 0 ? 3000 : 100, 0));
     ck_assert_uint_eq(h.allocs, allocs);
 
     /* rewinding the outer mark closes the inner one */
     ck_assert_int_eq(lsmt_bump_arena_mark(a, &inner), LSMT_OK);
     ck_assert_int_eq(lsmt_bump_arena_rewind(a, outer), LSMT_OK);
     ck_assert_int_eq(lsmt_bump_arena_rewind(a, inner), LSMT_INVALID);
-    ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(a), base_bytes);
+    ck_assert_uint_eq(stats(a).bytes_allocated, base_bytes);
 
     /* a mark on an empty arena rewinds to empty */
     ck_assert_int_eq(lsmt_bump_arena_reset(a), LSMT_OK);
     ck_assert_int_eq(lsmt_bump_arena_mark(a, &outer), LSMT_OK);
-    lsmt_bump_arena_alloc(a, 5000);
+    alloc_p(a, 5000, 0);
     ck_assert_int_eq(lsmt_bump_arena_rewind(a, outer), LSMT_OK);
-    ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(a), 0);
-    ck_assert_ptr_nonnull(lsmt_bump_arena_alloc(a, 8));
+    ck_assert_uint_eq(stats(a).bytes_allocated, 0);
+    ck_assert_ptr_nonnull(alloc_p(a, 8, 0));
     lsmt_bump_arena_destroy(a);
 }
 END_TEST
@@ -556,17 +564,17 @@ END_TEST
 START_TEST(test_try_grow)
 {
     lsmt_bump_arena *a = make_arena(NULL, 4096, 0, SIZE_MAX);
-    char *p = lsmt_bump_arena_alloc(a, 10);
+    char *p = alloc_p(a, 10, 0);
     memcpy(p, "0123456789", 10);
     ck_assert_int_eq(lsmt_bump_arena_try_grow(a, p, 10, 100), LSMT_OK);
-    ck_assert_uint_eq(lsmt_bump_arena_bytes_allocated(a), 104);
+    ck_assert_uint_eq(stats(a).bytes_allocated, 104);
     ck_assert_int_eq(memcmp(p, "0123456789", 10), 0);
-    char *q = lsmt_bump_arena_alloc(a, 8);
+    char *q = alloc_p(a, 8, 0);
     ck_assert_ptr_eq(q, p + 104); /* the grown space is owned by p */
     ck_assert_int_eq(lsmt_bump_arena_try_grow(a, p, 100, 200), LSMT_FULL); /* not last */
     ck_assert_int_eq(lsmt_bump_arena_try_grow(a, q, 8, 1), LSMT_OK);       /* shrink */
     ck_assert_int_eq(lsmt_bump_arena_try_grow(a, q, 1, 5000), LSMT_FULL);  /* past the block */
-    ck_assert_ptr_eq(lsmt_bump_arena_alloc(a, 8), q + 8);
+    ck_assert_ptr_eq(alloc_p(a, 8, 0), q + 8);
     lsmt_bump_arena_destroy(a);
 }
 END_TEST

@@ -121,6 +121,22 @@ static long minflt_thread(void)
     return ru.ru_minflt;
 }
 
+/* The allocation's pointer, or NULL when lsmt_sharded_arena_alloc did not return LSMT_OK:
+ * for the calls whose failure the test only tells from success (also in worker threads,
+ * so no Check assertion here). */
+static void *alloc_p(lsmt_sharded_arena *a, size_t size, size_t align)
+{
+    void *p = NULL;
+    return lsmt_sharded_arena_alloc(a, size, align, &p) == LSMT_OK ? p : NULL;
+}
+
+/* The stats' bytes_allocated, from any thread. */
+static size_t allocated(const lsmt_sharded_arena *a)
+{
+    lsmt_sharded_arena_stats s;
+    return lsmt_sharded_arena_stats_get(a, &s) == LSMT_OK ? s.bytes_allocated : 0;
+}
+
 static size_t claimed(const lsmt_sharded_arena *a)
 {
     lsmt_sharded_arena_stats s;
@@ -155,8 +171,8 @@ static int cmp_rec(const void *x, const void *y)
 /* Every pattern intact, ranges disjoint and inside the region. Sorts `recs`. */
 static void verify(lsmt_sharded_arena *a, struct rec *recs, size_t n)
 {
-    unsigned char *base = lsmt_sharded_arena_base(a);
-    size_t cap = lsmt_sharded_arena_capacity(a);
+    unsigned char *base = lsmt_sharded_arena_base_(a);
+    size_t cap = lsmt_sharded_arena_capacity_(a);
     /* Plain checks in the loops, one Check assertion on failure: Check's asserts are
      * too slow for millions of bytes. */
     for (size_t k = 0; k < n; k++) {
@@ -201,10 +217,10 @@ START_TEST(lifecycle_defaults)
     ck_assert_uint_eq(s.chunk_count, 0);
     ck_assert_uint_eq(s.shards_claimed, 0);
     ck_assert_uint_eq(s.shared_allocs, 0);
-    ck_assert_ptr_nonnull(lsmt_sharded_arena_base(a));
-    ck_assert_uint_eq((uintptr_t)lsmt_sharded_arena_base(a) % 4096, 0);
-    ck_assert_uint_eq(lsmt_sharded_arena_capacity(a), 64 * MIB);
-    ck_assert_uint_ne(lsmt_sharded_arena_id(a), 0);
+    ck_assert_ptr_nonnull(lsmt_sharded_arena_base_(a));
+    ck_assert_uint_eq((uintptr_t)lsmt_sharded_arena_base_(a) % 4096, 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_capacity_(a), 64 * MIB);
+    ck_assert_uint_ne(lsmt_sharded_arena_id_(a), 0);
     lsmt_sharded_arena_destroy(a);
     lsmt_sharded_arena_destroy(NULL); /* no-op */
 }
@@ -215,7 +231,7 @@ START_TEST(lifecycle_ids_unique)
     uint64_t prev = 0;
     for (int i = 0; i < 16; i++) {
         lsmt_sharded_arena *a = make(64 * KIB, 4 * KIB, 1, NULL);
-        uint64_t id = lsmt_sharded_arena_id(a);
+        uint64_t id = lsmt_sharded_arena_id_(a);
         ck_assert_uint_gt(id, prev); /* never reused, even at the same address */
         prev = id;
         lsmt_sharded_arena_destroy(a);
@@ -231,7 +247,7 @@ START_TEST(lifecycle_map_unmap_once)
     ck_assert_int_eq(atomic_load(&c.maps), 1);
     ck_assert_uint_eq(c.last_map_size, 8 * MIB);
     for (int i = 0; i < 1000; i++)
-        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, 1000, 0));
+        ck_assert_ptr_nonnull(alloc_p(a, 1000, 0));
     ck_assert_int_eq(atomic_load(&c.maps), 1);
     ck_assert_int_eq(atomic_load(&c.hugepages), 0);
     lsmt_sharded_arena_destroy(a);
@@ -250,14 +266,14 @@ START_TEST(lifecycle_huge_pages)
     o.backing = &b;
     lsmt_sharded_arena *a = NULL;
     ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_OK);
-    ck_assert_uint_eq((uintptr_t)lsmt_sharded_arena_base(a) % (2 * MIB), 0);
+    ck_assert_uint_eq((uintptr_t)lsmt_sharded_arena_base_(a) % (2 * MIB), 0);
     ck_assert_uint_eq(c.last_map_align, 2 * MIB);
     ck_assert_int_eq(atomic_load(&c.hugepages), 1);
     ck_assert_uint_eq(c.last_huge_size, 4 * MIB);
-    ck_assert_uint_eq(lsmt_sharded_arena_capacity(a), 3 * MIB); /* the limit stays as asked */
+    ck_assert_uint_eq(lsmt_sharded_arena_capacity_(a), 3 * MIB); /* the limit stays as asked */
     size_t total = 0;
     void *p;
-    while ((p = lsmt_sharded_arena_alloc(a, 4000, 0)) != NULL) {
+    while ((p = alloc_p(a, 4000, 0)) != NULL) {
         memset(p, 0x5a, 4000);
         total += 4000;
     }
@@ -268,8 +284,8 @@ START_TEST(lifecycle_huge_pages)
     /* The OS backing: huge pages on a real mapping work the same. */
     o.backing = NULL;
     ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_OK);
-    ck_assert_uint_eq((uintptr_t)lsmt_sharded_arena_base(a) % (2 * MIB), 0);
-    p = lsmt_sharded_arena_alloc(a, 100, 0);
+    ck_assert_uint_eq((uintptr_t)lsmt_sharded_arena_base_(a) % (2 * MIB), 0);
+    p = alloc_p(a, 100, 0);
     ck_assert_ptr_nonnull(p);
     memset(p, 1, 100);
     lsmt_sharded_arena_destroy(a);
@@ -379,7 +395,7 @@ START_TEST(bad_create)
     o = d, o.capacity = (size_t)1 << 40, o.shard_count = 256, o.chunk_size = (size_t)1 << 30;
     lsmt_sharded_arena *a = NULL;
     ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_OK);
-    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, (size_t)1 << 30, 4096));
+    ck_assert_ptr_nonnull(alloc_p(a, (size_t)1 << 30, 4096));
     lsmt_sharded_arena_destroy(a);
 #endif
 }
@@ -389,30 +405,29 @@ START_TEST(bad_alloc)
 {
     lsmt_sharded_arena *a = make(1 * MIB, 64 * KIB, 2, NULL);
     void *sentinel = (void *)(uintptr_t)0x5678, *p = sentinel;
-    ck_assert_ptr_null(lsmt_sharded_arena_alloc(NULL, 8, 8));
-    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 0, 8));
-    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, SIZE_MAX, 8));
-    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, SIZE_MAX - 4095, 4096));
-    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 1 * MIB + 1, 8));
-    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 8, 3));
-    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 8, 24));
-    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 8, 8192));
-    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 8, SIZE_MAX));
-    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(NULL, 8, 8, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 8, 8, NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 0, 8, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, SIZE_MAX, 8, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 1 * MIB + 1, 8, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 8, 5, &p), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 8, 8192, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(NULL, 8, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(NULL, 8, 0, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 8, 8, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 8, 0, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 0, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 0, 0, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, SIZE_MAX, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, SIZE_MAX - 4095, 4096, &p), LSMT_INVALID);
+    /* > capacity: it could never fit, so INVALID rather than FULL */
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 1 * MIB + 1, 8, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 8, 3, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 8, 5, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 8, 24, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 8, 8192, &p), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 8, SIZE_MAX, &p), LSMT_INVALID);
     ck_assert_ptr_eq(p, sentinel);
     /* Nothing was consumed by the bad calls. */
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), 0);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(a), 0);
+    ck_assert_uint_eq(allocated(a), 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved_(a), 0);
     ck_assert_uint_eq(claimed(a), 0);
     /* A whole-capacity request is valid and fits an empty arena. */
-    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 1 * MIB, 4096, &p), LSMT_OK);
-    ck_assert_ptr_eq(p, lsmt_sharded_arena_base(a));
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 1 * MIB, 4096, &p), LSMT_OK);
+    ck_assert_ptr_eq(p, lsmt_sharded_arena_base_(a));
     lsmt_sharded_arena_destroy(a);
 }
 END_TEST
@@ -422,13 +437,12 @@ START_TEST(bad_queries)
     lsmt_sharded_arena_stats s;
     memset(&s, 0x77, sizeof s);
     lsmt_sharded_arena_stats copy = s;
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(NULL), 0);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(NULL), 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved_(NULL), 0);
     ck_assert_int_eq(lsmt_sharded_arena_stats_get(NULL, &s), LSMT_INVALID);
     ck_assert_mem_eq(&s, &copy, sizeof s);
-    ck_assert_ptr_null(lsmt_sharded_arena_base(NULL));
-    ck_assert_uint_eq(lsmt_sharded_arena_capacity(NULL), 0);
-    ck_assert_uint_eq(lsmt_sharded_arena_id(NULL), 0);
+    ck_assert_ptr_null(lsmt_sharded_arena_base_(NULL));
+    ck_assert_uint_eq(lsmt_sharded_arena_capacity_(NULL), 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_id_(NULL), 0);
     ck_assert_int_eq(lsmt_sharded_arena_reset_all(NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_sharded_arena_release_pages(NULL), LSMT_INVALID);
     lsmt_sharded_arena *a = make(1 * MIB, 64 * KIB, 1, NULL);
@@ -442,35 +456,35 @@ END_TEST
 START_TEST(alloc_alignment_and_accounting)
 {
     lsmt_sharded_arena *a = make(4 * MIB, 64 * KIB, 1, NULL);
-    unsigned char *base = lsmt_sharded_arena_base(a);
+    unsigned char *base = lsmt_sharded_arena_base_(a);
     size_t expect = 0;
     for (size_t align = 1; align <= 4096; align *= 2) {
         for (int k = 0; k < 5; k++) {
-            size_t before = lsmt_sharded_arena_bytes_allocated(a);
-            unsigned char *p = lsmt_sharded_arena_alloc(a, 24, align);
+            size_t before = allocated(a);
+            unsigned char *p = alloc_p(a, 24, align);
             ck_assert_ptr_nonnull(p);
             ck_assert_uint_eq((uintptr_t)p % align, 0);
             ck_assert(p >= base && p + 24 <= base + 4 * MIB);
             for (int i = 0; i < 24; i++)
                 ck_assert_uint_eq(p[i], 0); /* fresh memory is zero (header inv. 6) */
-            size_t after = lsmt_sharded_arena_bytes_allocated(a);
+            size_t after = allocated(a);
             ck_assert_uint_ge(after - before, 24);
             ck_assert_uint_lt(after - before, 24 + align);
         }
     }
     /* align 0 means 8 */
     for (int k = 0; k < 10; k++) {
-        unsigned char *p = lsmt_sharded_arena_alloc(a, 3, 0);
+        unsigned char *p = alloc_p(a, 3, 0);
         ck_assert_uint_eq((uintptr_t)p % 8, 0);
     }
     /* Exact accounting with 8-aligned sizes. */
     lsmt_sharded_arena_reset_all(a);
     for (int k = 0; k < 1000; k++) {
         size_t sz = 8 * (size_t)(1 + k % 50);
-        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, sz, 8));
+        ck_assert_ptr_nonnull(alloc_p(a, sz, 8));
         expect += sz;
     }
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), expect);
+    ck_assert_uint_eq(allocated(a), expect);
     lsmt_sharded_arena_stats s;
     lsmt_sharded_arena_stats_get(a, &s);
     ck_assert_uint_eq(s.shards_claimed, 1);
@@ -484,18 +498,18 @@ END_TEST
 START_TEST(alloc_oversize)
 {
     lsmt_sharded_arena *a = make(4 * MIB, 64 * KIB, 1, NULL);
-    unsigned char *small = lsmt_sharded_arena_alloc(a, 64, 0);
+    unsigned char *small = alloc_p(a, 64, 0);
     ck_assert_ptr_nonnull(small);
-    size_t reserved = lsmt_sharded_arena_bytes_reserved(a);
+    size_t reserved = lsmt_sharded_arena_bytes_reserved_(a);
     ck_assert_uint_eq(reserved, 64 * KIB);
     /* Larger than a chunk: carved directly, the current chunk stays in use. */
-    unsigned char *big = lsmt_sharded_arena_alloc(a, 200 * KIB, 0);
+    unsigned char *big = alloc_p(a, 200 * KIB, 0);
     ck_assert_ptr_nonnull(big);
     memset(big, 0xee, 200 * KIB);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(a), reserved + 200 * KIB);
-    unsigned char *small2 = lsmt_sharded_arena_alloc(a, 64, 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved_(a), reserved + 200 * KIB);
+    unsigned char *small2 = alloc_p(a, 64, 0);
     ck_assert_ptr_eq(small2, small + 64); /* same chunk as before */
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), 64 + 200 * KIB + 64);
+    ck_assert_uint_eq(allocated(a), 64 + 200 * KIB + 64);
     lsmt_sharded_arena_stats s;
     lsmt_sharded_arena_stats_get(a, &s);
     ck_assert_uint_eq(s.chunk_count, 1);
@@ -513,7 +527,7 @@ START_TEST(distinct_single)
         uint64_t r = splitmix64(&seed);
         size_t size = 1 + (size_t)(r % 600);
         size_t align = (size_t)1 << ((r >> 20) % 9); /* 1 .. 256 */
-        recs[k].p = lsmt_sharded_arena_alloc(a, size, align);
+        recs[k].p = alloc_p(a, size, align);
         ck_assert_ptr_nonnull(recs[k].p);
         ck_assert_uint_eq((uintptr_t)recs[k].p % align, 0);
         recs[k].size = size;
@@ -535,26 +549,27 @@ START_TEST(full_single)
     lsmt_sharded_arena *a = make(1 * MIB, 64 * KIB, 1, &b);
     size_t total = 0;
     void *p;
-    while ((p = lsmt_sharded_arena_alloc(a, 1000, 8)) != NULL)
+    while ((p = alloc_p(a, 1000, 8)) != NULL)
         total += 1000;
     /* Every chunk wastes < 1000 bytes; the region's tail is used too. */
     ck_assert_uint_gt(total, 1 * MIB - 17 * 1000);
     void *sentinel = (void *)(uintptr_t)0x99, *q = sentinel;
-    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 1000, 8, &q), LSMT_FULL);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 1000, 8, &q), LSMT_FULL);
     ck_assert_ptr_eq(q, sentinel);
     /* Smaller requests still fill what is left; then everything is full. */
-    while ((p = lsmt_sharded_arena_alloc(a, 8, 8)) != NULL)
+    while ((p = alloc_p(a, 8, 8)) != NULL)
         total += 8;
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(a), 1 * MIB);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), total);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved_(a), 1 * MIB);
+    ck_assert_uint_eq(allocated(a), total);
     /* Only the tails of abandoned chunks (< 1000 bytes each) went unused. */
     ck_assert_uint_gt(total, 1 * MIB - 16 * 1000);
-    ck_assert_ptr_null(lsmt_sharded_arena_alloc(a, 1, 1));
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 1, 1, &q), LSMT_FULL);
+    ck_assert_ptr_eq(q, sentinel);
     /* Still usable after reset_all, without mapping anything. */
     ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(a), 0);
-    ck_assert_int_eq(lsmt_sharded_arena_alloc_ex(a, 1000, 8, &q), LSMT_OK);
-    ck_assert_ptr_eq(q, lsmt_sharded_arena_base(a));
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved_(a), 0);
+    ck_assert_int_eq(lsmt_sharded_arena_alloc(a, 1000, 8, &q), LSMT_OK);
+    ck_assert_ptr_eq(q, lsmt_sharded_arena_base_(a));
     ck_assert_int_eq(atomic_load(&c.maps), 1);
     lsmt_sharded_arena_destroy(a);
 }
@@ -576,7 +591,7 @@ static void *full_worker(void *p)
     pthread_barrier_wait(f->bar);
     for (;;) {
         size_t size = 8 * (1 + (size_t)(splitmix64(&seed) % 300));
-        unsigned char *q = lsmt_sharded_arena_alloc(f->a, size, 8);
+        unsigned char *q = alloc_p(f->a, size, 8);
         if (q == NULL) {
             if (size == 8)
                 break;
@@ -618,8 +633,8 @@ START_TEST(full_concurrent)
         free(f[t].recs);
     }
     verify(a, all, n);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), bytes);
-    ck_assert_uint_le(lsmt_sharded_arena_bytes_reserved(a), lsmt_sharded_arena_capacity(a));
+    ck_assert_uint_eq(allocated(a), bytes);
+    ck_assert_uint_le(lsmt_sharded_arena_bytes_reserved_(a), lsmt_sharded_arena_capacity_(a));
     /* 8-byte requests were refused only when neither the owners' chunks nor the region
      * had room: the only loss is each abandoned chunk tail (smaller than the request
      * that did not fit, <= 2400 bytes) and the alignment of each chunk start to the
@@ -647,7 +662,7 @@ START_TEST(reuse_after_reset)
     for (int round = 0; round < 3; round++) {
         long f0 = minflt_thread();
         for (size_t done = 0; done < fill_bytes; done += sz) {
-            unsigned char *p = lsmt_sharded_arena_alloc(a, sz, 8);
+            unsigned char *p = alloc_p(a, sz, 8);
             ck_assert_ptr_nonnull(p);
             if (done == 0) {
                 if (round == 0)
@@ -657,7 +672,7 @@ START_TEST(reuse_after_reset)
             memset(p, round + 1, sz);
         }
         faults[round] = minflt_thread() - f0;
-        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), fill_bytes);
+        ck_assert_uint_eq(allocated(a), fill_bytes);
         ck_assert_uint_eq(claimed(a), 1);
         ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
         /* reset keeps the claim (header invariant 5) and zeroes the counters */
@@ -679,7 +694,7 @@ START_TEST(reuse_after_reset)
     ck_assert_int_eq(atomic_load(&c.unmaps), 0);
     ck_assert_int_eq(atomic_load(&c.discards), 0);
     /* After reset the memory holds old bytes (header invariant 6). */
-    unsigned char *p = lsmt_sharded_arena_alloc(a, 16, 8);
+    unsigned char *p = alloc_p(a, 16, 8);
     ck_assert_uint_eq(p[0], 3);
     lsmt_sharded_arena_destroy(a);
 }
@@ -691,15 +706,15 @@ START_TEST(release_pages_zeroes)
     lsmt_backing b = counting_backing(&c);
     lsmt_sharded_arena *a = make(16 * MIB, 64 * KIB, 1, &b);
     for (int i = 0; i < 1000; i++)
-        memset(lsmt_sharded_arena_alloc(a, 1000, 8), 0xab, 1000);
+        memset(alloc_p(a, 1000, 8), 0xab, 1000);
     ck_assert_int_eq(lsmt_sharded_arena_release_pages(a), LSMT_OK);
     ck_assert_int_eq(atomic_load(&c.discards), 1);
     /* Only the touched part (rounded to pages) went to discard. */
     ck_assert_uint_ge(c.last_discard_size, 1000 * 1000);
     ck_assert_uint_le(c.last_discard_size, 1000 * 1000 + 64 * KIB);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(a), 0);
-    unsigned char *p = lsmt_sharded_arena_alloc(a, 1000, 8);
-    ck_assert_ptr_eq(p, lsmt_sharded_arena_base(a));
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved_(a), 0);
+    unsigned char *p = alloc_p(a, 1000, 8);
+    ck_assert_ptr_eq(p, lsmt_sharded_arena_base_(a));
     for (int i = 0; i < 1000; i++)
         ck_assert_uint_eq(p[i], 0); /* the pages were dropped: zero again */
     /* Nothing touched since the last discard: nothing to discard... */
@@ -711,11 +726,11 @@ START_TEST(release_pages_zeroes)
     ck_assert_uint_eq(n, 0);
     ck_assert_int_eq(atomic_load(&c.discards), 2);
     /* A failing discard: LSMT_NOMEM, the arena is reset anyway and stays usable. */
-    memset(lsmt_sharded_arena_alloc(a, 1000, 8), 1, 1000);
+    memset(alloc_p(a, 1000, 8), 1, 1000);
     atomic_store(&c.fail_discard, 1);
     ck_assert_int_eq(lsmt_sharded_arena_release_pages(a), LSMT_NOMEM);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(a), 0);
-    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, 1000, 8));
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved_(a), 0);
+    ck_assert_ptr_nonnull(alloc_p(a, 1000, 8));
     atomic_store(&c.fail_discard, 0);
     ck_assert_int_eq(lsmt_sharded_arena_release_pages(a), LSMT_OK);
     ck_assert_int_eq(atomic_load(&c.maps), 1);
@@ -748,7 +763,7 @@ static void *dist_worker(void *p)
             align = (size_t)1 << ((r >> 32) % 7); /* 1 .. 64 */
         }
         struct rec *rc = &d->recs[k];
-        rc->p = lsmt_sharded_arena_alloc(d->a, size, align);
+        rc->p = alloc_p(d->a, size, align);
         if (rc->p == NULL || (uintptr_t)rc->p % align != 0)
             ck_abort_msg("bad allocation %p (size %zu align %zu)", (void *)rc->p, size, align);
         rc->size = size;
@@ -782,10 +797,10 @@ static lsmt_sharded_arena_stats run_distinct(lsmt_sharded_arena *a, int T, size_
     }
     verify(a, all, (size_t)T * n);
     if (random_align) {
-        ck_assert_uint_ge(lsmt_sharded_arena_bytes_allocated(a), bytes);
-        ck_assert_uint_lt(lsmt_sharded_arena_bytes_allocated(a), bytes + (size_t)T * n * 64);
+        ck_assert_uint_ge(allocated(a), bytes);
+        ck_assert_uint_lt(allocated(a), bytes + (size_t)T * n * 64);
     } else {
-        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), bytes);
+        ck_assert_uint_eq(allocated(a), bytes);
     }
     lsmt_sharded_arena_stats s;
     lsmt_sharded_arena_stats_get(a, &s);
@@ -823,7 +838,7 @@ static void *churn_worker(void *p)
 {
     lsmt_sharded_arena *a = p;
     for (int k = 0; k < 100; k++) {
-        unsigned char *q = lsmt_sharded_arena_alloc(a, 64, 8);
+        unsigned char *q = alloc_p(a, 64, 8);
         ck_assert_ptr_nonnull(q);
         memset(q, k, 64);
     }
@@ -843,7 +858,7 @@ START_TEST(thread_churn)
         /* The threads are gone: so are their claims (header invariant 4). */
         ck_assert_uint_eq(claimed(a), 0);
     }
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), rounds * 3 * 100 * 64);
+    ck_assert_uint_eq(allocated(a), rounds * 3 * 100 * 64);
     lsmt_sharded_arena_destroy(a);
 }
 END_TEST
@@ -863,7 +878,7 @@ static void *cmd_loop(void *p)
         pthread_barrier_wait(&w->bar); /* command posted */
         if (w->quit)
             return NULL;
-        w->got = lsmt_sharded_arena_alloc(w->target, 256, 8);
+        w->got = alloc_p(w->target, 256, 8);
         if (w->got != NULL)
             memset(w->got, 0x3c, 256);
         pthread_barrier_wait(&w->bar); /* command done */
@@ -890,7 +905,7 @@ START_TEST(recreate_same_address)
     ck_assert_ptr_nonnull(cmd_run(&w, a)); /* the worker claims a shard of a */
     ck_assert_uint_eq(claimed(a), 1);
     uintptr_t old_addr = (uintptr_t)a;
-    uint64_t old_id = lsmt_sharded_arena_id(a);
+    uint64_t old_id = lsmt_sharded_arena_id_(a);
     lsmt_sharded_arena_destroy(a); /* the worker lives on with a stale cache entry */
 
     /* Try to get a new arena at the old address (malloc usually hands it back). */
@@ -913,16 +928,16 @@ START_TEST(recreate_same_address)
                   "malloc never returned the destroyed arena's address in 33 tries: "
                   "the recreate-at-the-same-address case was not exercised");
 #endif
-    ck_assert_uint_ne(lsmt_sharded_arena_id(b), old_id);
+    ck_assert_uint_ne(lsmt_sharded_arena_id_(b), old_id);
     /* The id, not the address, keys the claim: the worker must claim afresh. */
     ck_assert_uint_eq(claimed(b), 0);
     unsigned char *p = cmd_run(&w, b);
     ck_assert_ptr_nonnull(p);
-    ck_assert(p >= (unsigned char *)lsmt_sharded_arena_base(b) &&
-              p < (unsigned char *)lsmt_sharded_arena_base(b) + 4 * MIB);
+    ck_assert(p >= (unsigned char *)lsmt_sharded_arena_base_(b) &&
+              p < (unsigned char *)lsmt_sharded_arena_base_(b) + 4 * MIB);
     ck_assert_uint_eq(claimed(b), 1);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(b), 256);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(b), 16 * KIB);
+    ck_assert_uint_eq(allocated(b), 256);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved_(b), 16 * KIB);
 
     w.quit = true;
     pthread_barrier_wait(&w.bar);
@@ -943,7 +958,7 @@ static void *evict_worker(void *p)
     for (int i = 0; i < N; i++)
         a[i] = make(1 * MIB, 16 * KIB, 1, NULL);
     for (int i = 0; i < N; i++)
-        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a[i], 32, 8));
+        ck_assert_ptr_nonnull(alloc_p(a[i], 32, 8));
     /* The cache holds 8 claims; evicting an entry released its claim. */
     size_t total = 0;
     for (int i = 0; i < N; i++)
@@ -953,7 +968,7 @@ static void *evict_worker(void *p)
     ck_assert_uint_eq(claimed(a[0]), 0);     /* the least recent one was evicted */
     /* An evicted arena is claimed again on its next use. */
     for (int i = 0; i < N; i++) {
-        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a[i], 32, 8));
+        ck_assert_ptr_nonnull(alloc_p(a[i], 32, 8));
         ck_assert_uint_eq(claimed(a[i]), 1);
     }
     /* Arenas this thread destroys leave no entry behind: 8 new arenas all get claims. */
@@ -961,7 +976,7 @@ static void *evict_worker(void *p)
         lsmt_sharded_arena_destroy(a[i]);
     for (int i = 0; i < 8; i++) {
         b[i] = make(1 * MIB, 16 * KIB, 1, NULL);
-        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(b[i], 32, 8));
+        ck_assert_ptr_nonnull(alloc_p(b[i], 32, 8));
     }
     for (int i = 0; i < 8; i++)
         ck_assert_uint_eq(claimed(b[i]), 1);
@@ -977,7 +992,7 @@ START_TEST(tls_eviction)
     /* The worker exited while its 8 arenas live on: every claim was released. */
     for (int i = 0; i < 8; i++) {
         ck_assert_uint_eq(claimed(b[i]), 0);
-        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(b[i]), 32);
+        ck_assert_uint_eq(allocated(b[i]), 32);
         lsmt_sharded_arena_destroy(b[i]);
     }
 }
@@ -992,11 +1007,11 @@ static void *stale_worker(void *p)
 {
     struct stale_arg *s = p;
     for (int i = 0; i < 8; i++) /* 8 claims: the cache is full */
-        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(s->live[i], 32, 8));
+        ck_assert_ptr_nonnull(alloc_p(s->live[i], 32, 8));
     pthread_barrier_wait(&s->bar); /* main destroys live[4..7], the most recent ones */
     pthread_barrier_wait(&s->bar);
     for (int i = 0; i < 4; i++)
-        ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(s->fresh[i], 32, 8));
+        ck_assert_ptr_nonnull(alloc_p(s->fresh[i], 32, 8));
     /* The 4 stale entries were dropped; no live claim was evicted for them. */
     for (int i = 0; i < 4; i++) {
         ck_assert_uint_eq(claimed(s->live[i]), 1);
@@ -1039,17 +1054,17 @@ END_TEST
 static void *release_worker(void *p)
 {
     lsmt_sharded_arena *a = p;
-    size_t before = lsmt_sharded_arena_bytes_allocated(a);
+    size_t before = allocated(a);
     ck_assert_int_eq(lsmt_sharded_arena_release_thread(a), LSMT_OK); /* nothing held: no-op */
-    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, 40, 8));
+    ck_assert_ptr_nonnull(alloc_p(a, 40, 8));
     ck_assert_uint_eq(claimed(a), 1);
     ck_assert_int_eq(lsmt_sharded_arena_release_thread(a), LSMT_OK);
     ck_assert_uint_eq(claimed(a), 0);
     ck_assert_int_eq(lsmt_sharded_arena_release_thread(a), LSMT_OK); /* twice is fine */
     /* The next allocation claims again and continues in the same arena. */
-    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, 40, 8));
+    ck_assert_ptr_nonnull(alloc_p(a, 40, 8));
     ck_assert_uint_eq(claimed(a), 1);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), before + 80);
+    ck_assert_uint_eq(allocated(a), before + 80);
     ck_assert_int_eq(lsmt_sharded_arena_release_thread(a), LSMT_OK);
     return NULL;
 }
@@ -1064,7 +1079,7 @@ START_TEST(release_thread)
         pthread_create(&th, NULL, release_worker, a);
         pthread_join(th, NULL);
     }
-    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(a, 40, 8));
+    ck_assert_ptr_nonnull(alloc_p(a, 40, 8));
     ck_assert_int_eq(lsmt_sharded_arena_release_thread(a), LSMT_OK);
     lsmt_sharded_arena_stats s;
     lsmt_sharded_arena_stats_get(a, &s);
@@ -1090,7 +1105,7 @@ static void *reader(void *p)
         /* acquire: pairs with main's release store after joining the writers, so the
          * read after the loop sees every allocation. */
         stop = atomic_load_explicit(r->stop, memory_order_acquire);
-        size_t now = lsmt_sharded_arena_bytes_allocated(r->a);
+        size_t now = allocated(r->a);
         if (now < last) /* plain check: ck_assert is too slow for a tight loop */
             ck_abort_msg("bytes_allocated went down: %zu after %zu", now, last);
         last = now;
@@ -1134,7 +1149,7 @@ static void *rounds_worker(void *p)
         pthread_barrier_wait(w->bar); /* round starts (after main's reset_all) */
         for (size_t k = 0; k < w->n; k++) {
             struct rec *rc = &w->recs[k];
-            rc->p = lsmt_sharded_arena_alloc(w->a, 48, 16);
+            rc->p = alloc_p(w->a, 48, 16);
             ck_assert_ptr_nonnull(rc->p);
             rc->size = 48;
             rc->tag = (uint32_t)r << 24 | w->tid << 20 | (uint32_t)k;
@@ -1165,11 +1180,11 @@ START_TEST(reset_keeps_claims_across_threads)
         pthread_barrier_wait(&bar);
         pthread_barrier_wait(&bar);
         verify(a, all, T * n); /* sorted copy is fine: rounds overwrite all slots */
-        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), T * n * 48);
+        ck_assert_uint_eq(allocated(a), T * n * 48);
         ck_assert_uint_eq(claimed(a), T);
         ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
         ck_assert_uint_eq(claimed(a), T); /* claims survive reset_all */
-        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), 0);
+        ck_assert_uint_eq(allocated(a), 0);
     }
     pthread_barrier_wait(&bar);
     for (int t = 0; t < T; t++)
@@ -1204,7 +1219,7 @@ static void hold_hook(void *ctx)
 static void *hold_worker(void *p)
 {
     struct hold *h = p;
-    return lsmt_sharded_arena_alloc(h->a, 64, 8);
+    return alloc_p(h->a, 64, 8);
 }
 #endif
 
@@ -1234,13 +1249,13 @@ START_TEST(reset_in_flight_debug_check)
     void *p;
     pthread_join(th, &p);
     ck_assert_ptr_nonnull(p);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(h.a), 64); /* nothing was reset */
+    ck_assert_uint_eq(allocated(h.a), 64); /* nothing was reset */
 #else
     ck_assert(!tracked); /* release builds do not track allocations in flight */
-    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(h.a, 64, 8));
+    ck_assert_ptr_nonnull(alloc_p(h.a, 64, 8));
 #endif
     ck_assert_int_eq(lsmt_sharded_arena_reset_all(h.a), LSMT_OK);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(h.a), 0);
+    ck_assert_uint_eq(allocated(h.a), 0);
     lsmt_sharded_arena_debug_set_alloc_hook(h.a, NULL, NULL);
     lsmt_sharded_arena_destroy(h.a);
     pthread_mutex_destroy(&h.m);

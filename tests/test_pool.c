@@ -2,9 +2,12 @@
  *
  * TCases: lifecycle, bad input, reuse (the steady state makes zero map/unmap calls and
  * takes no page faults: calls are counted through a backing whose hooks count, faults
- * with getrusage(RUSAGE_THREAD)), release_idle, factory failure, concurrency (many
- * threads checking out, filling, verifying and giving back). */
+ * with getrusage(RUSAGE_THREAD), and by the pool's own arenas_created/destroyed
+ * statistics), trim, factory failure, concurrency (many threads checking out, filling,
+ * verifying and giving back). */
 #include "lsmt/arena.h"
+
+#include "arena/concurrent_internal.h"
 
 #include <check.h>
 #include <pthread.h>
@@ -88,6 +91,33 @@ static lsmt_arena_pool *make_pool(size_t max_idle, size_t capacity)
     return p;
 }
 
+static lsmt_arena_pool_stats pool_stats(const lsmt_arena_pool *p)
+{
+    lsmt_arena_pool_stats s;
+    ck_assert_int_eq(lsmt_arena_pool_stats_get(p, &s), LSMT_OK);
+    return s;
+}
+
+static size_t idle_of(const lsmt_arena_pool *p)
+{
+    return pool_stats(p).idle;
+}
+
+/* The allocation's pointer, or NULL when lsmt_sharded_arena_alloc did not return LSMT_OK. */
+static void *alloc_p(lsmt_sharded_arena *a, size_t size, size_t align)
+{
+    void *q = NULL;
+    return lsmt_sharded_arena_alloc(a, size, align, &q) == LSMT_OK ? q : NULL;
+}
+
+/* The arena's stats' bytes_allocated. */
+static size_t allocated(const lsmt_sharded_arena *a)
+{
+    lsmt_sharded_arena_stats s;
+    ck_assert_int_eq(lsmt_sharded_arena_stats_get(a, &s), LSMT_OK);
+    return s.bytes_allocated;
+}
+
 static long minflt_thread(void)
 {
     struct rusage ru;
@@ -100,13 +130,13 @@ static long minflt_thread(void)
 static void fill_arena(lsmt_sharded_arena *a, size_t bytes, unsigned char tag)
 {
     for (size_t done = 0; done < bytes; done += 256) {
-        unsigned char *q = lsmt_sharded_arena_alloc(a, 256, 8);
+        unsigned char *q = alloc_p(a, 256, 8);
         ck_assert_ptr_nonnull(q);
         if (done == 0)
-            ck_assert_ptr_eq(q, lsmt_sharded_arena_base(a));
+            ck_assert_ptr_eq(q, lsmt_sharded_arena_base_(a));
         memset(q, tag, 256);
     }
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), bytes);
+    ck_assert_uint_eq(allocated(a), bytes);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------- */
@@ -124,13 +154,16 @@ START_TEST(lifecycle_defaults)
 
     lsmt_arena_pool *p = NULL;
     ck_assert_int_eq(lsmt_arena_pool_create(NULL, &p), LSMT_OK);
-    ck_assert_uint_eq(lsmt_arena_pool_capacity(p), 4);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    lsmt_arena_pool_stats ps = pool_stats(p);
+    ck_assert_uint_eq(ps.max_idle, 4);
+    ck_assert_uint_eq(ps.idle, 0);
+    ck_assert_uint_eq(ps.arenas_created, 0);
+    ck_assert_uint_eq(ps.arenas_destroyed, 0);
     lsmt_sharded_arena *a = NULL;
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
-    ck_assert_uint_eq(lsmt_sharded_arena_capacity(a), d.capacity);
+    ck_assert_uint_eq(lsmt_sharded_arena_capacity_(a), d.capacity);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    ck_assert_uint_eq(idle_of(p), 1);
     lsmt_arena_pool_destroy(p); /* destroys the idle arena */
     lsmt_arena_pool_destroy(NULL);
 }
@@ -143,33 +176,41 @@ START_TEST(checkout_give_back_recycles)
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 1);
     fill_arena(a, 1 * MIB, 1);
-    uint64_t id = lsmt_sharded_arena_id(a);
+    uint64_t id = lsmt_sharded_arena_id_(a);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    ck_assert_uint_eq(idle_of(p), 1);
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &b), LSMT_OK);
     ck_assert_ptr_eq(b, a); /* the same arena, reset */
-    ck_assert_uint_eq(lsmt_sharded_arena_id(b), id);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(b), 0);
-    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved(b), 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_id_(b), id);
+    ck_assert_uint_eq(allocated(b), 0);
+    ck_assert_uint_eq(lsmt_sharded_arena_bytes_reserved_(b), 0);
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 1);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    ck_assert_uint_eq(idle_of(p), 0);
     /* max_idle respected: the third arena given back is destroyed. */
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &c), LSMT_OK);
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 3);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, b), LSMT_OK);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 2);
+    ck_assert_uint_eq(idle_of(p), 2);
     ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 0);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, c), LSMT_OK);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 2);
+    ck_assert_uint_eq(idle_of(p), 2);
     ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 1);
-    /* clear unmaps every idle arena; the next checkout maps anew. */
-    ck_assert_int_eq(lsmt_arena_pool_clear(p), LSMT_OK);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    /* The pool's counters agree with the backing's. */
+    lsmt_arena_pool_stats ps = pool_stats(p);
+    ck_assert_uint_eq(ps.arenas_created, 3);
+    ck_assert_uint_eq(ps.arenas_destroyed, 1);
+    /* trim(DESTROY_IDLE) unmaps every idle arena; the next checkout maps anew. */
+    size_t released = 0;
+    ck_assert_int_eq(lsmt_arena_pool_trim(p, LSMT_POOL_DESTROY_IDLE, &released), LSMT_OK);
+    ck_assert_uint_eq(released, 2 * 4 * MIB); /* two regions of 4 MiB (page multiples) */
+    ck_assert_uint_eq(idle_of(p), 0);
     ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 3);
+    ck_assert_uint_eq(pool_stats(p).arenas_destroyed, 3);
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 4);
+    ck_assert_uint_eq(pool_stats(p).arenas_created, 4);
     lsmt_sharded_arena_destroy(a);
     lsmt_arena_pool_destroy(p);
     ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 4);
@@ -180,9 +221,9 @@ START_TEST(prewarm_caps)
 {
     lsmt_arena_pool *p = make_pool(3, 1 * MIB);
     ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 2), LSMT_OK);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 2);
+    ck_assert_uint_eq(idle_of(p), 2);
     ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 10), LSMT_OK); /* capped at max_idle */
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 3);
+    ck_assert_uint_eq(idle_of(p), 3);
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 3);
     ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 1), LSMT_OK); /* already there */
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 3);
@@ -190,7 +231,7 @@ START_TEST(prewarm_caps)
     lsmt_sharded_arena *a;
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 3);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 2);
+    ck_assert_uint_eq(idle_of(p), 2);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
     lsmt_arena_pool_destroy(p);
     ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 3);
@@ -200,13 +241,13 @@ END_TEST
 START_TEST(max_idle_zero)
 {
     lsmt_arena_pool *p = make_pool(0, 1 * MIB);
-    ck_assert_uint_eq(lsmt_arena_pool_capacity(p), 0);
+    ck_assert_uint_eq(pool_stats(p).max_idle, 0);
     ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 5), LSMT_OK);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    ck_assert_uint_eq(idle_of(p), 0);
     lsmt_sharded_arena *a;
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK); /* destroyed */
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    ck_assert_uint_eq(idle_of(p), 0);
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 1);
     ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 1);
     lsmt_arena_pool_destroy(p);
@@ -240,13 +281,20 @@ START_TEST(bad_input)
     ck_assert_ptr_eq(a, a_sentinel);
     ck_assert_int_eq(lsmt_arena_pool_give_back(NULL, NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_arena_pool_prewarm(NULL, 1), LSMT_INVALID);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(NULL), 0);
-    ck_assert_uint_eq(lsmt_arena_pool_capacity(NULL), 0);
-    ck_assert_int_eq(lsmt_arena_pool_clear(NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_arena_pool_release_idle(NULL, &rel), LSMT_INVALID);
+    lsmt_arena_pool_stats ps;
+    memset(&ps, 0x5a, sizeof ps);
+    lsmt_arena_pool_stats ps_saved = ps;
+    ck_assert_int_eq(lsmt_arena_pool_stats_get(NULL, &ps), LSMT_INVALID);
+    ck_assert_mem_eq(&ps, &ps_saved, sizeof ps);
+    ck_assert_int_eq(lsmt_arena_pool_trim(NULL, LSMT_POOL_DESTROY_IDLE, &rel), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_pool_trim(NULL, LSMT_POOL_DISCARD_PAGES, &rel), LSMT_INVALID);
     ck_assert_uint_eq(rel, 77);
 
     p = make_pool(2, 1 * MIB);
+    ck_assert_int_eq(lsmt_arena_pool_stats_get(p, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_pool_trim(p, (lsmt_arena_pool_trim_mode)2, &rel), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_arena_pool_trim(p, (lsmt_arena_pool_trim_mode)-1, &rel), LSMT_INVALID);
+    ck_assert_uint_eq(rel, 77);
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, NULL), LSMT_INVALID);
     /* An arena made with other options is refused (and stays the caller's). */
@@ -255,15 +303,17 @@ START_TEST(bad_input)
     lsmt_sharded_arena *other = NULL;
     ck_assert_int_eq(lsmt_sharded_arena_create(&co, &other), LSMT_OK);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, other), LSMT_INVALID);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
-    ck_assert_ptr_nonnull(lsmt_sharded_arena_alloc(other, 8, 8)); /* still alive */
+    ck_assert_uint_eq(idle_of(p), 0);
+    ck_assert_ptr_nonnull(alloc_p(other, 8, 8)); /* still alive */
     lsmt_sharded_arena_destroy(other);
     /* Giving the same arena back twice is refused the second time. */
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_INVALID);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
-    ck_assert_int_eq(lsmt_arena_pool_release_idle(p, NULL), LSMT_OK); /* NULL allowed */
+    ck_assert_uint_eq(idle_of(p), 1);
+    ck_assert_int_eq(lsmt_arena_pool_trim(p, LSMT_POOL_DISCARD_PAGES, NULL), LSMT_OK); /* NULL ok */
+    ck_assert_int_eq(lsmt_arena_pool_trim(p, LSMT_POOL_DESTROY_IDLE, NULL), LSMT_OK);
+    ck_assert_uint_eq(idle_of(p), 0);
     lsmt_arena_pool_destroy(p);
 }
 END_TEST
@@ -281,21 +331,24 @@ START_TEST(factory_failure_leaves_pool_unchanged)
     b = sentinel;
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &b), LSMT_NOMEM);
     ck_assert_ptr_eq(b, sentinel);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 0);
+    ck_assert_uint_eq(idle_of(p), 0);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    ck_assert_uint_eq(idle_of(p), 1);
     /* prewarm: the failure is reported, the idle arena stays. */
     ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 3), LSMT_NOMEM);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    ck_assert_uint_eq(idle_of(p), 1);
     /* A failure midway (first map fine, second refused): all or nothing, the arena
      * created before the failure is destroyed again. */
     atomic_store(&g_cnt.fail_map, 0);
     atomic_store(&g_cnt.map_budget, 1);
     int maps0 = atomic_load(&g_cnt.maps), unmaps0 = atomic_load(&g_cnt.unmaps);
     ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 4), LSMT_NOMEM);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    ck_assert_uint_eq(idle_of(p), 1);
     ck_assert_int_eq(atomic_load(&g_cnt.maps), maps0 + 1);
     ck_assert_int_eq(atomic_load(&g_cnt.unmaps), unmaps0 + 1);
+    lsmt_arena_pool_stats ps = pool_stats(p);
+    ck_assert_uint_eq(ps.arenas_created, (size_t)atomic_load(&g_cnt.maps));
+    ck_assert_uint_eq(ps.arenas_destroyed, (size_t)atomic_load(&g_cnt.unmaps));
     ck_assert_int_eq(atomic_load(&g_cnt.fail_map), 1);
     /* The idle arena is still handed out while the factory fails. */
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &b), LSMT_OK);
@@ -303,7 +356,7 @@ START_TEST(factory_failure_leaves_pool_unchanged)
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, b), LSMT_OK);
     atomic_store(&g_cnt.fail_map, 0);
     ck_assert_int_eq(lsmt_arena_pool_prewarm(p, 3), LSMT_OK);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 3);
+    ck_assert_uint_eq(idle_of(p), 3);
     lsmt_arena_pool_destroy(p);
     ck_assert_int_eq(atomic_load(&g_cnt.maps), atomic_load(&g_cnt.unmaps));
 }
@@ -319,6 +372,7 @@ START_TEST(steady_state_no_syscalls_no_faults)
     long faults[CYCLES];
     for (int i = 0; i < CYCLES; i++) {
         int maps0 = atomic_load(&g_cnt.maps), unmaps0 = atomic_load(&g_cnt.unmaps);
+        lsmt_arena_pool_stats ps0 = pool_stats(p);
         long f0 = minflt_thread();
         lsmt_sharded_arena *a = NULL;
         ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
@@ -329,6 +383,8 @@ START_TEST(steady_state_no_syscalls_no_faults)
             /* Steady state: zero map/unmap calls, zero new page faults. */
             ck_assert_int_eq(atomic_load(&g_cnt.maps), maps0);
             ck_assert_int_eq(atomic_load(&g_cnt.unmaps), unmaps0);
+            ck_assert_uint_eq(pool_stats(p).arenas_created, ps0.arenas_created);
+            ck_assert_uint_eq(pool_stats(p).arenas_destroyed, ps0.arenas_destroyed);
             if (FAULTS_MEASURABLE)
                 ck_assert_msg(faults[i] == 0, "cycle %d took %ld faults", i, faults[i]);
         }
@@ -340,18 +396,18 @@ START_TEST(steady_state_no_syscalls_no_faults)
     ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 0);
     ck_assert_int_eq(atomic_load(&g_cnt.discards), 0);
 
-    /* release_idle drops the pages (keeping the mapping); the next cycle re-faults
-     * them, still without any map call. */
+    /* trim(DISCARD_PAGES) drops the pages (keeping the mapping); the next cycle
+     * re-faults them, still without any map call. */
     size_t released = 0;
-    ck_assert_int_eq(lsmt_arena_pool_release_idle(p, &released), LSMT_OK);
+    ck_assert_int_eq(lsmt_arena_pool_trim(p, LSMT_POOL_DISCARD_PAGES, &released), LSMT_OK);
     ck_assert_int_eq(atomic_load(&g_cnt.discards), 1);
     ck_assert_uint_ge(released, fill_bytes);
     ck_assert_uint_le(released, 16 * MIB);
-    ck_assert_uint_eq(lsmt_arena_pool_idle_count(p), 1);
+    ck_assert_uint_eq(idle_of(p), 1);
     long f0 = minflt_thread();
     lsmt_sharded_arena *a = NULL;
     ck_assert_int_eq(lsmt_arena_pool_checkout(p, &a), LSMT_OK);
-    unsigned char *first = lsmt_sharded_arena_alloc(a, 256, 8);
+    unsigned char *first = alloc_p(a, 256, 8);
     ck_assert_uint_eq(first[0], 0); /* dropped pages come back zero */
     ck_assert_int_eq(lsmt_sharded_arena_reset_all(a), LSMT_OK);
     fill_arena(a, fill_bytes, 0x77);
@@ -359,8 +415,8 @@ START_TEST(steady_state_no_syscalls_no_faults)
         ck_assert_int_ge(minflt_thread() - f0, (long)(fill_bytes / 4096));
     ck_assert_int_eq(atomic_load(&g_cnt.maps), 1);
     ck_assert_int_eq(lsmt_arena_pool_give_back(p, a), LSMT_OK);
-    /* Nothing touched since: a second release_idle discards what the last cycle used. */
-    ck_assert_int_eq(lsmt_arena_pool_release_idle(p, &released), LSMT_OK);
+    /* Nothing touched since: a second trim discards what the last cycle used. */
+    ck_assert_int_eq(lsmt_arena_pool_trim(p, LSMT_POOL_DISCARD_PAGES, &released), LSMT_OK);
     ck_assert_uint_ge(released, fill_bytes);
     lsmt_arena_pool_destroy(p);
     ck_assert_int_eq(atomic_load(&g_cnt.unmaps), 1);
@@ -381,11 +437,11 @@ static void *cycle_worker(void *v)
         lsmt_sharded_arena *a = NULL;
         ck_assert_int_eq(lsmt_arena_pool_checkout(c->p, &a), LSMT_OK);
         /* A checked-out arena is empty and ours alone: fill it and verify. */
-        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), 0);
+        ck_assert_uint_eq(allocated(a), 0);
         unsigned char tag = (unsigned char)(c->id * 31 + i);
         unsigned char *q[64];
         for (int k = 0; k < 64; k++) {
-            q[k] = lsmt_sharded_arena_alloc(a, 512, 8);
+            q[k] = alloc_p(a, 512, 8);
             ck_assert_ptr_nonnull(q[k]);
             memset(q[k], tag, 512);
         }
@@ -393,11 +449,11 @@ static void *cycle_worker(void *v)
             for (int j = 0; j < 512; j += 64)
                 if (q[k][j] != tag)
                     ck_abort_msg("arena shared between two checkouts");
-        ck_assert_uint_eq(lsmt_sharded_arena_bytes_allocated(a), 64 * 512);
+        ck_assert_uint_eq(allocated(a), 64 * 512);
         ck_assert_int_eq(lsmt_arena_pool_give_back(c->p, a), LSMT_OK);
         if (i % 16 == 0) {
-            ck_assert_int_eq(lsmt_arena_pool_release_idle(c->p, NULL), LSMT_OK);
-            ck_assert_uint_le(lsmt_arena_pool_idle_count(c->p), 3);
+            ck_assert_int_eq(lsmt_arena_pool_trim(c->p, LSMT_POOL_DISCARD_PAGES, NULL), LSMT_OK);
+            ck_assert_uint_le(idle_of(c->p), 3);
         }
     }
     return NULL;
@@ -415,7 +471,7 @@ START_TEST(concurrent_checkout_give_back)
     }
     for (int t = 0; t < T; t++)
         pthread_join(th[t], NULL);
-    size_t idle = lsmt_arena_pool_idle_count(p);
+    size_t idle = idle_of(p);
     ck_assert_uint_le(idle, 3);
     ck_assert_uint_ge(idle, 1);
     /* Every arena was given back: the live mappings are exactly the idle arenas. */

@@ -66,7 +66,7 @@ START_TEST(test_lifecycle)
     ck_assert_uint_eq(s.bytes_in_use, 0);
     ck_assert_uint_eq(s.live_buffers, 0);
     lsmt_ring_buf b;
-    ck_assert_int_eq(lsmt_ring_alloc(r, 100, &b), LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 100, 0, &b), LSMT_OK);
     ck_assert_uint_eq(b.size, 100);
     ck_assert_uint_eq((uintptr_t)b.data % 16, 0);
     fill(&b, 1);
@@ -108,32 +108,29 @@ START_TEST(test_bad_input)
 
     r = make_ring(4096, false);
     lsmt_ring_buf b = {0}, keep;
-    ck_assert_int_eq(lsmt_ring_alloc(NULL, 8, &b), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc(r, 8, NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc(r, 0, &b), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc(r, 4096, &b), LSMT_INVALID); /* never fits (guard) */
-    ck_assert_int_eq(lsmt_ring_alloc(r, 4080, &b), LSMT_OK);      /* exactly fits */
+    ck_assert_int_eq(lsmt_ring_alloc(NULL, 8, 0, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(NULL, 8, 16, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 8, 0, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 8, 8, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 0, 0, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 0, 8, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 4096, 0, &b), LSMT_INVALID); /* never fits (guard) */
+    ck_assert_int_eq(lsmt_ring_alloc(r, 4080, 0, &b), LSMT_OK);      /* exactly fits */
     ck_assert_int_eq(lsmt_ring_release(&b), LSMT_OK);
-    ck_assert_int_eq(lsmt_ring_alloc(r, SIZE_MAX, &b), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc_aligned(r, 8, 0, &b), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc_aligned(r, 8, 3, &b), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc_aligned(r, 8, 8192, &b), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc_aligned(NULL, 8, 8, &b), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc_aligned(r, 8, 8, NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc_aligned(r, 3000, 4096, &b), LSMT_INVALID); /* never fits */
-    ck_assert_int_eq(lsmt_ring_alloc_array(r, 0, 8, 8, &b), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc_array(r, 8, 0, 8, &b), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc_array(r, SIZE_MAX / 2, 4, 8, &b), LSMT_INVALID); /* ovf */
-    ck_assert_int_eq(lsmt_ring_alloc_array(r, 2, 8, 6, &b), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc_array(NULL, 2, 8, 8, &b), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc_array(r, 2, 8, 8, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, SIZE_MAX, 0, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 8, 3, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 8, 6, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 8, 24, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 8, 8192, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 8, SIZE_MAX, &b), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 3000, 4096, &b), LSMT_INVALID); /* never fits */
     ck_assert_uint_eq(rstats(r).live_buffers, 0); /* nothing allocated by bad calls */
 
     /* release */
     lsmt_ring_buf zero = {0};
     ck_assert_int_eq(lsmt_ring_release(NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_ring_release(&zero), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_ring_alloc(r, 64, &b), LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 64, 0, &b), LSMT_OK);
     keep = b;
     ck_assert_int_eq(lsmt_ring_release(&b), LSMT_OK);
     ck_assert_int_eq(lsmt_ring_release(&b), LSMT_INVALID);    /* same handle again */
@@ -156,7 +153,7 @@ START_TEST(test_bad_input)
     ck_assert_int_eq(lsmt_ring_ext_begin(r, 32, &e), LSMT_OK);
     lsmt_ring_ext e2;
     ck_assert_int_eq(lsmt_ring_ext_begin(r, 32, &e2), LSMT_BUSY); /* invariant 3 */
-    ck_assert_int_eq(lsmt_ring_alloc(r, 8, &b), LSMT_BUSY);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 8, 0, &b), LSMT_BUSY);
     ck_assert_int_eq(lsmt_ring_ext_append(&e, NULL, 3), LSMT_INVALID);
     ck_assert_int_eq(lsmt_ring_ext_reserve(&e, SIZE_MAX), LSMT_INVALID);
     ck_assert_int_eq(lsmt_ring_ext_append(&e, "abc", 3), LSMT_OK);
@@ -188,7 +185,7 @@ START_TEST(test_full_when_live)
     lsmt_ring_buf b[MAXB];
     int n = 0;
     lsmt_status st;
-    while ((st = lsmt_ring_alloc(r, 200, &b[n])) == LSMT_OK) {
+    while ((st = lsmt_ring_alloc(r, 200, 0, &b[n])) == LSMT_OK) {
         fill(&b[n], (uint64_t)n);
         n++;
         ck_assert_int_lt(n, MAXB);
@@ -202,12 +199,12 @@ START_TEST(test_full_when_live)
     for (int i = 1; i < n; i++)
         ck_assert_int_eq(lsmt_ring_release(&b[i]), LSMT_OK);
     lsmt_ring_buf x;
-    ck_assert_int_eq(lsmt_ring_alloc(r, 200, &x), LSMT_FULL); /* would wrap into b[0] */
-    ck_assert_int_eq(lsmt_ring_alloc(r, 16, &x), LSMT_OK);    /* the 64-byte tail fits */
+    ck_assert_int_eq(lsmt_ring_alloc(r, 200, 0, &x), LSMT_FULL); /* would wrap into b[0] */
+    ck_assert_int_eq(lsmt_ring_alloc(r, 16, 0, &x), LSMT_OK);    /* the 64-byte tail fits */
     ck_assert_int_eq(lsmt_ring_release(&x), LSMT_OK);
     ck_assert(check_fill(&b[0], 0)); /* never overwritten */
     ck_assert_int_eq(lsmt_ring_release(&b[0]), LSMT_OK);
-    ck_assert_int_eq(lsmt_ring_alloc(r, 4000, &x), LSMT_OK); /* all reclaimed */
+    ck_assert_int_eq(lsmt_ring_alloc(r, 4000, 0, &x), LSMT_OK); /* all reclaimed */
     ck_assert_int_eq(lsmt_ring_release(&x), LSMT_OK);
     ck_assert_int_eq(lsmt_ring_destroy(r), LSMT_OK);
 }
@@ -230,7 +227,7 @@ START_TEST(test_wrap_around)
         size_t size = 1 + (size_t)(seed >> 33) % 1500;
         size_t align = (size_t)1 << ((seed >> 20) % 8);
         lsmt_ring_buf b;
-        lsmt_status st = count < WIN ? lsmt_ring_alloc_aligned(r, size, align, &b) : LSMT_FULL;
+        lsmt_status st = count < WIN ? lsmt_ring_alloc(r, size, align, &b) : LSMT_FULL;
         if (st == LSMT_OK) {
             ck_assert_uint_eq((uintptr_t)b.data % (align < 16 ? 16 : align), 0);
             fill(&b, id);
@@ -278,20 +275,24 @@ START_TEST(test_typed_arrays)
     lsmt_ring *r = make_ring(64 * 1024, false);
     for (size_t align = 1; align <= LSMT_RING_MAX_ALIGN; align <<= 1) {
         lsmt_ring_buf b;
-        ck_assert_int_eq(lsmt_ring_alloc_array(r, 7, 24, align, &b), LSMT_OK);
+        ck_assert_int_eq(lsmt_ring_alloc(r, 7 * 24, align, &b), LSMT_OK);
         ck_assert_uint_eq(b.size, 7 * 24);
         ck_assert_uint_eq((uintptr_t)b.data % (align < 16 ? 16 : align), 0);
         fill(&b, align);
         ck_assert(check_fill(&b, align));
         ck_assert_int_eq(lsmt_ring_release(&b), LSMT_OK);
     }
+    /* align 0: the default 16 */
+    lsmt_ring_buf d;
+    ck_assert_int_eq(lsmt_ring_alloc(r, 7 * 24, 0, &d), LSMT_OK);
+    ck_assert_uint_eq((uintptr_t)d.data % 16, 0);
+    ck_assert_int_eq(lsmt_ring_release(&d), LSMT_OK);
     struct pt {
         double x, y;
         _Alignas(32) uint64_t tag;
     };
     lsmt_ring_buf b;
-    ck_assert_int_eq(lsmt_ring_alloc_array(r, 100, sizeof(struct pt), _Alignof(struct pt), &b),
-                     LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 100 * sizeof(struct pt), _Alignof(struct pt), &b), LSMT_OK);
     ck_assert_uint_eq((uintptr_t)b.data % _Alignof(struct pt), 0);
     struct pt *a = b.data;
     for (int i = 0; i < 100; i++)
@@ -330,7 +331,7 @@ START_TEST(test_ext_grow_finalize)
             ck_assert_int_eq(((char *)f.data)[i * 37 + j], 'a' + i % 26);
     /* the unused reserve went back: the next buffer follows right after */
     lsmt_ring_buf n;
-    ck_assert_int_eq(lsmt_ring_alloc(r, 16, &n), LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 16, 0, &n), LSMT_OK);
     ck_assert_ptr_eq(n.data, start + 3712 + 16);
     ck_assert_uint_eq(rstats(r).live_buffers, 2);
 
@@ -343,7 +344,7 @@ START_TEST(test_ext_grow_finalize)
     unsigned char *ext2 = e.data;
     ck_assert_int_eq(lsmt_ring_ext_cancel(&e), LSMT_OK); /* bytes go back */
     lsmt_ring_buf again;
-    ck_assert_int_eq(lsmt_ring_alloc(r, 16, &again), LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 16, 0, &again), LSMT_OK);
     ck_assert_ptr_eq(again.data, ext2);
     ck_assert_int_eq(lsmt_ring_release(&again), LSMT_OK);
     ck_assert_int_eq(lsmt_ring_release(&n), LSMT_OK);
@@ -356,8 +357,8 @@ START_TEST(test_ext_move_at_end)
 {
     lsmt_ring *r = make_ring(8192, false);
     lsmt_ring_buf a, b;
-    ck_assert_int_eq(lsmt_ring_alloc(r, 3000, &a), LSMT_OK);
-    ck_assert_int_eq(lsmt_ring_alloc(r, 3000, &b), LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 3000, 0, &a), LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 3000, 0, &b), LSMT_OK);
     fill(&b, 9);
     ck_assert_int_eq(lsmt_ring_release(&a), LSMT_OK); /* the ring's start is free again */
     lsmt_ring_ext e;
@@ -408,10 +409,10 @@ START_TEST(test_destroy_busy_and_wait)
 {
     lsmt_ring *r = make_ring(4096, false);
     lsmt_ring_buf b, c;
-    ck_assert_int_eq(lsmt_ring_alloc(r, 100, &b), LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_alloc(r, 100, 0, &b), LSMT_OK);
     fill(&b, 5);
     ck_assert_int_eq(lsmt_ring_destroy(r), LSMT_BUSY);
-    ck_assert_int_eq(lsmt_ring_alloc(r, 10, &c), LSMT_OK); /* the ring is still usable */
+    ck_assert_int_eq(lsmt_ring_alloc(r, 10, 0, &c), LSMT_OK); /* the ring is still usable */
     ck_assert_int_eq(lsmt_ring_release(&c), LSMT_OK);
     ck_assert_int_eq(lsmt_ring_destroy(r), LSMT_BUSY); /* b is still live */
     ck_assert_uint_eq(rstats(r).live_buffers, 1);
@@ -423,7 +424,7 @@ START_TEST(test_destroy_busy_and_wait)
     lsmt_ring *w = make_ring(4096, true);
     struct holder h = {.ok = 0};
     atomic_init(&h.go, 0);
-    ck_assert_int_eq(lsmt_ring_alloc(w, 500, &h.buf), LSMT_OK);
+    ck_assert_int_eq(lsmt_ring_alloc(w, 500, 0, &h.buf), LSMT_OK);
     fill(&h.buf, 77);
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, holder_thread, &h), 0);
@@ -544,7 +545,7 @@ START_TEST(test_cross_thread_release)
             }
             ck_assert_int_eq(lsmt_ring_ext_finalize(&e, &b), LSMT_OK);
         } else {
-            while ((st = lsmt_ring_alloc(r, size, &b)) == LSMT_FULL) {
+            while ((st = lsmt_ring_alloc(r, size, 0, &b)) == LSMT_FULL) {
                 fulls++;
                 sched_yield();
             }

@@ -22,6 +22,27 @@ static lsmt_scratch_stats sstats(void)
     return s;
 }
 
+/* The allocation's pointer, or NULL when lsmt_scratch_alloc did not return LSMT_OK (no
+ * Check assertion: also used in worker threads). */
+static void *scratch_p(size_t size, size_t align)
+{
+    void *p = NULL;
+    return lsmt_scratch_alloc(size, align, &p) == LSMT_OK ? p : NULL;
+}
+
+/* Marks on scratch memory, the documented way: the bump arena's own marks on this
+ * thread's scratch arena. scratch_mark returns 0 when the mark could not be opened. */
+static lsmt_mark scratch_mark(void)
+{
+    lsmt_mark m = 0;
+    return lsmt_bump_arena_mark(lsmt_scratch_arena(), &m) == LSMT_OK ? m : 0;
+}
+
+static lsmt_status scratch_rewind(lsmt_mark m)
+{
+    return lsmt_bump_arena_rewind(lsmt_scratch_arena(), m);
+}
+
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
 START_TEST(test_lifecycle)
@@ -29,40 +50,45 @@ START_TEST(test_lifecycle)
     lsmt_scratch_stats s = sstats();
     ck_assert_uint_eq(s.bytes_reserved, 0); /* nothing before first use */
     ck_assert_uint_eq(s.threshold, LSMT_SCRATCH_DEFAULT_THRESHOLD);
-    ck_assert_uint_eq(lsmt_scratch_threshold(), 10u * 1024 * 1024);
+    ck_assert_uint_eq(s.threshold, 10u * 1024 * 1024);
+    ck_assert_uint_eq(s.thread_count, 0);
+    ck_assert_uint_eq(s.total_bytes, 0);
     ck_assert_int_eq(lsmt_scratch_reset(), LSMT_OK);   /* fine without an arena */
     ck_assert_int_eq(lsmt_scratch_release(), LSMT_OK); /* likewise */
-    ck_assert_uint_eq(lsmt_scratch_thread_count(), 0);
+    ck_assert_uint_eq(sstats().thread_count, 0);
 
-    char *p = lsmt_scratch_alloc(100);
+    char *p = scratch_p(100, 0);
     ck_assert_ptr_nonnull(p);
     memset(p, 3, 100);
     s = sstats();
     ck_assert_uint_eq(s.bytes_allocated, 104);
     ck_assert_uint_eq(s.block_count, 1);
-    ck_assert_uint_eq(lsmt_scratch_total_bytes(), s.bytes_reserved);
-    ck_assert_uint_eq(lsmt_scratch_thread_count(), 1);
+    ck_assert_uint_eq(s.total_bytes, s.bytes_reserved);
+    ck_assert_uint_eq(s.thread_count, 1);
     ck_assert_ptr_nonnull(lsmt_scratch_arena());
 
-    void *q = lsmt_scratch_alloc_aligned(10, 256);
+    void *q = scratch_p(10, 256);
     ck_assert_ptr_nonnull(q);
     ck_assert_uint_eq((uintptr_t)q % 256, 0);
     void *r = NULL;
-    ck_assert_int_eq(lsmt_scratch_alloc_ex(10, 64, &r), LSMT_OK);
+    ck_assert_int_eq(lsmt_scratch_alloc(10, 64, &r), LSMT_OK);
     ck_assert_uint_eq((uintptr_t)r % 64, 0);
+    ck_assert_int_eq(lsmt_scratch_alloc(10, 0, &r), LSMT_OK); /* align 0: the default 8 */
+    ck_assert_uint_eq((uintptr_t)r % 8, 0);
 
     ck_assert_int_eq(lsmt_scratch_reset(), LSMT_OK);
     s = sstats();
     ck_assert_uint_eq(s.bytes_allocated, 0);
     ck_assert_uint_eq(s.block_count, 1); /* kept for reuse */
-    ck_assert_ptr_eq(lsmt_scratch_alloc(100), p);
+    ck_assert_ptr_eq(scratch_p(100, 0), p);
 
     ck_assert_int_eq(lsmt_scratch_release(), LSMT_OK);
-    ck_assert_uint_eq(lsmt_scratch_total_bytes(), 0);
-    ck_assert_uint_eq(lsmt_scratch_thread_count(), 0);
-    ck_assert_uint_eq(sstats().bytes_reserved, 0);
-    ck_assert_ptr_nonnull(lsmt_scratch_alloc(8)); /* a new arena on demand */
-    ck_assert_uint_eq(lsmt_scratch_thread_count(), 1);
+    s = sstats();
+    ck_assert_uint_eq(s.total_bytes, 0);
+    ck_assert_uint_eq(s.thread_count, 0);
+    ck_assert_uint_eq(s.bytes_reserved, 0);
+    ck_assert_ptr_nonnull(scratch_p(8, 0)); /* a new arena on demand */
+    ck_assert_uint_eq(sstats().thread_count, 1);
 }
 END_TEST
 
@@ -70,27 +96,26 @@ END_TEST
 
 START_TEST(test_bad_scratch)
 {
-    ck_assert_ptr_nonnull(lsmt_scratch_alloc(8));
+    ck_assert_ptr_nonnull(scratch_p(8, 0));
     lsmt_scratch_stats before = sstats();
     void *out = (void *)(uintptr_t)0x1;
-    ck_assert_ptr_null(lsmt_scratch_alloc(0));
-    ck_assert_ptr_null(lsmt_scratch_alloc(SIZE_MAX));
-    ck_assert_ptr_null(lsmt_scratch_alloc(LSMT_ARENA_MAX_REQUEST + 1));
-    ck_assert_ptr_null(lsmt_scratch_alloc_aligned(8, 0));
-    ck_assert_ptr_null(lsmt_scratch_alloc_aligned(8, 48));
-    ck_assert_ptr_null(lsmt_scratch_alloc_aligned(0, 8));
-    ck_assert_ptr_null(lsmt_scratch_alloc_aligned(SIZE_MAX, 8));
-    ck_assert_int_eq(lsmt_scratch_alloc_ex(8, 8, NULL), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_scratch_alloc_ex(0, 8, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_scratch_alloc_ex(8, 7, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_scratch_alloc_ex(8, SIZE_MAX, &out), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_scratch_alloc_ex(SIZE_MAX - 3, 8, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc(8, 8, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc(8, 0, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc(0, 0, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc(0, 8, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc(SIZE_MAX, 0, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc(SIZE_MAX, 8, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc(SIZE_MAX - 3, 8, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc(LSMT_ARENA_MAX_REQUEST + 1, 0, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc(8, 7, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc(8, 48, &out), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_scratch_alloc(8, SIZE_MAX, &out), LSMT_INVALID);
     ck_assert_ptr_eq(out, (void *)(uintptr_t)0x1);
-    ck_assert_int_eq(lsmt_scratch_rewind(0), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_scratch_rewind(999999), LSMT_INVALID);
+    ck_assert_int_eq(scratch_rewind(0), LSMT_INVALID);
+    ck_assert_int_eq(scratch_rewind(999999), LSMT_INVALID);
     ck_assert_int_eq(lsmt_scratch_set_threshold(0), LSMT_RANGE);
     ck_assert_int_eq(lsmt_scratch_set_threshold(4095), LSMT_RANGE);
-    ck_assert_uint_eq(lsmt_scratch_threshold(), LSMT_SCRATCH_DEFAULT_THRESHOLD);
+    ck_assert_uint_eq(sstats().threshold, LSMT_SCRATCH_DEFAULT_THRESHOLD);
     ck_assert_int_eq(lsmt_scratch_stats_get(NULL), LSMT_INVALID);
     lsmt_scratch_stats after = sstats();
     ck_assert_uint_eq(after.bytes_allocated, before.bytes_allocated);
@@ -110,7 +135,6 @@ START_TEST(test_bad_arrays)
     ck_assert_int_eq(lsmt_abuf_reserve(NULL, 1), LSMT_INVALID);
     ck_assert_int_eq(lsmt_abuf_reserve(&b, 1), LSMT_INVALID); /* never initialised */
     ck_assert_int_eq(lsmt_abuf_append(NULL, "x", 1), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_abuf_clear(NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_abuf_init(&b, a, 4), LSMT_OK);
     ck_assert_int_eq(lsmt_abuf_append(&b, "abc", 3), LSMT_OK);
     keep = b;
@@ -136,17 +160,14 @@ START_TEST(test_bad_arrays)
     ck_assert_int_eq(lsmt_avec_reserve(&v, 1), LSMT_INVALID); /* never initialised */
     ck_assert_int_eq(lsmt_avec_push(NULL, &x), LSMT_INVALID);
     ck_assert_int_eq(lsmt_avec_emplace(NULL, &slot), LSMT_INVALID);
-    ck_assert_ptr_null(lsmt_avec_get(NULL, 0));
-    ck_assert_int_eq(lsmt_avec_clear(NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_avec_init(&v, a, sizeof x, _Alignof(int), 0), LSMT_OK);
     ck_assert_int_eq(lsmt_avec_push(&v, NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_avec_emplace(&v, NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_avec_reserve(&v, SIZE_MAX / 2), LSMT_INVALID); /* bytes overflow */
     ck_assert_uint_eq(v.len, 0);
-    ck_assert_ptr_null(lsmt_avec_get(&v, 0)); /* out of range */
     ck_assert_int_eq(lsmt_avec_push(&v, &x), LSMT_OK);
-    ck_assert_ptr_null(lsmt_avec_get(&v, 1));
-    ck_assert_int_eq(*(int *)lsmt_avec_get(&v, 0), 5);
+    ck_assert_uint_eq(v.len, 1); /* element 0 only */
+    ck_assert_int_eq(*(int *)v.data, 5);
     lsmt_bump_arena_destroy(a);
 }
 END_TEST
@@ -155,22 +176,22 @@ END_TEST
 
 START_TEST(test_marks)
 {
-    unsigned char *loose = lsmt_scratch_alloc(64);
+    unsigned char *loose = scratch_p(64, 0);
     memset(loose, 0x77, 64);
     size_t base = sstats().bytes_allocated;
-    lsmt_mark m = lsmt_scratch_mark();
+    lsmt_mark m = scratch_mark();
     ck_assert_uint_ne(m, 0);
     ck_assert_uint_eq(sstats().open_marks, 1);
     for (int i = 0; i < 100; i++)
-        memset(lsmt_scratch_alloc(1000), i, 1000);
+        memset(scratch_p(1000, 0), i, 1000);
     ck_assert_int_eq(lsmt_scratch_reset(), LSMT_BUSY); /* refused under a mark */
     ck_assert_int_eq(lsmt_scratch_release(), LSMT_BUSY);
-    lsmt_mark inner = lsmt_scratch_mark();
+    lsmt_mark inner = scratch_mark();
     ck_assert_uint_ne(inner, 0);
-    lsmt_scratch_alloc(100);
-    ck_assert_int_eq(lsmt_scratch_rewind(m), LSMT_OK); /* closes inner too */
-    ck_assert_int_eq(lsmt_scratch_rewind(inner), LSMT_INVALID);
-    ck_assert_int_eq(lsmt_scratch_rewind(m), LSMT_INVALID);
+    ck_assert_ptr_nonnull(scratch_p(100, 0));
+    ck_assert_int_eq(scratch_rewind(m), LSMT_OK); /* closes inner too */
+    ck_assert_int_eq(scratch_rewind(inner), LSMT_INVALID);
+    ck_assert_int_eq(scratch_rewind(m), LSMT_INVALID);
     ck_assert_uint_eq(sstats().bytes_allocated, base);
     ck_assert_uint_eq(sstats().open_marks, 0);
     for (int i = 0; i < 64; i++)
@@ -183,18 +204,18 @@ static void *other_thread_rewind(void *arg)
 {
     lsmt_mark m = *(lsmt_mark *)arg;
     /* a mark of another thread is not open here (with or without a scratch arena) */
-    lsmt_status st1 = lsmt_scratch_rewind(m);
-    lsmt_mark mine = lsmt_scratch_mark();
-    lsmt_status st2 = lsmt_scratch_rewind(m + 1 == mine ? m + 2 : m);
-    lsmt_status st3 = lsmt_scratch_rewind(mine);
+    lsmt_status st1 = scratch_rewind(m);
+    lsmt_mark mine = scratch_mark();
+    lsmt_status st2 = scratch_rewind(m + 1 == mine ? m + 2 : m);
+    lsmt_status st3 = scratch_rewind(mine);
     return (void *)(uintptr_t)(st1 == LSMT_INVALID && st2 == LSMT_INVALID && st3 == LSMT_OK);
 }
 
 START_TEST(test_mark_other_thread)
 {
-    lsmt_scratch_alloc(8);
-    lsmt_mark m = lsmt_scratch_mark();
-    lsmt_mark m2 = lsmt_scratch_mark();
+    ck_assert_ptr_nonnull(scratch_p(8, 0));
+    lsmt_mark m = scratch_mark();
+    lsmt_mark m2 = scratch_mark();
     (void)m2;
     pthread_t t;
     void *ok;
@@ -202,7 +223,7 @@ START_TEST(test_mark_other_thread)
     ck_assert_int_eq(pthread_join(t, &ok), 0);
     ck_assert_ptr_eq(ok, (void *)(uintptr_t)1);
     ck_assert_uint_eq(sstats().open_marks, 2); /* untouched by the other thread */
-    ck_assert_int_eq(lsmt_scratch_rewind(m), LSMT_OK);
+    ck_assert_int_eq(scratch_rewind(m), LSMT_OK);
 }
 END_TEST
 
@@ -212,27 +233,28 @@ START_TEST(test_auto_reset)
 {
     const size_t thr = 64 * 1024;
     ck_assert_int_eq(lsmt_scratch_set_threshold(thr), LSMT_OK);
-    ck_assert_uint_eq(lsmt_scratch_threshold(), thr);
-    ck_assert_ptr_nonnull(lsmt_scratch_alloc(40000));
-    ck_assert_ptr_nonnull(lsmt_scratch_alloc(24000)); /* 64000 <= thr: no reset at start */
+    ck_assert_uint_eq(sstats().threshold, thr);
+    ck_assert_ptr_nonnull(scratch_p(40000, 0));
+    ck_assert_ptr_nonnull(scratch_p(24000, 0)); /* 64000 <= thr: no reset at start */
     ck_assert_uint_eq(sstats().auto_resets, 0);
-    ck_assert_ptr_nonnull(lsmt_scratch_alloc(2000)); /* 64000 + 2000 > thr after this */
+    ck_assert_ptr_nonnull(scratch_p(2000, 0)); /* 64000 + 2000 > thr after this */
     ck_assert_uint_eq(sstats().auto_resets, 0);
     ck_assert_uint_gt(sstats().bytes_allocated, thr);
-    ck_assert_ptr_nonnull(lsmt_scratch_alloc(100)); /* over thr at the start: reset first */
+    ck_assert_ptr_nonnull(scratch_p(100, 0)); /* over thr at the start: reset first */
     lsmt_scratch_stats s = sstats();
     ck_assert_uint_eq(s.auto_resets, 1);
     ck_assert_uint_eq(s.bytes_allocated, 104);
     ck_assert_uint_le(s.bytes_reserved, thr); /* trimmed to the threshold */
-    ck_assert_uint_eq(lsmt_scratch_total_bytes(), s.bytes_reserved);
+    ck_assert_uint_eq(s.total_bytes, s.bytes_reserved);
 
-    /* under a mark: never reset, however far past the threshold, memory intact */
-    lsmt_mark m = lsmt_scratch_mark();
+    /* under a mark (lsmt_bump_arena_mark on lsmt_scratch_arena()): never reset, however
+     * far past the threshold, memory intact */
+    lsmt_mark m = scratch_mark();
     ck_assert_uint_ne(m, 0);
     enum { K = 40 };
     unsigned char *ps[K];
     for (int i = 0; i < K; i++) {
-        ps[i] = lsmt_scratch_alloc(10000);
+        ps[i] = scratch_p(10000, 0);
         ck_assert_ptr_nonnull(ps[i]);
         memset(ps[i], i + 1, 10000);
     }
@@ -242,17 +264,19 @@ START_TEST(test_auto_reset)
     for (int i = 0; i < K; i++)
         for (int j = 0; j < 10000; j += 97)
             ck_assert_uint_eq(ps[i][j], (unsigned char)(i + 1));
-    ck_assert_ptr_null(lsmt_scratch_alloc_aligned(8, 3)); /* bad input: no reset either */
+    void *out = (void *)(uintptr_t)0x1;
+    ck_assert_int_eq(lsmt_scratch_alloc(8, 3, &out), LSMT_INVALID); /* no reset either */
+    ck_assert_ptr_eq(out, (void *)(uintptr_t)0x1);
     ck_assert_uint_eq(sstats().auto_resets, 1);
-    ck_assert_int_eq(lsmt_scratch_rewind(m), LSMT_OK);
+    ck_assert_int_eq(scratch_rewind(m), LSMT_OK);
     ck_assert_uint_eq(sstats().bytes_allocated, 104);
-    ck_assert_ptr_nonnull(lsmt_scratch_alloc(8)); /* below thr again: no reset */
+    ck_assert_ptr_nonnull(scratch_p(8, 0)); /* below thr again: no reset */
     ck_assert_uint_eq(sstats().auto_resets, 1);
 
     /* SIZE_MAX disables auto-reset */
     ck_assert_int_eq(lsmt_scratch_set_threshold(SIZE_MAX), LSMT_OK);
     for (int i = 0; i < 20; i++)
-        ck_assert_ptr_nonnull(lsmt_scratch_alloc(10000));
+        ck_assert_ptr_nonnull(scratch_p(10000, 0));
     ck_assert_uint_eq(sstats().auto_resets, 1);
     ck_assert_uint_gt(sstats().bytes_allocated, 3 * thr);
 }
@@ -276,13 +300,13 @@ static void *iso_thread(void *arg)
     size_t *sizes = malloc(sizeof *sizes * (size_t)n);
     uint64_t seed = 0x9e37u * (uint64_t)(ia->id + 1);
     ia->ok = 1;
-    lsmt_mark m = lsmt_scratch_mark();
+    lsmt_mark m = scratch_mark();
     if (!m)
         ia->ok = 0;
     for (int i = 0; i < n; i++) {
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
         sizes[i] = 1 + (size_t)(seed >> 33) % 700;
-        ptrs[i] = lsmt_scratch_alloc_aligned(sizes[i], (size_t)1 << ((seed >> 20) % 7));
+        ptrs[i] = scratch_p(sizes[i], (size_t)1 << ((seed >> 20) % 7));
         if (!ptrs[i]) {
             ia->ok = 0;
             break;
@@ -298,7 +322,7 @@ static void *iso_thread(void *arg)
     lsmt_scratch_stats_get(&s);
     if (s.open_marks != 1 || s.bytes_allocated < (size_t)n)
         ia->ok = 0;
-    if (lsmt_scratch_rewind(m) != LSMT_OK)
+    if (scratch_rewind(m) != LSMT_OK)
         ia->ok = 0;
     free(ptrs);
     free(sizes);
@@ -321,8 +345,9 @@ START_TEST(test_thread_isolation)
     }
     pthread_barrier_destroy(&bar);
     /* every thread's arena was released at its exit */
-    ck_assert_uint_eq(lsmt_scratch_total_bytes(), 0);
-    ck_assert_uint_eq(lsmt_scratch_thread_count(), 0);
+    lsmt_scratch_stats s = sstats();
+    ck_assert_uint_eq(s.total_bytes, 0);
+    ck_assert_uint_eq(s.thread_count, 0);
 }
 END_TEST
 
@@ -337,7 +362,7 @@ static void *reg_thread(void *arg)
 {
     struct reg_arg *ra = arg;
     for (size_t done = 0; done < ra->bytes; done += 5000)
-        memset(lsmt_scratch_alloc(5000), 1, 5000);
+        memset(scratch_p(5000, 0), 1, 5000);
     lsmt_scratch_stats s;
     lsmt_scratch_stats_get(&s);
     ra->reserved = s.bytes_reserved;
@@ -348,9 +373,9 @@ static void *reg_thread(void *arg)
 
 START_TEST(test_registry)
 {
-    ck_assert_ptr_nonnull(lsmt_scratch_alloc(1000)); /* main thread holds some too */
+    ck_assert_ptr_nonnull(scratch_p(1000, 0)); /* main thread holds some too */
     const size_t mine = sstats().bytes_reserved;
-    ck_assert_uint_eq(lsmt_scratch_total_bytes(), mine);
+    ck_assert_uint_eq(sstats().total_bytes, mine);
     pthread_barrier_t hold, go;
     pthread_barrier_init(&hold, NULL, 3);
     pthread_barrier_init(&go, NULL, 3);
@@ -360,16 +385,17 @@ START_TEST(test_registry)
         ck_assert_int_eq(pthread_create(&t[i], NULL, reg_thread, &ra[i]), 0);
     pthread_barrier_wait(&hold);
     /* visible from this (another) thread */
-    size_t total = lsmt_scratch_total_bytes();
-    ck_assert_uint_eq(total, mine + ra[0].reserved + ra[1].reserved);
-    ck_assert_uint_ge(total, mine + 1000000);
-    ck_assert_uint_eq(lsmt_scratch_thread_count(), 3);
+    lsmt_scratch_stats s = sstats();
+    ck_assert_uint_eq(s.total_bytes, mine + ra[0].reserved + ra[1].reserved);
+    ck_assert_uint_ge(s.total_bytes, mine + 1000000);
+    ck_assert_uint_eq(s.thread_count, 3);
     pthread_barrier_wait(&go);
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
     /* released at thread exit */
-    ck_assert_uint_eq(lsmt_scratch_total_bytes(), mine);
-    ck_assert_uint_eq(lsmt_scratch_thread_count(), 1);
+    s = sstats();
+    ck_assert_uint_eq(s.total_bytes, mine);
+    ck_assert_uint_eq(s.thread_count, 1);
     pthread_barrier_destroy(&hold);
     pthread_barrier_destroy(&go);
 }
@@ -379,11 +405,11 @@ static void *churn_thread(void *arg)
 {
     (void)arg;
     for (int i = 0; i < 50; i++) {
-        lsmt_mark m = lsmt_scratch_mark();
-        memset(lsmt_scratch_alloc(3000), 2, 3000);
-        lsmt_scratch_rewind(m);
+        lsmt_mark m = scratch_mark();
+        memset(scratch_p(3000, 0), 2, 3000);
+        scratch_rewind(m);
     }
-    lsmt_scratch_alloc(100000); /* held at exit */
+    scratch_p(100000, 0); /* held at exit */
     return NULL;
 }
 
@@ -395,8 +421,9 @@ START_TEST(test_thread_churn)
             ck_assert_int_eq(pthread_create(&t[i], NULL, churn_thread, NULL), 0);
         for (int i = 0; i < 3; i++)
             pthread_join(t[i], NULL);
-        ck_assert_uint_eq(lsmt_scratch_total_bytes(), 0);
-        ck_assert_uint_eq(lsmt_scratch_thread_count(), 0);
+        lsmt_scratch_stats s = sstats();
+        ck_assert_uint_eq(s.total_bytes, 0);
+        ck_assert_uint_eq(s.thread_count, 0);
     }
 }
 END_TEST
@@ -419,9 +446,12 @@ START_TEST(test_abuf)
     ck_assert_ptr_eq(b.data, first);
     ck_assert_uint_eq(b.len, 10005);
     ck_assert_uint_ge(b.cap, b.len);
-    ck_assert_uint_le(lsmt_bump_arena_bytes_allocated(a), 2 * b.cap + 16);
+    lsmt_bump_arena_stats as;
+    ck_assert_int_eq(lsmt_bump_arena_stats_get(a, &as), LSMT_OK);
+    ck_assert_uint_le(as.bytes_allocated, 2 * b.cap + 16);
     /* another allocation after it: the next growth moves it, contents kept */
-    char *other = lsmt_bump_arena_alloc(a, 16);
+    char *other = NULL;
+    ck_assert_int_eq(lsmt_bump_arena_alloc(a, 16, 0, (void **)&other), LSMT_OK);
     memset(other, 'z', 16);
     ck_assert_int_eq(lsmt_abuf_reserve(&b, b.cap - b.len + 1), LSMT_OK);
     ck_assert_ptr_ne(b.data, first);
@@ -430,8 +460,15 @@ START_TEST(test_abuf)
         ck_assert_int_eq(memcmp(b.data + 5 + 10 * i, "0123456789", 10), 0);
     for (int i = 0; i < 16; i++)
         ck_assert_int_eq(other[i], 'z');
-    ck_assert_int_eq(lsmt_abuf_clear(&b), LSMT_OK);
-    ck_assert_uint_eq(b.len, 0);
+    /* len = 0 empties it, keeping the capacity: the next append starts at data */
+    size_t cap = b.cap;
+    unsigned char *data = b.data;
+    b.len = 0;
+    ck_assert_int_eq(lsmt_abuf_append(&b, "xy", 2), LSMT_OK);
+    ck_assert_uint_eq(b.len, 2);
+    ck_assert_uint_eq(b.cap, cap);
+    ck_assert_ptr_eq(b.data, data);
+    ck_assert_int_eq(memcmp(b.data, "xy", 2), 0);
     lsmt_bump_arena_destroy(a);
 
     /* a capacity-limited arena: FULL leaves the buffer as it was */
@@ -463,7 +500,7 @@ START_TEST(test_avec)
 {
     lsmt_bump_arena *a = lsmt_scratch_arena(); /* on this thread's scratch arena */
     ck_assert_ptr_nonnull(a);
-    lsmt_mark m = lsmt_scratch_mark();
+    lsmt_mark m = scratch_mark();
     lsmt_avec v;
     ck_assert_int_eq(lsmt_avec_init(&v, a, sizeof(struct elem), 64, 3), LSMT_OK);
     ck_assert_uint_eq(v.cap, 3);
@@ -479,20 +516,25 @@ START_TEST(test_avec)
         }
         ck_assert_uint_eq((uintptr_t)v.data % 64, 0);
         if (i % 500 == 0)
-            lsmt_scratch_alloc(24); /* interleave: forces moves */
+            ck_assert_ptr_nonnull(scratch_p(24, 0)); /* interleave: forces moves */
     }
     ck_assert_uint_eq(v.len, 5000);
     for (uint64_t i = 0; i < 5000; i++) {
-        struct elem *e = lsmt_avec_get(&v, i);
-        ck_assert_ptr_nonnull(e);
+        struct elem *e = (struct elem *)((char *)v.data + i * v.elem_size); /* element i */
         ck_assert_uint_eq(e->k, i * 7);
         ck_assert(e->v[0] == (double)i);
     }
     ck_assert_int_eq(lsmt_avec_reserve(&v, 10), LSMT_OK);
     ck_assert_uint_ge(v.cap, v.len + 10);
-    ck_assert_int_eq(lsmt_avec_clear(&v), LSMT_OK);
-    ck_assert_uint_eq(v.len, 0);
-    ck_assert_int_eq(lsmt_scratch_rewind(m), LSMT_OK);
+    /* len = 0 empties it, keeping the capacity: the next push is element 0 again */
+    size_t cap = v.cap;
+    v.len = 0;
+    struct elem z = {.k = 99};
+    ck_assert_int_eq(lsmt_avec_push(&v, &z), LSMT_OK);
+    ck_assert_uint_eq(v.len, 1);
+    ck_assert_uint_eq(v.cap, cap);
+    ck_assert_uint_eq(((struct elem *)v.data)->k, 99);
+    ck_assert_int_eq(scratch_rewind(m), LSMT_OK);
 
     /* elem_align 0 means 8 */
     ck_assert_int_eq(lsmt_avec_init(&v, a, 3, 0, 0), LSMT_OK);

@@ -58,6 +58,7 @@
  */
 #include "lsmt/memtable.h"
 #include "lsmt/skiplist.h" /* lsmt_skiplist_test_yield_hook (yield-injection builds) */
+#include "arena/concurrent_internal.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -1386,9 +1387,9 @@ static void flush_oldest(thr *t)
         t->c.destroyed++;
         if (rnd(&t->rs, 4) == 0) {
             size_t rel = 0;
-            lsmt_arena_pool_release_idle(E.pool, &rel);
+            lsmt_arena_pool_trim(E.pool, LSMT_POOL_DISCARD_PAGES, &rel);
             if (C.fault_rate > 0)
-                lsmt_arena_pool_clear(E.pool); /* the next create maps again */
+                lsmt_arena_pool_trim(E.pool, LSMT_POOL_DESTROY_IDLE, NULL); /* maps anew */
         }
     }
 }

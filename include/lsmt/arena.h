@@ -1,31 +1,38 @@
 /* lsmt arenas: region-based memory for the memtable and its helpers.
  *
  * Five kinds, one source file each under arena/:
- *   lsmt_bump_arena        (bump.c)        single-threaded, block-chained bump allocator
- *   lsmt_sharded_arena       (concurrent.c)  sharded concurrent arena over one mmap'd region
- *   lsmt_arena_pool   (pool.c)        recycles reset concurrent arenas across flushes
- *   lsmt_scratch_*    (scratch.c)     per-thread bump arena for temporaries
- *   lsmt_ring         (ring.c)        fixed-capacity ring for short-lived buffers
- * plus lsmt_backing   (backing.c)     the page layer (mmap/munmap/madvise) that the
- *                                     concurrent arena and the pool map memory through
+ *   lsmt_bump_arena     (bump.c)        single-threaded, block-chained bump allocator
+ *   lsmt_sharded_arena  (concurrent.c)  sharded concurrent arena over one mmap'd region
+ *   lsmt_arena_pool     (pool.c)        recycles reset sharded arenas across flushes
+ *   lsmt_scratch_*      (scratch.c)     per-thread bump arena for temporaries, and the
+ *                                       growable lsmt_abuf / lsmt_avec on any bump arena
+ *   lsmt_ring           (ring.c)        fixed-capacity ring for short-lived buffers
+ * plus lsmt_backing     (backing.c)     the page layer (mmap/munmap/madvise) that the
+ *                                       sharded arena and the pool map memory through
  *
  * Memory from an arena is never freed piecemeal: it is released all at once by reset
  * or destroy. A pointer an arena returned is valid until that arena's next reset or
  * its destroy.
  *
+ * Every allocation call has the same shape:
+ *     lsmt_status lsmt_X_alloc(X *x, size_t size, size_t align, OUT *out)
+ * with align 0 meaning the kind's default alignment; *out is written only on success.
+ *
  * Thread safety (which calls may run concurrently on ONE object):
  *
- *   object        concurrent calls allowed                  must be exclusive
- *   ------------  ----------------------------------------  ------------------------
- *   lsmt_bump_arena    none (single-threaded)                    everything
- *   lsmt_sharded_arena   alloc, bytes_allocated, stats, capacity   reset_all, release_pages,
- *                                                           destroy
- *   lsmt_arena_pool  every call (an internal mutex; it is   destroy
- *                    never on an allocation hot path)
- *   scratch       per thread by construction; the registry  -
- *                 totals may be read from any thread
- *   lsmt_ring     buffer release from any thread            alloc/extend/finalize
- *                                                           (one producer), destroy
+ *   object              concurrent calls allowed                 must be exclusive
+ *   ------------------  ---------------------------------------  ---------------------
+ *   lsmt_bump_arena     none (single-threaded)                   everything
+ *   lsmt_sharded_arena  alloc, stats_get, release_thread (each   reset_all,
+ *                       thread gives up its own claim)           release_pages, destroy
+ *   lsmt_arena_pool     every call (an internal mutex; it is     destroy
+ *                       never on an allocation hot path)
+ *   scratch             per thread by construction; the          -
+ *                       process-wide fields of stats_get may be
+ *                       read from any thread
+ *   lsmt_abuf/avec      none (single-threaded like their arena)  everything
+ *   lsmt_ring           release from any thread                  alloc, ext_*, stats_get
+ *                                                                (one producer), destroy
  */
 #ifndef LSMT_ARENA_H
 #define LSMT_ARENA_H
@@ -41,7 +48,7 @@ extern "C" {
 #endif
 
 /* ===================================================================================
- * Backing: the page layer under the concurrent arena and the pool
+ * Backing: the page layer under the sharded arena and the pool
  * ===================================================================================
  * All page-level calls of lsmt_sharded_arena and lsmt_arena_pool go through one of these, so
  * a test can count them and a fault-injection build can fail them. NULL everywhere
@@ -82,7 +89,7 @@ LSMT_API const lsmt_backing *lsmt_backing_os(void);
  *  1. Every pointer returned is aligned to max(align, 8) and lies inside a block the
  *     arena holds; no two live allocations overlap.
  *  2. bytes_reserved <= capacity when a capacity is set; a request that would pass it
- *     returns NULL / LSMT_FULL and changes nothing.
+ *     returns LSMT_FULL and changes nothing.
  *  3. Nothing is freed before reset (beyond retain_bytes), rewind never frees, destroy
  *     frees everything. A pointer stays valid until the reset/destroy that follows it,
  *     or the rewind to a mark taken before it.
@@ -107,8 +114,8 @@ typedef struct lsmt_bump_arena_options {
      * get a dedicated block. */
     size_t block_size;
     /* Hard limit on bytes_reserved (blocks and their headers), 0 = unlimited (default).
-     * Past it, allocation returns NULL / LSMT_FULL; the last standard block is cut
-     * short so the capacity can be used up to the byte. */
+     * Past it, allocation returns LSMT_FULL; the last standard block is cut short so
+     * the capacity can be used up to the byte. */
     size_t capacity;
     /* Bytes of blocks that reset keeps for reuse; beyond it reset frees blocks (odd-sized
      * ones first). Default SIZE_MAX (keep everything: no malloc in steady state). 0 makes
@@ -133,43 +140,41 @@ typedef struct lsmt_bump_arena_stats {
     size_t open_marks;      /* marks currently open */
 } lsmt_bump_arena_stats;
 
-/* Fill `opt` with the defaults documented above. NULL is ignored. */
+/* Fill `opt` with the defaults documented above. NULL is ignored. O(1). */
 LSMT_API void lsmt_bump_arena_options_default(lsmt_bump_arena_options *opt);
 
 /* Create an empty arena (no block is allocated until the first request). `opt` NULL =
  * defaults. LSMT_INVALID for NULL `out` or options out of range (one hook without the
  * other), LSMT_NOMEM if the arena's own header could not be malloc'd. `*out` is written
- * only on success. */
+ * only on success. O(1). */
 LSMT_API lsmt_status lsmt_bump_arena_create(const lsmt_bump_arena_options *opt,
                                             lsmt_bump_arena **out);
 
 /* Free every block and the arena. NULL is a no-op. Every pointer it returned becomes
- * invalid. */
+ * invalid. O(blocks held). */
 LSMT_API void lsmt_bump_arena_destroy(lsmt_bump_arena *a);
 
-/* Allocate `size` bytes aligned to 8. The hot path is one compare and one add.
- * Returns NULL for a NULL arena, size 0 or size > LSMT_ARENA_MAX_REQUEST (nothing
- * changes), when the capacity is reached, or when block_alloc fails. The memory is
- * uninitialised and valid until the next reset/destroy (or a rewind past it). */
-LSMT_API void *lsmt_bump_arena_alloc(lsmt_bump_arena *a, size_t size);
-
-/* As lsmt_bump_arena_alloc, aligned to `align` (any power of two up to
- * LSMT_ARENA_MAX_REQUEST; values below 8 give 8). NULL also for a bad alignment. */
-LSMT_API void *lsmt_bump_arena_alloc_aligned(lsmt_bump_arena *a, size_t size, size_t align);
-
-/* As lsmt_bump_arena_alloc_aligned, with a status: LSMT_OK (*out set), LSMT_INVALID (NULL
- * arena or out, size 0, bad align, size or align > LSMT_ARENA_MAX_REQUEST), LSMT_FULL
- * (capacity), LSMT_NOMEM (block_alloc failed). On failure *out is untouched and the
+/* Allocate `size` bytes aligned to `align`: a power of two up to LSMT_ARENA_MAX_REQUEST,
+ * 0 meaning the default 8 (values below 8 give 8).
+ * Cost: a request with align <= 8 that fits the current block is one compare and one
+ * add. Otherwise the slow path: padding for the alignment (O(1)), or a block: a retained
+ * standard block (O(1)), the best-fitting retained odd block (O(retained odd blocks)),
+ * or one block_alloc call.
+ * LSMT_OK: *out receives uninitialised memory, valid until the next reset or destroy or
+ * a rewind to a mark taken before it (invariant 3), aligned and disjoint (invariant 1).
+ * LSMT_INVALID: NULL `a` or `out`, size 0, size or align > LSMT_ARENA_MAX_REQUEST,
+ * align neither 0 nor a power of two. LSMT_FULL: the capacity would be passed
+ * (invariant 2). LSMT_NOMEM: block_alloc failed. On failure *out is untouched and the
  * arena unchanged. */
-LSMT_API lsmt_status lsmt_bump_arena_alloc_ex(lsmt_bump_arena *a, size_t size, size_t align,
-                                              void **out);
+LSMT_API lsmt_status lsmt_bump_arena_alloc(lsmt_bump_arena *a, size_t size, size_t align,
+                                           void **out);
 
 /* Grow or shrink the most recent allocation `p` (of `old_size` bytes) in place to
  * `new_size` bytes. LSMT_OK when `p` is the last allocation of the current block and
  * the block has room (contents kept); LSMT_FULL when it cannot be done in place (p is
  * not the last allocation, sits in a dedicated block, or the block is too small): the
  * caller then allocates anew and copies. LSMT_INVALID for NULL a/p, zero sizes, sizes
- * > LSMT_ARENA_MAX_REQUEST. The growable buffers below use it. */
+ * > LSMT_ARENA_MAX_REQUEST. O(1). The growable buffers below use it. */
 LSMT_API lsmt_status lsmt_bump_arena_try_grow(lsmt_bump_arena *a, void *p, size_t old_size,
                                               size_t new_size);
 
@@ -180,7 +185,7 @@ LSMT_API lsmt_status lsmt_bump_arena_reset(lsmt_bump_arena *a);
 
 /* Open a mark at the current position. The mark record (about 64 bytes) is itself
  * allocated from the arena, so this can fail: LSMT_INVALID (NULL arguments), LSMT_FULL,
- * LSMT_NOMEM. `*out` is written only on success. */
+ * LSMT_NOMEM. `*out` is written only on success. O(1), as an allocation. */
 LSMT_API lsmt_status lsmt_bump_arena_mark(lsmt_bump_arena *a, lsmt_mark *out);
 
 /* Free everything allocated since `mark` was taken (blocks are kept for reuse) and
@@ -189,10 +194,7 @@ LSMT_API lsmt_status lsmt_bump_arena_mark(lsmt_bump_arena *a, lsmt_mark *out);
  * nothing changes then. O(number of marks opened after `mark` + blocks released). */
 LSMT_API lsmt_status lsmt_bump_arena_rewind(lsmt_bump_arena *a, lsmt_mark mark);
 
-/* Bytes handed out since the last reset (as in the stats), O(1). 0 for NULL. */
-LSMT_API size_t lsmt_bump_arena_bytes_allocated(const lsmt_bump_arena *a);
-
-/* Statistics. LSMT_INVALID for NULL arguments. O(1). */
+/* Statistics (the struct above). LSMT_INVALID for NULL arguments. O(1). */
 LSMT_API lsmt_status lsmt_bump_arena_stats_get(const lsmt_bump_arena *a,
                                                lsmt_bump_arena_stats *out);
 
@@ -242,7 +244,7 @@ typedef struct lsmt_sharded_arena lsmt_sharded_arena;
 
 typedef struct lsmt_sharded_arena_options {
     /* Bytes of address space reserved for the region; the hard limit of the arena:
-     * an allocation that does not fit returns NULL / LSMT_FULL.
+     * an allocation that does not fit returns LSMT_FULL.
      * Default 64 MiB. Range [chunk_size, 2^40]. */
     size_t capacity;
     /* Number of shards. 0 = the CPU count (sysconf), at least 1, at most 256.
@@ -266,7 +268,9 @@ typedef struct lsmt_sharded_arena_stats {
     size_t bytes_allocated; /* sum of the sizes handed out, plus the alignment padding
                                of bump allocations inside shard chunks */
     size_t bytes_reserved;  /* bytes carved from the region (chunks, direct carves,
-                               shared-path allocations, alignment gaps) */
+                               shared-path allocations, alignment gaps): <= capacity and
+                               >= bytes_allocated (the difference is the free part of
+                               each shard's chunk plus abandoned chunk tails) */
     size_t capacity;        /* the region's size */
     size_t chunk_count;     /* chunks carved since create or the last reset_all */
     size_t shard_count;     /* number of shards */
@@ -274,63 +278,42 @@ typedef struct lsmt_sharded_arena_stats {
     size_t shared_allocs;   /* allocations that went through the shared (atomic) path */
 } lsmt_sharded_arena_stats;
 
-/* Fill `opt` with the defaults documented above. NULL is ignored. */
+/* Fill `opt` with the defaults documented above. NULL is ignored. O(1). */
 LSMT_API void lsmt_sharded_arena_options_default(lsmt_sharded_arena_options *opt);
 
-/* Create an arena. LSMT_INVALID for bad options, LSMT_NOMEM if the backing refused
- * the region. `*out` is written only on success. */
+/* Create an arena: one map call for the region (address space only: no page is
+ * touched) and O(shard count) initialisation. LSMT_INVALID for NULL `out` or bad
+ * options, LSMT_NOMEM if the backing refused the region. `*out` is written only on
+ * success. */
 LSMT_API lsmt_status lsmt_sharded_arena_create(const lsmt_sharded_arena_options *opt,
                                                lsmt_sharded_arena **out);
 
 /* Unmap the region and free the arena. NULL is a no-op. REQUIRES: no call on this
  * arena is in flight or will be made; pointers into it become invalid. Threads that
- * still cache a claim on it are unaffected (invariant 3). */
+ * still cache a claim on it are unaffected (invariant 3). O(1) plus one unmap. */
 LSMT_API void lsmt_sharded_arena_destroy(lsmt_sharded_arena *a);
 
 /* Allocate `size` bytes aligned to `align` (a power of two <= 4096; 0 means 8).
- * Returns NULL when the region is full (the arena is unchanged) or on bad input
- * (NULL arena, size 0, size > capacity, align not a power of two or > 4096).
- * Thread-safe, lock-free; wait-free (no atomic RMW) while the calling thread owns a
- * shard and its chunk has room. The memory stays valid until reset_all,
- * release_pages or destroy. */
-LSMT_API void *lsmt_sharded_arena_alloc(lsmt_sharded_arena *a, size_t size, size_t align);
+ * Thread-safe and lock-free. Cost: O(1) and wait-free (no atomic read-modify-write)
+ * while the calling thread owns a shard whose chunk has room; a chunk refill or a large
+ * request costs one CAS loop on the region cursor; a thread's first allocation on an
+ * arena claims a shard (O(shard count) CAS attempts); with more writer threads than
+ * shards, the threads left without one bump the region cursor by CAS.
+ * LSMT_OK: *out receives memory inside [base, base + capacity), disjoint from every
+ * other live allocation (invariant 1), valid until reset_all, release_pages or destroy;
+ * it is zero-filled only the first time it is used (invariant 6).
+ * LSMT_INVALID: NULL `a` or `out`, size 0, size > capacity (it could never fit, so
+ * "flush and retry" would not help), align neither 0 nor a power of two <= 4096.
+ * LSMT_FULL: the region has no room for it now (the arena is unchanged).
+ * *out is written only on success. */
+LSMT_API lsmt_status lsmt_sharded_arena_alloc(lsmt_sharded_arena *a, size_t size, size_t align,
+                                              void **out);
 
-/* As lsmt_sharded_arena_alloc with a status: LSMT_OK; LSMT_INVALID for bad input, including
- * size > capacity (it could never fit, so "flush and retry" would not help);
- * LSMT_FULL when the region has no room for it now. `*out` written only on success. */
-LSMT_API lsmt_status lsmt_sharded_arena_alloc_ex(lsmt_sharded_arena *a, size_t size, size_t align,
-                                                 void **out);
-
-#ifdef LSMT_FAULT_INJECTION
-/* Test builds only (configured with -DLSMT_FAULT_INJECTION=ON; never in a release):
- * when set and it returns true, the concurrent arena's next carve from its region (a
- * chunk refill, a large direct allocation, a shared-path allocation) fails as if the
- * region were exhausted, so callers see LSMT_FULL / NULL. Set it before the threads
- * that allocate start. Hidden: tests and tools link the static library. */
-extern bool (*lsmt_sharded_arena_test_fault_hook)(void);
-#endif
-
-/* Bytes handed out so far (O(1) in the number of allocations: one relaxed load per
- * shard, the shard count being fixed). May lag allocations in flight in other
- * threads. 0 for NULL. */
-LSMT_API size_t lsmt_sharded_arena_bytes_allocated(const lsmt_sharded_arena *a);
-
-/* Bytes carved from the region so far: one relaxed load, O(1), <= capacity. An upper
- * bound of bytes_allocated (the difference is the free part of each shard's current
- * chunk plus abandoned chunk tails); what a memtable compares to its budget.
- * 0 for NULL. */
-LSMT_API size_t lsmt_sharded_arena_bytes_reserved(const lsmt_sharded_arena *a);
-
-/* Aggregate statistics. LSMT_INVALID for NULL arguments. */
+/* Aggregate statistics (the struct above): O(shard count) relaxed loads, so a snapshot
+ * that may lag allocations in flight in other threads; each counter is monotone
+ * between two reset_all. LSMT_INVALID for NULL arguments. Thread-safe. */
 LSMT_API lsmt_status lsmt_sharded_arena_stats_get(const lsmt_sharded_arena *a,
                                                   lsmt_sharded_arena_stats *out);
-
-/* The region's first byte and its size (invariant 2). NULL / 0 for a NULL arena. */
-LSMT_API void *lsmt_sharded_arena_base(const lsmt_sharded_arena *a);
-LSMT_API size_t lsmt_sharded_arena_capacity(const lsmt_sharded_arena *a);
-
-/* The arena's unique id (never reused within a process, never 0). 0 for NULL. */
-LSMT_API uint64_t lsmt_sharded_arena_id(const lsmt_sharded_arena *a);
 
 /* Make all memory reusable in place (invariant 5) in O(shard count). Every pointer it
  * returned becomes invalid; statistics restart from 0 (shards_claimed excepted: claims
@@ -345,7 +328,7 @@ LSMT_API lsmt_status lsmt_sharded_arena_reset_all(lsmt_sharded_arena *a);
  * entry; its next alloc on `a` claims a shard again. For engines whose writer threads
  * stop writing to an arena long before they exit (a claim otherwise lasts until thread
  * exit or cache eviction, and idle owners push other writers to the shared path).
- * LSMT_OK (also when there was nothing to release), LSMT_INVALID for NULL.
+ * LSMT_OK (also when there was nothing to release), LSMT_INVALID for NULL. O(1).
  * REQUIRES: `a` alive; the calling thread has no alloc on `a` in flight (trivially). */
 LSMT_API lsmt_status lsmt_sharded_arena_release_thread(lsmt_sharded_arena *a);
 
@@ -353,22 +336,24 @@ LSMT_API lsmt_status lsmt_sharded_arena_release_thread(lsmt_sharded_arena *a);
  * backing's discard (the mapping stays; the next use faults in zero pages). Only the
  * part of the region used since the last discard is discarded (rounded up to the page,
  * or to 2 MiB with huge pages). Same precondition and statuses as reset_all, plus
- * LSMT_NOMEM if discard failed (the arena is reset either way; a later call retries). */
+ * LSMT_NOMEM if discard failed (the arena is reset either way; a later call retries).
+ * O(shard count) plus one discard call. */
 LSMT_API lsmt_status lsmt_sharded_arena_release_pages(lsmt_sharded_arena *a);
 
 /* ===================================================================================
- * lsmt_arena_pool: recycles concurrent arenas across flushes (arena/pool.c)
+ * lsmt_arena_pool: recycles sharded arenas across flushes (arena/pool.c)
  * ===================================================================================
  * An engine checks out an arena for each new memtable and gives it back after the
  * flush. give_back resets the arena in O(shard count), independent of how much was
  * allocated (its pages stay faulted, the writer threads' claims stay) and keeps it idle
  * for the next checkout, up to `max_idle`; beyond that the arena is destroyed. So in
- * steady state checkout/give_back make no map/unmap calls and take no page faults.
- * release_idle drops the physical pages of idle arenas (keeping their mappings) when
- * the engine goes quiet.
+ * steady state checkout/give_back make no map/unmap calls and take no page faults
+ * (stats: arenas_created and arenas_destroyed stay constant). trim drops the physical
+ * pages of idle arenas (keeping their mappings) when the engine goes quiet, or
+ * destroys the idle arenas.
  *
  * Invariants:
- *  1. idle_count <= max_idle at every return.
+ *  1. idle <= max_idle at every return.
  *  2. Every arena in the pool was created with the pool's arena options; an arena
  *     given back is reset before anyone can check it out again.
  *  3. A failed call (factory failure, bad input) leaves the pool unchanged.
@@ -385,27 +370,48 @@ typedef struct lsmt_arena_pool_options {
     lsmt_sharded_arena_options arena;
     /* Idle arenas kept for reuse; give_back beyond it destroys the arena. Default 4;
      * range [0, 65536] (0: the pool only creates). Each idle arena holds `capacity`
-     * bytes of address space and whatever pages it touched until release_idle. */
+     * bytes of address space and whatever pages it touched until a trim. */
     size_t max_idle;
 } lsmt_arena_pool_options;
 
-/* Fill `opt` with the defaults documented above. NULL is ignored. */
+/* A consistent snapshot (taken under the pool's mutex). */
+typedef struct lsmt_arena_pool_stats {
+    size_t idle;             /* arenas idle in the pool (<= max_idle, invariant 1) */
+    size_t max_idle;         /* the max_idle option */
+    size_t arenas_created;   /* arenas the pool created since create (checkout of an
+                                empty pool, prewarm): one map call each */
+    size_t arenas_destroyed; /* arenas the pool destroyed since create (give_back to a
+                                full pool, prewarm surplus or rollback, trim with
+                                LSMT_POOL_DESTROY_IDLE): one unmap call each */
+} lsmt_arena_pool_stats;
+
+/* What lsmt_arena_pool_trim gives back. */
+typedef enum lsmt_arena_pool_trim_mode {
+    /* Drop the physical pages of every idle arena through the backing's discard, keeping
+     * the arenas and their mappings: the next checkout re-faults zero pages instead of
+     * mapping anew. Only what each arena touched since its last discard is discarded. */
+    LSMT_POOL_DISCARD_PAGES = 0,
+    /* Destroy every idle arena (unmapping it); the next checkout maps a new one. */
+    LSMT_POOL_DESTROY_IDLE = 1
+} lsmt_arena_pool_trim_mode;
+
+/* Fill `opt` with the defaults documented above. NULL is ignored. O(1). */
 LSMT_API void lsmt_arena_pool_options_default(lsmt_arena_pool_options *opt);
 
 /* Create an empty pool (no arena is created until checkout or prewarm). opt == NULL
- * means defaults. LSMT_INVALID for bad options (the arena options are validated as
- * lsmt_sharded_arena_create would); LSMT_NOMEM if memory for the pool itself failed. `*out`
- * written only on success. */
+ * means defaults. LSMT_INVALID for NULL `out` or bad options (the arena options are
+ * validated as lsmt_sharded_arena_create would); LSMT_NOMEM if memory for the pool
+ * itself failed. `*out` written only on success. O(1). */
 LSMT_API lsmt_status lsmt_arena_pool_create(const lsmt_arena_pool_options *opt,
                                             lsmt_arena_pool **out);
 
 /* Destroy every idle arena and the pool. Arenas still checked out remain the caller's
- * (destroy them with lsmt_sharded_arena_destroy). NULL is a no-op. */
+ * (destroy them with lsmt_sharded_arena_destroy). NULL is a no-op. O(idle) unmaps. */
 LSMT_API void lsmt_arena_pool_destroy(lsmt_arena_pool *p);
 
-/* Take an idle arena (already reset) or create one with the pool's options.
- * LSMT_INVALID for NULL arguments; LSMT_NOMEM from the factory leaves the pool
- * unchanged. `*out` written only on success. */
+/* Take an idle arena (already reset) or create one with the pool's options. O(1)
+ * (one map call when the pool is empty). LSMT_INVALID for NULL arguments; LSMT_NOMEM
+ * from the factory leaves the pool unchanged. `*out` written only on success. */
 LSMT_API lsmt_status lsmt_arena_pool_checkout(lsmt_arena_pool *p, lsmt_sharded_arena **out);
 
 /* Return an arena: reset it (REQUIRES: no allocation in flight on it) and keep it idle,
@@ -413,32 +419,30 @@ LSMT_API lsmt_status lsmt_arena_pool_checkout(lsmt_arena_pool *p, lsmt_sharded_a
  * NULL, for an arena whose capacity/shards/chunk size/huge pages/backing differ from
  * the pool's options, or for an arena already idle in the pool (given back twice);
  * LSMT_BUSY when a debug build saw an allocation in flight. On failure the arena is
- * not taken and stays the caller's. */
+ * not taken and stays the caller's. O(shard count + idle) (one unmap when it is
+ * destroyed). */
 LSMT_API lsmt_status lsmt_arena_pool_give_back(lsmt_arena_pool *p, lsmt_sharded_arena *a);
 
 /* Create arenas until `n` are idle (capped at max_idle). It maps address space only:
  * no page is touched, so the first fill of each still takes its page faults.
  * All or nothing: LSMT_NOMEM if the factory failed, and then the arenas it created
- * are destroyed again (pool unchanged, invariant 3). LSMT_INVALID for NULL. */
+ * are destroyed again (pool unchanged, invariant 3). LSMT_INVALID for NULL.
+ * O(n) map calls. */
 LSMT_API lsmt_status lsmt_arena_pool_prewarm(lsmt_arena_pool *p, size_t n);
 
-/* Number of idle arenas; 0 for NULL. */
-LSMT_API size_t lsmt_arena_pool_idle_count(const lsmt_arena_pool *p);
+/* The pool's statistics (the struct above). LSMT_INVALID for NULL arguments. O(1). */
+LSMT_API lsmt_status lsmt_arena_pool_stats_get(const lsmt_arena_pool *p,
+                                               lsmt_arena_pool_stats *out);
 
-/* max_idle; 0 for NULL. */
-LSMT_API size_t lsmt_arena_pool_capacity(const lsmt_arena_pool *p);
-
-/* Destroy every idle arena (unmapping them); checked-out arenas are not affected.
- * LSMT_INVALID for NULL. */
-LSMT_API lsmt_status lsmt_arena_pool_clear(lsmt_arena_pool *p);
-
-/* Drop the physical pages of every idle arena (madvise through the backing), keeping
- * the mappings, so the next checkout re-faults zero pages instead of mapping anew.
- * Only what each arena touched since its last discard is discarded. *released (may be
- * NULL) receives the bytes of address space discarded, on success only. LSMT_NOMEM if
- * a discard failed (the other arenas are still discarded), LSMT_INVALID for NULL.
- * Holds the pool's mutex meanwhile: no checkout can take an arena being discarded. */
-LSMT_API lsmt_status lsmt_arena_pool_release_idle(lsmt_arena_pool *p, size_t *released);
+/* Give back the memory of the idle arenas, as `how` says (see lsmt_arena_pool_trim_mode);
+ * checked-out arenas are not affected. O(idle) discard or unmap calls.
+ * LSMT_POOL_DISCARD_PAGES holds the pool's mutex meanwhile, so no checkout can take an
+ * arena whose pages are being dropped; LSMT_POOL_DESTROY_IDLE unmaps outside it.
+ * *released (may be NULL) receives, on success only, the bytes of address space
+ * discarded or unmapped. LSMT_INVALID for NULL `p` or an unknown `how`; LSMT_NOMEM if a
+ * discard failed (the other arenas are still discarded; a later trim retries). */
+LSMT_API lsmt_status lsmt_arena_pool_trim(lsmt_arena_pool *p, lsmt_arena_pool_trim_mode how,
+                                          size_t *released);
 
 /* ===================================================================================
  * Scratch: per-thread bump arena for temporaries (arena/scratch.c)
@@ -448,24 +452,35 @@ LSMT_API lsmt_status lsmt_arena_pool_release_idle(lsmt_arena_pool *p, size_t *re
  * a thread that returns from main() and calls exit() keeps it until process exit). No
  * call takes a lock; the registry totals are atomics.
  *
+ * Marks: scratch memory is scoped with the bump arena's own marks on this thread's
+ * scratch arena:
+ *     lsmt_mark m;
+ *     if (lsmt_bump_arena_mark(lsmt_scratch_arena(), &m) == LSMT_OK) {
+ *         ... lsmt_scratch_alloc(...) ...
+ *         lsmt_bump_arena_rewind(lsmt_scratch_arena(), m);
+ *     }
+ * (lsmt_scratch_arena() returns the same arena until lsmt_scratch_release, which a mark
+ * being open refuses.)
+ *
  * Lifetime of scratch memory (the contract):
  *  - Memory allocated while a mark is open is valid until that mark (or an enclosing
- *    one) is rewound, or until lsmt_scratch_release. Auto-reset never touches it.
+ *    one) is rewound. Auto-reset never touches it, lsmt_scratch_reset and
+ *    lsmt_scratch_release refuse to run (LSMT_BUSY): memory under a mark is only ever
+ *    released by rewinding it. This holds for every mark opened with
+ *    lsmt_bump_arena_mark on lsmt_scratch_arena().
  *  - Memory allocated while no mark is open ("loose" memory) is valid until this
  *    thread's next lsmt_scratch_reset / lsmt_scratch_release, or until an auto-reset.
- *  - AUTO-RESET happens exactly here: at the start of lsmt_scratch_alloc,
- *    lsmt_scratch_alloc_aligned or lsmt_scratch_alloc_ex, when this thread has NO open
- *    mark and its bytes_allocated exceeds its threshold (default 10 MiB). The arena is
- *    then reset as by lsmt_scratch_reset (keeping at most `threshold` bytes of blocks)
- *    before the request is served. So loose memory is for immediate use; keep memory
- *    across further scratch allocations by opening a mark first.
- *  - lsmt_scratch_reset with a mark open is refused (LSMT_BUSY): memory under a mark is
- *    only ever released by rewinding it.
+ *  - AUTO-RESET happens exactly here: at the start of lsmt_scratch_alloc, when this
+ *    thread has NO open mark and its bytes_allocated exceeds its threshold (default
+ *    10 MiB). The arena is then reset as by lsmt_scratch_reset (keeping at most
+ *    `threshold` bytes of blocks) before the request is served. So loose memory is for
+ *    immediate use; keep memory across further scratch allocations by opening a mark
+ *    first. Direct lsmt_bump_arena_* calls on lsmt_scratch_arena() never auto-reset.
  *
  * Registry: every thread's scratch publishes the bytes of blocks it holds into a
  * process-wide atomic total when its blocks change (never on the allocation hot path);
- * any thread reads the total with lsmt_scratch_total_bytes(). A thread's exit frees its
- * blocks and subtracts them.
+ * any thread reads the total in lsmt_scratch_stats_get's total_bytes. A thread's exit
+ * frees its blocks and subtracts them.
  *
  * Growable arrays (lsmt_abuf for bytes, lsmt_avec for typed elements) live in any
  * lsmt_bump_arena, including this thread's scratch arena (lsmt_scratch_arena()): they grow in
@@ -481,128 +496,111 @@ typedef struct lsmt_scratch_stats {
     size_t threshold;       /* this thread's auto-reset threshold */
     size_t auto_resets;     /* this thread: auto-resets so far */
     size_t open_marks;      /* this thread: marks open */
+    /* Process-wide, whichever thread asks: relaxed loads of the registry, a snapshot that
+     * may lag block changes in flight in other threads (never torn). */
+    size_t total_bytes;  /* bytes of blocks held by the scratch arenas of all threads */
+    size_t thread_count; /* threads currently holding a scratch arena */
 } lsmt_scratch_stats;
 
 /* Default auto-reset threshold of every thread. */
 #define LSMT_SCRATCH_DEFAULT_THRESHOLD ((size_t)10 * 1024 * 1024)
 
-/* Allocate `size` bytes (aligned to 8) from this thread's scratch arena, auto-resetting
- * first as described above. NULL for size 0 or > LSMT_ARENA_MAX_REQUEST, or when memory
- * could not be obtained (nothing changes then, except a due auto-reset). */
-LSMT_API void *lsmt_scratch_alloc(size_t size);
-
-/* As lsmt_scratch_alloc, aligned to `align` (a power of two; below 8 gives 8); NULL also
- * for a bad alignment. */
-LSMT_API void *lsmt_scratch_alloc_aligned(size_t size, size_t align);
-
-/* As lsmt_scratch_alloc_aligned with a status: LSMT_OK, LSMT_INVALID (NULL out, bad
- * size/align), LSMT_NOMEM. `*out` is written only on success. */
-LSMT_API lsmt_status lsmt_scratch_alloc_ex(size_t size, size_t align, void **out);
+/* Allocate `size` bytes aligned to `align` (as lsmt_bump_arena_alloc: a power of two up
+ * to LSMT_ARENA_MAX_REQUEST, 0 meaning 8) from this thread's scratch arena, creating the
+ * arena on the thread's first call and auto-resetting first as described above.
+ * Cost: O(1), a thread-local load, the auto-reset test (two loads and a compare) and
+ * lsmt_bump_arena_alloc; an auto-reset costs O(blocks held).
+ * LSMT_OK: *out is set; the memory lives as the contract above says.
+ * LSMT_INVALID: NULL `out`, size 0, size or align > LSMT_ARENA_MAX_REQUEST, align
+ * neither 0 nor a power of two (checked before anything else: nothing changes, no arena
+ * is created). LSMT_NOMEM: the arena or a block could not be obtained (nothing changes
+ * then, except a due auto-reset). *out is written only on success. */
+LSMT_API lsmt_status lsmt_scratch_alloc(size_t size, size_t align, void **out);
 
 /* Release all of this thread's scratch memory for reuse, keeping at most `threshold`
- * bytes of blocks. LSMT_OK (also when the thread has no scratch yet), LSMT_BUSY when a
- * mark is open (nothing is reset). */
+ * bytes of blocks. O(blocks held). LSMT_OK (also when the thread has no scratch yet),
+ * LSMT_BUSY when a mark is open (nothing is reset). */
 LSMT_API lsmt_status lsmt_scratch_reset(void);
-
-/* Open a mark on this thread's scratch arena; returns the mark, or 0 when the mark
- * record could not be allocated (LSMT_NOMEM; lsmt_scratch_rewind(0) is a harmless
- * LSMT_INVALID). Never auto-resets. */
-LSMT_API lsmt_mark lsmt_scratch_mark(void);
-
-/* Free everything this thread allocated from scratch since `mark` and close it and every
- * later mark. LSMT_INVALID for a mark that is not open in this thread (0, rewound,
- * another thread's): nothing changes. */
-LSMT_API lsmt_status lsmt_scratch_rewind(lsmt_mark mark);
 
 /* Set this thread's auto-reset threshold in bytes: [4096, SIZE_MAX], SIZE_MAX = never
  * auto-reset. Also the bytes of blocks a reset keeps. Takes effect at the next alloc.
- * LSMT_RANGE outside the range (nothing changes). */
+ * LSMT_RANGE outside the range (nothing changes). O(1). */
 LSMT_API lsmt_status lsmt_scratch_set_threshold(size_t bytes);
 
-/* This thread's threshold. */
-LSMT_API size_t lsmt_scratch_threshold(void);
-
 /* Free this thread's scratch arena now (its blocks go back to the system and leave the
- * registry); the next scratch call creates a new one. LSMT_BUSY when a mark is open. */
+ * registry); the next scratch call creates a new one. O(blocks held). LSMT_OK (also
+ * when the thread has none), LSMT_BUSY when a mark is open (nothing is freed). */
 LSMT_API lsmt_status lsmt_scratch_release(void);
 
-/* This thread's statistics (all zero but the threshold before its first scratch use).
- * LSMT_INVALID for NULL. */
+/* Statistics (the struct above): this thread's fields (all zero but the threshold
+ * before its first scratch use) and the process-wide ones. O(1). LSMT_INVALID for
+ * NULL. */
 LSMT_API lsmt_status lsmt_scratch_stats_get(lsmt_scratch_stats *out);
 
-/* Bytes of blocks held by the scratch arenas of all threads, read from any thread (one
- * relaxed load: a snapshot that may lag block changes in flight in other threads). */
-LSMT_API size_t lsmt_scratch_total_bytes(void);
-
-/* Number of threads currently holding a scratch arena (same snapshot semantics). */
-LSMT_API size_t lsmt_scratch_thread_count(void);
-
-/* This thread's scratch arena, created on demand, for lsmt_abuf/lsmt_avec or direct
- * lsmt_bump_arena_* use (which bypasses auto-reset; the memory follows the contract above).
- * NULL when it could not be created. Never destroy it: it is destroyed at thread exit
- * or by lsmt_scratch_release (which invalidates this pointer). */
+/* This thread's scratch arena, created on demand, for lsmt_abuf/lsmt_avec, marks
+ * (above) or direct lsmt_bump_arena_* use (which bypasses auto-reset; the memory follows
+ * the contract above). NULL when it could not be created. O(1). Never destroy it: it is
+ * destroyed at thread exit or by lsmt_scratch_release (which invalidates this pointer). */
 LSMT_API lsmt_bump_arena *lsmt_scratch_arena(void);
 
-/* A growable byte buffer in an arena (bumpalo's String/Vec<u8> counterpart). Fields are
- * readable; change them only through the functions. data[0..len) are the bytes. */
+/* A growable byte buffer in an arena (bumpalo's String/Vec<u8> counterpart).
+ * data[0..len) are the bytes. Fields are readable; the one field a caller may write is
+ * `len`, and only to shrink it: `b->len = 0` empties the buffer keeping its capacity.
+ * Everything else changes only through the functions. */
 typedef struct lsmt_abuf {
     lsmt_bump_arena *arena; /* the arena it lives in */
     unsigned char *data;    /* NULL while cap == 0 */
-    size_t len;             /* bytes in use */
+    size_t len;             /* bytes in use, <= cap; the caller may lower it */
     size_t cap;             /* bytes allocated */
 } lsmt_abuf;
 
 /* Initialise an empty buffer in `a`, reserving `initial_cap` bytes (0: nothing yet).
- * LSMT_INVALID (NULL b or a, initial_cap > LSMT_ARENA_MAX_REQUEST), LSMT_FULL, LSMT_NOMEM;
- * *b is written only on success. */
+ * O(1), as one allocation. LSMT_INVALID (NULL b or a, initial_cap >
+ * LSMT_ARENA_MAX_REQUEST), LSMT_FULL, LSMT_NOMEM; *b is written only on success. */
 LSMT_API lsmt_status lsmt_abuf_init(lsmt_abuf *b, lsmt_bump_arena *a, size_t initial_cap);
 
 /* Make room for `additional` more bytes (len + additional <= cap afterwards). Grows in
  * place when the buffer is its arena's last allocation, else moves `data` (old pointers
- * into it then see the old copy). LSMT_INVALID (NULL b, a zeroed never-initialised b, overflow),
+ * into it then see the old copy). Capacity at least doubles, so appends cost amortised
+ * O(1) per byte. LSMT_INVALID (NULL b, a zeroed never-initialised b, overflow),
  * LSMT_FULL / LSMT_NOMEM from the arena (the buffer is unchanged). */
 LSMT_API lsmt_status lsmt_abuf_reserve(lsmt_abuf *b, size_t additional);
 
-/* Append `n` bytes from `p` (`p` may be NULL only when n == 0). Statuses as reserve. */
+/* Append `n` bytes from `p` (`p` may be NULL only when n == 0). O(n) amortised.
+ * Statuses as reserve. */
 LSMT_API lsmt_status lsmt_abuf_append(lsmt_abuf *b, const void *p, size_t n);
 
-/* Empty the buffer, keeping its capacity. LSMT_INVALID for NULL. */
-LSMT_API lsmt_status lsmt_abuf_clear(lsmt_abuf *b);
-
 /* A growable array of fixed-size elements in an arena (bumpalo's Vec<T>). data is
- * aligned to elem_align; element i is at (char *)data + i * elem_size. */
+ * aligned to elem_align; element i (i < len) is at (char *)data + i * elem_size, valid
+ * until the array next grows. Fields are readable; the one field a caller may write is
+ * `len`, and only to shrink it: `v->len = 0` empties the array keeping its capacity. */
 typedef struct lsmt_avec {
     lsmt_bump_arena *arena;
     void *data;        /* NULL while cap == 0 */
-    size_t len;        /* elements in use */
+    size_t len;        /* elements in use, <= cap; the caller may lower it */
     size_t cap;        /* elements allocated */
     size_t elem_size;  /* bytes per element */
     size_t elem_align; /* alignment of data */
 } lsmt_avec;
 
 /* Initialise an empty array of elements of `elem_size` bytes (>= 1) aligned to
- * `elem_align` (a power of two; 0 means 8), reserving `initial_cap` elements.
- * LSMT_INVALID for NULL, bad sizes/alignment or elem_size * initial_cap overflow,
- * LSMT_FULL / LSMT_NOMEM from the arena. *v is written only on success. */
+ * `elem_align` (a power of two; 0 means 8), reserving `initial_cap` elements. O(1), as
+ * one allocation. LSMT_INVALID for NULL, bad sizes/alignment or elem_size * initial_cap
+ * overflow, LSMT_FULL / LSMT_NOMEM from the arena. *v is written only on success. */
 LSMT_API lsmt_status lsmt_avec_init(lsmt_avec *v, lsmt_bump_arena *a, size_t elem_size,
                                     size_t elem_align, size_t initial_cap);
 
 /* Make room for `additional` more elements (see lsmt_abuf_reserve). */
 LSMT_API lsmt_status lsmt_avec_reserve(lsmt_avec *v, size_t additional);
 
-/* Append a copy of the element at `elem` (elem_size bytes, not NULL). */
+/* Append a copy of the element at `elem` (elem_size bytes, not NULL). Amortised O(1)
+ * element copies. Statuses as reserve, LSMT_INVALID also for NULL `elem`. */
 LSMT_API lsmt_status lsmt_avec_push(lsmt_avec *v, const void *elem);
 
 /* Append an uninitialised element and return its address in *slot (valid until the
- * array next grows). */
+ * array next grows). Amortised O(1). Statuses as reserve, LSMT_INVALID also for NULL
+ * `slot`; *slot is written only on success. */
 LSMT_API lsmt_status lsmt_avec_emplace(lsmt_avec *v, void **slot);
-
-/* Address of element i (valid until the array next grows), NULL if v is NULL or
- * i >= len. */
-LSMT_API void *lsmt_avec_get(const lsmt_avec *v, size_t i);
-
-/* Empty the array, keeping its capacity. LSMT_INVALID for NULL. */
-LSMT_API lsmt_status lsmt_avec_clear(lsmt_avec *v);
 
 /* ===================================================================================
  * lsmt_ring: ring allocator for short-lived buffers (arena/ring.c)
@@ -616,7 +614,7 @@ LSMT_API lsmt_status lsmt_avec_clear(lsmt_avec *v);
  * live one are reclaimed only once the live one is released (release buffers roughly
  * in allocation order for the best use of the ring).
  *
- * Thread safety: ONE producer thread (or callers that serialize) calls create, alloc*,
+ * Thread safety: ONE producer thread (or callers that serialize) calls create, alloc,
  * ext_*, stats_get and destroy; lsmt_ring_release may run on any thread, concurrently
  * with the producer and with other releases (of different buffers). A buffer handle is
  * passed between threads by the caller's own synchronization (a queue, a mutex), which
@@ -679,59 +677,62 @@ typedef struct lsmt_ring_stats {
 /* Largest alignment a ring buffer can have. */
 #define LSMT_RING_MAX_ALIGN ((size_t)4096)
 
-/* Fill `opt` with the defaults documented above. NULL is ignored. */
+/* Fill `opt` with the defaults documented above. NULL is ignored. O(1). */
 LSMT_API void lsmt_ring_options_default(lsmt_ring_options *opt);
 
-/* Create a ring (its memory is allocated now). `opt` NULL = defaults. LSMT_INVALID for
- * NULL out, LSMT_RANGE for a capacity out of range, LSMT_NOMEM. */
+/* Create a ring (its memory is allocated now, one allocation of `capacity` bytes).
+ * `opt` NULL = defaults. LSMT_INVALID for NULL out, LSMT_RANGE for a capacity out of
+ * range, LSMT_NOMEM. */
 LSMT_API lsmt_status lsmt_ring_create(const lsmt_ring_options *opt, lsmt_ring **out);
 
 /* Free the ring: LSMT_OK (also for NULL), or LSMT_BUSY when a buffer is still live and
  * destroy_waits is false, or an extendable buffer is open (nothing is freed; the ring is
- * intact). With destroy_waits, waits for the other threads' releases. Producer thread. */
+ * intact). With destroy_waits, waits for the other threads' releases. Producer thread.
+ * O(live buffers). */
 LSMT_API lsmt_status lsmt_ring_destroy(lsmt_ring *r);
 
-/* Allocate a fixed buffer of `size` bytes aligned to 16. LSMT_OK (*out set),
- * LSMT_INVALID (NULL r/out, size 0, size that can never fit: more than capacity minus
- * one guard), LSMT_FULL (the ring would run into a live buffer; retry after releases),
- * LSMT_BUSY (an extendable buffer is open). Nothing changes on failure. Producer. */
-LSMT_API lsmt_status lsmt_ring_alloc(lsmt_ring *r, size_t size, lsmt_ring_buf *out);
-
-/* As lsmt_ring_alloc, aligned to `align` (a power of two <= LSMT_RING_MAX_ALIGN; below
- * 16 gives 16); LSMT_INVALID also for a bad alignment. */
-LSMT_API lsmt_status lsmt_ring_alloc_aligned(lsmt_ring *r, size_t size, size_t align,
-                                             lsmt_ring_buf *out);
-
-/* A typed array: `count` elements of `elem_size` bytes aligned to `elem_align` (as for
- * alloc_aligned); out->size = count * elem_size. LSMT_INVALID also when count or
- * elem_size is 0 or their product overflows. */
-LSMT_API lsmt_status lsmt_ring_alloc_array(lsmt_ring *r, size_t count, size_t elem_size,
-                                           size_t elem_align, lsmt_ring_buf *out);
+/* Allocate a fixed buffer of `size` bytes aligned to `align` (a power of two <=
+ * LSMT_RING_MAX_ALIGN; 0 means 16, and values below 16 give 16). `size` is a byte
+ * count: for n elements of s bytes, pass n * s after checking it for overflow.
+ * Cost: O(1) plus the lazy reclaim of the buffers released since the last allocation
+ * (one acquire load each). Producer thread only.
+ * LSMT_OK: out->data[0..size) is the caller's until it releases the buffer.
+ * LSMT_INVALID: NULL r/out, size 0, a bad align, a size that can never fit (more than
+ * the capacity minus one guard and the alignment padding). LSMT_FULL: the ring would
+ * run into a live buffer (retry after releases). LSMT_BUSY: an extendable buffer is
+ * open. Nothing changes on failure (*out untouched). */
+LSMT_API lsmt_status lsmt_ring_alloc(lsmt_ring *r, size_t size, size_t align, lsmt_ring_buf *out);
 
 /* Release a buffer: any thread, exactly once per buffer (invariant 2). Clears buf's
  * private fields, so a second release through the same handle returns LSMT_INVALID;
  * LSMT_INVALID also for NULL or a never-allocated handle, and (best effort, while its
- * bytes are not yet reused) for a copy of an already released handle. */
+ * bytes are not yet reused) for a copy of an already released handle. O(1), lock-free
+ * (one release CAS). */
 LSMT_API lsmt_status lsmt_ring_release(lsmt_ring_buf *buf);
 
-/* Open an extendable buffer with room for `initial_cap` bytes (0 allowed: 16 bytes).
- * Statuses as lsmt_ring_alloc. While it is open, other allocations return LSMT_BUSY. */
+/* Open an extendable buffer with room for `initial_cap` bytes (0 allowed: 16 bytes),
+ * aligned to 16. Cost and statuses as lsmt_ring_alloc. While it is open, other
+ * allocations return LSMT_BUSY. */
 LSMT_API lsmt_status lsmt_ring_ext_begin(lsmt_ring *r, size_t initial_cap, lsmt_ring_ext *out);
 
 /* Make room for `additional` more bytes: grows in place (it is the newest buffer), or,
  * at the ring's end, moves to the ring's start (data changes; contents kept).
  * LSMT_INVALID (NULL, not open, overflow, more than the ring could ever hold), LSMT_FULL
- * (no room now: the buffer is unchanged and still open). */
+ * (no room now: the buffer is unchanged and still open). O(1), or O(len) when it
+ * moves. */
 LSMT_API lsmt_status lsmt_ring_ext_reserve(lsmt_ring_ext *e, size_t additional);
 
-/* Append `n` bytes from `p` (NULL only when n == 0). Statuses as reserve. */
+/* Append `n` bytes from `p` (NULL only when n == 0). Statuses as reserve; O(n)
+ * amortised. */
 LSMT_API lsmt_status lsmt_ring_ext_append(lsmt_ring_ext *e, const void *p, size_t n);
 
 /* Close the extendable buffer into a fixed buffer of its `len` bytes (unused capacity
- * goes back to the ring). *e is cleared. LSMT_INVALID when e is NULL or not open. */
+ * goes back to the ring). *e is cleared. LSMT_INVALID when e is NULL or not open, or
+ * out is NULL. O(1). */
 LSMT_API lsmt_status lsmt_ring_ext_finalize(lsmt_ring_ext *e, lsmt_ring_buf *out);
 
-/* Close the extendable buffer and give all its bytes back. LSMT_INVALID when not open. */
+/* Close the extendable buffer and give all its bytes back. LSMT_INVALID when e is NULL
+ * or not open. O(1). */
 LSMT_API lsmt_status lsmt_ring_ext_cancel(lsmt_ring_ext *e);
 
 /* Statistics (walks the live buffers: O(live)). Producer thread. LSMT_INVALID for NULL. */
