@@ -393,6 +393,25 @@ static double run_threads(bench_map *m, int T, int what, uint64_t *found)
     return now_sec() - t0;
 }
 
+/* Mops/s of N lookups of key_S(offset + probe(t)) on T threads (T > 1: offset 0), one
+ * key per call or BATCH per seek_batch call; exits unless exactly `expect` are found. */
+static double timed_reads(bench_map *m, int T, int batch, uint64_t offset, uint64_t expect,
+                          const char *what)
+{
+    uint64_t found;
+    double dt;
+    if (T == 1) {
+        double t0 = now_sec();
+        found = (batch ? read_range_batch : read_range)(m, 0, N, offset);
+        dt = now_sec() - t0;
+    } else {
+        dt = run_threads(m, T, batch ? 2 : 1, &found);
+    }
+    if (found != expect)
+        die(what, LSMT_CORRUPT);
+    return (double)N / dt / 1e6;
+}
+
 static void check_count(bench_map *m, const char *what)
 {
     size_t cnt = map_validate(m, what);
@@ -401,6 +420,16 @@ static void check_count(bench_map *m, const char *what)
                 (unsigned long long)N);
         exit(1);
     }
+}
+
+/* W2: fill on T threads; *mops and *flt_per_op of the fill, checked. */
+static void timed_mt_fill(bench_map *m, int T, double *mops, double *flt_per_op, const char *what)
+{
+    uint64_t flt0 = bench_minflt();
+    double dt = run_threads(m, T, 0, NULL);
+    *flt_per_op = (double)(bench_minflt() - flt0) / (double)N;
+    *mops = (double)N / dt / 1e6;
+    check_count(m, what);
 }
 
 int main(int argc, char **argv)
@@ -480,44 +509,13 @@ int main(int argc, char **argv)
         }
         check_count(&m, "W1");
 
-        /* W3 readrandom, 1 thread and T threads */
-        uint64_t found;
-        t0 = now_sec();
-        found = read_range(&m, 0, N, 0);
-        dt = now_sec() - t0;
-        if (found != N)
-            die("W3 missed keys", LSMT_CORRUPT);
-        w3a[r] = (double)N / dt / 1e6;
-        dt = run_threads(&m, T, 1, &found);
-        if (found != N)
-            die("W3-mt missed keys", LSMT_CORRUPT);
-        w3b[r] = (double)N / dt / 1e6;
-
-        /* W4 readmissing */
-        t0 = now_sec();
-        found = read_range(&m, 0, N, N);
-        dt = now_sec() - t0;
-        if (found != 0)
-            die("W4 found absent keys", LSMT_CORRUPT);
-        w4[r] = (double)N / dt / 1e6;
-
-        /* W3 and W4 again through seek_batch */
-        t0 = now_sec();
-        found = read_range_batch(&m, 0, N, 0);
-        dt = now_sec() - t0;
-        if (found != N)
-            die("W3-batch missed keys", LSMT_CORRUPT);
-        w3ba[r] = (double)N / dt / 1e6;
-        dt = run_threads(&m, T, 2, &found);
-        if (found != N)
-            die("W3-batch-mt missed keys", LSMT_CORRUPT);
-        w3bb[r] = (double)N / dt / 1e6;
-        t0 = now_sec();
-        found = read_range_batch(&m, 0, N, N);
-        dt = now_sec() - t0;
-        if (found != 0)
-            die("W4-batch found absent keys", LSMT_CORRUPT);
-        w4b[r] = (double)N / dt / 1e6;
+        /* W3 readrandom, 1 thread and T threads; W4 readmissing; both through seek_batch */
+        w3a[r] = timed_reads(&m, 1, 0, 0, N, "W3 missed keys");
+        w3b[r] = timed_reads(&m, T, 0, 0, N, "W3-mt missed keys");
+        w4[r] = timed_reads(&m, 1, 0, N, 0, "W4 found absent keys");
+        w3ba[r] = timed_reads(&m, 1, 1, 0, N, "W3-batch missed keys");
+        w3bb[r] = timed_reads(&m, T, 1, 0, N, "W3-batch-mt missed keys");
+        w4b[r] = timed_reads(&m, 1, 1, N, 0, "W4-batch found absent keys");
 
         /* W5 scan */
         uint64_t cnt;
@@ -576,11 +574,7 @@ int main(int argc, char **argv)
 
         /* W2 fillrandom-mt warm (T threads, thread t inserts t, t+T, ...) */
         map_reset(&m);
-        flt0 = (long)bench_minflt();
-        dt = run_threads(&m, T, 0, NULL);
-        f2w[r] = (double)((long)bench_minflt() - flt0) / (double)N;
-        w2w[r] = (double)N / dt / 1e6;
-        check_count(&m, "W2-warm");
+        timed_mt_fill(&m, T, &w2w[r], &f2w[r], "W2-warm");
         map_destroy(&m);
 
         /* W6 fillseq cold */
@@ -595,11 +589,7 @@ int main(int argc, char **argv)
 
         /* W2 fillrandom-mt cold */
         map_create(&m);
-        flt0 = (long)bench_minflt();
-        dt = run_threads(&m, T, 0, NULL);
-        f2[r] = (double)((long)bench_minflt() - flt0) / (double)N;
-        w2[r] = (double)N / dt / 1e6;
-        check_count(&m, "W2");
+        timed_mt_fill(&m, T, &w2[r], &f2[r], "W2");
         map_destroy(&m);
     }
     /* the peers' protocol: round 1 fresh, rounds 2..R reused (reads-only runs have no

@@ -33,14 +33,17 @@
 
 typedef struct ycsb_shared ycsb_shared;
 
+enum { MEASURED = 0, INTENDED = 1 };
+#define H_TOTAL YCSB_OP_COUNT_       /* histogram index of TOTAL */
+#define H_COUNT (YCSB_OP_COUNT_ + 1) /* histograms per kind */
+
 typedef struct worker {
     ycsb_shared *sh;
     bench_rng rng;
     ycsb_keychooser kc;
-    bench_hist *hist[YCSB_OP_COUNT_];     /* measured latency, per operation type */
-    bench_hist *total;                    /* every transaction (TOTAL) */
-    bench_hist *intended[YCSB_OP_COUNT_]; /* --target: latency from the intended start */
-    bench_hist *intended_total;
+    /* hist[MEASURED][op]: latency per operation type, [op == H_TOTAL] every transaction;
+     * hist[INTENDED]: the same from the intended start (--target) */
+    bench_hist *hist[2][H_COUNT];
     uint64_t quota; /* run-phase operations (--ops) */
     uint64_t read_miss, update_reads;
     uint64_t sink; /* touched bytes, added to the global sink at the end */
@@ -132,7 +135,7 @@ static lsmt_status do_read(worker *w, size_t kl)
 
 static void record_latency(worker *w, int op, uint64_t t0, uint64_t t1)
 {
-    bench_hist_record(w->hist[op], t1 - t0);
+    bench_hist_record(w->hist[MEASURED][op], t1 - t0);
 }
 
 /* One transaction of the run phase; records its inner operations (F). Returns the
@@ -212,7 +215,7 @@ static void load_work(void *ctx, unsigned tid)
         lsmt_status s = engine_put(&sh->eng, w->key, kl, w->rec, rl);
         uint64_t t1 = bench_now_ns();
         record_latency(w, YCSB_INSERT, t0, t1);
-        bench_hist_record(w->total, t1 - t0);
+        record_latency(w, H_TOTAL, t0, t1);
         if (s != LSMT_OK) {
             worker_fail(w, "load put", s);
             break;
@@ -255,10 +258,10 @@ static void run_work(void *ctx, unsigned tid)
             break;
         }
         record_latency(w, op, t0, t1);
-        bench_hist_record(w->total, t1 - t0);
+        record_latency(w, H_TOTAL, t0, t1);
         if (interval > 0) {
-            bench_hist_record(w->intended[op], t1 - due);
-            bench_hist_record(w->intended_total, t1 - due);
+            bench_hist_record(w->hist[INTENDED][op], t1 - due);
+            bench_hist_record(w->hist[INTENDED][H_TOTAL], t1 - due);
         }
         if ((++done & 255) == 0)
             /* relaxed: progress estimate only */
@@ -278,52 +281,29 @@ static uint64_t workers_done(void *ctx)
     return s;
 }
 
-/* Merge the workers' histogram `pick` into a new report row (dropped when empty). */
+/* Merge the workers' histograms hist[kind][h] into a new report row (dropped when
+ * empty). */
 static void add_row(bench_report *r, ycsb_shared *sh, const char *phase, const char *op,
-                    double secs, bench_hist *(*pick)(worker *, int), int opi)
+                    double secs, int kind, int h)
 {
-    bench_hist *h = bench_hist_new();
-    if (h == NULL)
+    bench_hist *m = bench_hist_new();
+    if (m == NULL)
         return;
     for (unsigned i = 0; i < sh->cfg->threads; i++)
-        bench_hist_merge(h, pick(&sh->w[i], opi));
-    if (h->count == 0) {
-        free(h);
+        bench_hist_merge(m, sh->w[i].hist[kind][h]);
+    if (m->count == 0) {
+        free(m);
         return;
     }
-    bench_report_row(r, phase, op, secs, h);
-}
-
-static bench_hist *pick_op(worker *w, int op)
-{
-    return w->hist[op];
-}
-static bench_hist *pick_total(worker *w, int op)
-{
-    (void)op;
-    return w->total;
-}
-static bench_hist *pick_intended(worker *w, int op)
-{
-    return w->intended[op];
-}
-static bench_hist *pick_intended_total(worker *w, int op)
-{
-    (void)op;
-    return w->intended_total;
+    bench_report_row(r, phase, op, secs, m);
 }
 
 static void reset_hists(ycsb_shared *sh)
 {
     for (unsigned i = 0; i < sh->cfg->threads; i++) {
-        worker *w = &sh->w[i];
-        for (int k = 0; k < YCSB_OP_COUNT_; k++) {
-            bench_hist_reset(w->hist[k]);
-            bench_hist_reset(w->intended[k]);
-        }
-        bench_hist_reset(w->total);
-        bench_hist_reset(w->intended_total);
-        atomic_store_explicit(&w->done, 0, memory_order_relaxed);
+        for (int k = 0; k < 2 * H_COUNT; k++)
+            bench_hist_reset(sh->w[i].hist[k / H_COUNT][k % H_COUNT]);
+        atomic_store_explicit(&sh->w[i].done, 0, memory_order_relaxed);
     }
 }
 
@@ -331,12 +311,8 @@ static void free_workers(ycsb_shared *sh)
 {
     for (unsigned i = 0; sh->w != NULL && i < sh->cfg->threads; i++) {
         worker *w = &sh->w[i];
-        for (int k = 0; k < YCSB_OP_COUNT_; k++) {
-            free(w->hist[k]);
-            free(w->intended[k]);
-        }
-        free(w->total);
-        free(w->intended_total);
+        for (int k = 0; k < 2 * H_COUNT; k++)
+            free(w->hist[k / H_COUNT][k % H_COUNT]);
         free(w->rec);
         free(w->copy);
     }
@@ -363,14 +339,9 @@ static int make_workers(ycsb_shared *sh)
         w->quota = cfg->ops / cfg->threads + (i < cfg->ops % cfg->threads ? 1 : 0);
         w->rec = malloc(sh->rec_max);
         w->copy = malloc(sh->rec_max);
-        w->total = bench_hist_new();
-        w->intended_total = bench_hist_new();
-        bool ok = w->rec && w->copy && w->total && w->intended_total;
-        for (int k = 0; k < YCSB_OP_COUNT_; k++) {
-            w->hist[k] = bench_hist_new();
-            w->intended[k] = bench_hist_new();
-            ok = ok && w->hist[k] && w->intended[k];
-        }
+        bool ok = w->rec && w->copy;
+        for (int k = 0; k < 2 * H_COUNT; k++)
+            ok = (w->hist[k / H_COUNT][k % H_COUNT] = bench_hist_new()) != NULL && ok;
         if (!ok) {
             fprintf(stderr, "memtable-bench: out of memory\n");
             return -1;
@@ -434,7 +405,7 @@ static void report_load(const bench_config *cfg, ycsb_shared *sh, bench_report *
                         uint64_t rss0, uint64_t f0)
 {
     uint64_t f1 = bench_minflt(), rss1 = bench_rss();
-    add_row(r, sh, "load", "INSERT", secs, pick_op, YCSB_INSERT);
+    add_row(r, sh, "load", "INSERT", secs, MEASURED, YCSB_INSERT);
     const unsigned T = cfg->threads;
     engine_stats es;
     engine_stats_get(&sh->eng, &es);
@@ -458,15 +429,13 @@ static int report_run(const bench_config *cfg, ycsb_shared *sh, bench_report *r,
 {
     uint64_t f1 = bench_minflt();
     const unsigned T = cfg->threads;
-    for (int k = 0; k < YCSB_OP_COUNT_; k++)
-        add_row(r, sh, "run", ycsb_op_name((ycsb_op)k), secs, pick_op, k);
-    add_row(r, sh, "run", "TOTAL", secs, pick_total, 0);
-    uint64_t run_ops = r->nrows ? r->row[r->nrows - 1].count : 0;
-    if (cfg->target > 0) {
-        for (int k = 0; k < YCSB_OP_COUNT_; k++)
-            add_row(r, sh, "run-intended", ycsb_op_name((ycsb_op)k), secs, pick_intended, k);
-        add_row(r, sh, "run-intended", "TOTAL", secs, pick_intended_total, 0);
-    }
+    for (int kind = MEASURED; kind <= (cfg->target > 0 ? INTENDED : MEASURED); kind++)
+        for (int k = 0; k < H_COUNT; k++)
+            add_row(r, sh, kind == MEASURED ? "run" : "run-intended",
+                    k == H_TOTAL ? "TOTAL" : ycsb_op_name((ycsb_op)k), secs, kind, k);
+    uint64_t run_ops = 0;
+    for (unsigned i = 0; i < T; i++)
+        run_ops += sh->w[i].hist[MEASURED][H_TOTAL]->count;
     uint64_t misses = 0, update_reads = 0, checked = 0;
     for (unsigned i = 0; i < T; i++) {
         misses += sh->w[i].read_miss;
