@@ -104,7 +104,7 @@ if [ -s "$tmp/micro" ]; then
         "$tmp/micro" > "$tmp/micro.dat"
     { gp_head 1100,520 "$out/micro.png" "memtable-bench: WORKLOADS.md micro workloads through the memtable (keys: $shape)"
       cat <<GP
-set rmargin 12
+set rmargin 16
 set bmargin 9
 set ylabel "Mops/s (bars)"
 set y2label "W5 scan, ns/entry (red)"
@@ -118,9 +118,9 @@ set y2range [0:*]
 set xtics rotate by -30
 unset key
 plot "$tmp/micro.dat" using 1:3:xtic(2) with boxes lc rgb "#4472c4", \
-     "" using 1:3:(sprintf("%.2f",\$3)) with labels offset 0,0.7, \
+     "" using 1:3:(\$3 == \$3 ? sprintf("%.2f",\$3) : "") with labels offset 0,0.7, \
      "" using 1:4 axes x1y2 with boxes lc rgb "#c0504d", \
-     "" using 1:4:(sprintf("%.1f ns",\$4)) axes x1y2 with labels offset 0,0.7
+     "" using 1:4:(\$4 == \$4 ? sprintf("%.1f ns",\$4) : "") axes x1y2 with labels offset 0,0.7
 GP
     } | gnuplot
     echo "wrote $out/micro.png"
