@@ -66,11 +66,11 @@ fi
 # ---- YCSB latency percentiles: one line per workload/threads --------------------------
 # columns: p50 p90 [p95] p99 p99.9 [p99.99] max (p95, p99.99 from CSV columns 15, 16)
 full=$(awk -F, '$3=="run" && $4=="TOTAL" {print (NF >= 16 && $15 != "") ? 1 : 0; exit}' "$in")
+pcts="p50 p90 p99 p99.9 max"
+[ "${full:-0}" = 1 ] && pcts="p50 p90 p95 p99 p99.9 p99.99 max"
 if [ "${full:-0}" = 1 ]; then
-    pcts="p50 p90 p95 p99 p99.9 p99.99 max"
     awk -F, '$3=="run" && $4=="TOTAL" {print $1"_"$2"T", $9/1e3, $10/1e3, $15/1e3, $11/1e3, $12/1e3, $16/1e3, $13/1e3}' "$in"
 else
-    pcts="p50 p90 p99 p99.9 max"
     awk -F, '$3=="run" && $4=="TOTAL" {print $1"_"$2"T", $9/1e3, $10/1e3, $11/1e3, $12/1e3, $13/1e3}' "$in"
 fi | median | sort > "$tmp/lat"
 if [ -s "$tmp/lat" ]; then

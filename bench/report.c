@@ -217,11 +217,11 @@ static void print_text_header(const bench_config *c)
             printf(" theta %g", c->theta);
         printf(")");
     }
-    printf("\n  threads %u  records %llu  ", c->threads, (unsigned long long)c->records);
+    printf("\n  threads %u  records %llu", c->threads, (unsigned long long)c->records);
     if (c->ops)
-        printf("ops %llu", (unsigned long long)c->ops);
-    else
-        printf("duration %gs", c->duration);
+        printf("  ops %llu", (unsigned long long)c->ops);
+    else if (c->ycsb)
+        printf("  duration %gs", c->duration);
     if (c->target > 0)
         printf("  target %g ops/s (open loop)", c->target);
     printf("  keys %s", bench_key_shape_name(c->keys.shape));
