@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# skiplist-bench against the oneTBB peer (shared/anchors/peers/tbb_map), interleaved in one
-# run: tbb, lsmt, tbb, lsmt, ... (PAIRS pairs; each program prints the median of 5 rounds,
-# min and max, in the peers' format), then a summary per workload: the median over the
-# pairs and the ratio lsmt / tbb, checked against the targets of issue 3.
+# skiplist-bench against the oneTBB peer (tbb_map of the peer harnesses beside the
+# checkout, ../shared/anchors/peers, not part of this repository), interleaved in one run
+# per key shape: tbb, lsmt, tbb, lsmt, ... (PAIRS pairs; each program prints the median of
+# 5 rounds, min and max, in the peers' format, its lines ending in shape=<name>), then a
+# summary per shape and workload: the median over the pairs and the ratio lsmt / tbb,
+# checked against the targets of issues 3 and 13.
 #
-# Usage: bench/run_skiplist_vs_peers.sh [pairs]      (default 2; ~2.5 min per pair, quiet)
-# Env:   PEERS  peer sources   (default /work/shared/anchors/peers; copied, it is read-only)
+# Usage: bench/run_skiplist_vs_peers.sh [pairs]      (default 2; ~2.5 min per pair and
+#        shape on a quiet machine)
+# Env:   KEY_SHAPES  "random16 ycsb dbbench16 prefix8 long128" (WORKLOADS.md "Key shapes";
+#                    the peer reads KEY_SHAPE, skiplist-bench -k)
+#        BENCH_N  entries (default 1000000; smaller only for smoke runs of this script)
+#        PEERS  peer sources   (default ../shared/anchors/peers beside the checkout; copied)
 #        SUMMARY_ONLY=1  only print the summary of an existing $WORK/results.txt
 #        BUILD  build directory (default <repo>/build-skiplist-bench, Release)
 #        WORK   scratch dir     (default /tmp/lsmt-skiplist-peers)
@@ -16,7 +22,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PAIRS=${1:-2}
-PEERS=${PEERS:-/work/shared/anchors/peers}
+PEERS=${PEERS:-$ROOT/../shared/anchors/peers}
+SHAPES=${KEY_SHAPES:-random16 ycsb dbbench16 prefix8 long128}
+export BENCH_N=${BENCH_N:-1000000} # entries, both programs (smaller only for smoke runs)
 BUILD=${BUILD:-$ROOT/build-skiplist-bench}
 WORK=${WORK:-/tmp/lsmt-skiplist-peers}
 
@@ -46,23 +54,30 @@ if [ -z "${SUMMARY_ONLY:-}" ]; then
     echo "# cpu busy before start: $(cpu_busy_pct)%  (other work on the 2 cores skews every figure)"
     echo "# THP: $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
 } | tee -a "$OUT"
-for p in $(seq 1 "$PAIRS"); do
-    echo "# pair $p: tbb_map" | tee -a "$OUT"
-    "$TBB" | sed "s/^/pair$p /" | tee -a "$OUT"
-    echo "# pair $p: skiplist-bench" | tee -a "$OUT"
-    "$LSMT" | sed "s/^/pair$p /" | tee -a "$OUT"
+for s in $SHAPES; do
+    for p in $(seq 1 "$PAIRS"); do
+        echo "# $s pair $p: tbb_map" | tee -a "$OUT"
+        KEY_SHAPE=$s "$TBB" | sed "s/^/pair$p /" | tee -a "$OUT"
+        echo "# $s pair $p: skiplist-bench" | tee -a "$OUT"
+        "$LSMT" -k "$s" -n "$BENCH_N" | sed "s/^/pair$p /" | tee -a "$OUT"
+    done
 done
 echo "# loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT"
 fi # SUMMARY_ONLY=1: summarise an existing $OUT again
 
-# Summary: median over pairs of each program's median; ratios lsmt / tbb.
-awk '
+# Summary per key shape: median over pairs of each program's median; ratios lsmt / tbb.
+for s in $SHAPES; do
+printf "\n== key shape %s ==\n" "$s" | tee -a "$OUT"
+awk -v shape="$s" '
 function med(list,   n, a, i, j, t) {
     n = split(list, a, " ")
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 /^pair[0-9]+ (tbb_map|lsmt_skiplist) W/ {
+    sh = "random16"
+    for (i = 7; i <= NF; i++) if ($i ~ /^shape=/) sh = substr($i, 7)
+    if (sh != shape) next
     k = $3 " " $4; v[$2, k] = v[$2, k] " " $5; unit[k] = $6; seen[k] = 1
     for (i = 7; i <= NF; i++) if ($i ~ /^minflt/) flt[$2, k] = $i
 }
@@ -82,7 +97,9 @@ END {
     printf " 2..5 on it after reset_all, as the later tbb_map rounds reuse memory tbbmalloc got back;\n"
     printf " -fresh-arena: a new arena every round; the ratios of those rows are vs the same tbb figure;\n"
     printf " -batch32: 32 keys per seek_batch / node_insert_batch call, vs tbb one call per key)\n"
-    printf "\ntargets (issue 3):\n"
+    printf "\ntargets (issue 3; issue 13 for every key shape: W1 >= 1.5x, W3 >= 1.8x, W5 <= 0.5x):\n"
+    chk("W3 1T >= 1.8x tbb (issue 13)", L["W3-readrandom/1"] / TB["W3-readrandom/1"], 1.8, 1)
+    chk("W5 <= 0.5x tbb (issue 13)", L["W5-scan/1"] / TB["W5-scan/1"], 0.5, 0)
     chk("W1 >= 1.5x tbb", L["W1-fillrandom/1"] / TB["W1-fillrandom/1"], 1.5, 1)
     chk("W3 1T >= 1.5x tbb", L["W3-readrandom/1"] / TB["W3-readrandom/1"], 1.5, 1)
     chk("W3 2T >= 1.5x tbb", L["W3-readrandom/2"] / TB["W3-readrandom/2"], 1.5, 1)
@@ -98,8 +115,10 @@ END {
     chk("W4 batch >= 1.5x tbb", L["W4-readmissing-batch32/1"] / TB["W4-readmissing-batch32/1"], 1.5, 1)
 }
 function chk(name, x, lim, ge) {
-    printf "  %-26s %8.2f  %s\n", name, x, ((ge && x >= lim) || (!ge && x <= lim)) ? "met" : "NOT met"
-}' "$OUT" | tee -a "$OUT"
+    printf "  %-30s %8.2f  %s\n", name, x, ((ge && x >= lim) || (!ge && x <= lim)) ? "met" : "NOT met"
+}' "$OUT" | tee -a "$OUT.summary"
+done
+cat "$OUT.summary" >>"$OUT" && rm -f "$OUT.summary"
 
 if [ -n "${LEVERS:-}" ]; then
     # Compile-time levers: the skip list object rebuilt with each setting, linked into
@@ -112,8 +131,9 @@ if [ -n "${LEVERS:-}" ]; then
         gcc -O3 -DNDEBUG -std=c11 -D_GNU_SOURCE -DLSMT_BUILDING=1 -fvisibility=hidden $flags \
             -I"$SRC/include" -I"$SRC" -c "$SRC/skiplist/skiplist.c" -o "$WORK/sl_$name.o"
         gcc -O3 -DNDEBUG -std=c11 -D_GNU_SOURCE -I"$SRC/include" -I"$SRC" \
-            "$SRC/bench/skiplist_bench.c" "$WORK/sl_$name.o" "$BUILD/liblsmt_layer_arena.a" \
-            -lpthread -o "$WORK/bench_$name"
+            "$SRC/bench/skiplist_bench.c" "$SRC/bench/keys.c" "$SRC/bench/ycsb.c" \
+            "$SRC/bench/common.c" "$WORK/sl_$name.o" "$BUILD/liblsmt_layer_arena.a" \
+            -lpthread -lm -o "$WORK/bench_$name"
     done
     for p in 1 2; do
         for v in base prefix_off prefetch_0 prefetch_1 readahead_off; do

@@ -1,22 +1,27 @@
-/* skiplist-bench: W1-W6 of shared/anchors/WORKLOADS.md on lsmt_skiplist directly (no
- * memtable), in the output format of the peer harnesses (anchors/peers), so a script can
- * interleave both and report ratios (bench/run_skiplist_vs_peers.sh).
+/* skiplist-bench: W1-W6 of WORKLOADS.md on lsmt_skiplist directly (no memtable), in the
+ * output format of the peer harnesses (the peer sources beside the checkout,
+ * ../shared/anchors/peers, not part of this repository), so a script can interleave both
+ * and report ratios (bench/run_skiplist_vs_peers.sh).
  *
- *   usage: skiplist-bench [-n N] [-r runs] [-H 0|1] [-s shards] [-q] [-o] [-c]
+ *   usage: skiplist-bench [-n N] [-r runs] [-k shape] [-H 0|1] [-s shards] [-q] [-o] [-c]
  *     -n  entries (default 1000000)        -r  rounds, median reported (default 5)
+ *     -k  key shape: random16 (default; $KEY_SHAPE when set), ycsb, dbbench16, prefix8,
+ *         long128 (WORKLOADS.md "Key shapes", bench/keys.h), as the peers' KEY_SHAPE
  *     -H  huge pages on the arena region (default 1)
  *     -s  arena shards (default 0 = CPU count)  -q  only the headline rows
  *     -o  only W1 (cold), W3, W4, W5: quick A/B runs of the search levers
  *     -c  time by process CPU time instead of wall time (A/B runs on a busy machine)
  *
- * Keys are 16 bytes (BE64(splitmix64(i)) ++ BE64(i)), values 100 bytes stored inline
- * after the key, version 0 (bytewise comparator: the prefix path). The headline fill rows
+ * Keys are key_S(i) of the shape (random16: BE64(splitmix64(i)) ++ BE64(i)), values 100
+ * bytes stored inline after the key, version 0 (bytewise comparator: the prefix path).
+ * Every output line ends in shape=<name>, as the peers' do. The headline fill rows
  * (W1-fillrandom, W2-fillrandom-mt, W6-fillseq) follow the peers' protocol
- * (anchors/peers/map_driver.hpp): the median of R rounds of which the first fills a
- * fresh arena (cold: every page touched for the first time) and the others refill an
- * arena after lsmt_sharded_arena_reset_all (warm), as the peers' later rounds reuse the memory
- * their allocator got back. "-fresh-arena" rows fill a new arena in every round, "-warm"
- * rows a reused one in every round; each with minor faults per op.
+ * (map_driver.hpp): the median of R rounds of which the first fills a fresh arena (cold:
+ * every page touched for the first time) and the others refill an arena after
+ * lsmt_sharded_arena_reset_all (warm), as the peers' later rounds reuse the memory their
+ * allocator got back. "-fresh-arena" rows fill a new arena in every round, "-warm" rows a
+ * reused one in every round; each with minor faults per op.
+ * Every skip-list and arena call is in the "map under test" section below.
  * Not a test: the numbers go to bench/README.md. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,13 +29,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/common.h"
+#include "bench/keys.h"
+#include "lsmt/arena.h"
 #include "lsmt/skiplist.h"
 
-#define KEY_LEN  16
+#define KEY_MAX  128 /* the longest key shape (long128) */
 #define VAL_LEN  100
 #define MAX_RUNS 64
 /* keys per seek_batch / nodes per node_insert_batch call in the -batch rows */
@@ -38,31 +45,11 @@
 #define BATCH 32
 #endif
 
-static uint64_t splitmix64(uint64_t x)
+static bench_keys g_keys = {BENCH_KEY_RANDOM16, 1000000, 0};
+
+static size_t make_key(unsigned char *k, uint64_t i)
 {
-    uint64_t z = x + 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static void put_be64(unsigned char *p, uint64_t v)
-{
-    v = __builtin_bswap64(v);
-    memcpy(p, &v, 8);
-}
-static void make_key(unsigned char *k, uint64_t i)
-{
-    put_be64(k, splitmix64(i));
-    put_be64(k + 8, i);
-}
-static void make_seq_key(unsigned char *k, uint64_t i)
-{
-    put_be64(k, 0);
-    put_be64(k + 8, i);
-}
-static uint64_t probe(uint64_t t, uint64_t n)
-{
-    return splitmix64(t ^ 0xABCDEFull) % n;
+    return bench_key(&g_keys, i, k);
 }
 
 static unsigned char g_val[256 + VAL_LEN];
@@ -82,43 +69,20 @@ static double now_sec(void)
     clock_gettime(g_clock, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
-static long minflt_now(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_minflt;
-}
-static long rss_bytes(void)
-{
-    long size = 0, res = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f)
-        return -1;
-    if (fscanf(f, "%ld %ld", &size, &res) != 2)
-        res = -1;
-    fclose(f);
-    return res * sysconf(_SC_PAGESIZE);
-}
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 static double median(const double *v, int n)
 {
-    double s[MAX_RUNS];
-    memcpy(s, v, sizeof(double) * (size_t)n);
-    qsort(s, (size_t)n, sizeof(double), cmp_double);
-    return (n % 2) ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    double med, lo, hi;
+    bench_median(v, (size_t)n, &med, &lo, &hi);
+    return med;
 }
 static void report(const char *wl, int threads, const double *v, int n, const char *unit,
                    const char *extra)
 {
-    double s[MAX_RUNS];
-    memcpy(s, v, sizeof(double) * (size_t)n);
-    qsort(s, (size_t)n, sizeof(double), cmp_double);
-    printf("lsmt_skiplist %s %d %.3f %s min=%.3f max=%.3f n=%d%s%s\n", wl, threads, median(v, n),
-           unit, s[0], s[n - 1], n, extra ? " " : "", extra ? extra : "");
+    double med, lo, hi;
+    bench_median(v, (size_t)n, &med, &lo, &hi);
+    printf("lsmt_skiplist %s %d %.3f %s min=%.3f max=%.3f n=%d%s%s shape=%s\n", wl, threads, med,
+           unit, lo, hi, n, extra ? " " : "", extra ? extra : "",
+           bench_key_shape_name(g_keys.shape));
     fflush(stdout);
 }
 static void report_flt(const char *wl, int threads, const double *v, const double *f, int n)
@@ -142,7 +106,7 @@ static void die(const char *what, lsmt_status st)
     exit(1);
 }
 
-/* ---- the map under test ---------------------------------------------------------------- */
+/* ---- the map under test: every skip-list and arena call of this file --------------- */
 
 typedef struct bench_map {
     lsmt_sharded_arena *arena;
@@ -157,13 +121,17 @@ static void map_create(bench_map *m)
 {
     lsmt_sharded_arena_options ao;
     lsmt_sharded_arena_options_default(&ao);
-    /* node: 20-byte header + 4 per extra level + 16 + 100, ~137.3 bytes on average */
-    ao.capacity = ((size_t)N * 160 + ((size_t)64 << 20)) & ~(((size_t)2 << 20) - 1);
+    /* node: 16-byte header + 8 per extra level + key + 100, plus slack: 160 bytes for
+     * 16-byte keys (the finger table is sized from the capacity: keep it for random16) */
+    unsigned char k[KEY_MAX];
+    size_t klen = g_keys.shape == BENCH_KEY_YCSB ? 24 : make_key(k, 0);
+    size_t per = 144 + klen;
+    ao.capacity = ((size_t)N * per + ((size_t)64 << 20)) & ~(((size_t)2 << 20) - 1);
     ao.shard_count = g_shards;
     ao.huge_pages = g_huge != 0;
     lsmt_status st = lsmt_sharded_arena_create(&ao, &m->arena);
     if (st != LSMT_OK)
-        die("carena_create", st);
+        die("sharded_arena_create", st);
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
     o.arena = m->arena;
@@ -184,23 +152,121 @@ static void map_destroy(bench_map *m)
     lsmt_skiplist_destroy(m->sl);
     lsmt_sharded_arena_destroy(m->arena);
 }
+static double map_arena_bytes(bench_map *m)
+{
+    lsmt_sharded_arena_stats s;
+    lsmt_sharded_arena_stats_get(m->arena, &s);
+    return (double)s.bytes_allocated;
+}
+/* Entries of a validated list (exits on a broken one). */
+static size_t map_validate(bench_map *m, const char *what)
+{
+    size_t cnt = 0;
+    lsmt_status st = lsmt_skiplist_validate(m->sl, &cnt);
+    if (st != LSMT_OK)
+        die(what, st);
+    return cnt;
+}
 
 enum fill_kind { FILL_INSERT, FILL_SERIAL, FILL_HINT };
 
+/* Insert (key, value(i)) at version 0 through `kind`. */
+static lsmt_status map_insert(bench_map *m, enum fill_kind kind, lsmt_skiplist_hint *hint,
+                              const unsigned char *k, size_t kl, uint64_t i)
+{
+    if (kind == FILL_SERIAL)
+        return lsmt_skiplist_insert_serial(m->sl, k, kl, 0, value_src(i), VAL_LEN);
+    return lsmt_skiplist_insert(m->sl, kind == FILL_HINT ? hint : NULL, k, kl, 0, value_src(i),
+                                VAL_LEN);
+}
+
+/* A node holding key_S(i) and value(i), not yet linked. */
+static lsmt_skiplist_node *map_node(bench_map *m, uint64_t i)
+{
+    unsigned char k[KEY_MAX];
+    size_t kl = make_key(k, i);
+    lsmt_skiplist_node *node;
+    void *kb, *vb;
+    lsmt_status st = lsmt_skiplist_node_alloc(m->sl, kl, 0, VAL_LEN, 0, &node, &kb, &vb);
+    if (st != LSMT_OK)
+        die("node_alloc", st);
+    memcpy(kb, k, kl);
+    memcpy(vb, value_src(i), VAL_LEN);
+    return node;
+}
+
+/* Link nb nodes in one call; exits on any failure. */
+static void map_insert_nodes(bench_map *m, size_t nb, lsmt_skiplist_node **nodes)
+{
+    lsmt_status sts[BATCH];
+    lsmt_status st = lsmt_skiplist_node_insert_batch(m->sl, nb, nodes, sts);
+    if (st != LSMT_OK)
+        die("node_insert_batch", st);
+    for (size_t b = 0; b < nb; b++)
+        if (sts[b] != LSMT_OK)
+            die("node_insert_batch entry", sts[b]);
+}
+
+/* The first value byte of the node holding exactly key k, or -1. */
+static int map_find(bench_map *m, const unsigned char *k, size_t kl)
+{
+    lsmt_skiplist_entry e;
+    if (lsmt_skiplist_node_entry(lsmt_skiplist_find(m->sl, k, kl, 0), &e) != LSMT_OK)
+        return -1;
+    return ((const unsigned char *)e.value)[0];
+}
+
+/* Seek nb keys in one call; out[b] = the first value byte of key b's node, or -1. */
+static void map_find_batch(bench_map *m, size_t nb, const void *const *keys, const size_t *klens,
+                           int *out)
+{
+    static const uint64_t versions[BATCH] = {0};
+    const lsmt_skiplist_node *nodes[BATCH];
+    lsmt_status st = lsmt_skiplist_seek_batch(m->sl, nb, keys, klens, versions, nodes);
+    if (st != LSMT_OK)
+        die("seek_batch", st);
+    for (size_t b = 0; b < nb; b++) {
+        lsmt_skiplist_entry e;
+        out[b] = lsmt_skiplist_node_entry(nodes[b], &e) == LSMT_OK && e.klen == klens[b] &&
+                         memcmp(e.key, keys[b], e.klen) == 0
+                     ? ((const unsigned char *)e.value)[0]
+                     : -1;
+    }
+}
+
+/* Walk every node in order, touching the last key and value bytes; *count = nodes. */
+static uint64_t map_scan(bench_map *m, uint64_t *count)
+{
+    lsmt_skiplist_iter it;
+    lsmt_skiplist_iter_init(&it, m->sl);
+    uint64_t s = 0, c = 0;
+    for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
+         st = lsmt_skiplist_iter_next(&it)) {
+        lsmt_skiplist_entry e;
+        lsmt_skiplist_node_entry(lsmt_skiplist_iter_node(&it), &e);
+        s += ((const unsigned char *)e.key)[e.klen - 1] +
+             ((const unsigned char *)e.value)[e.vlen - 1];
+        c++;
+    }
+    *count = c;
+    return s;
+}
+
+static void map_hint_init(lsmt_skiplist_hint *hint)
+{
+    lsmt_skiplist_hint_init(hint);
+}
+
+/* ---- workloads ------------------------------------------------------------------------- */
+
 static void fill_random(bench_map *m, uint64_t start, uint64_t step, enum fill_kind kind)
 {
-    unsigned char k[KEY_LEN];
+    unsigned char k[KEY_MAX];
     lsmt_skiplist_hint hint;
-    lsmt_skiplist_hint_init(&hint);
+    map_hint_init(&hint);
     for (uint64_t i = start; i < N; i += step) {
-        make_key(k, i);
-        lsmt_status st;
-        if (kind == FILL_INSERT)
-            st = lsmt_skiplist_insert(m->sl, NULL, k, KEY_LEN, 0, value_src(i), VAL_LEN);
-        else if (kind == FILL_SERIAL)
-            st = lsmt_skiplist_insert_serial(m->sl, k, KEY_LEN, 0, value_src(i), VAL_LEN);
-        else
-            st = lsmt_skiplist_insert(m->sl, &hint, k, KEY_LEN, 0, value_src(i), VAL_LEN);
+        size_t kl = make_key(k, i);
+        lsmt_status st = map_insert(m, kind, &hint, k, kl, i);
         if (st != LSMT_OK)
             die("fill", st);
     }
@@ -210,42 +276,22 @@ static void fill_random(bench_map *m, uint64_t start, uint64_t step, enum fill_k
 static void fill_random_batch(bench_map *m)
 {
     lsmt_skiplist_node *nodes[BATCH];
-    lsmt_status sts[BATCH];
     for (uint64_t i = 0; i < N;) {
         size_t nb = 0;
-        for (; nb < BATCH && i < N; nb++, i++) {
-            void *kb, *vb;
-            lsmt_status st =
-                lsmt_skiplist_node_alloc(m->sl, KEY_LEN, 0, VAL_LEN, 0, &nodes[nb], &kb, &vb);
-            if (st != LSMT_OK)
-                die("node_alloc", st);
-            make_key((unsigned char *)kb, i);
-            memcpy(vb, value_src(i), VAL_LEN);
-        }
-        lsmt_status st = lsmt_skiplist_node_insert_batch(m->sl, nb, nodes, sts);
-        if (st != LSMT_OK)
-            die("node_insert_batch", st);
-        for (size_t b = 0; b < nb; b++) {
-            if (sts[b] != LSMT_OK)
-                die("node_insert_batch entry", sts[b]);
-        }
+        for (; nb < BATCH && i < N; nb++, i++)
+            nodes[nb] = map_node(m, i);
+        map_insert_nodes(m, nb, nodes);
     }
 }
 
 static void fill_seq(bench_map *m, enum fill_kind kind)
 {
-    unsigned char k[KEY_LEN];
+    unsigned char k[KEY_MAX];
     lsmt_skiplist_hint hint;
-    lsmt_skiplist_hint_init(&hint);
+    map_hint_init(&hint);
     for (uint64_t i = 0; i < N; i++) {
-        make_seq_key(k, i);
-        lsmt_status st;
-        if (kind == FILL_INSERT)
-            st = lsmt_skiplist_insert(m->sl, NULL, k, KEY_LEN, 0, value_src(i), VAL_LEN);
-        else if (kind == FILL_SERIAL)
-            st = lsmt_skiplist_insert_serial(m->sl, k, KEY_LEN, 0, value_src(i), VAL_LEN);
-        else
-            st = lsmt_skiplist_insert(m->sl, &hint, k, KEY_LEN, 0, value_src(i), VAL_LEN);
+        size_t kl = bench_seq_key(&g_keys, i, k);
+        lsmt_status st = map_insert(m, kind, &hint, k, kl, i);
         if (st != LSMT_OK)
             die("fillseq", st);
     }
@@ -255,14 +301,13 @@ static volatile uint64_t g_sink;
 
 static uint64_t read_range(bench_map *m, uint64_t t0, uint64_t t1, uint64_t offset)
 {
-    unsigned char k[KEY_LEN];
+    unsigned char k[KEY_MAX];
     uint64_t sink = 0, found = 0;
     for (uint64_t t = t0; t < t1; t++) {
-        make_key(k, offset + probe(t, N));
-        const lsmt_skiplist_node *n = lsmt_skiplist_find(m->sl, k, KEY_LEN, 0);
-        lsmt_skiplist_entry e;
-        if (lsmt_skiplist_node_entry(n, &e) == LSMT_OK) {
-            sink += ((const unsigned char *)e.value)[0];
+        size_t kl = make_key(k, offset + bench_probe(t, N));
+        int v = map_find(m, k, kl);
+        if (v >= 0) {
+            sink += (uint64_t)v;
             found++;
         }
     }
@@ -274,50 +319,26 @@ static uint64_t read_range(bench_map *m, uint64_t t0, uint64_t t1, uint64_t offs
  * rows: what an engine's multi-get does; not the peers' one-at-a-time protocol). */
 static uint64_t read_range_batch(bench_map *m, uint64_t t0, uint64_t t1, uint64_t offset)
 {
-    unsigned char k[BATCH][KEY_LEN];
+    unsigned char k[BATCH][KEY_MAX];
     const void *keys[BATCH];
     size_t klens[BATCH];
-    const lsmt_skiplist_node *out[BATCH];
-    const uint64_t versions[BATCH] = {0};
+    int vals[BATCH];
     uint64_t sink = 0, found = 0;
-    for (int b = 0; b < BATCH; b++) {
+    for (int b = 0; b < BATCH; b++)
         keys[b] = k[b];
-        klens[b] = KEY_LEN;
-    }
     for (uint64_t t = t0; t < t1; t += BATCH) {
         size_t nb = t1 - t < BATCH ? (size_t)(t1 - t) : BATCH;
         for (size_t b = 0; b < nb; b++)
-            make_key(k[b], offset + probe(t + b, N));
-        lsmt_status st = lsmt_skiplist_seek_batch(m->sl, nb, keys, klens, versions, out);
-        if (st != LSMT_OK)
-            die("seek_batch", st);
-        for (size_t b = 0; b < nb; b++) {
-            lsmt_skiplist_entry e;
-            if (lsmt_skiplist_node_entry(out[b], &e) == LSMT_OK &&
-                memcmp(e.key, k[b], KEY_LEN) == 0) {
-                sink += ((const unsigned char *)e.value)[0];
+            klens[b] = make_key(k[b], offset + bench_probe(t + b, N));
+        map_find_batch(m, nb, keys, klens, vals);
+        for (size_t b = 0; b < nb; b++)
+            if (vals[b] >= 0) {
+                sink += (uint64_t)vals[b];
                 found++;
             }
-        }
     }
     g_sink += sink;
     return found;
-}
-
-static uint64_t scan(bench_map *m, uint64_t *count)
-{
-    lsmt_skiplist_iter it;
-    lsmt_skiplist_iter_init(&it, m->sl);
-    uint64_t s = 0, c = 0;
-    for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
-         st = lsmt_skiplist_iter_next(&it)) {
-        lsmt_skiplist_entry e;
-        lsmt_skiplist_node_entry(lsmt_skiplist_iter_node(&it), &e);
-        s += ((const unsigned char *)e.key)[15] + ((const unsigned char *)e.value)[99];
-        c++;
-    }
-    *count = c;
-    return s;
 }
 
 /* ---- threads --------------------------------------------------------------------------- */
@@ -374,22 +395,54 @@ static double run_threads(bench_map *m, int T, int what, uint64_t *found)
     return now_sec() - t0;
 }
 
+/* Mops/s of N lookups of key_S(offset + probe(t)) on T threads (T > 1: offset 0), one
+ * key per call or BATCH per seek_batch call; exits unless exactly `expect` are found. */
+static double timed_reads(bench_map *m, int T, int batch, uint64_t offset, uint64_t expect,
+                          const char *what)
+{
+    uint64_t found;
+    double dt;
+    if (T == 1) {
+        double t0 = now_sec();
+        found = (batch ? read_range_batch : read_range)(m, 0, N, offset);
+        dt = now_sec() - t0;
+    } else {
+        dt = run_threads(m, T, batch ? 2 : 1, &found);
+    }
+    if (found != expect)
+        die(what, LSMT_CORRUPT);
+    return (double)N / dt / 1e6;
+}
+
 static void check_count(bench_map *m, const char *what)
 {
-    size_t cnt = 0;
-    lsmt_status st = lsmt_skiplist_validate(m->sl, &cnt);
-    if (st != LSMT_OK || cnt != N) {
-        fprintf(stderr, "skiplist-bench: %s: validate %s, %zu entries\n", what, lsmt_status_str(st),
-                cnt);
+    size_t cnt = map_validate(m, what);
+    if (cnt != N) {
+        fprintf(stderr, "skiplist-bench: %s: %zu entries, expected %llu\n", what, cnt,
+                (unsigned long long)N);
         exit(1);
     }
+}
+
+/* W2: fill on T threads; *mops and *flt_per_op of the fill, checked. */
+static void timed_mt_fill(bench_map *m, int T, double *mops, double *flt_per_op, const char *what)
+{
+    uint64_t flt0 = bench_minflt();
+    double dt = run_threads(m, T, 0, NULL);
+    *flt_per_op = (double)(bench_minflt() - flt0) / (double)N;
+    *mops = (double)N / dt / 1e6;
+    check_count(m, what);
 }
 
 int main(int argc, char **argv)
 {
     int R = 5, quiet = 0, reads_only = 0, opt;
-    while ((opt = getopt(argc, argv, "n:r:H:s:qoc")) != -1) {
+    const char *shape = getenv("KEY_SHAPE");
+    while ((opt = getopt(argc, argv, "n:r:k:H:s:qoc")) != -1) {
         switch (opt) {
+        case 'k':
+            shape = optarg;
+            break;
         case 'n':
             N = strtoull(optarg, NULL, 10);
             break;
@@ -412,7 +465,8 @@ int main(int argc, char **argv)
             g_clock = CLOCK_PROCESS_CPUTIME_ID; /* 2-thread rows then count both CPUs */
             break;
         default:
-            fprintf(stderr, "usage: %s [-n N] [-r runs] [-H 0|1] [-s shards] [-q] [-o] [-c]\n",
+            fprintf(stderr,
+                    "usage: %s [-n N] [-r runs] [-k shape] [-H 0|1] [-s shards] [-q] [-o] [-c]\n",
                     argv[0]);
             return 2;
         }
@@ -423,9 +477,17 @@ int main(int argc, char **argv)
     }
     for (int k = 0; k < 256 + VAL_LEN; k++)
         g_val[k] = (unsigned char)(k & 0xff);
-    printf("# skiplist-bench N=%llu runs=%d huge_pages=%d shards=%zu key=%d value=%d clock=%s "
-           "(keys: splitmix64, WORKLOADS.md; no other randomness)\n",
-           (unsigned long long)N, R, g_huge, g_shards, KEY_LEN, VAL_LEN,
+    if (shape != NULL && *shape != '\0' && bench_key_shape_parse(shape, &g_keys.shape) != 0) {
+        fprintf(stderr,
+                "skiplist-bench: key shape '%s': want random16, ycsb, dbbench16, prefix8 "
+                "or long128\n",
+                shape);
+        return 2;
+    }
+    g_keys.n = N;
+    printf("# skiplist-bench N=%llu runs=%d huge_pages=%d shards=%zu shape=%s value=%d clock=%s "
+           "(keys: WORKLOADS.md key shapes; no other randomness)\n",
+           (unsigned long long)N, R, g_huge, g_shards, bench_key_shape_name(g_keys.shape), VAL_LEN,
            g_clock == CLOCK_MONOTONIC ? "wall" : "process-cpu");
     const int T = 2;
     double w1[MAX_RUNS], f1[MAX_RUNS], w1w[MAX_RUNS], f1w[MAX_RUNS], w1s[MAX_RUNS], w1h[MAX_RUNS],
@@ -437,64 +499,30 @@ int main(int argc, char **argv)
         bench_map m;
         /* W1 fillrandom, cold: a fresh arena, every page touched for the first time */
         map_create(&m);
-        long rss0 = rss_bytes(), flt0 = minflt_now();
+        long rss0 = (long)bench_rss(), flt0 = (long)bench_minflt();
         double t0 = now_sec();
         fill_random(&m, 0, 1, FILL_INSERT);
         double dt = now_sec() - t0;
-        f1[r] = (double)(minflt_now() - flt0) / (double)N;
+        f1[r] = (double)((long)bench_minflt() - flt0) / (double)N;
         w1[r] = (double)N / dt / 1e6;
         if (r == 0) {
-            rss_per_entry = (double)(rss_bytes() - rss0) / (double)N;
-            lsmt_sharded_arena_stats as;
-            alloc_per_entry = lsmt_sharded_arena_stats_get(m.arena, &as) == LSMT_OK
-                                  ? (double)as.bytes_allocated / (double)N
-                                  : 0;
+            rss_per_entry = (double)((long)bench_rss() - rss0) / (double)N;
+            alloc_per_entry = map_arena_bytes(&m) / (double)N;
         }
         check_count(&m, "W1");
 
-        /* W3 readrandom, 1 thread and T threads */
-        uint64_t found;
-        t0 = now_sec();
-        found = read_range(&m, 0, N, 0);
-        dt = now_sec() - t0;
-        if (found != N)
-            die("W3 missed keys", LSMT_CORRUPT);
-        w3a[r] = (double)N / dt / 1e6;
-        dt = run_threads(&m, T, 1, &found);
-        if (found != N)
-            die("W3-mt missed keys", LSMT_CORRUPT);
-        w3b[r] = (double)N / dt / 1e6;
-
-        /* W4 readmissing */
-        t0 = now_sec();
-        found = read_range(&m, 0, N, N);
-        dt = now_sec() - t0;
-        if (found != 0)
-            die("W4 found absent keys", LSMT_CORRUPT);
-        w4[r] = (double)N / dt / 1e6;
-
-        /* W3 and W4 again through seek_batch */
-        t0 = now_sec();
-        found = read_range_batch(&m, 0, N, 0);
-        dt = now_sec() - t0;
-        if (found != N)
-            die("W3-batch missed keys", LSMT_CORRUPT);
-        w3ba[r] = (double)N / dt / 1e6;
-        dt = run_threads(&m, T, 2, &found);
-        if (found != N)
-            die("W3-batch-mt missed keys", LSMT_CORRUPT);
-        w3bb[r] = (double)N / dt / 1e6;
-        t0 = now_sec();
-        found = read_range_batch(&m, 0, N, N);
-        dt = now_sec() - t0;
-        if (found != 0)
-            die("W4-batch found absent keys", LSMT_CORRUPT);
-        w4b[r] = (double)N / dt / 1e6;
+        /* W3 readrandom, 1 thread and T threads; W4 readmissing; both through seek_batch */
+        w3a[r] = timed_reads(&m, 1, 0, 0, N, "W3 missed keys");
+        w3b[r] = timed_reads(&m, T, 0, 0, N, "W3-mt missed keys");
+        w4[r] = timed_reads(&m, 1, 0, N, 0, "W4 found absent keys");
+        w3ba[r] = timed_reads(&m, 1, 1, 0, N, "W3-batch missed keys");
+        w3bb[r] = timed_reads(&m, T, 1, 0, N, "W3-batch-mt missed keys");
+        w4b[r] = timed_reads(&m, 1, 1, N, 0, "W4-batch found absent keys");
 
         /* W5 scan */
         uint64_t cnt;
         t0 = now_sec();
-        g_sink += scan(&m, &cnt);
+        g_sink += map_scan(&m, &cnt);
         dt = now_sec() - t0;
         if (cnt != N)
             die("W5 count", LSMT_CORRUPT);
@@ -506,11 +534,11 @@ int main(int argc, char **argv)
         }
         /* W1 again, warm: the same arena after reset_all (pages resident) */
         map_reset(&m);
-        flt0 = minflt_now();
+        flt0 = (long)bench_minflt();
         t0 = now_sec();
         fill_random(&m, 0, 1, FILL_INSERT);
         dt = now_sec() - t0;
-        f1w[r] = (double)(minflt_now() - flt0) / (double)N;
+        f1w[r] = (double)((long)bench_minflt() - flt0) / (double)N;
         w1w[r] = (double)N / dt / 1e6;
         /* W1 warm through insert_serial and insert_hint */
         map_reset(&m);
@@ -530,11 +558,11 @@ int main(int argc, char **argv)
 
         /* W6 fillseq warm: insert, insert_hint, insert_serial */
         map_reset(&m);
-        flt0 = minflt_now();
+        flt0 = (long)bench_minflt();
         t0 = now_sec();
         fill_seq(&m, FILL_INSERT);
         w6w[r] = (double)N / (now_sec() - t0) / 1e6;
-        f6w[r] = (double)(minflt_now() - flt0) / (double)N;
+        f6w[r] = (double)((long)bench_minflt() - flt0) / (double)N;
         check_count(&m, "W6");
         map_reset(&m);
         t0 = now_sec();
@@ -548,30 +576,22 @@ int main(int argc, char **argv)
 
         /* W2 fillrandom-mt warm (T threads, thread t inserts t, t+T, ...) */
         map_reset(&m);
-        flt0 = minflt_now();
-        dt = run_threads(&m, T, 0, NULL);
-        f2w[r] = (double)(minflt_now() - flt0) / (double)N;
-        w2w[r] = (double)N / dt / 1e6;
-        check_count(&m, "W2-warm");
+        timed_mt_fill(&m, T, &w2w[r], &f2w[r], "W2-warm");
         map_destroy(&m);
 
         /* W6 fillseq cold */
         map_create(&m);
-        flt0 = minflt_now();
+        flt0 = (long)bench_minflt();
         t0 = now_sec();
         fill_seq(&m, FILL_INSERT);
         dt = now_sec() - t0;
-        f6[r] = (double)(minflt_now() - flt0) / (double)N;
+        f6[r] = (double)((long)bench_minflt() - flt0) / (double)N;
         w6[r] = (double)N / dt / 1e6;
         map_destroy(&m);
 
         /* W2 fillrandom-mt cold */
         map_create(&m);
-        flt0 = minflt_now();
-        dt = run_threads(&m, T, 0, NULL);
-        f2[r] = (double)(minflt_now() - flt0) / (double)N;
-        w2[r] = (double)N / dt / 1e6;
-        check_count(&m, "W2");
+        timed_mt_fill(&m, T, &w2[r], &f2[r], "W2");
         map_destroy(&m);
     }
     /* the peers' protocol: round 1 fresh, rounds 2..R reused (reads-only runs have no
@@ -587,8 +607,8 @@ int main(int argc, char **argv)
     }
     report_flt("W1-fillrandom", 1, p1, pf1, R);
     printf("lsmt_skiplist W1-rss 1 %.1f bytes/entry (RSS delta / N, first round; arena bytes "
-           "allocated / N = %.1f)\n",
-           rss_per_entry, alloc_per_entry);
+           "allocated / N = %.1f) shape=%s\n",
+           rss_per_entry, alloc_per_entry, bench_key_shape_name(g_keys.shape));
     if (!reads_only)
         report_flt("W2-fillrandom-mt", T, p2, pf2, R);
     report("W3-readrandom", 1, w3a, R, "Mops/s", NULL);

@@ -27,7 +27,7 @@ void bench_rng_seed(bench_rng *r, uint64_t seed, uint64_t stream)
         r->s[0] = 1; /* xoshiro's one forbidden state */
 }
 
-uint64_t ycsb_fnvhash64(uint64_t v)
+uint64_t ycsb_fnv64_raw(uint64_t v)
 {
     uint64_t h = 0xCBF29CE484222325ull; /* FNV-1a 64 offset basis */
     for (int i = 0; i < 8; i++) {
@@ -35,8 +35,13 @@ uint64_t ycsb_fnvhash64(uint64_t v)
         v >>= 8;
         h *= 1099511628211ull; /* FNV 64 prime */
     }
+    return h;
+}
+
+uint64_t ycsb_fnvhash64(uint64_t v)
+{
     /* Java's Math.abs on a long: two's-complement negation of negative values. */
-    int64_t s = (int64_t)h;
+    int64_t s = (int64_t)ycsb_fnv64_raw(v);
     if (s == INT64_MIN)
         return 0;
     return (uint64_t)(s < 0 ? -s : s);
@@ -67,10 +72,12 @@ double ycsb_zeta(uint64_t n, double theta)
     return head + integral + ends + d1;
 }
 
+/* YCSB: eta = (1 - (2 / items)^(1 - theta)) / (1 - zeta2 / zetan), with `items` the
+ * count given at construction even after nextLong(itemcount) grew zetan. */
 static void zipf_set_count(ycsb_zipf *z, uint64_t items)
 {
     z->items = items;
-    z->eta = (1.0 - pow(2.0 / (double)items, 1.0 - z->theta)) / (1.0 - z->zeta2 / z->zetan);
+    z->eta = (1.0 - pow(2.0 / (double)z->items0, 1.0 - z->theta)) / (1.0 - z->zeta2 / z->zetan);
     z->count_for_zeta = items;
 }
 
@@ -80,6 +87,7 @@ int ycsb_zipf_init(ycsb_zipf *z, uint64_t min, uint64_t max, double theta, doubl
         return -1;
     uint64_t items = max - min + 1;
     z->base = min;
+    z->items0 = items;
     z->theta = theta;
     z->alpha = 1.0 / (1.0 - theta);
     z->zeta2 = zeta_range(0, 2, theta, 0.0);
@@ -125,7 +133,7 @@ int ycsb_scrambled_init(ycsb_scrambled *s, uint64_t min, uint64_t max, double th
         return -1;
     /* YCSB uses its precomputed zeta for the default theta, computes it otherwise. */
     double zetan = theta == YCSB_ZIPF_THETA ? YCSB_SCRAMBLED_ZETAN_099 : 0.0;
-    if (ycsb_zipf_init(&s->gen, 0, YCSB_SCRAMBLED_ITEMS - 1, theta, zetan) != 0)
+    if (ycsb_zipf_init(&s->gen, 0, YCSB_SCRAMBLED_ITEMS, theta, zetan) != 0)
         return -1;
     s->min = min;
     s->items = max - min + 1;
@@ -296,7 +304,7 @@ int ycsb_keychooser_init(ycsb_keychooser *k, ycsb_dist dist, uint64_t records,
     k->records = records;
     switch (dist) {
     case YCSB_DIST_ZIPFIAN:
-        return ycsb_scrambled_init(&k->scrambled, 0, records + expected_new - 1, theta);
+        return ycsb_scrambled_init(&k->scrambled, 0, records + expected_new, theta);
     case YCSB_DIST_LATEST:
         return ycsb_latest_init(&k->latest, records, theta);
     case YCSB_DIST_UNIFORM:
@@ -321,31 +329,4 @@ uint64_t ycsb_choose_key(ycsb_keychooser *k, bench_rng *r, uint64_t acked)
                 return n;
         }
     }
-}
-
-/* ---- keys ------------------------------------------------------------------------ */
-
-static void put_be64(char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (char)(v & 0xff);
-        v >>= 8;
-    }
-}
-
-size_t ycsb_build_key(char *buf, uint64_t n, size_t key_size)
-{
-    if (key_size == 0) {
-        int len = snprintf(buf, YCSB_KEY_MAX, "user%llu", (unsigned long long)ycsb_fnvhash64(n));
-        return (size_t)len;
-    }
-    if (key_size > YCSB_KEY_MAX)
-        key_size = YCSB_KEY_MAX;
-    if (key_size < 16)
-        key_size = 16;
-    put_be64(buf, bench_splitmix64(n));
-    put_be64(buf + 8, n);
-    if (key_size > 16)
-        memset(buf + 16, 0, key_size - 16);
-    return key_size;
 }

@@ -36,19 +36,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- random numbers: xoshiro256** seeded through splitmix64 ------------------------ */
+#include "bench/keys.h"
+
+/* ---- random numbers: xoshiro256** seeded through splitmix64 (bench/keys.h) ---------- */
 typedef struct bench_rng {
     uint64_t s[4];
 } bench_rng;
-
-/* splitmix64 (WORKLOADS.md): a bijection on 64-bit integers with good mixing. */
-static inline uint64_t bench_splitmix64(uint64_t x)
-{
-    uint64_t z = x + 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 /* Seed `r` from (seed, stream): distinct streams give independent sequences. */
 void bench_rng_seed(bench_rng *r, uint64_t seed, uint64_t stream);
@@ -91,9 +84,13 @@ static inline uint64_t bench_rng_below(bench_rng *r, uint64_t n)
  * value as a signed 64-bit number (so the result is < 2^63; YCSB leaves Long.MIN_VALUE
  * negative, here it maps to 0: probability 2^-64). */
 uint64_t ycsb_fnvhash64(uint64_t v);
+/* FNV-1a 64 over the 8 little-endian bytes of v, before the absolute value. */
+uint64_t ycsb_fnv64_raw(uint64_t v);
 
 /* ---- zipfian --------------------------------------------------------------------- */
-/* YCSB's item count of the scrambled zipfian and its zeta at theta 0.99. */
+/* YCSB's ScrambledZipfianGenerator.ITEM_COUNT and its zeta at theta 0.99. YCSB builds
+ * its zipfian as ZipfianGenerator(0, ITEM_COUNT), bounds inclusive: ITEM_COUNT + 1 items
+ * (the precomputed zeta is that of ITEM_COUNT items; YCSB uses it as is, and so do we). */
 #define YCSB_SCRAMBLED_ITEMS     10000000000ull
 #define YCSB_SCRAMBLED_ZETAN_099 26.46902820178302
 #define YCSB_ZIPF_THETA          0.99
@@ -105,6 +102,7 @@ double ycsb_zeta(uint64_t n, double theta);
 typedef struct ycsb_zipf {
     uint64_t base;           /* smallest value returned */
     uint64_t items;          /* values are in [base, base + items) */
+    uint64_t items0;         /* the item count at init: YCSB computes eta from it forever */
     double theta;            /* skew, in (0, 1) */
     double alpha;            /* 1 / (1 - theta) */
     double zeta2;            /* zeta(2, theta) */
@@ -122,12 +120,13 @@ int ycsb_zipf_init(ycsb_zipf *z, uint64_t min, uint64_t max, double theta, doubl
 uint64_t ycsb_zipf_next(ycsb_zipf *z, bench_rng *r);
 
 /* Next value in [base, base + itemcount) where itemcount may have grown since the last
- * call (zeta is extended incrementally, as YCSB's nextLong(itemcount)). A smaller
- * itemcount recomputes zeta from scratch. itemcount >= 1. */
+ * call (zeta is extended incrementally, as YCSB's nextLong(itemcount); like YCSB, eta
+ * keeps the item count given at init). A smaller itemcount recomputes zeta from scratch.
+ * itemcount >= 1. */
 uint64_t ycsb_zipf_next_n(ycsb_zipf *z, bench_rng *r, uint64_t itemcount);
 
 typedef struct ycsb_scrambled {
-    ycsb_zipf gen; /* over [0, YCSB_SCRAMBLED_ITEMS) */
+    ycsb_zipf gen; /* over [0, YCSB_SCRAMBLED_ITEMS], inclusive */
     uint64_t min;
     uint64_t items;
 } ycsb_scrambled;
@@ -215,7 +214,9 @@ ycsb_op ycsb_choose_op(const double proportion[YCSB_OP_COUNT_], bench_rng *r);
 
 /* Per-thread chooser of existing keys for reads, updates and scans (CoreWorkload's
  * keychooser + nextKeynum): zipfian = scrambled zipfian over [0, records + expected new
- * keys); uniform over [0, records); latest over the acknowledged counter. */
+ * keys], inclusive as YCSB's ScrambledZipfianGenerator(insertstart, insertstart +
+ * insertcount + expectednewkeys): records + expected_new + 1 items; uniform over [0,
+ * records); latest over the acknowledged counter. */
 typedef struct ycsb_keychooser {
     ycsb_dist dist;
     uint64_t records;
@@ -230,15 +231,5 @@ int ycsb_keychooser_init(ycsb_keychooser *k, ycsb_dist dist, uint64_t records,
 /* A key number < acked (redraws values that are not acknowledged yet, as YCSB does);
  * acked >= 1. */
 uint64_t ycsb_choose_key(ycsb_keychooser *k, bench_rng *r, uint64_t acked);
-
-/* ---- keys ------------------------------------------------------------------------ */
-/* Longest key ycsb_build_key writes. */
-#define YCSB_KEY_MAX 4096
-
-/* Build the key of key number n into buf (YCSB_KEY_MAX bytes); returns its length.
- * key_size 0: YCSB's "user" + decimal(fnvhash64(n)) (insertorder=hashed, zeropadding 1).
- * key_size >= 16: a fixed-size binary key BE64(splitmix64(n)) ++ BE64(n) ++ zero bytes
- * (for 16 bytes this is WORKLOADS.md's key(n)). */
-size_t ycsb_build_key(char *buf, uint64_t n, size_t key_size);
 
 #endif
