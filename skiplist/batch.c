@@ -7,7 +7,7 @@
  * the time the ways come round to it again the line is (mostly) in cache, so up to
  * SEEK_WAYS misses are in flight at once instead of one after the other. Interleaving only
  * changes when each load happens, never which loads a search makes, so each result is
- * one find_ge could return in the interval the batch ran (readers never write; nodes are
+ * one search_run could return in the interval the batch ran (readers never write; nodes are
  * never removed).
  *
  * lsmt_skiplist_node_insert_batch first runs the nodes' searches that way, which loads
@@ -42,6 +42,8 @@ static void seek_way_start(const lsmt_skiplist *sl, seek_way *w, const seek_src 
     else
         skey_init(sl, &w->s.k, src->keys[idx], src->klens[idx], src->versions[idx]);
     search_start(sl, &w->s);
+    if (w->s.m == M_UNKNOWN)
+        prefetch_node(w->s.x); /* read on the way's first step (seek_way_step) */
     w->pending = NULL;
     w->idx = idx;
 }
@@ -50,9 +52,13 @@ static void seek_way_start(const lsmt_skiplist *sl, seek_way *w, const seek_src 
  * node and return false. When the search ends, store its result in *out, return true. */
 static bool seek_way_step(const lsmt_skiplist *sl, seek_way *w, const char **out)
 {
+    if (LSMT_UNLIKELY(w->s.m == M_UNKNOWN)) {
+        /* the finger node: prefetched when the way started, compared now */
+        search_learn_m(sl, &w->s);
+    }
     for (;;) {
         const char *nx;
-        switch (search_step(sl, &w->s, true, w->pending, &nx)) {
+        switch (search_step(sl, &w->s, GOAL_GE, true, w->pending, &nx)) {
         case STEP_DONE:
             *out = nx;
             return true;
@@ -74,7 +80,7 @@ static bool seek_way_step(const lsmt_skiplist *sl, seek_way *w, const char **out
 }
 
 /* The n searches of `src`, SEEK_WAYS at a time (a finished way takes the next key):
- * out[i] = find_ge's result for key i; out NULL: only warm the cache along the paths. */
+ * out[i] = the first node >= key i; out NULL: only warm the cache along the paths. */
 static void seek_run(const lsmt_skiplist *sl, size_t n, const seek_src *src,
                      const lsmt_skiplist_node **out)
 {

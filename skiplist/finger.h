@@ -2,18 +2,21 @@
  * before their key, found in a small table, instead of from the head -- on a list far
  * larger than the cache this skips the ~10 upper levels a search from the head walks.
  *
- * The key space is cut into finger_n ranges by the first 4 key bytes (prefix32, as in
- * the upper slots): range(p) = p * finger_n / 2^32, which is monotone in p, so a key in a
- * lower range is smaller than every key in a higher one. Entry b of the table holds the
- * largest node of height >= FINGER_MIN_HEIGHT whose key is in range b - 1 (0 = none yet).
+ * The key space is cut into finger_n ranges by range(k) (finger.c), which is monotone --
+ * a key in a lower range is smaller than every key in a higher one -- and spreads the
+ * list's keys over the ranges whatever prefix they share, because it is learned from the
+ * list's own keys once the list is tall enough to need it. Before that, and for keys the
+ * learned ranges do not cover, range(k) = FINGER_NONE: the search starts at the head.
+ * Entry b of the table holds the largest node of height >= FINGER_MIN_HEIGHT whose key
+ * is in range b - 1 among those noted so far (0 = none yet).
  *
  * Invariant F (skiplist.h invariant 7): a nonzero entry b references a node of this list
- * that is linked at all its levels, of height >= FINGER_MIN_HEIGHT, whose key lies in a
- * range < b. Hence for a key k in range >= b the node is before k, and a search for k
+ * that is linked at all its levels, of height >= FINGER_MIN_HEIGHT, whose key lies in
+ * range b - 1. Hence for a key k in range >= b the node is before k, and a search for k
  * may start there (at its top level) instead of at the head: every level is a
  * subsequence of level 0, so a search from any node before k finds what a search from
  * the head finds. Entries only move forward (to larger nodes of the same range) until
- * reset, which clears them.
+ * reset, which clears them and forgets the learned ranges.
  *
  * An entry is written only after its node is linked at every level (finger_note, at the
  * end of an insert), with a release CAS; searches load it with acquire, so the node's
@@ -25,10 +28,22 @@
 
 #define FINGER_MIN_HEIGHT 2
 #define FINGER_MAX        ((size_t)1 << 26) /* entries: 256 MiB of table at most */
+#define FINGER_NONE       UINT32_MAX        /* range(k) of a key the table does not cover */
+#define FINGER_POS        8                 /* key positions a range is read from */
+#define FINGER_PREFIX_MAX 256               /* longest shared prefix the ranges skip */
 
-static inline uint32_t finger_range(const lsmt_skiplist *sl, uint32_t prefix32)
+/* finger.c: the learned ranges of one list (allocated with its table). */
+__attribute__((visibility("hidden"))) finger_map *finger_map_create(void);
+__attribute__((visibility("hidden"))) void finger_map_destroy(finger_map *fm);
+__attribute__((visibility("hidden"))) void finger_map_clear(finger_map *fm);
+__attribute__((visibility("hidden"))) size_t finger_map_bytes(void);
+/* An insert linked a node of height h (cheap unless h is tall and the table unarmed). */
+__attribute__((visibility("hidden"))) void finger_arm_slow(lsmt_skiplist *sl);
+#define ARM_NODE_HEIGHT 5 /* inserts of nodes this tall (1 in 256) try to arm the table */
+static inline void finger_tall_insert(lsmt_skiplist *sl, unsigned h)
 {
-    return (uint32_t)(((uint64_t)prefix32 * sl->finger_n) >> 32);
+    if (LSMT_UNLIKELY(h >= ARM_NODE_HEIGHT) && sl->finger != NULL)
+        finger_arm_slow(sl);
 }
 
 /* Where a search for k starts: a node before k from the table, with *level its top level
@@ -36,8 +51,8 @@ static inline uint32_t finger_range(const lsmt_skiplist *sl, uint32_t prefix32)
 HOT const char *finger_start(const lsmt_skiplist *sl, const skey *k, unsigned *level)
 {
     unsigned lh = list_height(sl);
-    if (sl->finger != NULL && k->hints) {
-        uint32_t b = finger_range(sl, k->prefix32);
+    if (k->finger_b != FINGER_NONE) {
+        uint32_t b = k->finger_b;
         /* acquire: pairs with the release CAS in finger_note (invariant F) */
         ref_t r = atomic_load_explicit(&sl->finger[b], memory_order_acquire);
         if (r == 0 && b > 0) /* range b - 1 had no tall node: entry b - 1 is also before k */
@@ -58,9 +73,9 @@ HOT const char *finger_start(const lsmt_skiplist *sl, const skey *k, unsigned *l
  * range(k) + 1 unless that entry already holds a larger node. */
 static inline void finger_note(lsmt_skiplist *sl, const char *n, const skey *k, unsigned h)
 {
-    if (sl->finger == NULL || h < FINGER_MIN_HEIGHT)
+    if (k->finger_b == FINGER_NONE || h < FINGER_MIN_HEIGHT)
         return;
-    uint32_t b = finger_range(sl, k->prefix32) + 1;
+    uint32_t b = k->finger_b + 1;
     if (b >= sl->finger_n)
         return;
     _Atomic ref_t *e = &sl->finger[b];

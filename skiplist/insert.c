@@ -253,7 +253,23 @@ static inline void splice_open_level(splice *sp, unsigned i)
 {
     sp->prev[i] = 0;
     sp->next[i] = 0;
-    sp->nextp[i] = 0;
+    sp->nextmeta[i] = 0;
+    sp->plcp[i] = 0;
+    sp->plcp_valid |= 1u << i;
+}
+
+/* lcp(prev[i], k) for the key being inserted: known for the levels this insert searched,
+ * computed (and kept) for levels kept from the hint. */
+static size_t splice_plcp(const lsmt_skiplist *sl, splice *sp, unsigned i, const skey *k)
+{
+    if (!(sp->plcp_valid & (1u << i))) {
+        size_t lcp = 0;
+        if (sp->prev[i] != 0 && k->bytewise)
+            node_cmp_from(sl, node_at(sl, sp->prev[i]), k, 0, &lcp);
+        sp->plcp[i] = (uint32_t)lcp;
+        sp->plcp_valid |= 1u << i;
+    }
+    return sp->plcp[i];
 }
 
 /* Raise the list height to at least h; returns the height now. CAS loop; fails only when
@@ -265,8 +281,9 @@ static unsigned raise_height(lsmt_skiplist *sl, unsigned h)
     uint32_t cur = atomic_load_explicit(&sl->height, memory_order_relaxed);
     while (cur < h) {
         if (atomic_compare_exchange_weak_explicit(&sl->height, &cur, h, memory_order_relaxed,
-                                                  memory_order_relaxed))
+                                                  memory_order_relaxed)) {
             return h;
+        }
     }
     return cur;
 }
@@ -277,6 +294,7 @@ static unsigned raise_height(lsmt_skiplist *sl, unsigned h)
  * the list, starts over from the head (rh = maxh). */
 static unsigned splice_repair(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned maxh)
 {
+    sp->plcp_valid = 0; /* a new key: no lcp is known yet */
     if (sp->list != sl || sp->epoch != sl->epoch || sp->height < maxh) {
         sp->list = sl;
         sp->epoch = sl->epoch;
@@ -315,27 +333,46 @@ static unsigned splice_repair(const lsmt_skiplist *sl, splice *sp, const skey *k
 static unsigned splice_from_finger(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned h,
                                    unsigned rh)
 {
-    if (rh <= 1 || sl->finger == NULL || !k->hints)
+    if (rh <= 1 || sl->finger == NULL || !k->bytewise)
         return rh;
     unsigned top;
     const char *x = finger_start(sl, k, &top);
     unsigned hx = top + 1;
     if (x == head_of(sl) || h > hx || hx >= rh)
         return rh;
+    size_t m = 0;
+    node_cmp_from(sl, x, k, 0, &m); /* lcp(x, k): x is before k (invariant F) */
+    ref_t prev, next;
+    uint32_t nextmeta;
+    /* bounded, as a search's start walk (search.h): a far finger is not used */
+    if (!find_splice_level_limit(sl, k, node_ref(sl, x), 0, 0, top, &prev, &next, &nextmeta, &m,
+                                 FINGER_WALK_MAX))
+        return rh;
     sp->height = hx;
     splice_open_level(sp, hx);
-    sp->prev[top] = node_ref(sl, x);
-    find_splice_level(sl, k, sp->prev[top], 0, top, &sp->prev[top], &sp->next[top],
-                      &sp->nextp[top]);
+    sp->prev[top] = prev;
+    sp->next[top] = next;
+    sp->nextmeta[top] = nextmeta;
+    sp->plcp[top] = (uint32_t)m;
+    sp->plcp_valid |= 1u << top;
     return top;
 }
 
-/* Search levels rh - 1 .. 0 of sp from the level above. */
+/* Search levels rh - 1 .. 0 of sp from the level above: level i starts at prev[i + 1]
+ * and ends by next[i + 1], whose lcp with prev[i + 1] bounds the bytes every node in
+ * between shares with it (search.h). */
 static void splice_fill_below(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned rh)
 {
-    for (unsigned i = rh; i-- > 0;)
-        find_splice_level(sl, k, sp->prev[i + 1], sp->next[i + 1], i, &sp->prev[i], &sp->next[i],
-                          &sp->nextp[i]);
+    if (rh == 0)
+        return;
+    size_t m = splice_plcp(sl, sp, rh, k);
+    for (unsigned i = rh; i-- > 0;) {
+        size_t b = sp->next[i + 1] != 0 ? slot_lcp_lower(slot_make(0, sp->nextmeta[i + 1])) : 0;
+        find_splice_level(sl, k, sp->prev[i + 1], sp->next[i + 1], b, i, &sp->prev[i], &sp->next[i],
+                          &sp->nextmeta[i], &m);
+        sp->plcp[i] = (uint32_t)m;
+        sp->plcp_valid |= 1u << i;
+    }
 }
 
 /* The splice for k, with levels [0, h) bracketing k (levels from the returned rh up only
@@ -386,22 +423,49 @@ static bool place_level0(const lsmt_skiplist *sl, const splice *sp, char *n, con
     return true;
 }
 
-/* Step 1 of a level: n's own link at level i takes (next[i], its prefix). relaxed: n is
- * not reachable at level i yet; the release that links it publishes this store. Returns
- * the value prev[i]'s link must still hold for step 2. */
-static inline slot_t link_own(const splice *sp, char *n, unsigned i)
+/* The metas of n's two links at level i >= 1 (invariant S): prev[i] -> n, from a =
+ * lcp(prev[i], n); and n -> next[i], which is prev's old meta whenever n and next first
+ * differ where prev and next do (a > d, or a == d with different bytes there: the keys
+ * between a node and its successor share at least their lcp), and otherwise is computed
+ * from next's key (the one case that loads next). */
+static void link_metas(const lsmt_skiplist *sl, splice *sp, unsigned i, const skey *k,
+                       uint32_t *to_n, uint32_t *from_n)
+{
+    size_t a = splice_plcp(sl, sp, i, k);
+    const char *p = sp->prev[i] != 0 ? node_at(sl, sp->prev[i]) : NULL;
+    size_t plen = p != NULL ? node_klen(p) : 0;
+    *to_n = slot_meta_at(k->bytewise, a, a == plen && a == k->len, k->p, k->len);
+    uint32_t pm = sp->nextmeta[i];
+    if (sp->next[i] == 0) {
+        *from_n = 0; /* a null link */
+        return;
+    }
+    unsigned d = pm >> SLOT_D_SHIFT;
+    LSMT_ASSERT(d == SLOT_D_UNDECIDED || a >= d); /* prev < n < next */
+    if (k->bytewise && d != SLOT_D_UNDECIDED &&
+        (a > d || (key_bytes2(k->p, k->len, d) >> 8) != (pm >> 8 & 0xffu))) {
+        *from_n = pm;
+        return;
+    }
+    const char *y = node_at(sl, sp->next[i]);
+    *from_n = slot_meta_of(k->bytewise, k->p, k->len, node_key(y), node_klen(y));
+}
+
+/* Step 1 of a level: n's own link at level i takes (next[i], meta `from_n`). relaxed: n
+ * is not reachable at level i yet; the release that links it publishes this store.
+ * Returns the value prev[i]'s link must still hold for step 2. */
+static inline slot_t link_own(const splice *sp, char *n, unsigned i, uint32_t from_n)
 {
     if (i == 0) {
         atomic_store_explicit(link0(n), sp->next[0], memory_order_relaxed);
         return sp->next[0];
     }
-    slot_t old = slot_make(sp->next[i], sp->nextp[i]);
-    atomic_store_explicit(upper_slot(n, i), old, memory_order_relaxed);
-    return old;
+    atomic_store_explicit(upper_slot(n, i), slot_make(sp->next[i], from_n), memory_order_relaxed);
+    return slot_make(sp->next[i], sp->nextmeta[i]);
 }
 
-/* Step 2, concurrent: CAS prev[i]'s link from `old` to n. true when linked. */
-static inline bool link_cas(const lsmt_skiplist *sl, const splice *sp, ref_t nref, uint32_t nprefix,
+/* Step 2, concurrent: CAS prev[i]'s link from `old` to (n, to_n). true when linked. */
+static inline bool link_cas(const lsmt_skiplist *sl, const splice *sp, ref_t nref, uint32_t to_n,
                             unsigned i, slot_t old)
 {
     YIELD_POINT(i);
@@ -418,47 +482,56 @@ static inline bool link_cas(const lsmt_skiplist *sl, const splice *sp, ref_t nre
                                                        memory_order_release, memory_order_acquire);
     }
     /* CAS, release on success / acquire on failure: as at level 0 (n's fields and its
-     * slots <= i). The expected value is the whole slot; since a prefix is a function of
-     * its reference (invariant S), it fails exactly when the link changed. */
-    return atomic_compare_exchange_strong_explicit(upper_slot(p, i), &old, slot_make(nref, nprefix),
+     * slots <= i). The expected value is the whole slot; since a meta is a function of
+     * the slot's owner and reference (invariant S), it fails exactly when the link
+     * changed. */
+    return atomic_compare_exchange_strong_explicit(upper_slot(p, i), &old, slot_make(nref, to_n),
                                                    memory_order_release, memory_order_acquire);
 }
 
-/* Step 2, serial: plain release store of n into prev[i]'s link. release: publishes n as
- * link_cas does; the caller serialises writers, so nothing else writes the link. */
-static inline void link_store(const lsmt_skiplist *sl, const splice *sp, ref_t nref,
-                              uint32_t nprefix, unsigned i)
+/* Step 2, serial: plain release store of (n, to_n) into prev[i]'s link. release:
+ * publishes n as link_cas does; the caller serialises writers, so nothing else writes
+ * the link. */
+static inline void link_store(const lsmt_skiplist *sl, const splice *sp, ref_t nref, uint32_t to_n,
+                              unsigned i)
 {
     const char *p = prev_node(sl, sp->prev[i]);
     if (i == 0)
         atomic_store_explicit(link0(p), nref, memory_order_release);
     else
-        atomic_store_explicit(upper_slot(p, i), slot_make(nref, nprefix), memory_order_release);
+        atomic_store_explicit(upper_slot(p, i), slot_make(nref, to_n), memory_order_release);
 }
 
 /* Re-search level i of sp from prev[i] (still before k: nodes are never removed). */
 static inline void splice_research(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned i)
 {
-    find_splice_level(sl, k, sp->prev[i], 0, i, &sp->prev[i], &sp->next[i], &sp->nextp[i]);
+    size_t m = splice_plcp(sl, sp, i, k);
+    find_splice_level(sl, k, sp->prev[i], 0, 0, i, &sp->prev[i], &sp->next[i], &sp->nextmeta[i],
+                      &m);
+    sp->plcp[i] = (uint32_t)m;
 }
 
-/* After n is linked at levels [0, h): the splice describes the position just after n.
- * Its levels must stay monotone (prev[i+1] <= prev[i], next[i+1] >= next[i]): the binary
- * search and the climb of the next insert rely on it. A re-search at level i > 0 after a
- * lost CAS can break it: the node m that beat us lies after n, so next[i] becomes m while
- * next[j < i] still names nodes after m (m reached those levels after we linked there).
- * Such a splice would let the next insert stop at m for a key above m and link it before
- * m. Drop it instead (`lost_upper`): the next insert searches from the head (this only
+/* After n is linked at levels [0, h): the splice describes the position just after n
+ * (prev[i] = n, whose slot now leads to next[i] with meta from_n[i]). Its levels must
+ * stay monotone (prev[i+1] <= prev[i], next[i+1] >= next[i]): the binary search and the
+ * climb of the next insert rely on it. A re-search at level i > 0 after a lost CAS can
+ * break it: the node m that beat us lies after n, so next[i] becomes m while next[j < i]
+ * still names nodes after m (m reached those levels after we linked there). Such a
+ * splice would let the next insert stop at m for a key above m and link it before m.
+ * Drop it instead (`lost_upper`): the next insert searches from the head (this only
  * happens when two inserts raced at an upper level). Then note n in the finger table. */
 static void link_done(lsmt_skiplist *sl, splice *sp, char *n, const skey *k, unsigned h,
-                      bool lost_upper)
+                      const uint32_t *from_n, bool lost_upper)
 {
     ref_t nref = node_ref(sl, n);
-    for (unsigned i = 0; i < h; i++)
+    for (unsigned i = 0; i < h; i++) {
         sp->prev[i] = nref;
+        sp->nextmeta[i] = i > 0 ? from_n[i] : 0;
+    }
     if (lost_upper)
         sp->height = 0;
     finger_note(sl, n, k, h);
+    finger_tall_insert(sl, h); /* the table may arm now (finger.c) */
 }
 
 /* Link n (key k) through splice sp with one CAS per level, bottom-up. LSMT_OK, or
@@ -470,6 +543,7 @@ static lsmt_status link_node(lsmt_skiplist *sl, splice *sp, char *n, const skey 
 {
     unsigned h = node_height(n);
     ref_t nref = node_ref(sl, n);
+    uint32_t to_n, from_n[LSMT_SKIPLIST_MAX_HEIGHT];
     splice_find(sl, sp, k, h);
     /* Level 0: every attempt follows a search or re-search of level 0; check its result
      * for a duplicate (nothing is linked yet, so the list is unchanged) and keep
@@ -481,7 +555,7 @@ static lsmt_status link_node(lsmt_skiplist *sl, splice *sp, char *n, const skey 
             before_publish(hook_ctx);
             before_publish = NULL;
         }
-        if (link_cas(sl, sp, nref, 0, 0, link_own(sp, n, 0)))
+        if (link_cas(sl, sp, nref, 0, 0, link_own(sp, n, 0, 0)))
             break;
         splice_research(sl, sp, k, 0);
     }
@@ -489,12 +563,15 @@ static lsmt_status link_node(lsmt_skiplist *sl, splice *sp, char *n, const skey 
      * (prev[i] <= prev[rh] < k <= next[rh] <= next[i]); the CAS checks tightness. */
     bool lost_upper = false;
     for (unsigned i = 1; i < h; i++) {
-        while (!link_cas(sl, sp, nref, k->prefix32, i, link_own(sp, n, i))) {
+        for (;;) {
+            link_metas(sl, sp, i, k, &to_n, &from_n[i]);
+            if (link_cas(sl, sp, nref, to_n, i, link_own(sp, n, i, from_n[i])))
+                break;
             lost_upper = true;
             splice_research(sl, sp, k, i);
         }
     }
-    link_done(sl, sp, n, k, h, lost_upper);
+    link_done(sl, sp, n, k, h, from_n, lost_upper);
     return LSMT_OK;
 }
 
@@ -506,16 +583,19 @@ static lsmt_status link_node_serial(lsmt_skiplist *sl, splice *sp, char *n, cons
 {
     unsigned h = node_height(n);
     ref_t nref = node_ref(sl, n);
+    uint32_t to_n = 0, from_n[LSMT_SKIPLIST_MAX_HEIGHT] = {0};
     unsigned rh = splice_find(sl, sp, k, h);
     for (unsigned i = 0; i < h; i++) {
         if (i >= rh && !splice_tight(sl, sp, i))
             splice_research(sl, sp, k, i);
         if (i == 0 && !place_level0(sl, sp, n, k))
             return LSMT_EXISTS;
-        link_own(sp, n, i);
-        link_store(sl, sp, nref, k->prefix32, i);
+        if (i > 0)
+            link_metas(sl, sp, i, k, &to_n, &from_n[i]);
+        link_own(sp, n, i, from_n[i]);
+        link_store(sl, sp, nref, to_n, i);
     }
-    link_done(sl, sp, n, k, h, false);
+    link_done(sl, sp, n, k, h, from_n, false);
     return LSMT_OK;
 }
 

@@ -74,9 +74,12 @@ static void readahead_arm(iter_state *it, const char *cur)
     skey k;
     skey_of_node(sl, &k, cur);
     ref_t prev = 0, next = 0;
-    uint32_t nextp;
-    for (unsigned i = h; i-- > SPINE_LEVEL;)
-        find_splice_level(sl, &k, prev, 0, i, &prev, &next, &nextp);
+    uint32_t nextmeta = 0;
+    size_t m = 0; /* lcp(prev, k): 0 at the head */
+    for (unsigned i = h; i-- > SPINE_LEVEL;) {
+        size_t b = next != 0 ? slot_lcp_lower(slot_make(0, nextmeta)) : 0;
+        find_splice_level(sl, &k, prev, next, b, i, &prev, &next, &nextmeta, &m);
+    }
     if (next != 0 && node_at(sl, next) == cur)
         next = link_load_acquire(cur, SPINE_LEVEL);
     it->spine = next;
@@ -172,7 +175,7 @@ static lsmt_status iter_search(lsmt_skiplist_iter *it, const void *key, size_t k
     iter_state *s = state(it);
     skey k;
     skey_init(s->list, &k, key, klen, version);
-    return iter_land(s, forward ? find_ge(s->list, &k) : find_before(s->list, &k, false));
+    return iter_land(s, search_run(s->list, &k, forward ? GOAL_GE : GOAL_LE));
 }
 
 lsmt_status lsmt_skiplist_iter_seek(lsmt_skiplist_iter *it, const void *key, size_t klen,
@@ -216,7 +219,7 @@ lsmt_status lsmt_skiplist_iter_prev(lsmt_skiplist_iter *it)
     iter_state *s = state(it);
     skey k;
     skey_of_node(s->list, &k, s->node);
-    return iter_land(s, find_before(s->list, &k, true));
+    return iter_land(s, search_run(s->list, &k, GOAL_LT));
 }
 
 const lsmt_skiplist_node *lsmt_skiplist_iter_node(const lsmt_skiplist_iter *it)

@@ -18,7 +18,9 @@
 #include "skiplist/node.h"
 
 /* A splice: for each level i < height, prev[i] < key <= next[i] (0 = head / null) as of
- * when it was filled, and nextp[i] the prefix the slot prev[i] -> next[i] held.
+ * when it was filled, nextmeta[i] the meta the slot prev[i] -> next[i] held (invariant S,
+ * node.h), and, for the key being inserted, plcp[i] = lcp(prev[i], key) where bit i of
+ * plcp_valid is set.
  * The private layout of lsmt_skiplist_hint, and the list's own serial splice.
  * Monotone: prev[i+1] <= prev[i] and next[i+1] >= next[i] (insert.c relies on it).
  * may_alias: the public hint is a buffer of another type that the library reads and
@@ -29,7 +31,9 @@ typedef struct __attribute__((may_alias)) splice {
     uint32_t height; /* levels [0, height) are meaningful; level `height` reads head..null */
     ref_t prev[LSMT_SKIPLIST_MAX_HEIGHT + 1];
     ref_t next[LSMT_SKIPLIST_MAX_HEIGHT + 1];
-    uint32_t nextp[LSMT_SKIPLIST_MAX_HEIGHT + 1];
+    uint32_t nextmeta[LSMT_SKIPLIST_MAX_HEIGHT + 1];
+    uint32_t plcp[LSMT_SKIPLIST_MAX_HEIGHT + 1];
+    uint32_t plcp_valid;
 } splice;
 _Static_assert(sizeof(splice) <= sizeof(lsmt_skiplist_hint) &&
                    _Alignof(splice) <= _Alignof(lsmt_skiplist_hint),
@@ -53,6 +57,8 @@ _Static_assert(sizeof(iter_state) <= sizeof(lsmt_skiplist_iter) &&
                    _Alignof(iter_state) <= _Alignof(lsmt_skiplist_iter),
                "the iterator state fits the public iterator buffer");
 
+typedef struct finger_map finger_map;
+
 struct lsmt_skiplist {
     /* Read-mostly line(s): written at create/reset only. */
     lsmt_sharded_arena *arena;
@@ -66,6 +72,7 @@ struct lsmt_skiplist {
      * finger_bytes = SIZE_MAX). The pointer and size are set at create. */
     _Atomic ref_t *finger;
     uint32_t finger_n;
+    finger_map *finger_map; /* the learned ranges (finger.c); with the table */
     unsigned max_height;
     /* Never reused within the process: keys the per-thread splice of plain inserts, so a
      * list created at a destroyed list's address never sees it. */

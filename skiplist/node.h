@@ -4,16 +4,16 @@
  *
  * One arena allocation per entry. Links are 32-bit references (offset from the arena's
  * base in 4-byte units, plus one, so 0 means null); the level-0 link is 4 bytes, an
- * upper link (level >= 1) is an 8-byte slot holding the reference AND the first 4 key
- * bytes of the node it points to. The upper slots sit BEFORE the node address (they grow
- * downwards, as in RocksDB's InlineSkipList), so the level-0 link, the header and the
- * first key bytes share a cache line whatever the height:
+ * upper link (level >= 1) is an 8-byte slot holding the reference AND where the key of
+ * the node it points to first differs from its owner's ("Upper slots"). The upper slots sit BEFORE
+ * the node address (they grow downwards, as in RocksDB's InlineSkipList), so the level-0 link, the
+ * header and the first key bytes share a cache line whatever the height:
  *
  *        N - 8*(h-1)      N - 8        N       N+4     N+8          N+8+klen     N+16+klen
  *        +----------+ ... +----------+-------+-------+------------+------------+---------
  *        | slot h-1 |     | slot 1   | link0 | meta  | key bytes  | tail word  | value
  *        +----------+ ... +----------+-------+-------+------------+------------+---------
- *          ref | next key prefix       ref     klen | enc | tag | height | NEWER
+ *         ref | lcp | next's bytes    ref     klen | enc | tag | height | NEWER
  *                                                    version (56 bits) | short value length
  *
  *   N - 8*i  (i = h-1 .. 1)  _Atomic slot_t upper slot at level i (see "Upper slots")
@@ -75,13 +75,18 @@ typedef uint32_t ref_t;
 #define LINK_UNIT 4u
 
 /* Upper slots. A link at level >= 1 is one 64-bit atomic word: the reference in the low
- * 32 bits, and in the high 32 bits the first 4 bytes (big-endian, zero padded) of the key
- * of the node it references (0 for a null link and in lists with a custom comparator).
- * Invariant S: a slot's prefix is always that of its own reference's node -- both are
- * written by one store or CAS, and a node's key never changes -- so a reader that loads
- * a slot may trust the prefix: prefix(next) < prefix(key) means next < key and
- * prefix(next) > prefix(key) means next > key (padded prefixes that differ order like
- * the keys), without loading the next node. */
+ * 32 bits, and in the high 32 bits ("meta") what a search needs to know of the node y it
+ * references relative to the slot's owner x:
+ *     bits 17..31  d = lcp(x, y), the length of the prefix their keys share, or
+ *                  SLOT_D_UNDECIDED when it is that long or more, when the keys are equal
+ *                  (two versions), or in a list with a custom comparator;
+ *     bit  16      END: y's key ends right after its byte d (so a zero below is padding);
+ *     bits 0..15   y's key bytes d and d + 1, big-endian, zero past y's end.
+ * The head counts as the empty key (d = 0); a null link's meta is 0.
+ * Invariant S: a slot's meta is always that of its owner and its reference -- both are
+ * written by one store or CAS, and keys never change -- so a reader that loads a slot
+ * may trust it, and a CAS that expects the whole slot fails exactly when the link
+ * changed. search.h shows how a search decides from it without loading y. */
 typedef uint64_t slot_t;
 #define SLOT_BYTES      8u
 /* Largest arena a 32-bit reference can address. */
@@ -130,22 +135,28 @@ static inline _Atomic slot_t *upper_slot(const char *n, unsigned i)
 {
     return (_Atomic slot_t *)(n - (size_t)SLOT_BYTES * i);
 }
-static inline slot_t slot_make(ref_t r, uint32_t prefix)
+#define SLOT_D_SHIFT        17
+#define SLOT_D_UNDECIDED    0x7FFFu
+#define SLOT_META_UNDECIDED (SLOT_D_UNDECIDED << SLOT_D_SHIFT)
+#define SLOT_END            (1u << 16)
+#define SLOT_BYTES_MASK     0xFFFFu
+
+static inline slot_t slot_make(ref_t r, uint32_t meta)
 {
-    return (slot_t)prefix << 32 | r;
+    return (slot_t)meta << 32 | r;
 }
 static inline ref_t slot_ref(slot_t s)
 {
     return (ref_t)s;
 }
-static inline uint32_t slot_prefix(slot_t s)
+static inline uint32_t slot_meta(slot_t s)
 {
     return (uint32_t)(s >> 32);
 }
 
 /* Acquire: observes every field of the node the link points to, written before the
  * release CAS (or release store, insert_serial) that published it (insert.c). Level 0 is
- * a bare link (its "prefix" reads as 0). */
+ * a bare link (its meta reads as 0). */
 HOT slot_t slot_load_acquire(const char *n, unsigned i)
 {
     if (i == 0)

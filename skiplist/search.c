@@ -1,46 +1,30 @@
 /* The skip list's searches (readers): first node >= a key, last node before a key, the
- * last node. Each loads links with acquire and never writes (search.h). find_ge is the
- * plain form of the search step that batch.c interleaves. */
+ * last node. Each loads links with acquire and never writes (search.h); all but the last
+ * run the search step that batch.c interleaves. */
 #include "skiplist/finger.h"
 
 void search_start(const lsmt_skiplist *sl, search *s)
 {
     s->x = finger_start(sl, &s->k, &s->level);
     s->stop = NULL;
+    s->b = 0;
+    /* a finger node is before k (invariant F); its lcp with k is learned before the
+     * first step (search_learn_m: a batched search prefetches the node first) */
+    s->m = s->x != head_of(sl) && s->k.bytewise ? M_UNKNOWN : 0;
+    s->budget = s->x != head_of(sl) ? FINGER_WALK_MAX : 0;
 }
 
-const char *find_ge(const lsmt_skiplist *sl, const skey *k)
+const char *search_run(const lsmt_skiplist *sl, const skey *k, goal g)
 {
     search s;
     s.k = *k;
     search_start(sl, &s);
+    if (s.m == M_UNKNOWN)
+        search_learn_m(sl, &s);
     const char *out;
-    while (search_step(sl, &s, false, NULL, &out) != STEP_DONE)
+    while (search_step(sl, &s, g, false, NULL, &out) != STEP_DONE)
         ;
     return out;
-}
-
-const char *find_before(const lsmt_skiplist *sl, const skey *k, bool less)
-{
-    unsigned level;
-    const char *x = finger_start(sl, k, &level);
-    const char *stop = NULL;
-    for (;;) {
-        slot_t s = slot_load_acquire(x, level);
-        const char *nx = next_node(sl, slot_ref(s));
-        search_prefetch(sl, x, nx, level, k);
-        if (nx != NULL && nx != stop) {
-            int c = succ_cmp(sl, k, s, nx, level);
-            if (c < 0 || (!less && c == 0)) {
-                x = nx;
-                continue;
-            }
-        }
-        if (level == 0)
-            return x;
-        stop = nx;
-        level--;
-    }
 }
 
 const char *find_last(const lsmt_skiplist *sl)

@@ -51,8 +51,10 @@ static void list_clear(lsmt_skiplist *sl)
     atomic_store_explicit(&sl->height, 1, memory_order_relaxed);
     lsmt_skiplist_hint_init((lsmt_skiplist_hint *)&sl->serial_splice);
     /* plain stores: as above, nothing reads the table while the list is reset */
-    if (sl->finger != NULL)
+    if (sl->finger != NULL) {
         memset((void *)sl->finger, 0, sizeof(ref_t) * sl->finger_n);
+        finger_map_clear(sl->finger_map);
+    }
 }
 
 /* Enough levels for the most nodes an arena of `cap` bytes can hold (smallest node: a
@@ -80,23 +82,31 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
     if (base == NULL || cap == 0 || cap > MAX_ARENA_BYTES)
         return LSMT_INVALID;
     _Atomic ref_t *finger = NULL;
+    finger_map *fmap = NULL;
     size_t fn = 0;
     if (opt->compare == NULL || opt->compare == lsmt_bytewise_compare) {
         size_t fb = opt->finger_bytes ? opt->finger_bytes : LSMT_SKIPLIST_FINGER_BYTES_DEFAULT;
         if (fb != SIZE_MAX) {
             fn = cap / fb;
             fn = fn < 1 ? 1 : fn > FINGER_MAX ? FINGER_MAX : fn;
-            if ((finger = calloc(fn, sizeof *finger)) == NULL)
+            finger = calloc(fn, sizeof *finger);
+            fmap = finger_map_create();
+            if (finger == NULL || fmap == NULL) {
+                free((void *)finger);
+                finger_map_destroy(fmap);
                 return LSMT_NOMEM;
+            }
         }
     }
     lsmt_skiplist *sl = aligned_alloc(LSMT_CACHE_LINE, sizeof *sl);
     if (sl == NULL) {
         free((void *)finger);
+        finger_map_destroy(fmap);
         return LSMT_NOMEM;
     }
     memset(sl, 0, sizeof *sl);
     sl->finger = finger;
+    sl->finger_map = fmap;
     sl->finger_n = (uint32_t)fn;
     sl->arena = opt->arena;
     sl->base = (uintptr_t)base;
@@ -115,8 +125,10 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
 
 void lsmt_skiplist_destroy(lsmt_skiplist *sl)
 {
-    if (sl != NULL)
+    if (sl != NULL) {
         free((void *)sl->finger);
+        finger_map_destroy(sl->finger_map);
+    }
     free(sl);
 }
 
@@ -134,7 +146,8 @@ lsmt_status lsmt_skiplist_stats_get(const lsmt_skiplist *sl, lsmt_skiplist_stats
     if (sl == NULL || out == NULL)
         return LSMT_INVALID;
     memset(out, 0, sizeof *out);
-    out->memory_bytes = sizeof *sl + sizeof(ref_t) * sl->finger_n;
+    out->memory_bytes =
+        sizeof *sl + (sl->finger != NULL ? sizeof(ref_t) * sl->finger_n + finger_map_bytes() : 0);
     out->height = list_height(sl);
     out->max_height = sl->max_height;
     out->finger_entries = sl->finger_n;
@@ -150,7 +163,7 @@ const lsmt_skiplist_node *lsmt_skiplist_find(const lsmt_skiplist *sl, const void
         return NULL;
     skey k;
     skey_init(sl, &k, key, klen, version);
-    const char *n = find_ge(sl, &k);
+    const char *n = search_run(sl, &k, GOAL_GE);
     if (n != NULL && node_cmp(sl, n, &k) == 0)
         return (const lsmt_skiplist_node *)n;
     return NULL;

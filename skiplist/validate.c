@@ -12,36 +12,21 @@ static bool ref_ok(const lsmt_skiplist *sl, ref_t r)
     return r != 0 && off <= sl->capacity - NODE_FIXED;
 }
 
-/* validate's finger check when the walk leaves range b, whose last tall node is r:
- * entries *fb..b (ranges since the previous tall node's, with no tall node) must be 0
- * and entry b + 1 must be r; *fb moves past them. relaxed loads: no insert in flight. */
-static bool finger_check(const lsmt_skiplist *sl, uint32_t *fb, uint32_t b, ref_t r)
-{
-    for (; *fb <= b; (*fb)++)
-        if (atomic_load_explicit(&sl->finger[*fb], memory_order_relaxed) != 0)
-            return false;
-    if (b + 1 < sl->finger_n) {
-        if (atomic_load_explicit(&sl->finger[b + 1], memory_order_relaxed) != r)
-            return false;
-        *fb = b + 2;
-    }
-    return true;
-}
-
-/* The walk's state: cursor[i] is the next node expected at level i, cursor_p[i] the
- * prefix the slot that leads to it holds. A node of height h must be exactly the
- * expected node of levels 1..h-1 (invariant 2: each level is a subsequence of level 0, in
- * the same order); a level that holds a node missing from level 0, out of order or too
- * short leaves its cursor stuck, which the final check catches. For the finger table:
- * fb = the next entry not checked yet; (tall_r, tall_b) = the last tall node seen and its
- * range (ranges never decrease along level 0). */
+/* The walk's state: cursor[i] is the next node expected at level i, cursor_o[i] the node
+ * (or the head) whose slot leads to it, cursor_m[i] the meta that slot holds. A node of height h
+ * must be exactly the expected node of levels 1..h-1 (invariant 2: each level is a subsequence of
+ * level 0, in the same order); a level that holds a node missing from level 0, out of order or too
+ * short leaves its cursor stuck, which the final check catches. For the finger table
+ * (invariant F): `named` counts the tall nodes that the entry of their range names; every
+ * nonzero entry must be one of them. */
 typedef struct walk {
     unsigned height;
     ref_t cursor[LSMT_SKIPLIST_MAX_HEIGHT];
-    uint32_t cursor_p[LSMT_SKIPLIST_MAX_HEIGHT];
+    const char *cursor_o[LSMT_SKIPLIST_MAX_HEIGHT];
+    uint32_t cursor_m[LSMT_SKIPLIST_MAX_HEIGHT];
     const char *prev;
-    uint32_t fb, tall_b;
-    ref_t tall_r;
+    size_t named;
+    uint32_t last_b; /* range of the last tall node with one: ranges never decrease */
 } walk;
 
 /* One node's own fields: plausible header of the list's format, length encoding
@@ -85,20 +70,26 @@ static bool walk_node(const lsmt_skiplist *sl, walk *w, const char *n, ref_t r)
     if (node_has_newer(n) != newer)
         return false; /* invariant V, exact once no insert is in flight */
     unsigned h = node_height(n);
-    uint32_t np = node_prefix32(sl, n);
     if (sl->finger != NULL && h >= FINGER_MIN_HEIGHT) {
-        uint32_t b = finger_range(sl, np);
-        if (w->tall_r != 0 && b != w->tall_b && !finger_check(sl, &w->fb, w->tall_b, w->tall_r))
-            return false;
-        w->tall_b = b;
-        w->tall_r = r;
+        uint32_t b = finger_key_range(sl, node_key(n), node_klen(n));
+        if (b != FINGER_NONE) {
+            if (b >= sl->finger_n || (w->last_b != FINGER_NONE && b < w->last_b))
+                return false; /* ranges are monotone */
+            w->last_b = b;
+            /* relaxed: no insert in flight, every entry has converged */
+            if (b + 1 < sl->finger_n &&
+                atomic_load_explicit(&sl->finger[b + 1], memory_order_relaxed) == r)
+                w->named++;
+        }
     }
     for (unsigned i = 1; i < h; i++) {
-        if (w->cursor[i] != r || w->cursor_p[i] != np)
-            return false; /* invariant 2; invariant S: the slot that led here holds n's prefix */
+        if (w->cursor[i] != r || w->cursor_m[i] != slot_meta_between(sl, w->cursor_o[i], n))
+            return false; /* invariant 2; invariant S: the slot that led here holds the meta
+                           * of its owner and n */
         slot_t s = slot_load_acquire(n, i);
         w->cursor[i] = slot_ref(s);
-        w->cursor_p[i] = slot_prefix(s);
+        w->cursor_o[i] = n;
+        w->cursor_m[i] = slot_meta(s);
     }
     w->prev = n;
     return true;
@@ -108,14 +99,15 @@ lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
 {
     if (sl == NULL)
         return LSMT_INVALID;
-    walk w = {.height = list_height(sl)};
+    walk w = {.height = list_height(sl), .last_b = FINGER_NONE};
     if (w.height < 1 || w.height > sl->max_height)
         return LSMT_CORRUPT;
     for (unsigned i = 0; i < LSMT_SKIPLIST_MAX_HEIGHT; i++) {
         slot_t s = slot_load_acquire(head_of(sl), i);
         w.cursor[i] = slot_ref(s);
-        w.cursor_p[i] = slot_prefix(s);
-        if (i >= w.height && (w.cursor[i] != 0 || w.cursor_p[i] != 0))
+        w.cursor_o[i] = head_of(sl);
+        w.cursor_m[i] = i > 0 ? slot_meta(s) : 0;
+        if (i >= w.height && s != 0)
             return LSMT_CORRUPT;
     }
     size_t limit = sl->capacity / NODE_FIXED + 1; /* a longer walk means a cycle */
@@ -129,14 +121,14 @@ lsmt_status lsmt_skiplist_validate(const lsmt_skiplist *sl, size_t *count)
         r = link_load_acquire(n, 0);
     }
     for (unsigned i = 1; i < w.height; i++)
-        if (w.cursor[i] != 0 || w.cursor_p[i] != 0)
-            return LSMT_CORRUPT;
+        if (w.cursor[i] != 0 || w.cursor_m[i] != 0)
+            return LSMT_CORRUPT; /* a null link's meta is 0 */
     if (sl->finger != NULL) {
-        if (w.tall_r != 0 && !finger_check(sl, &w.fb, w.tall_b, w.tall_r))
-            return LSMT_CORRUPT;
-        for (; w.fb < sl->finger_n; w.fb++) /* ranges after the last tall node */
-            if (atomic_load_explicit(&sl->finger[w.fb], memory_order_relaxed) != 0)
-                return LSMT_CORRUPT;
+        size_t nonzero = 0;
+        for (uint32_t b = 0; b < sl->finger_n; b++)
+            nonzero += atomic_load_explicit(&sl->finger[b], memory_order_relaxed) != 0;
+        if (nonzero != w.named)
+            return LSMT_CORRUPT; /* an entry names no tall node of its range in the list */
     }
     if (count != NULL)
         *count = n0;

@@ -680,11 +680,16 @@ START_TEST(finger_table_size)
     lsmt_skiplist *rev = make_list_ex(a, reverse_compare, &g_reverse_ctx, 0, 64);
     size_t base = sl_stats(off).memory_bytes;
     ck_assert_uint_gt(base, 0);
+    /* a table: 4 bytes an entry, plus its learned ranges (a fixed size) */
+    ck_assert_uint_eq(sl_stats(one).finger_entries, 1);
+    ck_assert_uint_gt(sl_stats(one).memory_bytes, base + 4);
+    size_t ranges = sl_stats(one).memory_bytes - base - 4;
+    ck_assert_uint_eq(sl_stats(def).finger_entries, cap / LSMT_SKIPLIST_FINGER_BYTES_DEFAULT);
     ck_assert_uint_eq(sl_stats(def).memory_bytes,
-                      base + 4 * (cap / LSMT_SKIPLIST_FINGER_BYTES_DEFAULT));
-    ck_assert_uint_eq(sl_stats(fine).memory_bytes, base + 4 * (cap / 64));
-    ck_assert_uint_eq(sl_stats(one).memory_bytes, base + 4);
+                      base + ranges + 4 * (cap / LSMT_SKIPLIST_FINGER_BYTES_DEFAULT));
+    ck_assert_uint_eq(sl_stats(fine).memory_bytes, base + ranges + 4 * (cap / 64));
     ck_assert_uint_eq(sl_stats(rev).memory_bytes, base); /* custom order: none */
+    ck_assert_uint_eq(sl_stats(rev).finger_entries, 0);
     ck_assert_uint_eq(sl_stats(NULL).memory_bytes, 0);
     lsmt_skiplist_destroy(rev);
     lsmt_skiplist_destroy(one);
@@ -1213,6 +1218,71 @@ START_TEST(hint_of_destroyed_list)
 }
 END_TEST
 
+/* The finger table's learned ranges: keys that share their first bytes ("user" and
+ * digits, a zero-padded counter, a long common prefix) spread over many ranges once the
+ * list is tall, where ranges taken from the first 4 bytes would put them all in one; a
+ * key outside the learned prefix is still found; validate checks the table exactly. */
+static size_t shape_key(int shape, uint64_t i, unsigned char *k)
+{
+    uint64_t h = i * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+    switch (shape) {
+    case 0: { /* "user" + decimal, as YCSB's keys */
+        int n = snprintf((char *)k, 32, "user%llu", (unsigned long long)(h >> 1));
+        return (size_t)n;
+    }
+    case 1: /* an 8-byte big-endian counter padded with '0', as db_bench's */
+        for (int b = 0; b < 8; b++)
+            k[b] = (unsigned char)((i * 7919u % 2000003u) >> (8 * (7 - b)));
+        memset(k + 8, '0', 8);
+        return 16;
+    default: /* 96 shared bytes, then 16 random ones */
+        memset(k, 'k', 96);
+        for (int b = 0; b < 8; b++) {
+            k[96 + b] = (unsigned char)(h >> (8 * b));
+            k[104 + b] = (unsigned char)(i >> (8 * b));
+        }
+        return 112;
+    }
+}
+
+START_TEST(finger_learned_ranges)
+{
+    for (int shape = 0; shape < 3; shape++) {
+        lsmt_sharded_arena *a = make_arena((size_t)32 << 20, (size_t)64 << 10, 1);
+        lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
+        enum { N = 40000 };
+        unsigned char k[128];
+        for (uint64_t i = 0; i < N; i++) {
+            size_t kl = shape_key(shape, i, k);
+            ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, k, kl, 0, "v", 1), LSMT_OK);
+        }
+        /* a key outside the learned prefix: found, and validate still passes */
+        ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "\x00", 1, 0, "v", 1), LSMT_OK);
+        ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "\xff", 1, 0, "v", 1), LSMT_OK);
+        ck_assert_ptr_nonnull(lsmt_skiplist_find(sl, "\x00", 1, 0));
+        ck_assert_ptr_nonnull(lsmt_skiplist_find(sl, "\xff", 1, 0));
+        size_t cnt;
+        ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
+        ck_assert_uint_eq(cnt, N + 2);
+        for (uint64_t i = 0; i < N; i += 97) {
+            size_t kl = shape_key(shape, i, k);
+            ck_assert_ptr_nonnull(lsmt_skiplist_find(sl, k, kl, 0));
+        }
+        /* spread: the table names many distinct entries (the learned ranges cover the
+         * keys' varying bytes); ranges from the first 4 bytes would name 1 or 2 */
+        const struct lsmt_skiplist *raw = sl;
+        size_t named = 0;
+        for (uint32_t b = 0; b < raw->finger_n; b++)
+            named += atomic_load_explicit(&raw->finger[b], memory_order_relaxed) != 0;
+        ck_assert_msg(named > raw->finger_n / 16, "shape %d: %zu of %u entries", shape, named,
+                      raw->finger_n);
+        lsmt_skiplist_destroy(sl);
+        lsmt_sharded_arena_destroy(a);
+    }
+}
+END_TEST
+
 /* Tower heights follow p = 1/4: of 200k nodes, the share of height >= i+1 among height
  * >= i is 1/4 within a few standard deviations, for the first levels. */
 START_TEST(height_distribution)
@@ -1331,6 +1401,7 @@ static Suite *skiplist_suite(void)
     tcase_add_test(tc, hint_paths);
     tcase_add_test(tc, hint_of_destroyed_list);
     tcase_add_test(tc, height_distribution);
+    tcase_add_test(tc, finger_learned_ranges);
     tcase_add_test(tc, node_tags);
     tcase_set_timeout(tc, 300);
     suite_add_tcase(s, tc);
