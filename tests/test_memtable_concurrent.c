@@ -30,6 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/check_run.h"
+#include "support/hash.h"
+
 #include "lsmt/memtable.h"
 
 #if defined(LSMT_TSAN)
@@ -54,15 +57,6 @@ static char fail_msg[256];
         }                                                         \
     } while (0)
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xFF51AFD7ED558CCDull;
-    x ^= x >> 33;
-    x *= 0xC4CEB9FE1A85EC53ull;
-    return x ^ (x >> 33);
-}
-
 static size_t make_key(char *buf, unsigned k)
 {
     return (size_t)sprintf(buf, "key%05u", k);
@@ -71,7 +65,7 @@ static size_t make_key(char *buf, unsigned k)
 /* Value of (key k, seq): 24 bytes that name both. */
 static void make_val(unsigned char *v, unsigned k, uint64_t seq)
 {
-    uint64_t a = k, b = seq, c = mix(k ^ mix(seq));
+    uint64_t a = k, b = seq, c = fmix64(k ^ fmix64(seq));
     memcpy(v, &a, 8);
     memcpy(v + 8, &b, 8);
     memcpy(v + 16, &c, 8);
@@ -126,11 +120,11 @@ static void view_end(shared *sh)
 static void *writer(void *arg)
 {
     shared *sh = arg;
-    uint64_t r = mix((uint64_t)(uintptr_t)&r);
+    uint64_t r = fmix64((uint64_t)(uintptr_t)&r);
     char key[16];
     unsigned char val[24];
     while (!atomic_load(&sh->stop)) {
-        unsigned k = (unsigned)((r = mix(r)) % NKEYS);
+        unsigned k = (unsigned)((r = fmix64(r)) % NKEYS);
         uint64_t seq = atomic_fetch_add(&sh->next_seq, 1);
         size_t kl = make_key(key, k);
         make_val(val, k, seq);
@@ -166,7 +160,7 @@ static void *writer(void *arg)
 static void *getter(void *arg)
 {
     shared *sh = arg;
-    uint64_t r = mix((uint64_t)(uintptr_t)&r + 1);
+    uint64_t r = fmix64((uint64_t)(uintptr_t)&r + 1);
     char key[16];
     while (!atomic_load(&sh->stop)) {
         const void *keys[8];
@@ -176,13 +170,13 @@ static void *getter(void *arg)
         const void *vals[8];
         size_t vls[8];
         for (int i = 0; i < 8; i++) {
-            klens[i] = make_key(kb[i], (unsigned)((r = mix(r)) % (NKEYS + 100)));
+            klens[i] = make_key(kb[i], (unsigned)((r = fmix64(r)) % (NKEYS + 100)));
             keys[i] = kb[i];
         }
         const void *v;
         size_t vl;
         uint64_t seq;
-        size_t kl = make_key(key, (unsigned)((r = mix(r)) % NKEYS));
+        size_t kl = make_key(key, (unsigned)((r = fmix64(r)) % NKEYS));
         bool view = view_begin(sh);
         lsmt_status st = lsmt_memtable_get(sh->mt, key, kl, LSMT_MAX_SEQUENCE, &v, &vl, &seq);
         T_REQ(st == LSMT_OK || st == LSMT_DELETED || st == LSMT_NOT_FOUND, "get %s",
@@ -342,12 +336,12 @@ static void *pit_writer(void *arg)
 {
     pit_arg *a = arg;
     pit *p = a->p;
-    uint64_t r = mix(a->w + 77);
+    uint64_t r = fmix64(a->w + 77);
     char key[16];
     unsigned char val[24];
     /* writer w owns sequences w+1, w+1+PW, ... */
     for (uint64_t seq = a->w + 1; !atomic_load(&p->stop) && seq < 300000 / SCALE; seq += PW) {
-        unsigned k = (unsigned)((r = mix(r)) % 300);
+        unsigned k = (unsigned)((r = fmix64(r)) % 300);
         size_t kl = make_key(key, k);
         make_val(val, k, seq);
         lsmt_status st = (r & 7) == 0 ? lsmt_memtable_delete(p->mt, seq, key, kl)
@@ -951,9 +945,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return lsmt_check_run(suite());
 }
