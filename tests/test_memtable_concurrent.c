@@ -87,6 +87,19 @@ static bool val_ok(const void *v, size_t vl, const void *key, size_t kl, uint64_
     return memcmp(v, want, 24) == 0;
 }
 
+/* A memtable with the default options but its write buffer size and bloom filter bits
+ * a key (0: no filter). */
+static lsmt_memtable *new_memtable(size_t write_buffer_size, unsigned bloom_bits)
+{
+    lsmt_memtable_options o;
+    lsmt_memtable_options_default(&o);
+    o.write_buffer_size = write_buffer_size;
+    o.bloom_bits_per_key = bloom_bits;
+    lsmt_memtable *mt = NULL;
+    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
+    return mt;
+}
+
 /* ---- reset cycles ------------------------------------------------------------------ */
 
 typedef struct shared {
@@ -424,10 +437,7 @@ START_TEST(test_snapshot_point_in_time)
 {
     pit p;
     memset(&p, 0, sizeof p);
-    lsmt_memtable_options o;
-    lsmt_memtable_options_default(&o);
-    o.write_buffer_size = 64 << 20;
-    ck_assert_int_eq(lsmt_memtable_create(&o, &p.mt), LSMT_OK);
+    p.mt = new_memtable(64 << 20, 0);
     pthread_t w[PW], r[2];
     pit_arg args[PW];
     for (unsigned i = 0; i < PW; i++) {
@@ -473,11 +483,7 @@ START_TEST(test_bloom_concurrent)
 {
     pit p;
     memset(&p, 0, sizeof p);
-    lsmt_memtable_options o;
-    lsmt_memtable_options_default(&o);
-    o.write_buffer_size = 4 << 20;
-    o.bloom_bits_per_key = 4; /* small filter: many shared words, more racing ORs */
-    ck_assert_int_eq(lsmt_memtable_create(&o, &p.mt), LSMT_OK);
+    p.mt = new_memtable(4 << 20, 4); /* small filter: many shared words, more racing ORs */
     pthread_t t[2];
     pit_arg args[2] = {{&p, 0}, {&p, 1}};
     for (int i = 0; i < 2; i++)
@@ -546,18 +552,6 @@ static void run_publication(lsmt_memtable *mt, uint64_t seq, void *(*observer)(v
 }
 
 /* An internal iterator for an observer thread, or NULL (failure recorded). */
-/* The publication tests' memtable: 8 MiB, with or without the bloom filter. */
-static lsmt_memtable *pub_memtable(unsigned bloom_bits)
-{
-    lsmt_memtable_options o;
-    lsmt_memtable_options_default(&o);
-    o.write_buffer_size = 8 << 20;
-    o.bloom_bits_per_key = bloom_bits;
-    lsmt_memtable *mt = NULL;
-    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
-    return mt;
-}
-
 static lsmt_memtable_iter *internal_iter(lsmt_memtable *mt)
 {
     lsmt_memtable_iter_options io;
@@ -601,7 +595,7 @@ static void *pub_observer(void *arg)
 
 START_TEST(test_bloom_bit_before_publish)
 {
-    lsmt_memtable *mt = pub_memtable(10);
+    lsmt_memtable *mt = new_memtable(8 << 20, 10);
     run_publication(mt, 0, pub_observer);
     lsmt_memtable_stats s;
     ck_assert_int_eq(lsmt_memtable_stats_get(mt, &s), LSMT_OK);
@@ -668,7 +662,7 @@ static void *ver_observer(void *arg)
 
 START_TEST(test_newer_version_marked_before_publish)
 {
-    lsmt_memtable *mt = pub_memtable(0); /* no filter: every get searches */
+    lsmt_memtable *mt = new_memtable(8 << 20, 0); /* no filter: every get searches */
     char key[16];
     for (unsigned i = 0; i < PUB_KEYS; i++) {
         size_t kl = pub_key(key, i);
