@@ -292,7 +292,8 @@ typedef struct thr {
     char name[24];
 } thr;
 
-/* Prints the summary of the threads' counters (summed); returns the number of violations. */
+/* report.c: prints the summary of the threads' counters (summed); returns the number of
+ * violations. */
 int report_summary(const thr *th, unsigned nthr, double elapsed);
 
 void *writer_main(void *arg);   /* writer.c */
