@@ -3,6 +3,7 @@
 #include "linearizability.h"
 
 #include "lsmt/lsmt.h"
+#include "support/hash.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,20 +19,11 @@ typedef struct mask_set {
     bool has_zero;
 } mask_set;
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-}
-
 static bool set_contains(const mask_set *s, uint64_t m)
 {
     if (m == 0)
         return s->has_zero;
-    for (size_t i = mix64(m) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+    for (size_t i = fmix64(m) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
         if (s->slots[i] == m)
             return true;
         if (s->slots[i] == 0)
@@ -55,7 +47,7 @@ static bool set_insert(mask_set *s, uint64_t m)
         free(s->slots);
         *s = g;
     }
-    size_t i = mix64(m) & (s->cap - 1);
+    size_t i = fmix64(m) & (s->cap - 1);
     while (s->slots[i] != 0 && s->slots[i] != m)
         i = (i + 1) & (s->cap - 1);
     if (s->slots[i] == 0) {

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/check_run.h"
+
 #define SENTINEL ((void *)(uintptr_t)0x5e17e1)
 #define HUGE_SZ  SIZE_MAX
 
@@ -1303,9 +1305,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return lsmt_check_run(suite());
 }

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/check_run.h"
+
 #if defined(LSMT_TSAN) || defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
 #define SCALE     10 /* sanitizer builds: fewer iterations */
@@ -750,9 +752,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return lsmt_check_run(suite());
 }

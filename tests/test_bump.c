@@ -7,13 +7,8 @@
 
 #include "lsmt/arena.h"
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+#include "support/check_run.h"
+#include "support/hash.h"
 
 /* Block hooks that count calls and can be told to fail or misbehave. */
 struct hooks {
@@ -615,9 +610,5 @@ static Suite *bump_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(bump_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return lsmt_check_run(bump_suite());
 }

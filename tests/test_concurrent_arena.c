@@ -17,8 +17,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
+
+#include "support/backing.h"
+#include "support/check_run.h"
+#include "support/hash.h"
 
 #if defined(LSMT_TSAN)
 #define SCALE 8
@@ -26,79 +29,7 @@
 #define SCALE 1
 #endif
 
-/* Under ASan/TSan the runtime faults in its shadow memory for the pages we touch, on its
- * own schedule, so page-fault counts say nothing about lsmt there: the fault assertions
- * run in plain builds only (the map/unmap counts are asserted everywhere). */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(LSMT_TSAN)
-#define FAULTS_MEASURABLE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define FAULTS_MEASURABLE 0
-#endif
-#endif
-#ifndef FAULTS_MEASURABLE
-#define FAULTS_MEASURABLE 1
-#endif
-
-#define MIB ((size_t)1 << 20)
-#define KIB ((size_t)1 << 10)
-
 /* ---- helpers ----------------------------------------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* A backing that counts calls and can be told to fail; forwards to the OS backing. */
-struct counting {
-    atomic_int maps, unmaps, discards, hugepages;
-    atomic_int fail_map, fail_discard;
-    size_t last_map_align, last_map_size, last_discard_size, last_huge_size;
-};
-
-static int cnt_map(void *ctx, size_t size, size_t align, void **out)
-{
-    struct counting *c = ctx;
-    if (atomic_load(&c->fail_map))
-        return 12;
-    atomic_fetch_add(&c->maps, 1);
-    c->last_map_align = align;
-    c->last_map_size = size;
-    return lsmt_backing_os()->map(NULL, size, align, out);
-}
-static int cnt_unmap(void *ctx, void *addr, size_t size)
-{
-    struct counting *c = ctx;
-    atomic_fetch_add(&c->unmaps, 1);
-    return lsmt_backing_os()->unmap(NULL, addr, size);
-}
-static int cnt_discard(void *ctx, void *addr, size_t size)
-{
-    struct counting *c = ctx;
-    if (atomic_load(&c->fail_discard))
-        return 5;
-    atomic_fetch_add(&c->discards, 1);
-    c->last_discard_size = size;
-    return lsmt_backing_os()->discard(NULL, addr, size);
-}
-static int cnt_huge(void *ctx, void *addr, size_t size)
-{
-    struct counting *c = ctx;
-    atomic_fetch_add(&c->hugepages, 1);
-    c->last_huge_size = size;
-    return lsmt_backing_os()->hugepage(NULL, addr, size);
-}
-
-static lsmt_backing counting_backing(struct counting *c)
-{
-    memset(c, 0, sizeof *c);
-    lsmt_backing b = {cnt_map, cnt_unmap, cnt_discard, cnt_huge, c};
-    return b;
-}
 
 static lsmt_sharded_arena *make(size_t capacity, size_t chunk, size_t shards, const lsmt_backing *b)
 {
@@ -112,29 +43,6 @@ static lsmt_sharded_arena *make(size_t capacity, size_t chunk, size_t shards, co
     ck_assert_int_eq(lsmt_sharded_arena_create(&o, &a), LSMT_OK);
     ck_assert_ptr_nonnull(a);
     return a;
-}
-
-static long minflt_thread(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_THREAD, &ru);
-    return ru.ru_minflt;
-}
-
-/* The allocation's pointer, or NULL when lsmt_sharded_arena_alloc did not return LSMT_OK:
- * for the calls whose failure the test only tells from success (also in worker threads,
- * so no Check assertion here). */
-static void *alloc_p(lsmt_sharded_arena *a, size_t size, size_t align)
-{
-    void *p = NULL;
-    return lsmt_sharded_arena_alloc(a, size, align, &p) == LSMT_OK ? p : NULL;
-}
-
-/* The stats' bytes_allocated, from any thread. */
-static size_t allocated(const lsmt_sharded_arena *a)
-{
-    lsmt_sharded_arena_stats s;
-    return lsmt_sharded_arena_stats_get(a, &s) == LSMT_OK ? s.bytes_allocated : 0;
 }
 
 static size_t claimed(const lsmt_sharded_arena *a)
@@ -1308,9 +1216,5 @@ static Suite *carena_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(carena_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return lsmt_check_run(carena_suite());
 }

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/check_run.h"
+
 #define NF LSMT_NOT_FOUND
 
 static lin_op W(uint32_t key, lin_kind kind, uint64_t seq, uint64_t value, int status,
@@ -372,9 +374,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return lsmt_check_run(suite());
 }

@@ -30,6 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/check_run.h"
+#include "support/hash.h"
+
 #include "lsmt/memtable.h"
 #include "skiplist_entry.h"
 
@@ -55,15 +58,6 @@ static char fail_msg[256];
         }                                                         \
     } while (0)
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xFF51AFD7ED558CCDull;
-    x ^= x >> 33;
-    x *= 0xC4CEB9FE1A85EC53ull;
-    return x ^ (x >> 33);
-}
-
 static size_t make_key(char *buf, unsigned k)
 {
     return (size_t)sprintf(buf, "key%05u", k);
@@ -72,7 +66,7 @@ static size_t make_key(char *buf, unsigned k)
 /* Value of (key k, seq): 24 bytes that name both. */
 static void make_val(unsigned char *v, unsigned k, uint64_t seq)
 {
-    uint64_t a = k, b = seq, c = mix(k ^ mix(seq));
+    uint64_t a = k, b = seq, c = fmix64(k ^ fmix64(seq));
     memcpy(v, &a, 8);
     memcpy(v + 8, &b, 8);
     memcpy(v + 16, &c, 8);
@@ -92,6 +86,19 @@ static bool val_ok(const void *v, size_t vl, const void *key, size_t kl, uint64_
     unsigned char want[24];
     make_val(want, k, seq);
     return memcmp(v, want, 24) == 0;
+}
+
+/* A memtable with the default options but its write buffer size and bloom filter bits
+ * a key (0: no filter). */
+static lsmt_memtable *new_memtable(size_t write_buffer_size, unsigned bloom_bits)
+{
+    lsmt_memtable_options o;
+    lsmt_memtable_options_default(&o);
+    o.write_buffer_size = write_buffer_size;
+    o.bloom_bits_per_key = bloom_bits;
+    lsmt_memtable *mt = NULL;
+    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
+    return mt;
 }
 
 /* ---- reset cycles ------------------------------------------------------------------ */
@@ -127,11 +134,11 @@ static void view_end(shared *sh)
 static void *writer(void *arg)
 {
     shared *sh = arg;
-    uint64_t r = mix((uint64_t)(uintptr_t)&r);
+    uint64_t r = fmix64((uint64_t)(uintptr_t)&r);
     char key[16];
     unsigned char val[24];
     while (!atomic_load(&sh->stop)) {
-        unsigned k = (unsigned)((r = mix(r)) % NKEYS);
+        unsigned k = (unsigned)((r = fmix64(r)) % NKEYS);
         uint64_t seq = atomic_fetch_add(&sh->next_seq, 1);
         size_t kl = make_key(key, k);
         make_val(val, k, seq);
@@ -167,7 +174,7 @@ static void *writer(void *arg)
 static void *getter(void *arg)
 {
     shared *sh = arg;
-    uint64_t r = mix((uint64_t)(uintptr_t)&r + 1);
+    uint64_t r = fmix64((uint64_t)(uintptr_t)&r + 1);
     char key[16];
     while (!atomic_load(&sh->stop)) {
         const void *keys[8];
@@ -177,13 +184,13 @@ static void *getter(void *arg)
         const void *vals[8];
         size_t vls[8];
         for (int i = 0; i < 8; i++) {
-            klens[i] = make_key(kb[i], (unsigned)((r = mix(r)) % (NKEYS + 100)));
+            klens[i] = make_key(kb[i], (unsigned)((r = fmix64(r)) % (NKEYS + 100)));
             keys[i] = kb[i];
         }
         const void *v;
         size_t vl;
         uint64_t seq;
-        size_t kl = make_key(key, (unsigned)((r = mix(r)) % NKEYS));
+        size_t kl = make_key(key, (unsigned)((r = fmix64(r)) % NKEYS));
         bool view = view_begin(sh);
         lsmt_status st = lsmt_memtable_get(sh->mt, key, kl, LSMT_MAX_SEQUENCE, &v, &vl, &seq);
         T_REQ(st == LSMT_OK || st == LSMT_DELETED || st == LSMT_NOT_FOUND, "get %s",
@@ -343,12 +350,12 @@ static void *pit_writer(void *arg)
 {
     pit_arg *a = arg;
     pit *p = a->p;
-    uint64_t r = mix(a->w + 77);
+    uint64_t r = fmix64(a->w + 77);
     char key[16];
     unsigned char val[24];
     /* writer w owns sequences w+1, w+1+PW, ... */
     for (uint64_t seq = a->w + 1; !atomic_load(&p->stop) && seq < 300000 / SCALE; seq += PW) {
-        unsigned k = (unsigned)((r = mix(r)) % 300);
+        unsigned k = (unsigned)((r = fmix64(r)) % 300);
         size_t kl = make_key(key, k);
         make_val(val, k, seq);
         lsmt_status st = (r & 7) == 0 ? lsmt_memtable_delete(p->mt, seq, key, kl)
@@ -431,10 +438,7 @@ START_TEST(test_snapshot_point_in_time)
 {
     pit p;
     memset(&p, 0, sizeof p);
-    lsmt_memtable_options o;
-    lsmt_memtable_options_default(&o);
-    o.write_buffer_size = 64 << 20;
-    ck_assert_int_eq(lsmt_memtable_create(&o, &p.mt), LSMT_OK);
+    p.mt = new_memtable(64 << 20, 0);
     pthread_t w[PW], r[2];
     pit_arg args[PW];
     for (unsigned i = 0; i < PW; i++) {
@@ -480,11 +484,7 @@ START_TEST(test_bloom_concurrent)
 {
     pit p;
     memset(&p, 0, sizeof p);
-    lsmt_memtable_options o;
-    lsmt_memtable_options_default(&o);
-    o.write_buffer_size = 4 << 20;
-    o.bloom_bits_per_key = 4; /* small filter: many shared words, more racing ORs */
-    ck_assert_int_eq(lsmt_memtable_create(&o, &p.mt), LSMT_OK);
+    p.mt = new_memtable(4 << 20, 4); /* small filter: many shared words, more racing ORs */
     pthread_t t[2];
     pit_arg args[2] = {{&p, 0}, {&p, 1}};
     for (int i = 0; i < 2; i++)
@@ -553,18 +553,6 @@ static void run_publication(lsmt_memtable *mt, uint64_t seq, void *(*observer)(v
 }
 
 /* An internal iterator for an observer thread, or NULL (failure recorded). */
-/* The publication tests' memtable: 8 MiB, with or without the bloom filter. */
-static lsmt_memtable *pub_memtable(unsigned bloom_bits)
-{
-    lsmt_memtable_options o;
-    lsmt_memtable_options_default(&o);
-    o.write_buffer_size = 8 << 20;
-    o.bloom_bits_per_key = bloom_bits;
-    lsmt_memtable *mt = NULL;
-    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
-    return mt;
-}
-
 static lsmt_memtable_iter *internal_iter(lsmt_memtable *mt)
 {
     lsmt_memtable_iter_options io;
@@ -608,7 +596,7 @@ static void *pub_observer(void *arg)
 
 START_TEST(test_bloom_bit_before_publish)
 {
-    lsmt_memtable *mt = pub_memtable(10);
+    lsmt_memtable *mt = new_memtable(8 << 20, 10);
     run_publication(mt, 0, pub_observer);
     lsmt_memtable_stats s;
     ck_assert_int_eq(lsmt_memtable_stats_get(mt, &s), LSMT_OK);
@@ -675,7 +663,7 @@ static void *ver_observer(void *arg)
 
 START_TEST(test_newer_version_marked_before_publish)
 {
-    lsmt_memtable *mt = pub_memtable(0); /* no filter: every get searches */
+    lsmt_memtable *mt = new_memtable(8 << 20, 0); /* no filter: every get searches */
     char key[16];
     for (unsigned i = 0; i < PUB_KEYS; i++) {
         size_t kl = pub_key(key, i);
@@ -952,9 +940,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return lsmt_check_run(suite());
 }

@@ -15,7 +15,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+
+#include "support/backing.h"
+#include "support/check_run.h"
 
 #if defined(LSMT_TSAN)
 #define SCALE 8
@@ -23,55 +25,7 @@
 #define SCALE 1
 #endif
 
-/* Under ASan/TSan the runtime faults in its shadow memory for the pages we touch, on its
- * own schedule, so page-fault counts say nothing about lsmt there: the fault assertions
- * run in plain builds only (the map/unmap counts are asserted everywhere). */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(LSMT_TSAN)
-#define FAULTS_MEASURABLE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define FAULTS_MEASURABLE 0
-#endif
-#endif
-#ifndef FAULTS_MEASURABLE
-#define FAULTS_MEASURABLE 1
-#endif
-
-#define MIB ((size_t)1 << 20)
-#define KIB ((size_t)1 << 10)
-
-/* A backing that counts calls and can be told to fail; forwards to the OS backing. */
-struct counting {
-    atomic_int maps, unmaps, discards;
-    atomic_int fail_map;
-    atomic_int map_budget; /* > 0: that many more maps succeed, then they fail */
-    atomic_size_t discarded;
-};
-
-static int cnt_map(void *ctx, size_t size, size_t align, void **out)
-{
-    struct counting *c = ctx;
-    if (atomic_load(&c->fail_map))
-        return 12;
-    if (atomic_load(&c->map_budget) > 0 && atomic_fetch_sub(&c->map_budget, 1) == 1)
-        atomic_store(&c->fail_map, 1); /* this map succeeds; the next ones fail */
-    atomic_fetch_add(&c->maps, 1);
-    return lsmt_backing_os()->map(NULL, size, align, out);
-}
-static int cnt_unmap(void *ctx, void *addr, size_t size)
-{
-    struct counting *c = ctx;
-    atomic_fetch_add(&c->unmaps, 1);
-    return lsmt_backing_os()->unmap(NULL, addr, size);
-}
-static int cnt_discard(void *ctx, void *addr, size_t size)
-{
-    struct counting *c = ctx;
-    atomic_fetch_add(&c->discards, 1);
-    atomic_fetch_add(&c->discarded, size);
-    return lsmt_backing_os()->discard(NULL, addr, size);
-}
-
+/* The counting backing (support/backing.h) without huge pages. */
 static struct counting g_cnt;
 static lsmt_backing g_backing = {cnt_map, cnt_unmap, cnt_discard, NULL, &g_cnt};
 
@@ -101,28 +55,6 @@ static lsmt_arena_pool_stats pool_stats(const lsmt_arena_pool *p)
 static size_t idle_of(const lsmt_arena_pool *p)
 {
     return pool_stats(p).idle;
-}
-
-/* The allocation's pointer, or NULL when lsmt_sharded_arena_alloc did not return LSMT_OK. */
-static void *alloc_p(lsmt_sharded_arena *a, size_t size, size_t align)
-{
-    void *q = NULL;
-    return lsmt_sharded_arena_alloc(a, size, align, &q) == LSMT_OK ? q : NULL;
-}
-
-/* The arena's stats' bytes_allocated. */
-static size_t allocated(const lsmt_sharded_arena *a)
-{
-    lsmt_sharded_arena_stats s;
-    ck_assert_int_eq(lsmt_sharded_arena_stats_get(a, &s), LSMT_OK);
-    return s.bytes_allocated;
-}
-
-static long minflt_thread(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_THREAD, &ru);
-    return ru.ru_minflt;
 }
 
 /* Allocate `bytes` in 256-byte pieces, each filled with `tag`; check the first piece
@@ -505,9 +437,5 @@ static Suite *pool_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(pool_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return lsmt_check_run(pool_suite());
 }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/check_run.h"
+
 #include "lsmt/arena.h"
 
 #if defined(LSMT_TSAN) || defined(__SANITIZE_ADDRESS__)
@@ -614,9 +616,5 @@ static Suite *ring_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(ring_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return lsmt_check_run(ring_suite());
 }

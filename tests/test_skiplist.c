@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/check_run.h"
+
 #include "lsmt/skiplist.h"
 #include "skiplist/list.h" /* the hint's private layout, for one test */
 #include "skiplist_entry.h"
@@ -1410,9 +1412,5 @@ static Suite *skiplist_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(skiplist_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return lsmt_check_run(skiplist_suite());
 }

@@ -20,7 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/check_run.h"
+
 #include "lsmt/skiplist.h"
+#include "skiplist/skiplist_internal.h" /* the yield hook (LSMT_YIELD_INJECTION builds) */
 #include "skiplist_entry.h"
 
 #ifdef LSMT_TSAN
@@ -1040,9 +1043,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return lsmt_check_run(suite());
 }
