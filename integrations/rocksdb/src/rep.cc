@@ -6,12 +6,13 @@
 //    key() of an iterator and the pointer Get's callback receives are the entry's first
 //    byte, as RocksDB's own skip list gives them.
 //  - Inserts of every kind go through lsmt's CAS insert, which is safe beside other
-//    inserts and readers, so Insert and InsertConcurrently are the same call; a hint is
-//    an lsmt splice. A duplicate (same user key and tag) is refused, never linked:
-//    InsertKey* returns false (CanHandleDuplicatedKey).
-//  - ApproximateMemoryUsage is the arena's carved bytes plus the list's own memory, so
-//    RocksDB's write_buffer_size trigger sees what the memtable holds; near the arena's
-//    capacity it reports "full" so RocksDB switches memtables before Allocate can fail.
+//    inserts and readers, so Insert and InsertConcurrently are the same call, and each
+//    thread's own lsmt splice serves as its hint (RocksDB's hints: see InsertWithHint).
+//    A duplicate (same user key and sequence) is refused, never linked: InsertKey*
+//    returns false (CanHandleDuplicatedKey).
+//  - ApproximateMemoryUsage is the bytes the arena handed out, so RocksDB's
+//    write_buffer_size trigger sees what the memtable holds; near the arena's capacity
+//    it reports "full" so RocksDB switches memtables before Allocate can fail.
 //
 // Concurrency: the rep adds no shared mutable state of its own beyond a relaxed flag
 // (full_reported_); everything else is lsmt's (skiplist.h's thread-safety table).
@@ -138,40 +139,23 @@ class LsmtRep final : public MemTableRep
     void InsertConcurrently(KeyHandle handle) override { (void)InsertKey(handle); }
     bool InsertKeyConcurrently(KeyHandle handle) override { return Link(nullptr, handle); }
 
-    void InsertWithHint(KeyHandle handle, void **hint) override
+    // Hints: RocksDB keeps ONE hint slot per prefix (insert_with_hint_prefix_extractor)
+    // or per memtable and write batch (memtable_insert_hint_per_batch) and passes it to
+    // whichever of the memtable's two reps the entry goes to: this one, or the range
+    // deletion rep, which is always RocksDB's own skip list. A hint made by one is then
+    // read by the other as its own format (RocksDB's splice and lsmt's differ in layout
+    // and size: memory corruption either way). So lsmt never creates, reads or writes a
+    // hint: it inserts through the calling thread's own splice, which gives a batch or a
+    // run of clustered keys from one thread the same O(log distance) cost a hint would.
+    void InsertWithHint(KeyHandle handle, void **) override { (void)Link(nullptr, handle); }
+    bool InsertKeyWithHint(KeyHandle handle, void **) override { return Link(nullptr, handle); }
+    void InsertWithHintConcurrently(KeyHandle handle, void **) override
     {
-        (void)InsertKeyWithHint(handle, hint);
+        (void)Link(nullptr, handle);
     }
-    // The hint lives as long as the MemTable that keeps it (its insert_hints_ map, used by
-    // one writer at a time): allocate it from this memtable's arena, freed with it.
-    bool InsertKeyWithHint(KeyHandle handle, void **hint) override
+    bool InsertKeyWithHintConcurrently(KeyHandle handle, void **) override
     {
-        if (hint != nullptr && *hint == nullptr) {
-            void *p = lsmt_carena_alloc(arena_, sizeof(core::Hint), alignof(core::Hint));
-            if (p != nullptr) {
-                core::HintInit(static_cast<core::Hint *>(p));
-                *hint = p;
-            }
-        }
-        return Link(hint != nullptr ? static_cast<core::Hint *>(*hint) : nullptr, handle);
-    }
-
-    void InsertWithHintConcurrently(KeyHandle handle, void **hint) override
-    {
-        (void)InsertKeyWithHintConcurrently(handle, hint);
-    }
-    // The hint belongs to one write batch's inserter, which frees it with
-    // delete[] (char *) when the batch is done: allocate it the same way.
-    bool InsertKeyWithHintConcurrently(KeyHandle handle, void **hint) override
-    {
-        if (hint != nullptr && *hint == nullptr) {
-            char *p = new (std::nothrow) char[sizeof(core::Hint)];
-            if (p != nullptr) {
-                core::HintInit(reinterpret_cast<core::Hint *>(p));
-                *hint = p;
-            }
-        }
-        return Link(hint != nullptr ? static_cast<core::Hint *>(*hint) : nullptr, handle);
+        return Link(nullptr, handle);
     }
 
     bool Contains(const char *key) const override { return core::Contains(list_, key); }
@@ -242,16 +226,23 @@ class LsmtRep final : public MemTableRep
         entries->insert(sample.begin(), sample.end());
     }
 
+    // The bytes handed out by the arena (entries, plus any hint kept in it): what the
+    // memtable holds, counted as it grows, so write_buffer_size triggers the flush at
+    // the same fill as with RocksDB's skip list (whose arena blocks are counted whole).
+    // Fixed per-memtable overheads are not counted: the finger table (finger_kib) and
+    // the unused tail of each shard's current chunk (at most shards * chunk_kib), as
+    // RocksDB does not count its own fixed structures; counting them would make a small
+    // write buffer flush at its first entry. Near the arena's capacity (by carved bytes,
+    // which bound what can still be allocated) it reports "full" instead.
     size_t ApproximateMemoryUsage() override
     {
-        size_t reserved = lsmt_carena_bytes_reserved(arena_);
-        if (reserved >= full_at_) {
-            // relaxed: a statistic; several threads may count the same memtable once each
+        if (lsmt_carena_bytes_reserved(arena_) >= full_at_) {
+            // relaxed: a statistic; counted once per memtable
             if (!full_reported_.exchange(true, std::memory_order_relaxed))
                 pool_->full_reports.fetch_add(1, std::memory_order_relaxed);
             return kFullUsage;
         }
-        return reserved + core::ListMemoryBytes(list_);
+        return lsmt_carena_bytes_allocated(arena_);
     }
 
     Iterator *GetIterator(rocksdb::Arena *arena) override
