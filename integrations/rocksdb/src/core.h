@@ -8,10 +8,14 @@
 //     varint32 L (L >= 8) | user key (L - 8 bytes) | 8-byte LE tag = seq << 8 | type
 //     | varint32 value length | value | protection bytes (if any)
 //
-// ordered by (user key by the order, then sequence = tag >> 8 DESCENDING; the type byte
-// is ignored, and an equal user key and sequence is a duplicate), which is exactly
-// RocksDB 7.8's memtable order (MemTable::KeyComparator compares with CompareKeySeq)
-// when the user comparator is bytewise. Two orders:
+// ordered by (user key by the order, then the 64-bit tag DESCENDING): lsmt's ENCODED
+// format. RocksDB 7.8's own memtable order (MemTable::KeyComparator, CompareKeySeq) is
+// (user key, sequence descending) with the type byte ignored; lsmt's order refines it
+// (same key and sequence: type descending), which no reader can tell apart because
+// RocksDB never puts two entries with one key and sequence into a memtable -- except in
+// its seq_per_batch mode (WritePrepared/WriteUnprepared transactions), where a
+// duplicate <key, seq> must be refused whatever its type (factory.cc,
+// CanHandleDuplicatedKey). Two orders:
 //
 //   kBytewise  the user key is compared with memcmp (lsmt's default order), so lsmt's
 //              fast paths (key prefixes in the links, the finger table) apply to it.
@@ -49,35 +53,26 @@ enum class Order { kBytewise, kGeneric };
 struct List; // an lsmt skip list over one arena, in one Order
 struct Node; // an entry reserved by EntryAlloc, published by Insert
 
-// Insert position memory (lsmt_skiplist_hint): plain bytes, trivially destructible, so
-// RocksDB may free a concurrent hint with delete[] (char *) as its write path does.
-struct alignas(16) Hint {
-    unsigned char bytes[sizeof(lsmt_skiplist_hint)];
-};
-void HintInit(Hint *h);
-
 // Create a list over `arena`. kGeneric needs `cmp` (it must outlive the list). finger
 // bytes: lsmt_skiplist_options.finger_bytes (0 = lsmt's default, SIZE_MAX = none).
-lsmt_status ListCreate(lsmt_carena *arena, Order order, const KeyComparator *cmp,
+lsmt_status ListCreate(lsmt_sharded_arena *arena, Order order, const KeyComparator *cmp,
                        size_t finger_bytes, List **out);
 void ListDestroy(List *l);
-// Bytes the list holds outside its arena (header, finger table).
-size_t ListMemoryBytes(const List *l);
 
 // Reserve a node for an entry of `bytes` bytes; *buf is where the caller writes it.
-// LSMT_OK, LSMT_FULL (arena full), LSMT_INVALID (bytes 0 or larger than the arena).
+// LSMT_OK, LSMT_FULL (arena full), LSMT_INVALID (bytes out of range or larger than the
+// arena).
 lsmt_status EntryAlloc(List *l, size_t bytes, Node **node, char **buf);
-// Publish a node whose entry is written. hint may be null (the thread's own splice).
-// LSMT_OK, LSMT_EXISTS (same user key and sequence present: nothing linked), LSMT_INVALID
-// (malformed entry).
-lsmt_status Insert(List *l, Hint *hint, Node *node);
+// Publish a node whose entry is written, through the calling thread's own splice.
+// LSMT_OK, LSMT_EXISTS (an entry with the same user key and tag is present: nothing
+// linked), LSMT_INVALID (malformed entry).
+lsmt_status Insert(List *l, Node *node);
 
-// true when an entry with the same user key and sequence as the memtable key `memkey`
-// is present.
+// true when an entry with the same user key and tag as the memtable key `memkey` is
+// present.
 bool Contains(const List *l, const char *memkey);
 
-// An iterator: may live on the stack or inside an object; no destroy needed beyond its
-// destructor (the scratch string).
+// An iterator: may live on the stack or inside an object.
 struct Iter {
     lsmt_skiplist_iter it;
     const List *list = nullptr;

@@ -224,7 +224,7 @@ Pool::~Pool()
     lsmt_arena_pool_destroy(pool_);
 }
 
-lsmt_status Pool::Checkout(lsmt_carena **out)
+lsmt_status Pool::Checkout(lsmt_sharded_arena **out)
 {
     std::lock_guard<std::mutex> g(mu_);
     bool reuse = lsmt_arena_pool_idle_count(pool_) > 0;
@@ -234,13 +234,13 @@ lsmt_status Pool::Checkout(lsmt_carena **out)
     return st;
 }
 
-void Pool::GiveBack(lsmt_carena *a)
+void Pool::GiveBack(lsmt_sharded_arena *a)
 {
     std::lock_guard<std::mutex> g(mu_);
     // LSMT_OK (kept idle or destroyed beyond max_idle). Anything else means the arena
     // is not the pool's, which cannot happen here; destroying it is the safe answer.
     if (lsmt_arena_pool_give_back(pool_, a) != LSMT_OK)
-        lsmt_carena_destroy(a);
+        lsmt_sharded_arena_destroy(a);
 }
 
 void Pool::Fill(LsmtRepStats *o) const
@@ -311,7 +311,7 @@ class LsmtRepFactory final : public rocksdb::MemTableRepFactory
     {
         std::string err;
         std::shared_ptr<Pool> pool = GetPool(&err);
-        lsmt_carena *arena = nullptr;
+        lsmt_sharded_arena *arena = nullptr;
         core::List *list = nullptr;
         lsmt_status st = LSMT_INVALID;
         core::Order order = core::Order::kGeneric;

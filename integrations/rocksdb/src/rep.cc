@@ -109,7 +109,7 @@ bool ReadLookupKey(const rocksdb::LookupKey &k, const char **memkey, const char 
 class LsmtRep final : public MemTableRep
 {
   public:
-    LsmtRep(std::shared_ptr<Pool> pool, lsmt_carena *arena, core::List *list,
+    LsmtRep(std::shared_ptr<Pool> pool, lsmt_sharded_arena *arena, core::List *list,
             const KeyComparator &cmp, rocksdb::Allocator *allocator)
         : MemTableRep(allocator), pool_(std::move(pool)), arena_(arena), list_(list), cmp_(cmp),
           full_at_(pool_->capacity() - pool_->capacity() / 8)
@@ -135,9 +135,9 @@ class LsmtRep final : public MemTableRep
 
     // ---- inserts: all are lsmt's thread-safe insert --------------------------------
     void Insert(KeyHandle handle) override { (void)InsertKey(handle); }
-    bool InsertKey(KeyHandle handle) override { return Link(nullptr, handle); }
+    bool InsertKey(KeyHandle handle) override { return Link(handle); }
     void InsertConcurrently(KeyHandle handle) override { (void)InsertKey(handle); }
-    bool InsertKeyConcurrently(KeyHandle handle) override { return Link(nullptr, handle); }
+    bool InsertKeyConcurrently(KeyHandle handle) override { return Link(handle); }
 
     // Hints: RocksDB keeps ONE hint slot per prefix (insert_with_hint_prefix_extractor)
     // or per memtable and write batch (memtable_insert_hint_per_batch) and passes it to
@@ -147,16 +147,10 @@ class LsmtRep final : public MemTableRep
     // and size: memory corruption either way). So lsmt never creates, reads or writes a
     // hint: it inserts through the calling thread's own splice, which gives a batch or a
     // run of clustered keys from one thread the same O(log distance) cost a hint would.
-    void InsertWithHint(KeyHandle handle, void **) override { (void)Link(nullptr, handle); }
-    bool InsertKeyWithHint(KeyHandle handle, void **) override { return Link(nullptr, handle); }
-    void InsertWithHintConcurrently(KeyHandle handle, void **) override
-    {
-        (void)Link(nullptr, handle);
-    }
-    bool InsertKeyWithHintConcurrently(KeyHandle handle, void **) override
-    {
-        return Link(nullptr, handle);
-    }
+    void InsertWithHint(KeyHandle handle, void **) override { (void)Link(handle); }
+    bool InsertKeyWithHint(KeyHandle handle, void **) override { return Link(handle); }
+    void InsertWithHintConcurrently(KeyHandle handle, void **) override { (void)Link(handle); }
+    bool InsertKeyWithHintConcurrently(KeyHandle handle, void **) override { return Link(handle); }
 
     bool Contains(const char *key) const override { return core::Contains(list_, key); }
 
@@ -236,13 +230,13 @@ class LsmtRep final : public MemTableRep
     // which bound what can still be allocated) it reports "full" instead.
     size_t ApproximateMemoryUsage() override
     {
-        if (lsmt_carena_bytes_reserved(arena_) >= full_at_) {
+        if (lsmt_sharded_arena_bytes_reserved(arena_) >= full_at_) {
             // relaxed: a statistic; counted once per memtable
             if (!full_reported_.exchange(true, std::memory_order_relaxed))
                 pool_->full_reports.fetch_add(1, std::memory_order_relaxed);
             return kFullUsage;
         }
-        return lsmt_carena_bytes_allocated(arena_);
+        return lsmt_sharded_arena_bytes_allocated(arena_);
     }
 
     Iterator *GetIterator(rocksdb::Arena *arena) override
@@ -254,16 +248,14 @@ class LsmtRep final : public MemTableRep
     }
 
   private:
-    bool Link(core::Hint *hint, KeyHandle handle)
+    bool Link(KeyHandle handle)
     {
-        lsmt_status st = core::Insert(list_, hint, static_cast<core::Node *>(handle));
-        if (st == LSMT_FULL) // the shim allocates at insert time (core.cc)
-            throw std::bad_alloc();
+        lsmt_status st = core::Insert(list_, static_cast<core::Node *>(handle));
         return st == LSMT_OK;
     }
 
     const std::shared_ptr<Pool> pool_;
-    lsmt_carena *const arena_;
+    lsmt_sharded_arena *const arena_;
     core::List *const list_;
     const KeyComparator &cmp_;
     const size_t full_at_;
@@ -272,8 +264,8 @@ class LsmtRep final : public MemTableRep
 
 } // namespace
 
-rocksdb::MemTableRep *NewRep(std::shared_ptr<Pool> pool, lsmt_carena *arena, core::List *list,
-                             const rocksdb::MemTableRep::KeyComparator &cmp,
+rocksdb::MemTableRep *NewRep(std::shared_ptr<Pool> pool, lsmt_sharded_arena *arena,
+                             core::List *list, const rocksdb::MemTableRep::KeyComparator &cmp,
                              rocksdb::Allocator *allocator)
 {
     pool->reps_live.fetch_add(1, std::memory_order_relaxed);

@@ -30,9 +30,9 @@ class Pool
     Pool &operator=(const Pool &) = delete;
 
     // An arena for a new memtable (reset, pages possibly still faulted in).
-    lsmt_status Checkout(lsmt_carena **out);
+    lsmt_status Checkout(lsmt_sharded_arena **out);
     // Take back a memtable's arena (REQUIRES: no allocation from it in flight).
-    void GiveBack(lsmt_carena *a);
+    void GiveBack(lsmt_sharded_arena *a);
 
     const LsmtRepOptions &options() const { return opts_; }
     size_t capacity() const { return capacity_; }
@@ -60,8 +60,8 @@ bool ValidateOptions(const LsmtRepOptions &opts, std::string *error);
 
 // A memtable over `arena` (taken over: given back to `pool` when the rep is deleted)
 // and `list` (destroyed with it). cmp must outlive the rep (RocksDB's MemTable owns both).
-rocksdb::MemTableRep *NewRep(std::shared_ptr<Pool> pool, lsmt_carena *arena, core::List *list,
-                             const rocksdb::MemTableRep::KeyComparator &cmp,
+rocksdb::MemTableRep *NewRep(std::shared_ptr<Pool> pool, lsmt_sharded_arena *arena,
+                             core::List *list, const rocksdb::MemTableRep::KeyComparator &cmp,
                              rocksdb::Allocator *allocator);
 
 } // namespace lsmt_rocksdb
