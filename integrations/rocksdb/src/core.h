@@ -53,6 +53,17 @@ enum class Order { kBytewise, kGeneric };
 struct List; // an lsmt skip list over one arena, in one Order
 struct Node; // an entry reserved by EntryAlloc, published by Insert
 
+// Does lsmt refuse a second entry with the same user key and SEQUENCE whatever its type
+// byte? That is RocksDB's <key, seq> duplicate contract (CanHandleDuplicatedKey), on
+// which its seq_per_batch mode (WritePrepared / WriteUnprepared transactions) relies to
+// split a batch that writes one key twice. lsmt's ENCODED format compares the whole
+// 64-bit tag, so today only an identical tag is a duplicate: the factory reports
+// CanHandleDuplicatedKey() false and RocksDB refuses those transaction policies at open
+// (InvalidArgument) instead of misordering a Put and a Delete of one key in one
+// transaction. An ENCODED variant whose version is the tag's upper 56 bits would make
+// this true (reported to the core).
+constexpr bool kRefusesSameKeyAndSeq = false;
+
 // Create a list over `arena`. kGeneric needs `cmp` (it must outlive the list). finger
 // bytes: lsmt_skiplist_options.finger_bytes (0 = lsmt's default, SIZE_MAX = none).
 lsmt_status ListCreate(lsmt_sharded_arena *arena, Order order, const KeyComparator *cmp,

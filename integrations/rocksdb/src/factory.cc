@@ -343,7 +343,7 @@ class LsmtRepFactory final : public rocksdb::MemTableRepFactory
     }
 
     bool IsInsertConcurrentlySupported() const override { return true; }
-    bool CanHandleDuplicatedKey() const override { return true; }
+    bool CanHandleDuplicatedKey() const override { return core::kRefusesSameKeyAndSeq; }
 
     void Stats(LsmtRepStats *out)
     {
