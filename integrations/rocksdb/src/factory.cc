@@ -6,6 +6,7 @@
 // ("id=lsmt;k=v", ConfigureFromMap through the registered option table, then
 // PrepareOptions validates). The pool is created at the first memtable, after RocksDB
 // has configured the factory, and lives on in every rep (shared_ptr).
+#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -224,13 +225,15 @@ Pool::~Pool()
     lsmt_arena_pool_destroy(pool_);
 }
 
-lsmt_status Pool::Checkout(lsmt_sharded_arena **out)
+lsmt_status Pool::Checkout(lsmt_sharded_arena **out, bool *created)
 {
     std::lock_guard<std::mutex> g(mu_);
     bool reuse = lsmt_arena_pool_idle_count(pool_) > 0;
     lsmt_status st = lsmt_arena_pool_checkout(pool_, out);
-    if (st == LSMT_OK)
+    if (st == LSMT_OK) {
         (reuse ? arenas_reused : arenas_created).fetch_add(1, std::memory_order_relaxed);
+        *created = !reuse;
+    }
     return st;
 }
 
@@ -318,7 +321,17 @@ class LsmtRepFactory final : public rocksdb::MemTableRepFactory
         if (pool != nullptr) {
             pool->reps_created.fetch_add(1, std::memory_order_relaxed);
             order = ChooseOrder(cmp, logger);
-            st = pool->Checkout(&arena);
+            bool created = false;
+            st = pool->Checkout(&arena, &created);
+            uint64_t n = pool->reps_created.load(std::memory_order_relaxed);
+            // The info LOG gets the pool's counters when an arena had to be mapped and
+            // every 64th memtable (what bench/run_rocksdb.sh reads back).
+            if (st == LSMT_OK && logger != nullptr && (created || n % 64 == 0))
+                rocksdb::Log(InfoLogLevel::INFO_LEVEL, logger,
+                             "lsmt: %" PRIu64 " memtables, arenas created %" PRIu64
+                             ", reused %" PRIu64,
+                             n, pool->arenas_created.load(std::memory_order_relaxed),
+                             pool->arenas_reused.load(std::memory_order_relaxed));
             if (st == LSMT_OK) {
                 st = core::ListCreate(arena, order, &cmp, pool->finger_bytes(), &list);
                 if (st != LSMT_OK)

@@ -29,8 +29,9 @@ class Pool
     Pool(const Pool &) = delete;
     Pool &operator=(const Pool &) = delete;
 
-    // An arena for a new memtable (reset, pages possibly still faulted in).
-    lsmt_status Checkout(lsmt_sharded_arena **out);
+    // An arena for a new memtable (reset, pages possibly still faulted in); *created
+    // tells whether it had to be mapped (no idle arena).
+    lsmt_status Checkout(lsmt_sharded_arena **out, bool *created);
     // Take back a memtable's arena (REQUIRES: no allocation from it in flight).
     void GiveBack(lsmt_sharded_arena *a);
 
