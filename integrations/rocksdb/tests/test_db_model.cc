@@ -109,6 +109,17 @@ void RemoveDir(const std::string &d)
     (void)!std::system(("rm -rf '" + d + "'").c_str());
 }
 
+long Ops(long base)
+{
+    return static_cast<long>(static_cast<double>(base) * harness::Scale());
+}
+
+// Memtables the randomized cases rotate at least (24 at scale 1: "dozens").
+uint64_t MinMemtables()
+{
+    return std::max<uint64_t>(4, static_cast<uint64_t>(24 * harness::Scale()));
+}
+
 // ---- the two databases -----------------------------------------------------------------
 struct Config {
     const rocksdb::Comparator *cmp = rocksdb::BytewiseComparator();
@@ -472,7 +483,7 @@ void RunRandom(const Config &cfg, const char *tag, uint64_t seed, long ops)
                 " fallback), arenas created %" PRIu64 ", reused %" PRIu64 "\n",
                 tag, st.reps_created, st.reps_bytewise, st.reps_generic, st.reps_fallback,
                 st.arenas_created, st.arenas_reused);
-    CHECK_MSG(st.reps_created >= 24, "the workload should rotate dozens of memtables");
+    CHECK_MSG(st.reps_created >= MinMemtables(), "the workload should rotate dozens of memtables");
     CHECK(st.reps_fallback == 0);
     CHECK(st.get_fallbacks == 0);
     // steady state: arenas are recycled, not mapped per memtable
@@ -482,11 +493,6 @@ void RunRandom(const Config &cfg, const char *tag, uint64_t seed, long ops)
     } else {
         CHECK(st.reps_generic == st.reps_created && st.reps_bytewise == 0);
     }
-}
-
-long Ops(long base)
-{
-    return static_cast<long>(static_cast<double>(base) * harness::Scale());
 }
 
 // ---- concurrent writers ---------------------------------------------------------------------
@@ -575,7 +581,7 @@ void RunThreads()
     lsmt_rocksdb::LsmtRepStats st = p.Stats();
     std::printf("  threads: %" PRIu64 " memtables, %ld concurrent scans\n", st.reps_created,
                 scans.load());
-    CHECK(st.reps_created >= 24);
+    CHECK(st.reps_created >= MinMemtables());
     CHECK(st.reps_bytewise == st.reps_created);
 }
 
