@@ -595,7 +595,7 @@ void RunFull()
     Model m(ModelLess{cfg.cmp});
     std::mt19937_64 rng(7);
     WriteOptions wo;
-    const long n = Ops(40000);
+    const long n = 40000; // not scaled: 1 MiB arenas must fill several times
     for (long i = 0; i < n; i++) {
         std::string k = Key(rng, 100000);
         std::string v(100, static_cast<char>('a' + i % 26));
