@@ -147,4 +147,9 @@ print("flush-heavy fillrandom, whole process (strace -f -c):")
 for m in sys.argv[4:]:
     print("  " + m)
 EOF
+{
+  echo
+  echo "# every run: benchmark memtable ops/s minor-faults max-RSS-KiB"
+  cat "$raw"
+} >>"$OUT"
 echo "results: $OUT"
