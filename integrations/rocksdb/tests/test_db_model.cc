@@ -13,7 +13,8 @@
 // order), custom (a user comparator that orders bytewise but is not the singleton:
 // must take the generic order), hints (memtable_insert_with_hint_prefix_extractor),
 // threads (concurrent writers with allow_concurrent_memtable_write and per-batch hints,
-// a scanning reader beside them), full (a 1 MiB arena under a large write buffer: the
+// a scanning reader beside them), mempurge (RocksDB's MemPurge samples memtables with
+// UniqueRandomSample), full (a 1 MiB arena under a large write buffer: the
 // rep must make RocksDB rotate), stats_range (ApproximateNumEntries), options (option
 // strings, CreateFromString, bad input).
 #include <algorithm>
@@ -129,6 +130,9 @@ struct Config {
     // one prefix's hint to both the point and the range-deletion skip list of a memtable
     // and fails an assertion (seen with SkipListFactory alone).
     bool range_deletes = true;
+    // RocksDB's experimental MemPurge: a flush samples the memtable through
+    // UniqueRandomSample to decide whether to rewrite it into a new memtable.
+    bool mempurge = false;
     std::string lsmt_spec = "lsmt:arena_mib=64";
 };
 
@@ -160,6 +164,8 @@ class Pair
         o.max_bytes_for_level_base = 1 << 20;
         o.level0_file_num_compaction_trigger = 4;
         o.allow_concurrent_memtable_write = true;
+        if (cfg_.mempurge)
+            o.experimental_mempurge_threshold = 1.0;
         if (cfg_.hint_extractor)
             o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(2));
         if (lsmt)
@@ -770,6 +776,12 @@ int main(int argc, char **argv)
              c.hint_extractor = true;
              c.range_deletes = false;
              RunRandom(c, "hints", 14, Ops(30000));
+         }},
+        {"mempurge",
+         [] {
+             Config c;
+             c.mempurge = true;
+             RunRandom(c, "mempurge", 15, Ops(30000));
          }},
         {"threads", RunThreads},
         {"full", RunFull},
