@@ -228,7 +228,8 @@ Pool::~Pool()
 lsmt_status Pool::Checkout(lsmt_sharded_arena **out, bool *created)
 {
     std::lock_guard<std::mutex> g(mu_);
-    bool reuse = lsmt_arena_pool_idle_count(pool_) > 0;
+    lsmt_arena_pool_stats ps;
+    bool reuse = lsmt_arena_pool_stats_get(pool_, &ps) == LSMT_OK && ps.idle > 0;
     lsmt_status st = lsmt_arena_pool_checkout(pool_, out);
     if (st == LSMT_OK) {
         (reuse ? arenas_reused : arenas_created).fetch_add(1, std::memory_order_relaxed);
@@ -255,7 +256,8 @@ void Pool::Fill(LsmtRepStats *o) const
     o->reps_live = reps_live.load(std::memory_order_relaxed);
     o->arenas_created = arenas_created.load(std::memory_order_relaxed);
     o->arenas_reused = arenas_reused.load(std::memory_order_relaxed);
-    o->arenas_idle = lsmt_arena_pool_idle_count(pool_);
+    lsmt_arena_pool_stats ps;
+    o->arenas_idle = lsmt_arena_pool_stats_get(pool_, &ps) == LSMT_OK ? ps.idle : 0;
     o->full_reports = full_reports.load(std::memory_order_relaxed);
     o->get_fallbacks = get_fallbacks.load(std::memory_order_relaxed);
 }

@@ -231,13 +231,16 @@ class LsmtRep final : public MemTableRep
     // which bound what can still be allocated) it reports "full" instead.
     size_t ApproximateMemoryUsage() override
     {
-        if (lsmt_sharded_arena_bytes_reserved(arena_) >= full_at_) {
+        lsmt_sharded_arena_stats st;
+        if (lsmt_sharded_arena_stats_get(arena_, &st) != LSMT_OK)
+            return 0;
+        if (st.bytes_reserved >= full_at_) {
             // relaxed: a statistic; counted once per memtable
             if (!full_reported_.exchange(true, std::memory_order_relaxed))
                 pool_->full_reports.fetch_add(1, std::memory_order_relaxed);
             return kFullUsage;
         }
-        return lsmt_sharded_arena_bytes_allocated(arena_);
+        return st.bytes_allocated;
     }
 
     Iterator *GetIterator(rocksdb::Arena *arena) override
