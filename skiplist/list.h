@@ -67,7 +67,8 @@ struct lsmt_skiplist {
     size_t capacity;
     lsmt_compare_fn compare; /* NULL when bytewise (prefix path) */
     void *compare_ctx;
-    bool encoded; /* LSMT_SKIPLIST_FORMAT_ENCODED: every node has META_ENCODED (node.h) */
+    bool encoded;       /* an ENCODED format: every node has META_ENCODED (node.h) */
+    unsigned ver_shift; /* ENCODED_SEQ: 8, the version word's bits below the order */
     /* The finger table (finger.h): finger_n entries, or NULL (a custom comparator, or
      * finger_bytes = SIZE_MAX). The pointer and size are set at create. */
     _Atomic ref_t *finger;

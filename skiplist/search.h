@@ -143,7 +143,7 @@ static inline void skey_init(const lsmt_skiplist *sl, skey *k, const void *key, 
 /* The search key of node n itself (its key and version). */
 static inline void skey_of_node(const lsmt_skiplist *sl, skey *k, const char *n)
 {
-    skey_init(sl, k, node_key(n), node_klen(n), node_ver(n));
+    skey_init(sl, k, node_key(n), node_klen(n), node_ver(n) >> sl->ver_shift);
 }
 
 /* Order of node y (the successor at level > 0 of x, through slot meta `meta`) against k,
@@ -217,8 +217,7 @@ HOT int node_cmp_from(const lsmt_skiplist *sl, const char *n, const skey *k, siz
         return c < 0 ? -1 : 1;
     uint64_t v;
     memcpy(&v, nk + nlen, sizeof v); /* the version word (node_ver, with nlen known) */
-    if (!sl->encoded)
-        v &= LSMT_SKIPLIST_MAX_VERSION;
+    v = sl->encoded ? v >> sl->ver_shift : v & LSMT_SKIPLIST_MAX_VERSION;
     /* versions descend: a larger version comes first */
     return 2 * ((v < k->version) - (v > k->version));
 }

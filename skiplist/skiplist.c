@@ -75,7 +75,8 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
     if (opt == NULL || out == NULL || opt->arena == NULL)
         return LSMT_INVALID;
     if (opt->max_height > LSMT_SKIPLIST_MAX_HEIGHT ||
-        (opt->format != LSMT_SKIPLIST_FORMAT_KV && opt->format != LSMT_SKIPLIST_FORMAT_ENCODED))
+        (opt->format != LSMT_SKIPLIST_FORMAT_KV && opt->format != LSMT_SKIPLIST_FORMAT_ENCODED &&
+         opt->format != LSMT_SKIPLIST_FORMAT_ENCODED_SEQ))
         return LSMT_INVALID;
     void *base = lsmt_sharded_arena_base_(opt->arena);
     size_t cap = lsmt_sharded_arena_capacity_(opt->arena);
@@ -114,7 +115,8 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
     sl->capacity = cap;
     sl->compare = opt->compare == lsmt_bytewise_compare ? NULL : opt->compare;
     sl->compare_ctx = opt->compare_ctx;
-    sl->encoded = opt->format == LSMT_SKIPLIST_FORMAT_ENCODED;
+    sl->encoded = opt->format != LSMT_SKIPLIST_FORMAT_KV;
+    sl->ver_shift = opt->format == LSMT_SKIPLIST_FORMAT_ENCODED_SEQ ? 8 : 0;
     sl->max_height = opt->max_height ? opt->max_height : height_for(cap);
     sl->epoch = new_epoch();
     sl->id = atomic_fetch_add_explicit(&list_id_counter, 1, memory_order_relaxed) + 1;

@@ -108,12 +108,18 @@ typedef struct model {
     void *ctx;
 } model;
 
+static unsigned g_shift; /* ENCODED_SEQ: 8, versions order (and search) by their upper bits */
+/* The version the list orders (and a search passes) for a model version. */
+#define SV(v) ((v) >> g_shift)
+
 static int model_cmp(const model *m, const unsigned char *a, size_t alen, uint64_t av,
                      const unsigned char *b, size_t blen, uint64_t bv)
 {
     int c = m->cmp(m->ctx, a, alen, b, blen);
     if (c != 0)
         return c < 0 ? -1 : 1;
+    av = SV(av);
+    bv = SV(bv);
     return (av < bv) - (av > bv); /* versions descend */
 }
 
@@ -174,7 +180,7 @@ static void model_clear(model *m)
 /* ---- random sequences ---------------------------------------------------------------- */
 
 static uint64_t g_seed; /* the sequence being run, printed by every failed check */
-static bool g_enc;      /* the list under test is LSMT_SKIPLIST_FORMAT_ENCODED */
+static bool g_enc;      /* the list under test is LSMT_SKIPLIST_FORMAT_ENCODED(_SEQ) */
 static int g_op;
 /* Calls into Check only on failure: every ck_assert records its location through a
  * write(2), which would dominate the run time of the hot model loop. */
@@ -344,7 +350,10 @@ static void check_seek_batch(const model *m, const lsmt_skiplist *sl, uint64_t *
         }
         out[b] = (const lsmt_skiplist_node *)&out; /* must be overwritten */
     }
-    MCHECK(lsmt_skiplist_seek_batch(sl, nb, keys, klens, vers, out) == LSMT_OK);
+    uint64_t svers[SEEK_BATCH_MAX];
+    for (size_t b = 0; b < nb; b++)
+        svers[b] = SV(vers[b]);
+    MCHECK(lsmt_skiplist_seek_batch(sl, nb, keys, klens, svers, out) == LSMT_OK);
     for (size_t b = 0; b < nb; b++) {
         size_t lo = model_lower(m, g_batchbuf[b], klens[b], vers[b]);
         if (lo == m->n)
@@ -483,9 +492,9 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
             }
             size_t i = model_lower(m, g_keybuf, klen, ver);
             bool has = model_has(m, g_keybuf, klen, ver);
-            const lsmt_skiplist_node *n = lsmt_skiplist_find(sl, g_keybuf, klen, ver);
+            const lsmt_skiplist_node *n = lsmt_skiplist_find(sl, g_keybuf, klen, SV(ver));
             MCHECK((n != NULL) == has);
-            MCHECK(sl_contains(sl, g_keybuf, klen, ver) == has);
+            MCHECK(sl_contains(sl, g_keybuf, klen, SV(ver)) == has);
             if (has)
                 check_node_is(m, n, i);
         } else if (r < 90) {
@@ -504,12 +513,12 @@ static void run_sequence(lsmt_skiplist *sl, model *m, uint64_t seed, int nops)
             MCHECK(!sl_iter_valid(&it));
             size_t lo = model_lower(m, g_keybuf, klen, ver);
             if (r < 75) {
-                lsmt_status st = lsmt_skiplist_iter_seek(&it, g_keybuf, klen, ver);
+                lsmt_status st = lsmt_skiplist_iter_seek(&it, g_keybuf, klen, SV(ver));
                 walk_from(m, &it, st, lo, &s);
             } else {
                 bool has = model_has(m, g_keybuf, klen, ver);
                 size_t idx = has ? lo : (lo == 0 ? m->n : lo - 1);
-                lsmt_status st = lsmt_skiplist_iter_seek_for_prev(&it, g_keybuf, klen, ver);
+                lsmt_status st = lsmt_skiplist_iter_seek_for_prev(&it, g_keybuf, klen, SV(ver));
                 walk_from(m, &it, st, idx, &s);
             }
         } else if (r < 97) {
@@ -554,7 +563,8 @@ static void model_sweep_fmt(int mode, size_t sequences, int nops, lsmt_skiplist_
     model m = {0};
     m.cmp = fns[mode] ? fns[mode] : lsmt_bytewise_compare;
     m.ctx = mode == 2 ? &g_reverse_ctx : NULL;
-    g_enc = fmt == LSMT_SKIPLIST_FORMAT_ENCODED;
+    g_enc = fmt != LSMT_SKIPLIST_FORMAT_KV;
+    g_shift = fmt == LSMT_SKIPLIST_FORMAT_ENCODED_SEQ ? 8 : 0;
     g_ctx_mismatch = 0;
     lsmt_sharded_arena *a = NULL;
     lsmt_skiplist *sl = NULL;
@@ -583,6 +593,7 @@ static void model_sweep_fmt(int mode, size_t sequences, int nops, lsmt_skiplist_
     lsmt_skiplist_destroy(sl);
     lsmt_sharded_arena_destroy(a);
     g_enc = false;
+    g_shift = 0;
 }
 
 static void model_sweep(int mode, size_t sequences, int nops)
@@ -624,6 +635,12 @@ END_TEST
 START_TEST(model_encoded)
 {
     model_sweep_fmt(0, sequences() / 2, 160, LSMT_SKIPLIST_FORMAT_ENCODED);
+}
+END_TEST
+/* ENCODED_SEQ: ordered and deduplicated by the version's upper 56 bits (RocksDB's rule). */
+START_TEST(model_encoded_seq)
+{
+    model_sweep_fmt(0, sequences() / 2, 160, LSMT_SKIPLIST_FORMAT_ENCODED_SEQ);
 }
 END_TEST
 START_TEST(model_encoded_reverse)
@@ -1385,6 +1402,7 @@ static Suite *skiplist_suite(void)
     tcase_add_test(tc, model_generic_bytewise);
     tcase_add_test(tc, model_encoded);
     tcase_add_test(tc, model_encoded_reverse);
+    tcase_add_test(tc, model_encoded_seq);
     tcase_add_test(tc, model_long_sequences);
     tcase_set_timeout(tc, 300);
     suite_add_tcase(s, tc);

@@ -91,9 +91,18 @@ typedef enum lsmt_skiplist_format {
      * the buffer, and publishes it with lsmt_skiplist_node_insert. The order is the usual
      * one -- key by the comparator (which, and the fast paths of the bytewise order, see
      * the key bytes inside the entry), then version descending over all 64 bits -- so an
-     * engine's internal keys (user key, seq << 8 | type) sort as it expects. insert,
-     * insert_serial and node_alloc are for KV lists only. */
+     * engine's internal keys (user key, seq << 8 | type) sort as it expects. A custom
+     * comparator receives the key where it lies -- inside an entry, or the caller's own
+     * search key -- never a copy. insert, insert_serial and node_alloc are for KV lists
+     * only. */
     LSMT_SKIPLIST_FORMAT_ENCODED = 1,
+    /* As ENCODED, but ordered by the version word's upper 56 bits only (version >> 8,
+     * descending): its low byte -- an engine's value type, as in RocksDB's
+     * (seq << 8 | type) -- is carried, not ordered, so two entries of one key and one
+     * sequence number are duplicates (LSMT_EXISTS) whatever their types, which is
+     * RocksDB's memtable order and its duplicate rule. Searches, seeks and find take the
+     * 56-bit sequence as their version; lsmt_skiplist_entry.version is the whole word. */
+    LSMT_SKIPLIST_FORMAT_ENCODED_SEQ = 2,
 } lsmt_skiplist_format;
 
 typedef struct lsmt_skiplist lsmt_skiplist;

@@ -1,9 +1,11 @@
-// The wrappers of core.h over lsmt's skip list in its ENCODED node format.
+// The wrappers of core.h over lsmt's skip list in its ENCODED_SEQ node format.
 //
 // Each RocksDB entry is one lsmt node: Allocate reserves the node, MemTable::Add writes
 // the entry into it, Insert links it. The key lsmt orders by is the user key inside the
-// entry and the version its 64-bit tag, so with the bytewise order lsmt's fast paths
-// (key prefixes in the links, the finger table) see the user key itself.
+// entry and the version the sequence number in its tag (tag >> 8: the type byte is
+// carried, not ordered, as in RocksDB's memtable), so with the bytewise order lsmt's
+// fast paths (the links' key bytes, the finger table) see the user key itself, and a
+// second entry of one key and sequence is refused whatever its type.
 #include "core.h"
 
 #include <new>
@@ -66,8 +68,7 @@ struct List {
 // klen + 8 and followed by the 8-byte tag; step back to the varint and let RocksDB's
 // comparator order the two internal keys (user key by the user comparator, then
 // sequence descending; 7.8 ignores the type byte). It returns 0 only for an equal user
-// key and sequence; lsmt then breaks the tie on the whole tag, which refines RocksDB's
-// order without contradicting it.
+// key and sequence; lsmt then compares the sequences (equal): a duplicate, as in RocksDB.
 static int GenericCompare(void *ctx, const void *a, size_t alen, const void *b, size_t blen)
 {
     const KeyComparator *cmp = static_cast<const KeyComparator *>(ctx);
@@ -84,7 +85,7 @@ lsmt_status ListCreate(lsmt_sharded_arena *arena, Order order, const KeyComparat
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
     o.arena = arena;
-    o.format = LSMT_SKIPLIST_FORMAT_ENCODED;
+    o.format = LSMT_SKIPLIST_FORMAT_ENCODED_SEQ;
     if (order == Order::kGeneric) {
         o.compare = GenericCompare;
         o.compare_ctx = const_cast<KeyComparator *>(cmp);
@@ -133,7 +134,7 @@ bool Contains(const List *l, const char *memkey)
     size_t ulen;
     uint64_t tag;
     SplitMemKey(memkey, &ukey, &ulen, &tag);
-    return lsmt_skiplist_find(l->sl, ukey, ulen, tag) != nullptr;
+    return lsmt_skiplist_find(l->sl, ukey, ulen, tag >> 8) != nullptr;
 }
 
 void IterInit(Iter *it, const List *l)
@@ -185,7 +186,7 @@ void IterSeek(Iter *it, const char *ikey, size_t n, const char *memkey)
         return;
     }
     const char *k = SeekKey(it, ikey, n, memkey);
-    (void)lsmt_skiplist_iter_seek(&it->it, k, n - 8, DecodeFixed64(ikey + n - 8));
+    (void)lsmt_skiplist_iter_seek(&it->it, k, n - 8, DecodeFixed64(ikey + n - 8) >> 8);
 }
 
 void IterSeekForPrev(Iter *it, const char *ikey, size_t n, const char *memkey)
@@ -195,7 +196,7 @@ void IterSeekForPrev(Iter *it, const char *ikey, size_t n, const char *memkey)
         return;
     }
     const char *k = SeekKey(it, ikey, n, memkey);
-    (void)lsmt_skiplist_iter_seek_for_prev(&it->it, k, n - 8, DecodeFixed64(ikey + n - 8));
+    (void)lsmt_skiplist_iter_seek_for_prev(&it->it, k, n - 8, DecodeFixed64(ikey + n - 8) >> 8);
 }
 
 void IterNext(Iter *it)

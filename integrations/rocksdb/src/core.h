@@ -8,14 +8,12 @@
 //     varint32 L (L >= 8) | user key (L - 8 bytes) | 8-byte LE tag = seq << 8 | type
 //     | varint32 value length | value | protection bytes (if any)
 //
-// ordered by (user key by the order, then the 64-bit tag DESCENDING): lsmt's ENCODED
-// format. RocksDB 7.8's own memtable order (MemTable::KeyComparator, CompareKeySeq) is
-// (user key, sequence descending) with the type byte ignored; lsmt's order refines it
-// (same key and sequence: type descending), which no reader can tell apart because
-// RocksDB never puts two entries with one key and sequence into a memtable -- except in
-// its seq_per_batch mode (WritePrepared/WriteUnprepared transactions), where a
-// duplicate <key, seq> must be refused whatever its type (factory.cc,
-// CanHandleDuplicatedKey). Two orders:
+// ordered by (user key by the order, then the sequence -- the tag's upper 56 bits --
+// DESCENDING): lsmt's ENCODED_SEQ format, RocksDB 7.8's own memtable order
+// (MemTable::KeyComparator, CompareKeySeq: the type byte ignored). A second entry of one
+// key and sequence is refused whatever its type, as RocksDB's seq_per_batch mode
+// (WritePrepared/WriteUnprepared transactions) requires (CanHandleDuplicatedKey). Two
+// orders:
 //
 //   kBytewise  the user key is compared with memcmp (lsmt's default order), so lsmt's
 //              fast paths (key prefixes in the links, the finger table) apply to it.
@@ -56,13 +54,9 @@ struct Node; // an entry reserved by EntryAlloc, published by Insert
 // Does lsmt refuse a second entry with the same user key and SEQUENCE whatever its type
 // byte? That is RocksDB's <key, seq> duplicate contract (CanHandleDuplicatedKey), on
 // which its seq_per_batch mode (WritePrepared / WriteUnprepared transactions) relies to
-// split a batch that writes one key twice. lsmt's ENCODED format compares the whole
-// 64-bit tag, so today only an identical tag is a duplicate: the factory reports
-// CanHandleDuplicatedKey() false and RocksDB refuses those transaction policies at open
-// (InvalidArgument) instead of misordering a Put and a Delete of one key in one
-// transaction. An ENCODED variant whose version is the tag's upper 56 bits would make
-// this true (reported to the core).
-constexpr bool kRefusesSameKeyAndSeq = false;
+// split a batch that writes one key twice. lsmt's ENCODED_SEQ format orders and
+// deduplicates by the tag's upper 56 bits, so it does.
+constexpr bool kRefusesSameKeyAndSeq = true;
 
 // Create a list over `arena`. kGeneric needs `cmp` (it must outlive the list). finger
 // bytes: lsmt_skiplist_options.finger_bytes (0 = lsmt's default, SIZE_MAX = none).

@@ -8,9 +8,9 @@
 //  - Inserts of every kind go through lsmt's CAS insert, which is safe beside other
 //    inserts and readers, so Insert and InsertConcurrently are the same call, and each
 //    thread's own lsmt splice serves as its hint (RocksDB's hints: see InsertWithHint).
-//    A duplicate (same user key and tag) is refused, never linked: InsertKey* returns
-//    false (core.h, kRefusesSameKeyAndSeq, says why the factory does not yet claim
-//    RocksDB's <key, seq> contract).
+//    A duplicate (same user key and sequence, whatever the type byte) is refused, never
+//    linked: InsertKey* returns false, RocksDB's <key, seq> contract
+//    (CanHandleDuplicatedKey, core.h kRefusesSameKeyAndSeq).
 //  - ApproximateMemoryUsage is the bytes the arena handed out, so RocksDB's
 //    write_buffer_size trigger sees what the memtable holds; near the arena's capacity
 //    it reports "full" so RocksDB switches memtables before Allocate can fail.
