@@ -21,6 +21,8 @@ static inline const iter_state *cstate(const lsmt_skiplist_iter *it)
 static lsmt_status iter_land(iter_state *s, const char *n)
 {
     s->run = 0;
+    s->spine_wait = 0;
+    s->stop1 = 0;
     if (n == NULL || n == head_of(s->list)) {
         s->node = NULL;
         return LSMT_END;
@@ -32,22 +34,29 @@ static lsmt_status iter_land(iter_state *s, const char *n)
 /* ---- scan read-ahead ------------------------------------------------------------------
  * A scan over a list filled in random order takes one memory latency per entry: each
  * level-0 link is a dependent load into a node allocated far away. The towers give
- * independent entry points: the level-SPINE_LEVEL nodes (~4^SPINE_LEVEL entries apart)
- * cut level 0 into stretches that can be followed in parallel. After ARM_AFTER next
- * calls in a row, the iterator keeps ITER_LANES lanes, each following one stretch a step
- * at a time (the line it reads was prefetched a lane cycle earlier) and prefetching the
- * next node and its value, so up to that many misses are in flight. `spine` is the first
- * stretch start not yet given to a lane; `lead` estimates how far (in entries) the lanes
- * are ahead of the cursor and throttles them at READ_AHEAD. Everything here only
- * prefetches: a concurrent insert that adds a tall node just ends a lane's stretch
- * early, and results never depend on this state. */
+ * independent entry points: the nodes of height > L ("spine" nodes, ~4^L entries apart)
+ * cut level 0 into stretches that can be followed in parallel. The iterator keeps
+ * ITER_LANES lanes, each following one stretch a step at a time (the line it reads was
+ * prefetched a lane cycle earlier) and prefetching the next node and its value, so up to
+ * that many misses are in flight. `spine` is the first stretch start not yet given to a
+ * lane (walked along level L); `lead` estimates how far (in entries) the lanes are ahead
+ * of the cursor and throttles them at READ_AHEAD.
+ *
+ * Short scans matter as much as long ones (an engine's range query is a seek and a few
+ * dozen nexts), so the lanes start at the first next after a seek, at L = 1, from the
+ * level-1 node the seek's own search stopped at (no extra search: it is on the path).
+ * Short stretches (~4 entries) keep a short scan's misses overlapped from its start;
+ * after LONG_AFTER nexts in a row the spine moves up to L = 2 (~16 entries a stretch,
+ * so the spine's own walk, one miss per stretch, stays far from the cursor), from the
+ * first spine node the cursor meets. Everything here only prefetches: a concurrent
+ * insert that adds a tall node just ends a lane's stretch early, and results never
+ * depend on this state. */
 /* LSMT_SKIPLIST_READAHEAD: a measurement lever (search.h), settled on. */
 #ifndef LSMT_SKIPLIST_READAHEAD
 #define LSMT_SKIPLIST_READAHEAD 1
 #endif
-#define SPINE_LEVEL 2
-#define ARM_AFTER   32
-#define READ_AHEAD  128
+#define LONG_AFTER 32
+#define READ_AHEAD 128
 
 static void prefetch_entry(const char *n)
 {
@@ -59,32 +68,19 @@ static void prefetch_entry(const char *n)
         prefetch_node(v + vlen - 1);
 }
 
-static void readahead_arm(iter_state *it, const char *cur)
+/* (Re)start the lanes at spine level `level`, from `spine` (0: from the first spine node
+ * the cursor meets, readahead_after_next). */
+static void readahead_arm(iter_state *it, unsigned level, ref_t spine)
 {
-    const lsmt_skiplist *sl = it->list;
-    unsigned h = list_height(sl);
-    it->spine = 0;
+    it->slevel = level;
+    it->spine = spine;
     it->lead = 0;
     it->lane = 0;
+    it->spine_wait = spine == 0 && list_height(it->list) > level;
     for (unsigned j = 0; j < ITER_LANES; j++)
         it->ahead[j] = 0;
-    if (h <= SPINE_LEVEL)
-        return; /* a short list: nothing worth reading ahead */
-    /* the first level-SPINE_LEVEL node after cur */
-    skey k;
-    skey_of_node(sl, &k, cur);
-    ref_t prev = 0, next = 0;
-    uint32_t nextmeta = 0;
-    size_t m = 0; /* lcp(prev, k): 0 at the head */
-    for (unsigned i = h; i-- > SPINE_LEVEL;) {
-        size_t b = next != 0 ? slot_lcp_lower(slot_make(0, nextmeta)) : 0;
-        find_splice_level(sl, &k, prev, next, b, i, &prev, &next, &nextmeta, &m);
-    }
-    if (next != 0 && node_at(sl, next) == cur)
-        next = link_load_acquire(cur, SPINE_LEVEL);
-    it->spine = next;
-    if (next != 0)
-        prefetch_node(node_at(sl, next));
+    if (spine != 0)
+        prefetch_node(node_at(it->list, spine));
 }
 
 static void readahead_step(iter_state *it)
@@ -93,7 +89,7 @@ static void readahead_step(iter_state *it)
     unsigned j = it->lane;
     it->lane = (j + 1) % ITER_LANES;
     ref_t c = it->ahead[j];
-    if (c != 0 && node_height(node_at(sl, c)) > SPINE_LEVEL)
+    if (c != 0 && node_height(node_at(sl, c)) > it->slevel)
         c = 0; /* reached the next stretch, which another lane has */
     if (c == 0) {
         c = it->spine;
@@ -101,7 +97,7 @@ static void readahead_step(iter_state *it)
             it->ahead[j] = 0;
             return;
         }
-        ref_t s = link_load_acquire(node_at(sl, c), SPINE_LEVEL);
+        ref_t s = link_load_acquire(node_at(sl, c), it->slevel);
         it->spine = s;
         if (s != 0)
             prefetch_node(node_at(sl, s));
@@ -115,23 +111,35 @@ static void readahead_step(iter_state *it)
     it->lead++;
 }
 
-/* Called by next after each step: arm the lanes after a run of nexts, then keep them
- * ahead: two lane steps per entry while the lanes are less than READ_AHEAD entries ahead,
- * none beyond, so on average one and the lanes keep their lead. */
+/* Called by next after each step: start the lanes at the first next, move the spine up
+ * after a run of nexts, and keep the lanes ahead: two lane steps per entry while they
+ * are less than READ_AHEAD entries ahead, none beyond, so on average one and the lanes
+ * keep their lead. */
 static inline void readahead_after_next(iter_state *s, const char *nx)
 {
-    if (!LSMT_SKIPLIST_READAHEAD) {
-        /* compiled out */
-    } else if (LSMT_LIKELY(s->run >= ARM_AFTER)) {
-        if (s->lead < READ_AHEAD) {
-            readahead_step(s);
-            readahead_step(s);
-        }
-        if (s->lead > 0)
-            s->lead--;
-    } else if (++s->run == ARM_AFTER) {
-        readahead_arm(s, nx);
+    if (!LSMT_SKIPLIST_READAHEAD)
+        return;
+    if (LSMT_UNLIKELY(s->run < LONG_AFTER)) {
+        if (s->run++ == 0)
+            readahead_arm(s, 1, s->stop1);
+        else if (s->run == LONG_AFTER)
+            readahead_arm(s, 2, 0);
     }
+    if (LSMT_UNLIKELY(s->spine_wait)) {
+        if (node_height(nx) > s->slevel) { /* nx's line is loaded: the cursor stands on it */
+            s->spine = link_load_acquire(nx, s->slevel);
+            s->spine_wait = 0;
+            if (s->spine != 0)
+                prefetch_node(node_at(s->list, s->spine));
+        }
+        return;
+    }
+    if (s->lead < READ_AHEAD) {
+        readahead_step(s);
+        readahead_step(s);
+    }
+    if (s->lead > 0)
+        s->lead--;
 }
 
 /* ---- positioning -------------------------------------------------------------------- */
@@ -166,6 +174,28 @@ lsmt_status lsmt_skiplist_iter_seek_to_last(lsmt_skiplist_iter *it)
     return iter_land(state(it), find_last(state(it)->list));
 }
 
+/* The first node >= k, as search_run, and in *stop1 the first node of height > 1 after
+ * it that the search met on its way (its level-1 stop; else the found node's level-1
+ * successor when the search ended above level 0; else 0). */
+static const char *seek_ge(const lsmt_skiplist *sl, const skey *k, ref_t *stop1)
+{
+    search s;
+    s.k = *k;
+    search_start(sl, &s);
+    if (s.m == M_UNKNOWN)
+        search_learn_m(sl, &s);
+    const char *out;
+    *stop1 = 0;
+    step st;
+    while ((st = search_step(sl, &s, GOAL_GE, false, NULL, &out)) != STEP_DONE) {
+        if (st == STEP_DOWN && s.level == 0)
+            *stop1 = s.stop != NULL ? node_ref(sl, s.stop) : 0;
+    }
+    if (out != NULL && s.level > 0 && node_height(out) > 1)
+        *stop1 = link_load_acquire(out, 1);
+    return out;
+}
+
 /* seek (first entry >= the key) or seek_for_prev (last entry <= the key). */
 static lsmt_status iter_search(lsmt_skiplist_iter *it, const void *key, size_t klen,
                                uint64_t version, bool forward)
@@ -175,7 +205,12 @@ static lsmt_status iter_search(lsmt_skiplist_iter *it, const void *key, size_t k
     iter_state *s = state(it);
     skey k;
     skey_init(s->list, &k, key, klen, version);
-    return iter_land(s, search_run(s->list, &k, forward ? GOAL_GE : GOAL_LE));
+    if (!forward)
+        return iter_land(s, search_run(s->list, &k, GOAL_LE));
+    ref_t stop1;
+    lsmt_status st = iter_land(s, seek_ge(s->list, &k, &stop1));
+    s->stop1 = stop1; /* where the read-ahead starts if nexts follow */
+    return st;
 }
 
 lsmt_status lsmt_skiplist_iter_seek(lsmt_skiplist_iter *it, const void *key, size_t klen,
