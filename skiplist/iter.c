@@ -21,7 +21,7 @@ static inline const iter_state *cstate(const lsmt_skiplist_iter *it)
 static lsmt_status iter_land(iter_state *s, const char *n)
 {
     s->run = 0;
-    s->spine_wait = 0;
+    s->armed = 0;
     s->stop1 = 0;
     if (n == NULL || n == head_of(s->list)) {
         s->node = NULL;
@@ -34,29 +34,31 @@ static lsmt_status iter_land(iter_state *s, const char *n)
 /* ---- scan read-ahead ------------------------------------------------------------------
  * A scan over a list filled in random order takes one memory latency per entry: each
  * level-0 link is a dependent load into a node allocated far away. The towers give
- * independent entry points: the nodes of height > L ("spine" nodes, ~4^L entries apart)
+ * independent entry points: the nodes of height > 1 ("spine" nodes, ~4 entries apart)
  * cut level 0 into stretches that can be followed in parallel. The iterator keeps
  * ITER_LANES lanes, each following one stretch a step at a time (the line it reads was
  * prefetched a lane cycle earlier) and prefetching the next node and its value, so up to
  * that many misses are in flight. `spine` is the first stretch start not yet given to a
- * lane (walked along level L); `lead` estimates how far (in entries) the lanes are ahead
- * of the cursor and throttles them at READ_AHEAD.
+ * lane (walked along level 1: one miss per stretch, far ahead of the cursor); `lead`
+ * estimates how far (in entries) the lanes are ahead of the cursor and throttles them at
+ * READ_AHEAD.
  *
  * Short scans matter as much as long ones (an engine's range query is a seek and a few
- * dozen nexts), so the lanes start at the first next after a seek, at L = 1, from the
- * level-1 node the seek's own search stopped at (no extra search: it is on the path).
- * Short stretches (~4 entries) keep a short scan's misses overlapped from its start;
- * after LONG_AFTER nexts in a row the spine moves up to L = 2 (~16 entries a stretch,
- * so the spine's own walk, one miss per stretch, stays far from the cursor), from the
- * first spine node the cursor meets. Everything here only prefetches: a concurrent
- * insert that adds a tall node just ends a lane's stretch early, and results never
- * depend on this state. */
+ * dozen nexts), so the lanes start at the first next, from the spine node the
+ * positioning call found for free: the level-1 node a seek's own search stopped at, the
+ * head's level-1 successor for seek_to_first. Other positionings (seek_for_prev, prev,
+ * seek_to_last) find one with a search after ARM_AFTER nexts in a row. A spine node is
+ * only ever taken from a link at level 1 or above -- a node met at level 0 may still be
+ * linking its upper levels, its slots not written yet. Everything here only prefetches:
+ * a concurrent insert that adds a tall node just ends a lane's stretch early, and
+ * results never depend on this state. */
 /* LSMT_SKIPLIST_READAHEAD: a measurement lever (search.h), settled on. */
 #ifndef LSMT_SKIPLIST_READAHEAD
 #define LSMT_SKIPLIST_READAHEAD 1
 #endif
-#define LONG_AFTER 32
-#define READ_AHEAD 128
+#define SPINE_LEVEL 1
+#define ARM_AFTER   32
+#define READ_AHEAD  128
 
 static void prefetch_entry(const char *n)
 {
@@ -68,19 +70,37 @@ static void prefetch_entry(const char *n)
         prefetch_node(v + vlen - 1);
 }
 
-/* (Re)start the lanes at spine level `level`, from `spine` (0: from the first spine node
- * the cursor meets, readahead_after_next). */
-static void readahead_arm(iter_state *it, unsigned level, ref_t spine)
+/* Start the lanes from spine node `spine` (a node reached through a level >= 1 link). */
+static void readahead_arm(iter_state *it, ref_t spine)
 {
-    it->slevel = level;
+    LSMT_ASSERT(node_height(node_at(it->list, spine)) > SPINE_LEVEL);
     it->spine = spine;
+    it->armed = 1;
     it->lead = 0;
     it->lane = 0;
-    it->spine_wait = spine == 0 && list_height(it->list) > level;
     for (unsigned j = 0; j < ITER_LANES; j++)
         it->ahead[j] = 0;
-    if (spine != 0)
-        prefetch_node(node_at(it->list, spine));
+    prefetch_node(node_at(it->list, spine));
+}
+
+/* The first spine node after `cur`, by a search (levels >= 1 only), or 0. */
+static ref_t spine_after(const lsmt_skiplist *sl, const char *cur)
+{
+    unsigned h = list_height(sl);
+    if (h <= SPINE_LEVEL)
+        return 0; /* a short list: nothing worth reading ahead */
+    skey k;
+    skey_of_node(sl, &k, cur);
+    ref_t prev = 0, next = 0;
+    uint32_t nextmeta = 0;
+    size_t m = 0; /* lcp(prev, k): 0 at the head */
+    for (unsigned i = h; i-- > SPINE_LEVEL;) {
+        size_t b = next != 0 ? slot_lcp_lower(slot_make(0, nextmeta)) : 0;
+        find_splice_level(sl, &k, prev, next, b, i, &prev, &next, &nextmeta, &m);
+    }
+    if (next != 0 && node_at(sl, next) == cur)
+        next = link_load_acquire(cur, SPINE_LEVEL);
+    return next;
 }
 
 static void readahead_step(iter_state *it)
@@ -89,7 +109,7 @@ static void readahead_step(iter_state *it)
     unsigned j = it->lane;
     it->lane = (j + 1) % ITER_LANES;
     ref_t c = it->ahead[j];
-    if (c != 0 && node_height(node_at(sl, c)) > it->slevel)
+    if (c != 0 && node_height(node_at(sl, c)) > SPINE_LEVEL)
         c = 0; /* reached the next stretch, which another lane has */
     if (c == 0) {
         c = it->spine;
@@ -97,7 +117,7 @@ static void readahead_step(iter_state *it)
             it->ahead[j] = 0;
             return;
         }
-        ref_t s = link_load_acquire(node_at(sl, c), it->slevel);
+        ref_t s = link_load_acquire(node_at(sl, c), SPINE_LEVEL);
         it->spine = s;
         if (s != 0)
             prefetch_node(node_at(sl, s));
@@ -111,27 +131,19 @@ static void readahead_step(iter_state *it)
     it->lead++;
 }
 
-/* Called by next after each step: start the lanes at the first next, move the spine up
- * after a run of nexts, and keep the lanes ahead: two lane steps per entry while they
- * are less than READ_AHEAD entries ahead, none beyond, so on average one and the lanes
- * keep their lead. */
+/* Called by next after each step (nx: the new position): start the lanes, then keep them
+ * ahead: two lane steps per entry while they are less than READ_AHEAD entries ahead, none
+ * beyond, so on average one and the lanes keep their lead. */
 static inline void readahead_after_next(iter_state *s, const char *nx)
 {
     if (!LSMT_SKIPLIST_READAHEAD)
         return;
-    if (LSMT_UNLIKELY(s->run < LONG_AFTER)) {
-        if (s->run++ == 0)
-            readahead_arm(s, 1, s->stop1);
-        else if (s->run == LONG_AFTER)
-            readahead_arm(s, 2, 0);
-    }
-    if (LSMT_UNLIKELY(s->spine_wait)) {
-        if (node_height(nx) > s->slevel) { /* nx's line is loaded: the cursor stands on it */
-            s->spine = link_load_acquire(nx, s->slevel);
-            s->spine_wait = 0;
-            if (s->spine != 0)
-                prefetch_node(node_at(s->list, s->spine));
-        }
+    if (LSMT_UNLIKELY(!s->armed)) {
+        s->run++;
+        if (s->run == 1 && s->stop1 != 0)
+            readahead_arm(s, s->stop1);
+        else if (s->run == ARM_AFTER && (s->stop1 = spine_after(s->list, nx)) != 0)
+            readahead_arm(s, s->stop1);
         return;
     }
     if (s->lead < READ_AHEAD) {
@@ -164,7 +176,9 @@ lsmt_status lsmt_skiplist_iter_seek_to_first(lsmt_skiplist_iter *it)
     if (!bound(it))
         return LSMT_INVALID;
     iter_state *s = state(it);
-    return iter_land(s, next_node(s->list, link_load_acquire(head_of(s->list), 0)));
+    lsmt_status st = iter_land(s, next_node(s->list, link_load_acquire(head_of(s->list), 0)));
+    s->stop1 = link_load_acquire(head_of(s->list), SPINE_LEVEL); /* the first spine node */
+    return st;
 }
 
 lsmt_status lsmt_skiplist_iter_seek_to_last(lsmt_skiplist_iter *it)

@@ -51,9 +51,8 @@ typedef struct __attribute__((may_alias)) iter_state {
     uint32_t spine;
     uint32_t lane;
     uint32_t lead;
-    uint32_t spine_wait; /* armed; waiting for the cursor to meet a spine node */
-    uint32_t slevel;     /* the spine's level: stretches end at nodes taller than it */
-    ref_t stop1;         /* after a seek: its level-1 stop, where the first lanes start */
+    uint32_t armed; /* the lanes run */
+    ref_t stop1;    /* a spine node found by the positioning call: where the lanes start */
     uint32_t ahead[ITER_LANES];
 } iter_state;
 _Static_assert(sizeof(iter_state) <= sizeof(lsmt_skiplist_iter) &&
