@@ -129,6 +129,6 @@ bad --key-size 24 --key-shape ycsb
 bad --update partial
 bad --field-count 0
 bad --target -5
-"$bin" --help | grep -q -- '--memtable-size' && echo "ok   --help" || { echo "FAIL --help"; fail=1; }
-"$bin" -h | grep -q -- '--key-shape' && echo "ok   -h" || { echo "FAIL -h"; fail=1; }
+grep -q -- '--memtable-size' <<<"$("$bin" --help)" && echo "ok   --help" || { echo "FAIL --help"; fail=1; }
+grep -q -- '--key-shape' <<<"$("$bin" -h)" && echo "ok   -h" || { echo "FAIL -h"; fail=1; }
 exit $fail

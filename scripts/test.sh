@@ -4,8 +4,10 @@
 # Extra CMake arguments can be passed in LSMT_CMAKE_ARGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+# the RocksDB integration's tests run too: Debian's RocksDB 7.8.3 (library and db_bench)
+scripts/install-deps.sh librocksdb-dev rocksdb-tools
 b=${1:-build}
-cmake -S . -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLSMT_DEBUG_CHECKS=ON ${LSMT_CMAKE_ARGS:-}
+cmake -S . -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLSMT_DEBUG_CHECKS=ON \
+  -DLSMT_BUILD_ROCKSDB=ON ${LSMT_CMAKE_ARGS:-}
 cmake --build "$b" -j"$(nproc)"
 ctest --test-dir "$b" --output-on-failure -j"$(nproc)" ${LSMT_CTEST_ARGS:-}

@@ -12,6 +12,6 @@ if [ -n "$bad" ]; then
 fi
 # the public entry points we promise must be there
 for s in lsmt_status_str lsmt_sharded_arena_create lsmt_bump_arena_create; do
-  printf '%s\n' "$syms" | grep -qx "$s" || { echo "missing export: $s"; exit 1; }
+  grep -qx "$s" <<<"$syms" || { echo "missing export: $s"; exit 1; }
 done
 echo "exports ok: $n lsmt_ symbols, nothing else"

@@ -13,8 +13,11 @@ internal=$(echo "$syms" | c++filt | grep 'lsmt_rocksdb::' | grep -vE '^(std::|ty
   grep -vE '^lsmt_rocksdb::(NewLsmtRepFactory|RegisterLsmtRepFactory|GetLsmtRepStats|ParseLsmtRepOptions)\(' || true)
 if [ -n "$internal" ]; then echo "internal symbols leak:"; echo "$internal"; bad=1; fi
 # the API is there
+# (demangled once: `c++filt | grep -q` under pipefail fails when grep exits first and
+# c++filt dies of SIGPIPE, as it did on the larger ASan library)
+demangled=$(echo "$syms" | c++filt)
 for f in NewLsmtRepFactory RegisterLsmtRepFactory GetLsmtRepStats ParseLsmtRepOptions; do
-  echo "$syms" | c++filt | grep -q "lsmt_rocksdb::$f(" || { echo "missing: $f"; bad=1; }
+  grep -qF "lsmt_rocksdb::$f(" <<<"$demangled" || { echo "missing: $f"; bad=1; }
 done
 if [ $bad -ne 0 ]; then echo "0 passed, 1 failed"; exit 1; fi
 echo "1 passed, 0 failed"
