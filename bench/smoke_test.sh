@@ -49,10 +49,11 @@ run "ycsb-A-record-shape" "$ops; assert $p['record_bytes']==3*(4+6+4+20)" \
 run "ycsb-F-accounting" "$ops; t=$(op run TOTAL); rmw=$(op run READ-MODIFY-WRITE); assert t==6000; assert $(op run READ)==t, d['ops']; assert $(op run UPDATE)==rmw==$(metric run-update-reads)" \
     --workload F --records 5000 --ops 6000 --seed 7
 # open loop: --target holds its rate within 2 %; latency from the intended start is never
-# below the measured one, at any percentile
+# below the measured one, at any percentile. 1.5 s of run: a scheduling stall of ~10 ms
+# near the end (other tests share the 2 cores under ctest -j2) costs under 1 %
 cmp='rows={(o["phase"],o["op"]):o for o in d["ops"]}; ks=["min_ns","p50_ns","p90_ns","p95_ns","p99_ns","p99_9_ns","p99_99_ns","max_ns","mean_ns"]; pairs=[(rows[k],rows[("run-intended",k[1])]) for k in rows if k[0]=="run"]; assert pairs; assert all(i[x]>=m[x] for m,i in pairs for x in ks), pairs'
 run "ycsb-C-target" "$ops; r=[o for o in d['ops'] if o['phase']=='run' and o['op']=='TOTAL'][0]['ops_per_sec']; assert abs(r-40000)<=0.02*40000, r; $cmp" \
-    --workload C --records 20000 --ops 20000 --target 40000 --threads 2 --seed 7
+    --workload C --records 20000 --ops 60000 --target 40000 --threads 2 --seed 7
 run "ycsb-A-target-duration" "$ops; $cmp" \
     --workload A --records 20000 --duration 0.3 --target 20000 --threads 2 --seed 7
 # key shapes: W1/W3/W4/W6 and YCSB C with each (each run checks its own results)

@@ -51,8 +51,8 @@ static inline void finger_tall_insert(lsmt_skiplist *sl, unsigned h)
 HOT const char *finger_start(const lsmt_skiplist *sl, const skey *k, unsigned *level)
 {
     unsigned lh = list_height(sl);
-    if (k->finger_b != FINGER_NONE) {
-        uint32_t b = k->finger_b;
+    uint32_t b = sl->finger != NULL ? skey_finger(sl, k) : FINGER_NONE;
+    if (b != FINGER_NONE) {
         /* acquire: pairs with the release CAS in finger_note (invariant F) */
         ref_t r = atomic_load_explicit(&sl->finger[b], memory_order_acquire);
         if (r == 0 && b > 0) /* range b - 1 had no tall node: entry b - 1 is also before k */
@@ -73,7 +73,7 @@ HOT const char *finger_start(const lsmt_skiplist *sl, const skey *k, unsigned *l
  * range(k) + 1 unless that entry already holds a larger node. */
 static inline void finger_note(lsmt_skiplist *sl, const char *n, const skey *k, unsigned h)
 {
-    if (k->finger_b == FINGER_NONE || h < FINGER_MIN_HEIGHT)
+    if (sl->finger == NULL || h < FINGER_MIN_HEIGHT || skey_finger(sl, k) == FINGER_NONE)
         return;
     uint32_t b = k->finger_b + 1;
     if (b >= sl->finger_n)

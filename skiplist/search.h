@@ -48,10 +48,14 @@ typedef struct skey {
     const unsigned char *p;
     size_t len;
     uint64_t version;
-    uint64_t prefix;   /* bytes 0..7 big-endian, zero padded (bytewise lists only) */
-    uint64_t prefix2;  /* bytes 8..15 likewise (0 for keys shorter than 8 bytes) */
-    bool bytewise;     /* the list is bytewise: slots and byte offsets mean something */
-    uint32_t finger_b; /* the finger table's range of this key, or FINGER_NONE (finger.h) */
+    uint64_t prefix;  /* bytes 0..7 big-endian, zero padded (bytewise lists only) */
+    uint64_t prefix2; /* bytes 8..15 likewise (0 for keys shorter than 8 bytes) */
+    bool bytewise;    /* the list is bytewise: slots and byte offsets mean something */
+    /* the finger table's range of this key, or FINGER_NONE (finger.h); computed when a
+     * search or insert first needs it (skey_finger): an insert that follows its splice
+     * never does */
+    uint32_t finger_b;
+    bool finger_known;
 } skey;
 
 /* Up to 8 bytes at p (len of them there) as a big-endian integer, zero padded. Two such
@@ -131,13 +135,23 @@ static inline void skey_init(const lsmt_skiplist *sl, skey *k, const void *key, 
     k->prefix = k->prefix2 = 0;
     k->bytewise = sl->compare == NULL;
     k->finger_b = UINT32_MAX; /* FINGER_NONE (finger.h) */
+    k->finger_known = !k->bytewise || sl->finger == NULL;
     if (k->bytewise) {
         k->prefix = load_prefix(key, klen);
         if (klen > 8)
             k->prefix2 = load_prefix(k->p + 8, klen - 8);
-        if (sl->finger != NULL)
-            k->finger_b = finger_key_range(sl, key, klen);
     }
+}
+
+/* k's finger range, computed once (finger.c). */
+static inline uint32_t skey_finger(const lsmt_skiplist *sl, const skey *k)
+{
+    skey *mk = (skey *)(uintptr_t)k; /* a cache inside the key: logically const */
+    if (!mk->finger_known) {
+        mk->finger_b = finger_key_range(sl, k->p, k->len);
+        mk->finger_known = true;
+    }
+    return k->finger_b;
 }
 
 /* The search key of node n itself (its key and version). */
