@@ -201,7 +201,8 @@ HOT int slot_decide(const skey *k, uint32_t meta, size_t m, size_t *lcp)
 HOT int node_cmp_from(const lsmt_skiplist *sl, const char *n, const skey *k, size_t skip,
                       size_t *lcp)
 {
-    const unsigned char *nk = node_key(n);
+    /* a KV node's key is right after its header: its load need not wait for meta */
+    const unsigned char *nk = sl->encoded ? node_key(n) : (const unsigned char *)n + HDR_KEY;
     size_t nlen = node_klen(n);
     int c;
     if (sl->compare == NULL) {
