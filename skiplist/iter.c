@@ -188,28 +188,6 @@ lsmt_status lsmt_skiplist_iter_seek_to_last(lsmt_skiplist_iter *it)
     return iter_land(state(it), find_last(state(it)->list));
 }
 
-/* The first node >= k, as search_run, and in *stop1 the first node of height > 1 after
- * it that the search met on its way (its level-1 stop; else the found node's level-1
- * successor when the search ended above level 0; else 0). */
-static const char *seek_ge(const lsmt_skiplist *sl, const skey *k, ref_t *stop1)
-{
-    search s;
-    s.k = *k;
-    search_start(sl, &s);
-    if (s.m == M_UNKNOWN)
-        search_learn_m(sl, &s);
-    const char *out;
-    *stop1 = 0;
-    step st;
-    while ((st = search_step(sl, &s, GOAL_GE, false, NULL, &out)) != STEP_DONE) {
-        if (st == STEP_DOWN && s.level == 0)
-            *stop1 = s.stop != NULL ? node_ref(sl, s.stop) : 0;
-    }
-    if (out != NULL && s.level > 0 && node_height(out) > 1)
-        *stop1 = link_load_acquire(out, 1);
-    return out;
-}
-
 /* seek (first entry >= the key) or seek_for_prev (last entry <= the key). */
 static lsmt_status iter_search(lsmt_skiplist_iter *it, const void *key, size_t klen,
                                uint64_t version, bool forward)
@@ -220,9 +198,9 @@ static lsmt_status iter_search(lsmt_skiplist_iter *it, const void *key, size_t k
     skey k;
     skey_init(s->list, &k, key, klen, version);
     if (!forward)
-        return iter_land(s, search_run(s->list, &k, GOAL_LE));
+        return iter_land(s, search_run(s->list, &k, GOAL_LE, NULL));
     ref_t stop1;
-    lsmt_status st = iter_land(s, seek_ge(s->list, &k, &stop1));
+    lsmt_status st = iter_land(s, search_run(s->list, &k, GOAL_GE, &stop1));
     s->stop1 = stop1; /* where the read-ahead starts if nexts follow */
     return st;
 }
@@ -268,7 +246,7 @@ lsmt_status lsmt_skiplist_iter_prev(lsmt_skiplist_iter *it)
     iter_state *s = state(it);
     skey k;
     skey_of_node(s->list, &k, s->node);
-    return iter_land(s, search_run(s->list, &k, GOAL_LT));
+    return iter_land(s, search_run(s->list, &k, GOAL_LT, NULL));
 }
 
 const lsmt_skiplist_node *lsmt_skiplist_iter_node(const lsmt_skiplist_iter *it)

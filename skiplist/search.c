@@ -14,7 +14,7 @@ void search_start(const lsmt_skiplist *sl, search *s)
     s->budget = s->x != head_of(sl) ? FINGER_WALK_MAX : 0;
 }
 
-const char *search_run(const lsmt_skiplist *sl, const skey *k, goal g)
+const char *search_run(const lsmt_skiplist *sl, const skey *k, goal g, ref_t *stop1)
 {
     search s;
     s.k = *k;
@@ -22,8 +22,18 @@ const char *search_run(const lsmt_skiplist *sl, const skey *k, goal g)
     if (s.m == M_UNKNOWN)
         search_learn_m(sl, &s);
     const char *out;
-    while (search_step(sl, &s, g, false, NULL, &out) != STEP_DONE)
-        ;
+    ref_t st1 = 0;
+    step st;
+    while ((st = search_step(sl, &s, g, false, NULL, &out)) != STEP_DONE) {
+        if (st == STEP_DOWN && s.level == 0)
+            st1 = s.stop != NULL ? node_ref(sl, s.stop) : 0; /* the level-1 stop */
+    }
+    if (stop1 != NULL) {
+        /* a search that ended above level 0 found a node linked there: its level-1 link */
+        if (out != NULL && s.level > 0 && g == GOAL_GE && node_height(out) > 1)
+            st1 = link_load_acquire(out, 1);
+        *stop1 = st1;
+    }
     return out;
 }
 

@@ -454,9 +454,12 @@ HOT void find_splice_level(const lsmt_skiplist *sl, const skey *k, ref_t before,
 /* Start a search for s->k: from the finger table's node before k, or from the head. */
 __attribute__((visibility("hidden"))) void search_start(const lsmt_skiplist *sl, search *s);
 /* Run a search to its end: the first node >= k (GOAL_GE; NULL when none), the last node
- * < k or <= k (the head when none). */
+ * < k or <= k (the head when none). *stop1 (may be NULL) receives the first node of
+ * height > 1 after the answer that the search met -- its level-1 stop, or the found
+ * node's level-1 successor when it ended above level 0 -- or 0: where an iterator's
+ * read-ahead can start without a search of its own (iter.c). */
 __attribute__((visibility("hidden"))) const char *search_run(const lsmt_skiplist *sl, const skey *k,
-                                                             goal g);
+                                                             goal g, ref_t *stop1);
 /* The last node, or the head when the list is empty. */
 __attribute__((visibility("hidden"))) const char *find_last(const lsmt_skiplist *sl);
 

@@ -165,7 +165,7 @@ const lsmt_skiplist_node *lsmt_skiplist_find(const lsmt_skiplist *sl, const void
         return NULL;
     skey k;
     skey_init(sl, &k, key, klen, version);
-    const char *n = search_run(sl, &k, GOAL_GE);
+    const char *n = search_run(sl, &k, GOAL_GE, NULL);
     if (n != NULL && node_cmp(sl, n, &k) == 0)
         return (const lsmt_skiplist_node *)n;
     return NULL;

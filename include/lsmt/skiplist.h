@@ -6,14 +6,14 @@
  * bytes, 4 more for a value over 254 bytes, rounded up to 4 (a node of height > 1 is
  * also 8-byte aligned, which may cost up to 4 bytes of padding before it). Links are
  * 32-bit offsets into the arena's region (so the arena may be at most 16 GiB); each upper
- * level (>= 1) is an 8-byte slot holding the link and the first 4 key bytes of the node
- * it points to. Heights are random with p = 1/4 (0.33 upper levels per entry on
- * average). Entries are ordered by
- *     (key ascending by the comparator, then version DESCENDING)
- * where `version` is a number of up to 56 bits stored with the entry (the memtable's
- * sequence number; plain users pass 0), and a node may carry a 2-bit tag (node_alloc).
- * Nothing is ever removed: the list is emptied as a whole by lsmt_skiplist_reset after
- * its arena was reset.
+ * level (>= 1) is an 8-byte slot holding the link, the length of the prefix the two keys
+ * share and the next key's two bytes after it, so a search decides most steps without
+ * loading the next node, whatever prefix the keys have in common. Heights are random with p = 1/4
+ * (0.33 upper levels per entry on average). Entries are ordered by (key ascending by the
+ * comparator, then version DESCENDING) where `version` is a number of up to 56 bits stored with the
+ * entry (the memtable's sequence number; plain users pass 0), and a node may carry a 2-bit tag
+ * (node_alloc). Nothing is ever removed: the list is emptied as a whole by lsmt_skiplist_reset
+ * after its arena was reset.
  *
  * Thread safety:
  *
@@ -121,13 +121,15 @@ typedef struct lsmt_skiplist_options {
      * most nodes it can hold), at most LSMT_SKIPLIST_MAX_HEIGHT. */
     unsigned max_height;
     /* The finger table (bytewise lists only): one 4-byte entry per this many bytes of
-     * arena capacity, allocated at create (0.2 % of the capacity by default). Entry b
-     * names the last tall node of key range b - 1 (the ranges split the key space by its
-     * first 4 bytes), so a search starts next to its key instead of at the head and skips
-     * the upper levels: O(1) cache misses above level 1 instead of O(log n). 0 = the
-     * default (LSMT_SKIPLIST_FINGER_BYTES_DEFAULT); SIZE_MAX = no table. Keys whose first
-     * bytes are mostly the same fall into few ranges and gain little (never lose
-     * correctness). */
+     * arena capacity, allocated at create (0.2 % of the capacity by default), plus a
+     * fixed 4.3 KiB for its learned ranges. Entry b names the last tall node of key range b - 1,
+     * so a search starts next to its key instead of at the head and skips the upper
+     * levels: O(1) cache misses above level 1 instead of O(log n). The ranges are learned
+     * from the list's own keys once it holds a few thousand (the prefix they all share,
+     * then the byte values they take), so keys that share a long prefix spread over the
+     * whole table too; a key outside what was learned is still found, its search starting
+     * at the head. 0 = the default (LSMT_SKIPLIST_FINGER_BYTES_DEFAULT); SIZE_MAX = no
+     * table. */
     size_t finger_bytes;
     /* How nodes hold their entries (lsmt_skiplist_format). Default KV. */
     lsmt_skiplist_format format;
