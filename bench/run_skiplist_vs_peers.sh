@@ -15,7 +15,7 @@
 #        SUMMARY_ONLY=1  only print the summary of an existing $WORK/results.txt
 #        BUILD  build directory (default <repo>/build-skiplist-bench, Release)
 #        WORK   scratch dir     (default /tmp/lsmt-skiplist-peers)
-#        LEVERS=1  also A/B the levers (prefix, prefetch modes, scan read-ahead, huge pages)
+#        LEVERS=1  also A/B the levers (prefetch modes, scan read-ahead, huge pages)
 #                  with skiplist-bench -c -o (W1 cold, W3, W4, W5; process CPU time),
 #                  variants interleaved
 # Needs libtbb-dev (apt-get install -y libtbb-dev g++ make).
@@ -125,18 +125,23 @@ if [ -n "${LEVERS:-}" ]; then
     # the same benchmark; run interleaved, -c -o (W1 cold, W3, W4, W5; CPU time: robust
     # to other work on the machine), 3 rounds each, 2 passes.
     SRC="$ROOT"
-    for v in "base:" "prefix_off:-DLSMT_SKIPLIST_PREFIX=0" "prefetch_0:-DLSMT_SKIPLIST_PREFETCH=0" \
+    for v in "base:" "prefetch_0:-DLSMT_SKIPLIST_PREFETCH=0" \
              "prefetch_1:-DLSMT_SKIPLIST_PREFETCH=1" "readahead_off:-DLSMT_SKIPLIST_READAHEAD=0"; do
         name=${v%%:*}; flags=${v#*:}
-        gcc -O3 -DNDEBUG -std=c11 -D_GNU_SOURCE -DLSMT_BUILDING=1 -fvisibility=hidden $flags \
-            -I"$SRC/include" -I"$SRC" -c "$SRC/skiplist/skiplist.c" -o "$WORK/sl_$name.o"
+        objs=()
+        for f in "$SRC"/skiplist/*.c; do # every file of the skip list, with the lever
+            o="$WORK/sl_${name}_$(basename "$f" .c).o"
+            gcc -O3 -DNDEBUG -std=c11 -D_GNU_SOURCE -DLSMT_BUILDING=1 -fvisibility=hidden $flags \
+                -I"$SRC/include" -I"$SRC" -c "$f" -o "$o"
+            objs+=("$o")
+        done
         gcc -O3 -DNDEBUG -std=c11 -D_GNU_SOURCE -I"$SRC/include" -I"$SRC" \
             "$SRC/bench/skiplist_bench.c" "$SRC/bench/keys.c" "$SRC/bench/ycsb.c" \
-            "$SRC/bench/common.c" "$WORK/sl_$name.o" "$BUILD/liblsmt_layer_arena.a" \
+            "$SRC/bench/common.c" "${objs[@]}" "$BUILD/liblsmt_layer_arena.a" \
             -lpthread -lm -o "$WORK/bench_$name"
     done
     for p in 1 2; do
-        for v in base prefix_off prefetch_0 prefetch_1 readahead_off; do
+        for v in base prefetch_0 prefetch_1 readahead_off; do
             "$WORK/bench_$v" -c -o -r 3 | grep -v '^#' | sed "s/^lsmt_skiplist/lever $v/" | tee -a "$OUT"
         done
         "$WORK/bench_base" -c -o -r 3 -H 0 | grep -v '^#' | sed "s/^lsmt_skiplist/lever huge_off/" | tee -a "$OUT"
