@@ -34,8 +34,9 @@
  * FINGER_WALK_MAX) and falls back to the head: a stale table costs a few steps, never
  * a long walk.
  *
- * The map is written once, by the arming insert, before the release store that sets
- * ARMED; searches load the state with acquire and only then read the map. */
+ * The map is written once, by the arming insert (the one whose CAS took the state from
+ * EMPTY to ARMING, and only once its sample is large enough), before the release store
+ * that sets ARMED; searches load the state with acquire and only then read the map. */
 #include <stdlib.h>
 
 #include "skiplist/finger.h"
@@ -55,8 +56,9 @@ __extension__ typedef unsigned __int128 u128;
 typedef uint16_t digit_t;
 
 struct finger_map {
-    /* MAP_EMPTY -> MAP_ARMING (CAS by the arming insert) -> MAP_ARMED (release store);
-     * back to MAP_EMPTY only at reset, with no call in flight. */
+    /* MAP_EMPTY -> MAP_ARMING (acquire CAS by the arming insert) -> MAP_ARMED (release
+     * store), or back to MAP_EMPTY (release store) when its sample is too small; back
+     * to MAP_EMPTY from ARMED only at reset, with no call in flight. */
     _Atomic uint32_t state;
     uint32_t plen;   /* D */
     uint32_t npos;   /* positions D .. D + npos - 1 give digits */
@@ -162,28 +164,36 @@ static void finger_note_level1(lsmt_skiplist *sl)
     }
 }
 
+/* Give an arming attempt back: too few keys yet; a later tall insert retries. */
+static void finger_arm_abandon(finger_map *fm)
+{
+    /* release: an abandoning insert writes none of the map, but the next arming insert's
+     * acquire CAS then orders its map writes after everything this one did */
+    atomic_store_explicit(&fm->state, MAP_EMPTY, memory_order_release);
+}
+
 /* Arm the table when level 1 holds SAMPLE_MIN keys. Walks level 1 (as a search does: it
- * only reads) and level 0's two ends. */
+ * only reads) and level 0's two ends. The map is written only once the sample is known
+ * to be large enough, by the one insert whose CAS took the state to MAP_ARMING. */
 static void finger_arm(lsmt_skiplist *sl)
 {
     finger_map *fm = sl->finger_map;
     uint32_t expect = MAP_EMPTY;
-    /* relaxed CAS: only decides which insert arms; the map is published by the release
-     * store at the end. Fails when another insert is arming or has armed: nothing to do. */
+    /* CAS, acquire on success: this insert alone writes the map from here on, after any
+     * earlier attempt that abandoned (release in finger_arm_abandon). Fails when another
+     * insert is arming or has armed: nothing to do. */
     if (!atomic_compare_exchange_strong_explicit(&fm->state, &expect, MAP_ARMING,
-                                                 memory_order_relaxed, memory_order_relaxed))
+                                                 memory_order_acquire, memory_order_relaxed))
         return;
     const char *first = next_node(sl, link_load_acquire(head_of(sl), 0));
     const char *last = find_last(sl);
     if (first == NULL || last == head_of(sl)) {
-        atomic_store_explicit(&fm->state, MAP_EMPTY, memory_order_relaxed);
+        finger_arm_abandon(fm);
         return;
     }
     size_t d = key_lcp(node_key(first), node_klen(first), node_key(last), node_klen(last));
     if (d > FINGER_PREFIX_MAX)
         d = FINGER_PREFIX_MAX;
-    memcpy(fm->prefix, node_key(first), d);
-    fm->plen = (uint32_t)d;
     seen s;
     memset(&s, 0, sizeof s);
     size_t taken = 0;
@@ -195,6 +205,12 @@ static void finger_arm(lsmt_skiplist *sl)
         taken++;
         x = y;
     }
+    if (taken < SAMPLE_MIN) {
+        finger_arm_abandon(fm);
+        return;
+    }
+    memcpy(fm->prefix, node_key(first), d);
+    fm->plen = (uint32_t)d;
     /* positions while they still add resolution: G up to 16 values per range */
     uint32_t radix[FINGER_POS];
     u128 g = 1;
@@ -207,11 +223,6 @@ static void finger_arm(lsmt_skiplist *sl)
     for (uint32_t i = j; i-- > 0;) {
         fm->weight[i] = w;
         w *= radix[i];
-    }
-    if (taken < SAMPLE_MIN) {
-        /* too few keys to learn from yet: retry when the list grows taller */
-        atomic_store_explicit(&fm->state, MAP_EMPTY, memory_order_relaxed);
-        return;
     }
     fm->npos = j;
     /* both monotone in g and below finger_n for g < G */
