@@ -234,8 +234,7 @@ void lsmt_skiplist_hint_init(lsmt_skiplist_hint *hint)
 }
 
 /* Does level i of splice sp bracket k (prev < k <= next; 0 = head / null)? */
-static inline bool splice_brackets(const lsmt_skiplist *sl, const splice *sp, unsigned i,
-                                   const skey *k)
+HOT bool splice_brackets(const lsmt_skiplist *sl, const splice *sp, unsigned i, const skey *k)
 {
     if (sp->prev[i] != 0 && node_cmp(sl, node_at(sl, sp->prev[i]), k) >= 0)
         return false;
@@ -243,7 +242,7 @@ static inline bool splice_brackets(const lsmt_skiplist *sl, const splice *sp, un
 }
 
 /* Is level i of splice sp still adjacent (prev's link at level i is next)? */
-static inline bool splice_tight(const lsmt_skiplist *sl, const splice *sp, unsigned i)
+HOT bool splice_tight(const lsmt_skiplist *sl, const splice *sp, unsigned i)
 {
     return link_load_acquire(prev_node(sl, sp->prev[i]), i) == sp->next[i];
 }
@@ -260,7 +259,7 @@ static inline void splice_open_level(splice *sp, unsigned i)
 
 /* lcp(prev[i], k) for the key being inserted: known for the levels this insert searched,
  * computed (and kept) for levels kept from the hint. */
-static size_t splice_plcp(const lsmt_skiplist *sl, splice *sp, unsigned i, const skey *k)
+HOT size_t splice_plcp(const lsmt_skiplist *sl, splice *sp, unsigned i, const skey *k)
 {
     if (!(sp->plcp_valid & (1u << i))) {
         size_t lcp = 0;
@@ -402,7 +401,7 @@ static unsigned splice_find(lsmt_skiplist *sl, splice *sp, const skey *k, unsign
  * either started after the insert returned (the caller's happens-before edge, then
  * coherence lets its load see the bit) or runs concurrently with it and may answer as
  * if n were not there yet. */
-static bool place_level0(const lsmt_skiplist *sl, const splice *sp, char *n, const skey *k)
+HOT bool place_level0(const lsmt_skiplist *sl, const splice *sp, char *n, const skey *k)
 {
     int cn = sp->next[0] != 0 ? node_cmp(sl, node_at(sl, sp->next[0]), k) : 1;
     if (cn == 0)
