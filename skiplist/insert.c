@@ -233,12 +233,26 @@ void lsmt_skiplist_hint_init(lsmt_skiplist_hint *hint)
     sp->height = 0;
 }
 
-/* Does level i of splice sp bracket k (prev < k <= next; 0 = head / null)? */
-HOT bool splice_brackets(const lsmt_skiplist *sl, const splice *sp, unsigned i, const skey *k)
+/* node_cmp(node r, k) for r = prev[0] (j = 0) or next[0] (j = 1) of the insert in
+ * progress, computed once per node and key (splice.cmp0_ref, list.h). */
+HOT int splice_cmp0(const lsmt_skiplist *sl, splice *sp, unsigned j, ref_t r, const skey *k)
 {
-    if (sp->prev[i] != 0 && node_cmp(sl, node_at(sl, sp->prev[i]), k) >= 0)
+    if (sp->cmp0_ref[j] == r)
+        return sp->cmp0_val[j];
+    int c = node_cmp(sl, node_at(sl, r), k);
+    sp->cmp0_ref[j] = r;
+    sp->cmp0_val[j] = (int8_t)c;
+    return c;
+}
+
+/* Does level i of splice sp bracket k (prev < k <= next; 0 = head / null)? */
+HOT bool splice_brackets(const lsmt_skiplist *sl, splice *sp, unsigned i, const skey *k)
+{
+    if (sp->prev[i] != 0 && (i == 0 ? splice_cmp0(sl, sp, 0, sp->prev[0], k)
+                                    : node_cmp(sl, node_at(sl, sp->prev[i]), k)) >= 0)
         return false;
-    return sp->next[i] == 0 || node_cmp(sl, node_at(sl, sp->next[i]), k) >= 0;
+    return sp->next[i] == 0 || (i == 0 ? splice_cmp0(sl, sp, 1, sp->next[0], k)
+                                       : node_cmp(sl, node_at(sl, sp->next[i]), k)) >= 0;
 }
 
 /* Is level i of splice sp still adjacent (prev's link at level i is next)? */
@@ -293,7 +307,8 @@ static unsigned raise_height(lsmt_skiplist *sl, unsigned h)
  * the list, starts over from the head (rh = maxh). */
 static unsigned splice_repair(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned maxh)
 {
-    sp->plcp_valid = 0; /* a new key: no lcp is known yet */
+    sp->plcp_valid = 0; /* a new key: no lcp or comparison is known yet */
+    sp->cmp0_ref[0] = sp->cmp0_ref[1] = 0;
     if (sp->list != sl || sp->epoch != sl->epoch || sp->height < maxh) {
         sp->list = sl;
         sp->epoch = sl->epoch;
@@ -401,14 +416,14 @@ static unsigned splice_find(lsmt_skiplist *sl, splice *sp, const skey *k, unsign
  * either started after the insert returned (the caller's happens-before edge, then
  * coherence lets its load see the bit) or runs concurrently with it and may answer as
  * if n were not there yet. */
-HOT bool place_level0(const lsmt_skiplist *sl, const splice *sp, char *n, const skey *k)
+HOT bool place_level0(const lsmt_skiplist *sl, splice *sp, char *n, const skey *k)
 {
-    int cn = sp->next[0] != 0 ? node_cmp(sl, node_at(sl, sp->next[0]), k) : 1;
+    int cn = sp->next[0] != 0 ? splice_cmp0(sl, sp, 1, sp->next[0], k) : 1;
     if (cn == 0)
         return false;
     LSMT_ASSERT(cn > 0); /* invariant 1: next[0] is after k */
     uint32_t m = node_meta(n);
-    int cp = sp->prev[0] != 0 ? node_cmp(sl, node_at(sl, sp->prev[0]), k) : -1;
+    int cp = sp->prev[0] != 0 ? splice_cmp0(sl, sp, 0, sp->prev[0], k) : -1;
     LSMT_ASSERT(cp < 0); /* invariant 1: prev[0] is before k */
     bool newer = cp == -SAME_KEY_AFTER;
     uint32_t want = newer ? m | META_NEWER : m & ~META_NEWER;

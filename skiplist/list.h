@@ -34,6 +34,13 @@ typedef struct __attribute__((may_alias)) splice {
     uint32_t nextmeta[LSMT_SKIPLIST_MAX_HEIGHT + 1];
     uint32_t plcp[LSMT_SKIPLIST_MAX_HEIGHT + 1];
     uint32_t plcp_valid;
+    /* Level 0's comparisons with the key being inserted, made by the splice check and
+     * reused by the placement (an ascending insert compared its predecessor twice):
+     * cmp0_val[j] = node_cmp(node cmp0_ref[j], key), j = 0 for prev[0], 1 for next[0],
+     * while cmp0_ref[j] != 0. Cleared when an insert starts (splice_repair): it holds
+     * for one key only. */
+    ref_t cmp0_ref[2];
+    int8_t cmp0_val[2];
 } splice;
 _Static_assert(sizeof(splice) <= sizeof(lsmt_skiplist_hint) &&
                    _Alignof(splice) <= _Alignof(lsmt_skiplist_hint),
