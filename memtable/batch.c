@@ -22,6 +22,7 @@
 
 #include "arena/concurrent_internal.h"
 #include "memtable/memtable_internal.h"
+#include "skiplist/skiplist_internal.h"
 
 typedef struct batch_rec {
     uint8_t type;
@@ -219,7 +220,7 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
     uint64_t puts = 0, dels = 0, kbytes = 0, vbytes = 0;
     for (size_t i = 0; i < b->count; i++) {
         const batch_rec *r = &b->recs[i];
-        if (lsmt_skiplist_node_insert(mt->sl, NULL, nodes[i]) != LSMT_OK) {
+        if (lsmt_sl_node_insert_hooked(mt->sl, nodes[i], NULL, NULL) != LSMT_OK) { /* own node */
             result = LSMT_EXISTS; /* a racing writer broke the unique-seq contract */
             continue;
         }

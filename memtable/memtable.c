@@ -217,10 +217,8 @@ static lsmt_status write_one(lsmt_memtable *mt, uint64_t seq, lsmt_entry_type ty
             /* The bloom bit goes in before the node is published (bloom.h), but as late as
              * that allows: after the search, whose chain of dependent misses hides the
              * line's. */
-            if (mt->bloom.nlines)
-                st = lsmt_sl_node_insert_hooked(mt->sl, node, bloom_apply_hook, &bp);
-            else
-                st = lsmt_skiplist_node_insert(mt->sl, NULL, node);
+            st = lsmt_sl_node_insert_hooked(mt->sl, node,
+                                            mt->bloom.nlines ? bloom_apply_hook : NULL, &bp);
         }
         if (st == LSMT_OK)
             lsmt_mt_count_writes(mt, type == LSMT_TYPE_PUT, type != LSMT_TYPE_PUT, klen, vlen);

@@ -135,6 +135,6 @@ lsmt_status lsmt_skiplist_node_insert_batch(lsmt_skiplist *sl, size_t n,
     seek_src src = {NULL, NULL, NULL, nodes};
     seek_run(sl, n, &src, NULL);
     for (size_t i = 0; i < n; i++)
-        statuses[i] = lsmt_skiplist_node_insert(sl, NULL, nodes[i]);
+        statuses[i] = node_insert_ready(sl, nodes[i]); /* checked above */
     return LSMT_OK;
 }

@@ -686,12 +686,10 @@ bool node_ready(const lsmt_skiplist *sl, lsmt_skiplist_node *node)
     return node_key_fits(sl, n);
 }
 
-static lsmt_status node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
-                               lsmt_skiplist_node *node, lsmt_sl_publish_hook before_publish,
-                               void *ctx)
+static lsmt_status node_link_ready(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
+                                   lsmt_skiplist_node *node, lsmt_sl_publish_hook before_publish,
+                                   void *ctx)
 {
-    if (sl == NULL || !node_ready(sl, node))
-        return LSMT_INVALID;
     char *n = (char *)node;
     skey k;
     skey_of_node(sl, &k, n);
@@ -699,14 +697,23 @@ static lsmt_status node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
     return link_node(sl, sp, n, &k, before_publish, ctx);
 }
 
+lsmt_status node_insert_ready(lsmt_skiplist *sl, lsmt_skiplist_node *node)
+{
+    LSMT_ASSERT(node_ready(sl, node));
+    return node_link_ready(sl, NULL, node, NULL, NULL);
+}
+
 lsmt_status lsmt_skiplist_node_insert(lsmt_skiplist *sl, lsmt_skiplist_hint *hint,
                                       lsmt_skiplist_node *node)
 {
-    return node_insert(sl, hint, node, NULL, NULL);
+    if (sl == NULL || !node_ready(sl, node))
+        return LSMT_INVALID;
+    return node_link_ready(sl, hint, node, NULL, NULL);
 }
 
 lsmt_status lsmt_sl_node_insert_hooked(lsmt_skiplist *sl, lsmt_skiplist_node *node,
                                        lsmt_sl_publish_hook before_publish, void *ctx)
 {
-    return node_insert(sl, NULL, node, before_publish, ctx);
+    LSMT_ASSERT(sl != NULL && node_ready(sl, node)); /* the caller's own node */
+    return node_link_ready(sl, NULL, node, before_publish, ctx);
 }

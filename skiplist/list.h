@@ -173,6 +173,10 @@ static inline bool node_plausible(const lsmt_skiplist *sl, const lsmt_skiplist_n
  * an ENCODED list a well-formed entry (parsed now if it was not yet: insert.c)? */
 __attribute__((visibility("hidden"))) bool node_ready(const lsmt_skiplist *sl,
                                                       lsmt_skiplist_node *node);
+/* lsmt_skiplist_node_insert(sl, NULL, node) for a node node_ready already accepted (a
+ * batch checks all its nodes first: insert.c does not check them again). */
+__attribute__((visibility("hidden"))) lsmt_status node_insert_ready(lsmt_skiplist *sl,
+                                                                    lsmt_skiplist_node *node);
 
 /* Do node n's key and version word (ENCODED: and the first byte of the value's varint)
  * lie inside the arena? */

@@ -7,7 +7,9 @@
 /* A hook run by an insert between its search and its publication. */
 typedef void (*lsmt_sl_publish_hook)(void *ctx);
 
-/* lsmt_skiplist_node_insert with the thread's splice, calling before_publish(ctx) once,
+/* lsmt_skiplist_node_insert with the thread's splice for a node that this list's
+ * lsmt_skiplist_node_alloc returned to the caller (the memtable's own nodes: not checked
+ * again, except in debug builds), calling before_publish(ctx) (may be NULL) once,
  * after the search has found n's place and checked for a duplicate and before the first
  * CAS that could make n reachable. Any memory effect of the hook therefore happens-before
  * every reader that finds n (their acquire of a link that the CAS publishes with release).
@@ -16,10 +18,10 @@ typedef void (*lsmt_sl_publish_hook)(void *ctx);
  * be set before n is published (memtable/bloom.h), and here the bloom line's cache miss,
  * prefetched before the search, has had the whole search to arrive.
  *
- * The hook is not called when the result is LSMT_INVALID, or LSMT_EXISTS found by the
- * search; it may have been called when LSMT_EXISTS comes from a racing insert of the same
- * (key, version) that won the level-0 CAS. Its effects must be harmless then (a bloom bit
- * for a key that is present is). It must not call into this list. */
+ * The hook is not called when the result is LSMT_EXISTS found by the search; it may have been
+ * called when LSMT_EXISTS comes from a racing insert of the same (key, version) that won the
+ * level-0 CAS. Its effects must be harmless then (a bloom bit for a key that is present is). It
+ * must not call into this list. */
 __attribute__((visibility("hidden"))) lsmt_status
 lsmt_sl_node_insert_hooked(lsmt_skiplist *sl, lsmt_skiplist_node *node,
                            lsmt_sl_publish_hook before_publish, void *ctx);
