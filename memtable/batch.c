@@ -17,11 +17,19 @@
  * record's node_insert fails: the racing entry stays, the other records are published,
  * and the call returns LSMT_EXISTS (the only way a batch is partly applied, and only
  * when the caller broke the contract).
+ *
+ * Range deletes (lsmt/range_del.h) are records of type LSMT_MT_TAG_RANGE_DEL, key =
+ * begin, value = end. They go through the same steps against the memtable's range
+ * list (rsl): step 0 also refuses an empty or inverted range (LSMT_INVALID), step 1
+ * checks (begin, seq) in rsl, step 2 allocates their nodes with the others (so FULL
+ * still applies nothing), step 3 sets no bloom bit and links them into rsl; the
+ * tombstone count goes up (release) once all are linked (R1: before the call returns).
  */
 #include <stdlib.h>
 
 #include "arena/concurrent_internal.h"
 #include "memtable/memtable_internal.h"
+#include "memtable/range_del.h"
 #include "skiplist/skiplist_internal.h"
 
 typedef struct batch_rec {
@@ -130,6 +138,14 @@ lsmt_status lsmt_write_batch_delete(lsmt_write_batch *b, const void *key, size_t
     return batch_add(b, LSMT_TYPE_DELETE, key, klen, NULL, 0);
 }
 
+lsmt_status lsmt_write_batch_delete_range(lsmt_write_batch *b, const void *begin, size_t blen,
+                                          const void *end, size_t elen)
+{
+    if (b == NULL || lsmt_mt_bad_key(begin, blen) || lsmt_mt_bad_key(end, elen))
+        return LSMT_INVALID;
+    return batch_add(b, LSMT_MT_TAG_RANGE_DEL, begin, blen, end, elen);
+}
+
 /* The key (then value) bytes of record `r`. `data` stays NULL while every record added
  * so far is empty (empty key, no value): pointer arithmetic on NULL is undefined even
  * with a zero offset, so such records read from an empty literal instead. */
@@ -148,6 +164,12 @@ static const unsigned char *rec_bytes(const lsmt_write_batch *b, const batch_rec
 static bool batch_has_duplicate(const lsmt_memtable *mt, uint64_t first_seq,
                                 const lsmt_write_batch *b)
 {
+    for (size_t i = 0; i < b->count; i++) {
+        const batch_rec *r = &b->recs[i];
+        if (r->type == LSMT_MT_TAG_RANGE_DEL && /* range deletes: in rsl, one by one */
+            lsmt_skiplist_find(mt->rsl, rec_bytes(b, r), r->klen, first_seq + i) != NULL)
+            return true;
+    }
     const void *keys[BATCH_CHUNK];
     size_t klens[BATCH_CHUNK];
     uint64_t seqs[BATCH_CHUNK];
@@ -165,7 +187,7 @@ static bool batch_has_duplicate(const lsmt_memtable *mt, uint64_t first_seq,
         for (size_t j = 0; j < n; j++) {
             /* first entry >= (key, seq): the same entry iff same key and sequence */
             lsmt_mt_entry e;
-            if (found[j] == NULL)
+            if (found[j] == NULL || b->recs[i0 + j].type == LSMT_MT_TAG_RANGE_DEL)
                 continue;
             lsmt_mt_decode(found[j], &e);
             if (e.seq == seqs[j] && lsmt_mt_key_eq(mt, e.key, e.klen, keys[j], klens[j]))
@@ -190,12 +212,20 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
     }
     if (min_total > lsmt_sharded_arena_capacity_(mt->arena))
         return LSMT_INVALID;
+    for (size_t i = 0; i < b->count; i++) {
+        const batch_rec *r = &b->recs[i];
+        const unsigned char *k = rec_bytes(b, r);
+        if (r->type == LSMT_MT_TAG_RANGE_DEL &&
+            mt->cmp(mt->cmp_ctx, k, r->klen, k + r->klen, r->vlen) >= 0)
+            return LSMT_INVALID; /* an empty or inverted range */
+    }
     if (batch_has_duplicate(mt, first_seq, b))
         return LSMT_EXISTS;
     for (size_t i = 0; i < b->count; i++) {
         const batch_rec *r = &b->recs[i];
         const unsigned char *k = rec_bytes(b, r);
-        lsmt_status st = lsmt_mt_encode(mt->sl, first_seq + i, (lsmt_entry_type)r->type, k, r->klen,
+        lsmt_skiplist *list = r->type == LSMT_MT_TAG_RANGE_DEL ? mt->rsl : mt->sl;
+        lsmt_status st = lsmt_mt_encode(list, first_seq + i, (lsmt_entry_type)r->type, k, r->klen,
                                         k + r->klen, r->vlen, &nodes[i]);
         if (st != LSMT_OK)
             return st; /* LSMT_FULL: nothing published */
@@ -212,16 +242,24 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
                 lsmt_bloom_add_prepare(&mt->bloom, lsmt_bloom_hash(rec_bytes(b, r), r->klen),
                                        &p[j]);
             }
-            for (size_t j = 0; j < n; j++)
-                lsmt_bloom_add_apply(&p[j]);
+            for (size_t j = 0; j < n; j++) {
+                if (b->recs[i0 + j].type != LSMT_MT_TAG_RANGE_DEL)
+                    lsmt_bloom_add_apply(&p[j]);
+            }
         }
     }
     lsmt_status result = LSMT_OK;
-    uint64_t puts = 0, dels = 0, kbytes = 0, vbytes = 0;
+    uint64_t puts = 0, dels = 0, kbytes = 0, vbytes = 0, ranges = 0;
     for (size_t i = 0; i < b->count; i++) {
         const batch_rec *r = &b->recs[i];
-        if (lsmt_sl_node_insert_hooked(mt->sl, nodes[i], NULL, NULL) != LSMT_OK) { /* own node */
+        bool range = r->type == LSMT_MT_TAG_RANGE_DEL;
+        if (lsmt_sl_node_insert_hooked(range ? mt->rsl : mt->sl, nodes[i], NULL, NULL) !=
+            LSMT_OK) {            /* own node */
             result = LSMT_EXISTS; /* a racing writer broke the unique-seq contract */
+            continue;
+        }
+        if (range) {
+            ranges++;
             continue;
         }
         kbytes += r->klen;
@@ -233,6 +271,11 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
         }
     }
     lsmt_mt_count_writes(mt, puts, dels, kbytes, vbytes);
+    if (ranges != 0) {
+        /* release: publishes the linked tombstones to every reader whose acquire load
+         * of the count includes them (R1; range_del.c). */
+        atomic_fetch_add_explicit(&mt->rt_count, ranges, memory_order_release);
+    }
     return result;
 }
 

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "memtable/memtable_internal.h"
+#include "memtable/range_del.h"
 
 struct lsmt_memtable_iter {
     lsmt_memtable *mt;
@@ -180,9 +181,11 @@ static lsmt_status settle_fwd(lsmt_memtable_iter *it, lsmt_status st)
             continue;
         }
         LSMT_ASSERT(e.seq <= it->snapshot); /* invariant 1 */
-        if (e.type == LSMT_TYPE_PUT)
+        if (e.type == LSMT_TYPE_PUT &&
+            !lsmt_mt_range_hides(it->mt, e.key, e.klen, it->snapshot, e.seq))
             return LSMT_OK;
-        /* A visible tombstone: skip every older version of this key. */
+        /* A visible tombstone, or a range tombstone newer than this version: skip every
+         * older version of this key. */
         st = skip_key(it, e.key, e.klen);
     }
 }
@@ -204,12 +207,14 @@ static lsmt_status settle_bwd(lsmt_memtable_iter *it, lsmt_status st)
         if (lsmt_skiplist_iter_seek(&probe, k, kl, it->snapshot) == LSMT_OK) {
             lsmt_mt_entry e;
             lsmt_mt_decode(lsmt_skiplist_iter_node(&probe), &e);
-            if (e.type == LSMT_TYPE_PUT && lsmt_mt_key_eq(it->mt, e.key, e.klen, k, kl)) {
+            if (e.type == LSMT_TYPE_PUT && lsmt_mt_key_eq(it->mt, e.key, e.klen, k, kl) &&
+                !lsmt_mt_range_hides(it->mt, e.key, e.klen, it->snapshot, e.seq)) {
                 it->it = probe;
                 return LSMT_OK;
             }
         }
-        /* No visible version, or a tombstone: the previous key's oldest version. */
+        /* No visible version, a tombstone or a covering range tombstone: the previous
+         * key's oldest version. */
         st = lsmt_skiplist_iter_seek_for_prev(&it->it, k, kl, UINT64_MAX);
     }
 }

@@ -36,6 +36,7 @@
 
 #include "arena/concurrent_internal.h"
 #include "memtable/memtable_internal.h"
+#include "memtable/range_del.h"
 #include "skiplist/skiplist_internal.h"
 
 /* Expected bytes per entry when sizing the bloom filter from the write-buffer size
@@ -141,6 +142,9 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
     st = lsmt_skiplist_create(&so, &mt->sl);
     if (st != LSMT_OK)
         goto fail_mt;
+    st = lsmt_mt_range_create(mt); /* range tombstones: their own list (range_del.h) */
+    if (st != LSMT_OK)
+        goto fail_sl;
 
     if (o.bloom_bits_per_key > 0 &&
         lsmt_bloom_init(&mt->bloom,
@@ -158,6 +162,7 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
     return LSMT_OK;
 
 fail_sl:
+    lsmt_mt_range_destroy(mt);
     lsmt_skiplist_destroy(mt->sl);
 fail_mt:
     free(mt);
@@ -172,6 +177,7 @@ void lsmt_memtable_destroy(lsmt_memtable *mt)
 {
     if (mt == NULL)
         return;
+    lsmt_mt_range_destroy(mt);
     lsmt_skiplist_destroy(mt->sl);
     lsmt_bloom_free(&mt->bloom);
     if (mt->pool == NULL || lsmt_arena_pool_give_back(mt->pool, mt->arena) != LSMT_OK)
@@ -249,9 +255,25 @@ lsmt_status lsmt_memtable_delete(lsmt_memtable *mt, uint64_t seq, const void *ke
 
 /* ---- reads -------------------------------------------------------------------------- */
 
+/* What a get of a key with no visible point version answers: LSMT_DELETED when a range
+ * tombstone visible at the snapshot covers it, else LSMT_NOT_FOUND. */
+static lsmt_status get_absent(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot,
+                              uint64_t *seq_out)
+{
+    uint64_t t;
+    if (LSMT_UNLIKELY(lsmt_mt_range_covering_seq(mt, key, klen, snapshot, &t))) {
+        if (seq_out != NULL)
+            *seq_out = t;
+        return LSMT_DELETED;
+    }
+    return LSMT_NOT_FOUND;
+}
+
 /* What a get answers once the skip list has found n, the first node >= (key, snapshot)
  * (NULL when none): versions are descending, so n is the newest version of `key` with
- * seq <= snapshot when its key is `key`. Never writes its out-params on failure. */
+ * seq <= snapshot when its key is `key`. The one place where the point version and the
+ * range tombstones meet (lsmt_mt_range_covering_seq: a tombstone newer than the version
+ * hides it; R3). Never writes its out-params on failure. */
 static lsmt_status get_resolve(lsmt_memtable *mt, const lsmt_skiplist_node *n, const void *key,
                                size_t klen, uint64_t snapshot, const void **value, size_t *vlen,
                                uint64_t *seq_out)
@@ -260,10 +282,15 @@ static lsmt_status get_resolve(lsmt_memtable *mt, const lsmt_skiplist_node *n, c
     if (n == NULL || (lsmt_mt_decode(n, &e), !lsmt_mt_key_eq(mt, e.key, e.klen, key, klen))) {
         if (mt->bloom.nlines) /* the filter let it through for nothing */
             LSMT_MT_COUNT(mt, bloom_false_positives, 1);
-        return LSMT_NOT_FOUND;
+        return get_absent(mt, key, klen, snapshot, seq_out);
     }
     LSMT_ASSERT(e.seq <= snapshot); /* invariant 1: first node >= (key, snapshot) */
-    (void)snapshot;                 /* read only by the assertion */
+    uint64_t t;
+    if (LSMT_UNLIKELY(lsmt_mt_range_covering_seq(mt, key, klen, snapshot, &t)) && t > e.seq) {
+        if (seq_out != NULL)
+            *seq_out = t;
+        return LSMT_DELETED;
+    }
     if (seq_out != NULL)
         *seq_out = e.seq;
     if (e.type != LSMT_TYPE_PUT)
@@ -290,7 +317,7 @@ static lsmt_status get_locked(lsmt_memtable *mt, const void *key, size_t klen, u
         LSMT_MT_COUNT(mt, bloom_checks, 1);
         if (!lsmt_bloom_may_contain(&mt->bloom, lsmt_bloom_hash(key, klen))) {
             LSMT_MT_COUNT(mt, bloom_negatives, 1);
-            return LSMT_NOT_FOUND;
+            return get_absent(mt, key, klen, snapshot, seq_out);
         }
     }
     lsmt_skiplist_iter it;
@@ -338,7 +365,7 @@ static void multi_get_chunk(lsmt_memtable *mt, size_t n, const void *const *keys
             if (lsmt_bloom_may_contain(&mt->bloom, h[i]))
                 which[m++] = i;
             else
-                statuses[i] = LSMT_NOT_FOUND;
+                statuses[i] = get_absent(mt, keys[i], klens[i], snapshot, NULL);
         }
         LSMT_MT_COUNT(mt, bloom_negatives, n - m);
     } else {
@@ -460,6 +487,7 @@ lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt)
         return LSMT_BUSY;
     }
     lsmt_skiplist_reset(mt->sl);
+    lsmt_mt_range_reset(mt);
     if (mt->bloom.nlines)
         lsmt_bloom_clear(&mt->bloom);
     for (size_t i = 0; i <= LSMT_MT_SLOTS; i++) {
@@ -505,6 +533,8 @@ lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats
     lsmt_skiplist_stats_get(mt->sl, &ss);
     s.memory_reserved =
         lsmt_sharded_arena_capacity_(mt->arena) + lsmt_bloom_bytes(&mt->bloom) + ss.memory_bytes;
+    s.memory_reserved += lsmt_mt_range_memory(mt);
+    s.range_deletes = lsmt_mt_range_count(mt);
     /* acquire: a caller that sees FROZEN also sees what the freezer did before it. */
     s.frozen = (atomic_load_explicit(&mt->state, memory_order_acquire) & LSMT_MT_FROZEN) != 0;
     /* relaxed: a statistic. */
@@ -552,5 +582,5 @@ lsmt_status lsmt_memtable_validate(const lsmt_memtable *mt)
     if (n != count || n != s.entries || puts != s.puts || dels != s.deletes || kb != s.key_bytes ||
         vb != s.value_bytes)
         return LSMT_CORRUPT;
-    return LSMT_OK;
+    return lsmt_mt_range_validate(mt);
 }

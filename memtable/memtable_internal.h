@@ -53,6 +53,18 @@ struct lsmt_memtable {
     _Atomic uint32_t state;
     /* TSan token for the RCU edge (memtable/tsan_rcu.h); never read or written. */
     char tsan_token;
+    /* ---- range tombstones (memtable/range_del.h), on the state word's line: a get with
+     * no tombstone reads rt_count and no other line. */
+    lsmt_skiplist *rsl; /* the raw tombstones; fixed after create */
+    /* Tombstones linked into rsl and counted: incremented (release) by delete_range and
+     * a batch after linking theirs, read (acquire) by every get and iterator step,
+     * zeroed by reset_all with nothing in flight. Range deletes are rare: their
+     * increments invalidate this read-mostly line, gets' loads never do. */
+    _Atomic uint64_t rt_count;
+    /* The cached fragmented view: NULL or immutable (F3); replaced by a release CAS from
+     * the reader that rebuilt it, read with acquire (rcu_dereference), reclaimed via
+     * call_rcu, freed directly by reset_all and destroy. */
+    struct lsmt_rt_frag *_Atomic rt_frag;
     /* ---- open iterators: incremented by iter_create, decremented by iter_destroy,
      * read by reset_all. Own line: iterator churn must not invalidate the line every
      * get reads. */

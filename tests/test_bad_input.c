@@ -14,6 +14,7 @@
  * and fails if a function declared LSMT_API is not called here, so a function added
  * to a header later cannot go untested. */
 #include "lsmt/memtable.h"
+#include "lsmt/range_del.h"
 #include "lsmt/skiplist.h"
 
 #include <check.h>
@@ -1195,6 +1196,87 @@ START_TEST(test_memtable_iter)
 }
 END_TEST
 
+/* ---- range_del.h ------------------------------------------------------------------------ */
+static void rd_intact(const lsmt_memtable *mt, uint64_t ranges)
+{
+    ck_assert_int_eq(lsmt_memtable_validate(mt), LSMT_OK);
+    lsmt_memtable_stats s;
+    ck_assert_int_eq(lsmt_memtable_stats_get(mt, &s), LSMT_OK);
+    ck_assert_uint_eq(s.range_deletes, ranges);
+}
+
+START_TEST(test_range_del)
+{
+    lsmt_memtable *mt = mt_make();
+    ck_assert_int_eq(lsmt_memtable_delete_range(mt, 5, "a", 1, "c", 1), LSMT_OK);
+    /* delete_range: every bad argument, nothing changed */
+    ck_assert_int_eq(lsmt_memtable_delete_range(NULL, 6, "a", 1, "c", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_delete_range(mt, 6, NULL, 1, "c", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_delete_range(mt, 6, "a", 1, NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(
+        lsmt_memtable_delete_range(mt, 6, zero_key, LSMT_MEMTABLE_MAX_KEY_LEN + 1, "c", 1),
+        LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_delete_range(mt, 6, "a", 1, zero_key, HUGE_SZ), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_delete_range(mt, 6, "c", 1, "c", 1), LSMT_INVALID); /* empty */
+    ck_assert_int_eq(lsmt_memtable_delete_range(mt, 6, "d", 1, "c", 1),
+                     LSMT_INVALID); /* inverted */
+    ck_assert_int_eq(lsmt_memtable_delete_range(mt, 6, NULL, 0, NULL, 0), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_delete_range(mt, LSMT_MAX_SEQUENCE + 1, "a", 1, "c", 1),
+                     LSMT_RANGE);
+    ck_assert_int_eq(lsmt_memtable_delete_range(mt, 5, "a", 1, "z", 1), LSMT_EXISTS);
+    rd_intact(mt, 1);
+
+    /* batch record */
+    lsmt_write_batch *b;
+    ck_assert_int_eq(lsmt_write_batch_create(&b), LSMT_OK);
+    ck_assert_int_eq(lsmt_write_batch_delete_range(NULL, "a", 1, "b", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_write_batch_delete_range(b, NULL, 1, "b", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_write_batch_delete_range(b, "a", 1, NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_write_batch_delete_range(b, zero_key, HUGE_SZ, "b", 1), LSMT_INVALID);
+    ck_assert_uint_eq(lsmt_write_batch_count(b), 0);
+    ck_assert_int_eq(lsmt_write_batch_delete_range(b, "b", 1, "a", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_write(mt, 10, b), LSMT_INVALID); /* inverted, at apply */
+    lsmt_write_batch_clear(b);
+    ck_assert_int_eq(lsmt_write_batch_delete_range(b, "a", 1, "b", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_write(mt, LSMT_MAX_SEQUENCE + 1, b), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_memtable_write(mt, 5, b), LSMT_EXISTS);
+    rd_intact(mt, 1);
+
+    /* iterators */
+    lsmt_range_del_iter *it = SENTINEL;
+    ck_assert_int_eq(lsmt_range_del_iter_create(NULL, LSMT_RANGE_DEL_RAW, &it), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_range_del_iter_create(mt, LSMT_RANGE_DEL_RAW, NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_range_del_iter_create(mt, (lsmt_range_del_kind)7, &it), LSMT_INVALID);
+    ck_assert_ptr_eq(it, SENTINEL);
+    lsmt_range_del_iter_destroy(NULL);
+    ck_assert(!lsmt_range_del_iter_valid(NULL));
+    ck_assert_int_eq(lsmt_range_del_iter_seek_to_first(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_range_del_iter_next(NULL), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_range_del_iter_entry(NULL, NULL, NULL, NULL, NULL, NULL), LSMT_INVALID);
+    for (int kind = 0; kind < 2; kind++) {
+        ck_assert_int_eq(lsmt_range_del_iter_create(mt, (lsmt_range_del_kind)kind, &it), LSMT_OK);
+        ck_assert(!lsmt_range_del_iter_valid(it));
+        ck_assert_int_eq(lsmt_range_del_iter_next(it), LSMT_INVALID); /* not positioned */
+        ck_assert_int_eq(lsmt_range_del_iter_entry(it, NULL, NULL, NULL, NULL, NULL), LSMT_INVALID);
+        ck_assert_int_eq(lsmt_memtable_reset_all(mt), LSMT_BUSY); /* pinned */
+        ck_assert_int_eq(lsmt_range_del_iter_seek_to_first(it), LSMT_OK);
+        ck_assert_int_eq(lsmt_range_del_iter_entry(it, NULL, NULL, NULL, NULL, NULL), LSMT_OK);
+        ck_assert_int_eq(lsmt_range_del_iter_next(it), LSMT_END);
+        ck_assert_int_eq(lsmt_range_del_iter_next(it), LSMT_INVALID);
+        lsmt_range_del_iter_destroy(it);
+    }
+    /* frozen: the write is refused, nothing changed */
+    ck_assert_int_eq(lsmt_memtable_freeze(mt), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_delete_range(mt, 7, "a", 1, "c", 1), LSMT_FROZEN);
+    ck_assert_int_eq(lsmt_memtable_write(mt, 20, b), LSMT_FROZEN);
+    rd_intact(mt, 1);
+    ck_assert_int_eq(lsmt_memtable_reset_all(mt), LSMT_OK);
+    rd_intact(mt, 0);
+    lsmt_write_batch_destroy(b);
+    lsmt_memtable_destroy(mt);
+}
+END_TEST
+
 /* ---- coverage: every LSMT_API function of every header is called above ---------------- */
 static char *slurp(const char *path)
 {
@@ -1217,7 +1299,8 @@ static char *slurp(const char *path)
 
 START_TEST(test_coverage)
 {
-    static const char *const headers[] = {"lsmt.h", "arena.h", "skiplist.h", "memtable.h"};
+    static const char *const headers[] = {"lsmt.h", "arena.h", "skiplist.h", "memtable.h",
+                                          "range_del.h"};
     char root[4096];
     snprintf(root, sizeof(root), "%s", __FILE__);
     char *slash = strrchr(root, '/');
@@ -1293,6 +1376,7 @@ static Suite *suite(void)
         {"memtable_batch", test_memtable_batch},
         {"memtable_reads", test_memtable_reads},
         {"memtable_iter", test_memtable_iter},
+        {"range_del", test_range_del},
         {"coverage", test_coverage},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

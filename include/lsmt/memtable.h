@@ -145,6 +145,9 @@ typedef struct lsmt_memtable_stats {
     uint64_t bloom_false_positives;
     uint64_t resets; /* completed reset_all calls (not reset by reset_all) */
     bool frozen;     /* freeze was called and no reset_all since */
+    /* range tombstones written (lsmt/range_del.h); not in `entries`. Their bytes are in
+     * memory_used; the cached fragmented view of them (malloc) is not. */
+    uint64_t range_deletes;
 } lsmt_memtable_stats;
 
 LSMT_API void lsmt_memtable_options_default(lsmt_memtable_options *opt);

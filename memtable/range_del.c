@@ -1,0 +1,415 @@
+/* Range tombstones: the write, the cached fragmented view, the flush iterator and the
+ * lifecycle hooks (see lsmt/range_del.h for the contract, memtable/range_del.h for the
+ * layout).
+ *
+ * Write. delete_range encodes one node in rsl (key = begin, version = seq, value =
+ * end) and links it with the skip list's lock-free insert, which makes a second
+ * (begin, seq) LSMT_EXISTS. Then it increments rt_count with release (R1).
+ *
+ * Read. lsmt_mt_range_covering_seq loads rt_count (acquire); 0 means no tombstone and
+ * returns at once. Otherwise the cached view (rt_frag, acquire) answers if it was built
+ * at a count >= the one loaded; if not, this reader loads the count again, scans rsl,
+ * fragments the tombstones (fragment.c) and publishes the result with a release CAS
+ * that succeeds only over a view built at a lower count. The view it replaced goes to
+ * call_rcu: freed after every read section that could hold it has ended. A reader
+ * whose CAS loses frees its own, never-published view at once and uses the winner (built
+ * at a count >= its own, hence >= the count it needs). Several readers may rebuild at
+ * once after a write; each publishes or frees exactly one view.
+ * Why R1 holds: delete_range links its node, then increments with release; a get that
+ * starts after it returned loads a count that includes it (the increments form a release
+ * sequence, so the acquire load synchronises with every increment it counts), and uses
+ * a view built from a scan that started after such a load, so the scan sees the node.
+ * If a view cannot be built (malloc failed), the reader scans rsl itself: O(T), correct.
+ *
+ * Reclamation. The view holds no pointer into the memtable: its callback only frees
+ * it, so it may run after reset_all or destroy. reset_all and destroy free the current
+ * view directly (no reader in flight then). Under ThreadSanitizer, every reader releases
+ * rt_tsan_token after its last access to a view and the callback acquires it first:
+ * the edge call_rcu's grace period provides, which TSan cannot see inside liburcu.
+ */
+#include <stdlib.h>
+
+#include "arena/concurrent_internal.h"
+#include "memtable/range_del.h"
+#include "skiplist/skiplist_internal.h"
+
+#if defined(LSMT_RCU_BP)
+#define RT_CALL_RCU urcu_bp_call_rcu
+#else
+#define RT_CALL_RCU urcu_memb_call_rcu
+#endif
+
+/* TSan only: orders every reader's accesses to a view before its reclamation. */
+static char rt_tsan_token;
+
+/* Decode one rsl node. */
+static void tomb_decode(const lsmt_skiplist_node *n, lsmt_rt_tomb *t, unsigned *tag)
+{
+    lsmt_skiplist_entry se;
+    lsmt_skiplist_node_entry(n, &se);
+    t->begin = se.key;
+    t->blen = se.klen;
+    t->end = se.value;
+    t->elen = se.vlen;
+    t->seq = se.version;
+    if (tag != NULL)
+        *tag = se.tag;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------ */
+
+lsmt_status lsmt_mt_range_create(lsmt_memtable *mt)
+{
+    lsmt_skiplist_options so;
+    lsmt_skiplist_options_default(&so);
+    so.arena = mt->arena;
+    so.compare = mt->cmp == lsmt_bytewise_compare ? NULL : mt->cmp;
+    so.compare_ctx = mt->cmp_ctx;
+    so.finger_bytes = SIZE_MAX; /* no finger table: range deletes are rare */
+    lsmt_status st = lsmt_skiplist_create(&so, &mt->rsl);
+    if (st != LSMT_OK)
+        return st;
+    /* relaxed: the memtable is published to other threads by the caller. */
+    atomic_store_explicit(&mt->rt_count, 0, memory_order_relaxed);
+    atomic_store_explicit(&mt->rt_frag, NULL, memory_order_relaxed);
+    return LSMT_OK;
+}
+
+void lsmt_mt_range_reset(lsmt_memtable *mt)
+{
+    lsmt_skiplist_reset(mt->rsl);
+    /* relaxed: no operation is in flight (reset_all's grace period); its release store
+     * of the state word publishes these. */
+    lsmt_rt_frag *f = atomic_load_explicit(&mt->rt_frag, memory_order_relaxed);
+    atomic_store_explicit(&mt->rt_frag, NULL, memory_order_relaxed);
+    atomic_store_explicit(&mt->rt_count, 0, memory_order_relaxed);
+    lsmt_rt_frag_free(f);
+}
+
+void lsmt_mt_range_destroy(lsmt_memtable *mt)
+{
+    if (mt->rsl == NULL)
+        return;
+    /* relaxed: no call in flight (destroy's contract). */
+    lsmt_rt_frag_free(atomic_load_explicit(&mt->rt_frag, memory_order_relaxed));
+    lsmt_skiplist_destroy(mt->rsl);
+    mt->rsl = NULL;
+}
+
+uint64_t lsmt_mt_range_count(const lsmt_memtable *mt)
+{
+    /* relaxed: a statistic. */
+    return atomic_load_explicit(&mt->rt_count, memory_order_relaxed);
+}
+
+size_t lsmt_mt_range_memory(const lsmt_memtable *mt)
+{
+    lsmt_skiplist_stats ss;
+    lsmt_skiplist_stats_get(mt->rsl, &ss);
+    return ss.memory_bytes;
+}
+
+lsmt_status lsmt_mt_range_validate(const lsmt_memtable *mt)
+{
+    size_t count = 0;
+    if (lsmt_skiplist_validate(mt->rsl, &count) != LSMT_OK)
+        return LSMT_CORRUPT;
+    lsmt_skiplist_iter it;
+    lsmt_skiplist_iter_init(&it, mt->rsl);
+    uint64_t n = 0;
+    for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
+         st = lsmt_skiplist_iter_next(&it)) {
+        lsmt_rt_tomb t;
+        unsigned tag;
+        tomb_decode(lsmt_skiplist_iter_node(&it), &t, &tag);
+        if (tag != LSMT_MT_TAG_RANGE_DEL || t.seq > LSMT_MAX_SEQUENCE ||
+            t.blen > LSMT_MEMTABLE_MAX_KEY_LEN || t.elen > LSMT_MEMTABLE_MAX_KEY_LEN ||
+            mt->cmp(mt->cmp_ctx, t.begin, t.blen, t.end, t.elen) >= 0)
+            return LSMT_CORRUPT;
+        n++;
+    }
+    /* relaxed: validate runs with no write in flight (its contract). */
+    const lsmt_rt_frag *f = atomic_load_explicit(&mt->rt_frag, memory_order_relaxed);
+    if (n != count || n != lsmt_mt_range_count(mt) ||
+        (f != NULL && (f->count > n || lsmt_rt_frag_check(f, mt->cmp, mt->cmp_ctx) != 0)))
+        return LSMT_CORRUPT;
+    return LSMT_OK;
+}
+
+/* ---- writes ------------------------------------------------------------------------------ */
+
+lsmt_status lsmt_memtable_delete_range(lsmt_memtable *mt, uint64_t seq, const void *begin,
+                                       size_t blen, const void *end, size_t elen)
+{
+    if (mt == NULL || lsmt_mt_bad_key(begin, blen) || lsmt_mt_bad_key(end, elen))
+        return LSMT_INVALID;
+    if (seq > LSMT_MAX_SEQUENCE)
+        return LSMT_RANGE;
+    if (mt->cmp(mt->cmp_ctx, begin, blen, end, elen) >= 0)
+        return LSMT_INVALID; /* empty or inverted */
+    if (lsmt_mt_begin() != 0)
+        return LSMT_NOMEM;
+    lsmt_status st = lsmt_mt_writable(mt);
+    if (st == LSMT_OK) {
+        lsmt_skiplist_node *node;
+        st = lsmt_mt_encode(mt->rsl, seq, (lsmt_entry_type)LSMT_MT_TAG_RANGE_DEL, begin, blen, end,
+                            elen, &node);
+        if (st == LSMT_OK)
+            st = lsmt_sl_node_insert_hooked(mt->rsl, node, NULL, NULL);
+        if (st == LSMT_OK) {
+            /* release: publishes the linked node to every reader whose acquire load of
+             * the count includes this increment (R1; lsmt_mt_range_covering_seq). */
+            atomic_fetch_add_explicit(&mt->rt_count, 1, memory_order_release);
+        }
+    }
+    lsmt_mt_end(mt);
+    return st;
+}
+
+/* ---- the cached view ------------------------------------------------------------------ */
+
+/* Every tombstone in rsl, in (begin asc, seq desc) order, into a malloc'd array. */
+static lsmt_rt_tomb *scan_all(lsmt_memtable *mt, uint64_t hint, size_t *n_out)
+{
+    size_t cap = hint > 16 ? (size_t)hint + 16 : 32, n = 0;
+    lsmt_rt_tomb *t = malloc(cap * sizeof *t);
+    if (t == NULL)
+        return NULL;
+    lsmt_skiplist_iter it;
+    lsmt_skiplist_iter_init(&it, mt->rsl);
+    for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
+         st = lsmt_skiplist_iter_next(&it)) {
+        if (n == cap) {
+            lsmt_rt_tomb *g =
+                cap < SIZE_MAX / 2 / sizeof *t ? realloc(t, 2 * cap * sizeof *t) : NULL;
+            if (g == NULL) {
+                free(t);
+                return NULL;
+            }
+            t = g;
+            cap *= 2;
+        }
+        tomb_decode(lsmt_skiplist_iter_node(&it), &t[n++], NULL);
+    }
+    *n_out = n;
+    return t;
+}
+
+/* A view of everything linked into rsl, labelled with a count loaded before the scan. */
+static lsmt_rt_frag *build_view(lsmt_memtable *mt)
+{
+    /* acquire: every tombstone this count includes was linked before the scan below
+     * (pairs with the release increments of delete_range and the batch). */
+    uint64_t count = atomic_load_explicit(&mt->rt_count, memory_order_acquire);
+    size_t n = 0;
+    lsmt_rt_tomb *t = scan_all(mt, count, &n);
+    if (t == NULL)
+        return NULL;
+    lsmt_rt_frag *f = lsmt_rt_fragment_build(t, n, mt->cmp, mt->cmp_ctx);
+    free(t);
+    if (f != NULL)
+        f->count = count;
+    return f;
+}
+
+static void view_reclaim(struct rcu_head *head)
+{
+    /* every reader released the token after its last access; the grace period that
+     * ran before this callback waited for them all (TSan cannot see it in liburcu) */
+    LSMT_TSAN_ACQUIRE(&rt_tsan_token);
+    lsmt_rt_frag_free(caa_container_of(head, lsmt_rt_frag, rcu));
+}
+
+/* A view built at a count >= `count`, NULL if none could be built. Inside a read
+ * section; the result stays valid until the section ends. */
+static const lsmt_rt_frag *view_get(lsmt_memtable *mt, uint64_t count)
+{
+    /* acquire (rcu_dereference): the view's contents, written before its publication
+     * (pairs with the release CAS below). */
+    lsmt_rt_frag *cur = atomic_load_explicit(&mt->rt_frag, memory_order_acquire);
+    if (LSMT_LIKELY(cur != NULL && cur->count >= count))
+        return cur;
+    lsmt_rt_frag *mine = build_view(mt);
+    if (mine == NULL)
+        return NULL;
+    LSMT_ASSERT(mine->count >= count); /* the count never drops outside reset_all */
+    /* CAS loop (rcu_assign_pointer over a stale view): fails when another reader
+     * published meanwhile; retry while what is there is still older than ours, else
+     * use theirs (built at a count >= ours, so it serves this read). */
+    while (cur == NULL || cur->count < mine->count) {
+        /* release: publishes mine's contents to the acquire loads above; acquire on
+         * failure: cur's contents, which we may then use. */
+        if (atomic_compare_exchange_weak_explicit(&mt->rt_frag, &cur, mine, memory_order_acq_rel,
+                                                  memory_order_acquire)) {
+            if (cur != NULL)
+                RT_CALL_RCU(&cur->rcu, view_reclaim); /* readers may still hold it */
+            return mine;
+        }
+    }
+    lsmt_rt_frag_free(mine); /* never published: no reader can hold it */
+    return cur;
+}
+
+/* The answer without a view: scan rsl. O(T); only when memory for a view ran out. */
+static bool covering_scan(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot,
+                          uint64_t *seq)
+{
+    bool found = false;
+    lsmt_skiplist_iter it;
+    lsmt_skiplist_iter_init(&it, mt->rsl);
+    for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
+         st = lsmt_skiplist_iter_next(&it)) {
+        lsmt_rt_tomb t;
+        tomb_decode(lsmt_skiplist_iter_node(&it), &t, NULL);
+        if (mt->cmp(mt->cmp_ctx, t.begin, t.blen, key, klen) > 0)
+            break; /* sorted by begin: no later tombstone starts at or before key */
+        if (t.seq <= snapshot && (!found || t.seq > *seq) &&
+            mt->cmp(mt->cmp_ctx, key, klen, t.end, t.elen) < 0) {
+            *seq = t.seq;
+            found = true;
+        }
+    }
+    return found;
+}
+
+bool lsmt_mt_range_covering_slow(lsmt_memtable *mt, uint64_t count, const void *key, size_t klen,
+                                 uint64_t snapshot, uint64_t *seq)
+{
+    const lsmt_rt_frag *f = view_get(mt, count);
+    if (f == NULL)
+        return covering_scan(mt, key, klen, snapshot, seq);
+    bool r = lsmt_rt_frag_lookup(f, mt->cmp, mt->cmp_ctx, key, klen, snapshot, seq);
+    LSMT_TSAN_RELEASE(&rt_tsan_token); /* after our last access to f */
+    return r;
+}
+
+/* ---- the flush iterator -------------------------------------------------------------------- */
+
+struct lsmt_range_del_iter {
+    lsmt_memtable *mt;
+    lsmt_range_del_kind kind;
+    lsmt_skiplist_iter it; /* RAW: position in rsl */
+    lsmt_rt_frag *frag;    /* FRAGMENTED: private view built at create */
+    size_t fi, si;         /* FRAGMENTED: fragment, seq within it */
+    bool valid;
+};
+
+lsmt_status lsmt_range_del_iter_create(lsmt_memtable *mt, lsmt_range_del_kind kind,
+                                       lsmt_range_del_iter **out)
+{
+    if (mt == NULL || out == NULL ||
+        (kind != LSMT_RANGE_DEL_RAW && kind != LSMT_RANGE_DEL_FRAGMENTED))
+        return LSMT_INVALID;
+    lsmt_range_del_iter *it = calloc(1, sizeof *it);
+    if (it == NULL)
+        return LSMT_NOMEM;
+    it->mt = mt;
+    it->kind = kind;
+    lsmt_skiplist_iter_init(&it->it, mt->rsl);
+    /* seq_cst: the Dekker pair with reset_all, exactly as lsmt_memtable_iter_create
+     * (iter.c): we count ourselves, then look for RESET_PENDING. */
+    atomic_fetch_add_explicit(&mt->open_iters, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&mt->state, memory_order_seq_cst) & LSMT_MT_RESET_PENDING) {
+        /* release: nothing was read; keeps every decrement a release. */
+        atomic_fetch_sub_explicit(&mt->open_iters, 1, memory_order_release);
+        free(it);
+        return LSMT_BUSY;
+    }
+    lsmt_status st = LSMT_OK;
+    if (kind == LSMT_RANGE_DEL_FRAGMENTED) {
+        if (lsmt_mt_begin() != 0) {
+            st = LSMT_NOMEM;
+        } else {
+            it->frag = build_view(mt); /* private: never published, pinned by open_iters */
+            lsmt_mt_end(mt);
+            if (it->frag == NULL)
+                st = LSMT_NOMEM;
+        }
+    }
+    if (st != LSMT_OK) {
+        lsmt_range_del_iter_destroy(it);
+        return st;
+    }
+    *out = it;
+    return LSMT_OK;
+}
+
+void lsmt_range_del_iter_destroy(lsmt_range_del_iter *it)
+{
+    if (it == NULL)
+        return;
+    lsmt_rt_frag_free(it->frag);
+    /* release: every node read through this iterator happens-before a reset_all that
+     * sees the count drop (as lsmt_memtable_iter_destroy). */
+    atomic_fetch_sub_explicit(&it->mt->open_iters, 1, memory_order_release);
+    free(it);
+}
+
+bool lsmt_range_del_iter_valid(const lsmt_range_del_iter *it)
+{
+    return it != NULL && it->valid;
+}
+
+static lsmt_status raw_move(lsmt_range_del_iter *it, bool first)
+{
+    if (lsmt_mt_begin() != 0)
+        return LSMT_NOMEM;
+    lsmt_status st =
+        first ? lsmt_skiplist_iter_seek_to_first(&it->it) : lsmt_skiplist_iter_next(&it->it);
+    lsmt_mt_end(it->mt);
+    it->valid = st == LSMT_OK;
+    return it->valid ? LSMT_OK : LSMT_END;
+}
+
+lsmt_status lsmt_range_del_iter_seek_to_first(lsmt_range_del_iter *it)
+{
+    if (it == NULL)
+        return LSMT_INVALID;
+    if (it->kind == LSMT_RANGE_DEL_RAW)
+        return raw_move(it, true);
+    it->fi = 0;
+    it->si = 0;
+    it->valid = it->frag->n > 0;
+    return it->valid ? LSMT_OK : LSMT_END;
+}
+
+lsmt_status lsmt_range_del_iter_next(lsmt_range_del_iter *it)
+{
+    if (it == NULL || !it->valid)
+        return LSMT_INVALID;
+    if (it->kind == LSMT_RANGE_DEL_RAW)
+        return raw_move(it, false);
+    if (++it->si == it->frag->frags[it->fi].nseq) {
+        it->si = 0;
+        it->fi++;
+    }
+    it->valid = it->fi < it->frag->n;
+    return it->valid ? LSMT_OK : LSMT_END;
+}
+
+lsmt_status lsmt_range_del_iter_entry(const lsmt_range_del_iter *it, const void **begin,
+                                      size_t *blen, const void **end, size_t *elen, uint64_t *seq)
+{
+    if (it == NULL || !it->valid)
+        return LSMT_INVALID;
+    lsmt_rt_tomb t;
+    if (it->kind == LSMT_RANGE_DEL_RAW) {
+        /* No read section needed: the open iterator pins the memory (reset_all -> BUSY). */
+        tomb_decode(lsmt_skiplist_iter_node(&it->it), &t, NULL);
+    } else {
+        const lsmt_rt_fragment *fr = &it->frag->frags[it->fi];
+        t = (lsmt_rt_tomb){fr->begin, fr->blen, fr->end, fr->elen,
+                           it->frag->seqs[fr->seq_off + it->si]};
+    }
+    if (begin)
+        *begin = t.begin;
+    if (blen)
+        *blen = t.blen;
+    if (end)
+        *end = t.end;
+    if (elen)
+        *elen = t.elen;
+    if (seq)
+        *seq = t.seq;
+    return LSMT_OK;
+}

@@ -1,0 +1,119 @@
+/* Range tombstones inside the memtable (internal; public side: lsmt/range_del.h).
+ *
+ * Pieces
+ *  - mt->rsl: a second skip list on the memtable's arena holding the raw tombstones
+ *    (skip-list key = begin, version = seq, tag LSMT_MT_TAG_RANGE_DEL, value = end).
+ *  - mt->rt_count: tombstones linked into rsl and counted (see the field).
+ *  - mt->rt_frag: the cached fragmented view (lsmt_rt_frag, fragment.c), immutable once
+ *    published, replaced when stale, reclaimed after an RCU grace period.
+ *
+ * The get path asks ONE question, lsmt_mt_range_covering_seq (below): the newest
+ * tombstone covering a key that is visible at a snapshot. get_resolve (memtable.c),
+ * multi_get, the SNAPSHOT iterator and any other point-lookup path (e.g. a hash index)
+ * combine its answer with the newest visible point version: the key reads as deleted
+ * when the tombstone's seq is above the version's (R3: never equal-and-hidden).
+ */
+#ifndef LSMT_MEMTABLE_RANGE_DEL_H
+#define LSMT_MEMTABLE_RANGE_DEL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lsmt/range_del.h"
+#include "memtable/memtable_internal.h"
+
+/* Skip-list tag of a tombstone node in rsl (point entries use their lsmt_entry_type),
+ * and the write-batch record type of a range delete (batch.c). */
+#define LSMT_MT_TAG_RANGE_DEL 2u
+
+/* One raw tombstone, as the fragmenter takes it. Views into the arena (or a batch). */
+typedef struct lsmt_rt_tomb {
+    const void *begin;
+    size_t blen;
+    const void *end;
+    size_t elen;
+    uint64_t seq;
+} lsmt_rt_tomb;
+
+/* One fragment: [begin, end) covered by exactly the tombstones whose sequence numbers are
+ * seqs[seq_off .. seq_off + nseq) (strictly descending, nseq >= 1). */
+typedef struct lsmt_rt_fragment {
+    const void *begin;
+    size_t blen;
+    const void *end;
+    size_t elen;
+    size_t seq_off;
+    size_t nseq;
+} lsmt_rt_fragment;
+
+/* The fragmented view. Invariants (checked by lsmt_rt_frag_check):
+ *  F1. frags[i].begin < frags[i].end, frags[i].end <= frags[i+1].begin (sorted, disjoint);
+ *  F2. a key k and a sequence s: k lies in a fragment listing s iff some source
+ *      tombstone with seq s covers k;
+ *  F3. immutable after publication; its key views point into the arena (valid until
+ *      reset_all, which frees the cached view after its grace period).
+ * `count` is the tombstone count loaded (acquire) BEFORE the scan that built it: every
+ * tombstone counted by then was linked before the scan and is in the view (it may hold
+ * more, that landed during the scan; in flight, so showing them is allowed). */
+typedef struct lsmt_rt_frag {
+    struct rcu_head rcu; /* call_rcu reclamation */
+    uint64_t count;
+    size_t n;
+    lsmt_rt_fragment *frags;
+    uint64_t *seqs;
+} lsmt_rt_frag;
+
+/* Fragment `n` tombstones sorted by (begin asc, seq desc) under cmp. NULL when memory
+ * runs out. O(n log n + output). (fragment.c) */
+__attribute__((visibility("hidden"))) lsmt_rt_frag *
+lsmt_rt_fragment_build(const lsmt_rt_tomb *t, size_t n, lsmt_compare_fn cmp, void *ctx);
+__attribute__((visibility("hidden"))) void lsmt_rt_frag_free(lsmt_rt_frag *f);
+/* Newest seq <= snapshot covering key in f: true and *seq, or false. O(log n). */
+__attribute__((visibility("hidden"))) bool lsmt_rt_frag_lookup(const lsmt_rt_frag *f,
+                                                               lsmt_compare_fn cmp, void *ctx,
+                                                               const void *key, size_t klen,
+                                                               uint64_t snapshot, uint64_t *seq);
+/* 0 when F1 holds (F2 is what the tests check against a model), else -1. */
+__attribute__((visibility("hidden"))) int lsmt_rt_frag_check(const lsmt_rt_frag *f,
+                                                             lsmt_compare_fn cmp, void *ctx);
+
+/* ---- range_del.c: the memtable's side ---- */
+
+/* Slow path of lsmt_mt_range_covering_seq, `count` > 0 loaded by it. */
+__attribute__((visibility("hidden"))) bool
+lsmt_mt_range_covering_slow(lsmt_memtable *mt, uint64_t count, const void *key, size_t klen,
+                            uint64_t snapshot, uint64_t *seq);
+
+/* The newest range tombstone covering `key` with seq <= snapshot: true and *seq, or
+ * false. REQUIRES: inside a read section (lsmt_mt_begin), memtable not being reset.
+ * With no tombstone: one acquire load of rt_count (same line as the state word).
+ * R1: acquire pairs with the release increment after a tombstone is linked. */
+static inline bool lsmt_mt_range_covering_seq(lsmt_memtable *mt, const void *key, size_t klen,
+                                              uint64_t snapshot, uint64_t *seq)
+{
+    uint64_t count = atomic_load_explicit(&mt->rt_count, memory_order_acquire);
+    if (LSMT_LIKELY(count == 0))
+        return false;
+    return lsmt_mt_range_covering_slow(mt, count, key, klen, snapshot, seq);
+}
+
+/* Does a visible tombstone hide the point version (key, version_seq) at snapshot? */
+static inline bool lsmt_mt_range_hides(lsmt_memtable *mt, const void *key, size_t klen,
+                                       uint64_t snapshot, uint64_t version_seq)
+{
+    uint64_t t;
+    return lsmt_mt_range_covering_seq(mt, key, klen, snapshot, &t) && t > version_seq;
+}
+
+/* Lifecycle hooks (memtable.c). create: 0 or an error status; reset: REQUIRES no
+ * operation in flight (after reset_all's grace period); destroy: frees everything. */
+__attribute__((visibility("hidden"))) lsmt_status lsmt_mt_range_create(lsmt_memtable *mt);
+__attribute__((visibility("hidden"))) void lsmt_mt_range_reset(lsmt_memtable *mt);
+__attribute__((visibility("hidden"))) void lsmt_mt_range_destroy(lsmt_memtable *mt);
+/* stats: tombstones counted; validate: LSMT_OK or LSMT_CORRUPT; memory of rsl itself. */
+__attribute__((visibility("hidden"))) uint64_t lsmt_mt_range_count(const lsmt_memtable *mt);
+__attribute__((visibility("hidden"))) lsmt_status lsmt_mt_range_validate(const lsmt_memtable *mt);
+__attribute__((visibility("hidden"))) size_t lsmt_mt_range_memory(const lsmt_memtable *mt);
+
+#endif
