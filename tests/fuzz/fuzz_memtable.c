@@ -2,7 +2,8 @@
  *
  * The input is decoded into a sequence of calls on one memtable (put, delete, get,
  * multi_get, write batches, snapshot and internal iterators with bounds and every
- * positioning call, freeze, reset_all, stats, validate) with edge-case keys (empty,
+ * positioning call, freeze, reset_all, stats, validate, range deletes single and in
+ * batches, the raw and fragmented range-del iterators) with edge-case keys (empty,
  * NUL bytes, 0xff runs around the 8-byte prefix, long keys), values (empty to 60 KB,
  * oversize lengths) and sequence numbers (0, 2^56-1, 2^56, UINT64_MAX, small numbers
  * that collide). Every result is compared with a reference multi-version map; any
@@ -19,6 +20,7 @@
  *   then ops         op byte % OP_COUNT, followed by the op's arguments (see decode_*)
  */
 #include "lsmt/memtable.h"
+#include "lsmt/range_del.h"
 #include "lsmt/skiplist.h" /* lsmt_skiplist_node_min_bytes: what can never fit */
 
 #include <stdio.h>
@@ -142,6 +144,8 @@ static const void *decode_value(cursor *c, bytes *v, size_t *len)
 }
 
 /* ---- the reference model ---------------------------------------------------------- */
+/* A batch record type beside lsmt_entry_type's (model only): a range delete. */
+#define RANGE_DEL 7
 typedef struct mentry {
     uint8_t key[512];
     size_t klen;
@@ -152,9 +156,18 @@ typedef struct mentry {
     uint8_t *vbuf;
 } mentry;
 
+/* A range tombstone [b, e) at seq. */
+typedef struct mtomb {
+    uint8_t b[512], e[512];
+    size_t blen, elen;
+    uint64_t seq;
+} mtomb;
+
 typedef struct model {
     mentry *e;
     size_t n, cap;
+    mtomb *t;
+    size_t nt, tcap;
     int frozen;
     int flushed; /* should_flush was seen true since the last reset */
     uint64_t puts, deletes;
@@ -217,6 +230,7 @@ static void model_clear(model *m)
     for (size_t i = 0; i < m->n; i++)
         free(m->e[i].vbuf);
     m->n = 0;
+    m->nt = 0;
     m->puts = m->deletes = 0;
     m->frozen = 0;
     m->flushed = 0;
@@ -229,6 +243,66 @@ static const mentry *model_get(const model *m, const void *k, size_t klen, uint6
         if (m->e[i].seq <= snap && kcmp(m->e[i].key, m->e[i].klen, k, klen) == 0)
             return &m->e[i]; /* sorted: the first match is the newest */
     return NULL;
+}
+
+/* Newest range tombstone covering k with seq <= snap: 1 and *seq, or 0. */
+static int model_covering(const model *m, const void *k, size_t klen, uint64_t snap, uint64_t *seq)
+{
+    int found = 0;
+    for (size_t i = 0; i < m->nt; i++) {
+        const mtomb *t = &m->t[i];
+        if (t->seq <= snap && kcmp(t->b, t->blen, k, klen) <= 0 &&
+            kcmp(k, klen, t->e, t->elen) < 0 && (!found || t->seq > *seq)) {
+            *seq = t->seq;
+            found = 1;
+        }
+    }
+    return found;
+}
+
+/* Is version e hidden at snap by a newer range tombstone? */
+static int model_hidden(const model *m, const mentry *e, uint64_t snap)
+{
+    uint64_t t;
+    return model_covering(m, e->key, e->klen, snap, &t) && t > e->seq;
+}
+
+static mtomb *model_find_tomb(model *m, const bytes *b, uint64_t seq)
+{
+    for (size_t i = 0; i < m->nt; i++)
+        if (m->t[i].seq == seq && kcmp(m->t[i].b, m->t[i].blen, b->buf, b->len) == 0)
+            return &m->t[i];
+    return NULL;
+}
+
+static void model_add_tomb(model *m, const bytes *b, const bytes *e, uint64_t seq)
+{
+    if (m->nt == m->tcap) {
+        m->tcap = m->tcap ? m->tcap * 2 : 16;
+        m->t = realloc(m->t, m->tcap * sizeof(mtomb));
+        REQUIRE(m->t != NULL, "out of memory");
+    }
+    mtomb *t = &m->t[m->nt++];
+    memcpy(t->b, b->buf, b->len);
+    t->blen = b->len;
+    memcpy(t->e, e->buf, e->len);
+    t->elen = e->len;
+    t->seq = seq;
+}
+
+/* A get's expected answer: the newest version (want) unless a newer covering range
+ * tombstone makes it LSMT_DELETED (*rt_seq set, want NULL). */
+static const mentry *model_resolve(const model *m, const void *k, size_t klen, uint64_t snap,
+                                   int *range_deleted, uint64_t *rt_seq)
+{
+    const mentry *want = model_get(m, k, klen, snap);
+    uint64_t t;
+    *range_deleted = model_covering(m, k, klen, snap, &t) && (want == NULL || t > want->seq);
+    if (*range_deleted) {
+        *rt_seq = t;
+        return NULL;
+    }
+    return want;
 }
 
 static void check_get(lsmt_status st, const void *val, size_t vlen, const mentry *want,
@@ -304,16 +378,27 @@ static void op_batch(lsmt_memtable *mt, model *m, cursor *c)
     const void *vals[MAXB];
     size_t vlens[MAXB];
     int types[MAXB];
+    bytes ends[MAXB]; /* range deletes: the end key */
+    int bad_range = 0;
     for (size_t i = 0; i < n; i++) {
-        types[i] = u8(c) & 1 ? LSMT_TYPE_PUT : LSMT_TYPE_DELETE;
+        uint8_t t = u8(c);
+        types[i] = t & 1 ? LSMT_TYPE_PUT : (t & 0x40 ? RANGE_DEL : LSMT_TYPE_DELETE);
         decode_key(c, &k[i]);
         vals[i] = NULL;
         vlens[i] = 0;
         if (types[i] == LSMT_TYPE_PUT)
             vals[i] = decode_value(c, &v[i], &vlens[i]);
-        lsmt_status st = types[i] == LSMT_TYPE_PUT
-                             ? lsmt_write_batch_put(b, k[i].buf, k[i].len, vals[i], vlens[i])
-                             : lsmt_write_batch_delete(b, k[i].buf, k[i].len);
+        if (types[i] == RANGE_DEL) {
+            decode_key(c, &ends[i]);
+            vlens[i] = ends[i].len; /* the node's value */
+            bad_range |= kcmp(k[i].buf, k[i].len, ends[i].buf, ends[i].len) >= 0;
+        }
+        lsmt_status st =
+            types[i] == LSMT_TYPE_PUT
+                ? lsmt_write_batch_put(b, k[i].buf, k[i].len, vals[i], vlens[i])
+            : types[i] == RANGE_DEL
+                ? lsmt_write_batch_delete_range(b, k[i].buf, k[i].len, ends[i].buf, ends[i].len)
+                : lsmt_write_batch_delete(b, k[i].buf, k[i].len);
         if (st != LSMT_OK)
             fail("write_batch_put/delete", st, LSMT_OK);
     }
@@ -322,14 +407,25 @@ static void op_batch(lsmt_memtable *mt, model *m, cursor *c)
     int dup = 0;
     size_t min_total = 0;
     for (size_t i = 0; i < n && first <= LSMT_MAX_SEQUENCE - i; i++)
-        dup |= model_find(m, &k[i], first + i) != NULL;
+        dup |= types[i] == RANGE_DEL ? model_find_tomb(m, &k[i], first + i) != NULL
+                                     : model_find(m, &k[i], first + i) != NULL;
     for (size_t i = 0; i < n; i++) /* each record's smallest node; no overflow at these sizes */
         min_total += lsmt_skiplist_node_min_bytes(k[i].len, vlens[i]);
     lsmt_status st = lsmt_memtable_write(mt, first, b);
-    check_write(st, m, first, n, dup, min_total > ARENA_CAPACITY, "write(batch)");
+    if (bad_range && min_total <= ARENA_CAPACITY && !m->frozen && first <= LSMT_MAX_SEQUENCE &&
+        n - 1 <= LSMT_MAX_SEQUENCE - first) {
+        if (st != LSMT_INVALID) /* an empty or inverted range: nothing applied */
+            fail("write(batch with an empty range)", st, LSMT_INVALID);
+    } else {
+        check_write(st, m, first, n, dup, min_total > ARENA_CAPACITY, "write(batch)");
+    }
     if (st == LSMT_OK)
-        for (size_t i = 0; i < n; i++)
-            model_add(m, &k[i], first + i, types[i], vals[i], vlens[i]);
+        for (size_t i = 0; i < n; i++) {
+            if (types[i] == RANGE_DEL)
+                model_add_tomb(m, &k[i], &ends[i], first + i);
+            else
+                model_add(m, &k[i], first + i, types[i], vals[i], vlens[i]);
+        }
     if (u8(c) & 1) { /* reuse after clear: an empty batch */
         lsmt_write_batch_clear(b);
         REQUIRE(lsmt_write_batch_count(b) == 0, "write_batch_clear");
@@ -355,7 +451,15 @@ static void op_get(lsmt_memtable *mt, model *m, cursor *c)
                 "get wrote its out-params on failure");
         return;
     }
-    const mentry *want = model_get(m, k.buf, k.len, snap);
+    int rdel;
+    uint64_t rseq = 0;
+    const mentry *want = model_resolve(m, k.buf, k.len, snap, &rdel, &rseq);
+    if (rdel) {
+        if (st != LSMT_DELETED)
+            fail("get (range-deleted)", st, LSMT_DELETED);
+        REQUIRE(so == rseq, "get: wrong seq_out for a range tombstone");
+        return;
+    }
     check_get(st, val, vlen, want, "get");
     if (want != NULL)
         REQUIRE(so == want->seq, "get: wrong seq_out");
@@ -388,8 +492,145 @@ static void op_multi_get(lsmt_memtable *mt, model *m, cursor *c)
     }
     if (st != LSMT_OK)
         fail("multi_get", st, LSMT_OK);
-    for (size_t i = 0; i < n; i++)
-        check_get(sts[i], vals[i], vlens[i], model_get(m, kp[i], kl[i], snap), "multi_get[i]");
+    for (size_t i = 0; i < n; i++) {
+        int rdel;
+        uint64_t rseq;
+        const mentry *want = model_resolve(m, kp[i], kl[i], snap, &rdel, &rseq);
+        if (rdel && sts[i] != LSMT_DELETED)
+            fail("multi_get[i] (range-deleted)", sts[i], LSMT_DELETED);
+        if (!rdel)
+            check_get(sts[i], vals[i], vlens[i], want, "multi_get[i]");
+    }
+}
+
+/* A range delete [b, e) at seq: the statuses in the order the header lists them. */
+static void op_delete_range(lsmt_memtable *mt, model *m, cursor *c)
+{
+    bytes b, e;
+    decode_key(c, &b);
+    decode_key(c, &e);
+    uint64_t seq = decode_seq(c);
+    lsmt_status st = lsmt_memtable_delete_range(mt, seq, b.buf, b.len, e.buf, e.len);
+    if (seq > LSMT_MAX_SEQUENCE) {
+        if (st != LSMT_RANGE)
+            fail("delete_range(seq > max)", st, LSMT_RANGE);
+    } else if (kcmp(b.buf, b.len, e.buf, e.len) >= 0) {
+        if (st != LSMT_INVALID)
+            fail("delete_range(empty range)", st, LSMT_INVALID);
+    } else {
+        check_write(st, m, seq, 1, model_find_tomb(m, &b, seq) != NULL, 0, "delete_range");
+    }
+    if (st == LSMT_OK)
+        model_add_tomb(m, &b, &e, seq);
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The range-del iterators: RAW yields the model's tombstones in (begin asc, seq desc)
+ * order; FRAGMENTED yields disjoint sorted fragments that cover every probe key (each
+ * tombstone bound and each dictionary key) with exactly the model's seqs. */
+static void op_range_iters(lsmt_memtable *mt, model *m)
+{
+    lsmt_range_del_iter *it = NULL;
+    lsmt_status st = lsmt_range_del_iter_create(mt, LSMT_RANGE_DEL_RAW, &it);
+    if (st != LSMT_OK)
+        fail("range_del_iter_create(raw)", st, LSMT_OK);
+    size_t n = 0;
+    const void *pb = NULL;
+    size_t pbl = 0;
+    uint64_t pseq = 0;
+    for (st = lsmt_range_del_iter_seek_to_first(it); st == LSMT_OK;
+         st = lsmt_range_del_iter_next(it), n++) {
+        const void *b, *e;
+        size_t bl, el;
+        uint64_t seq;
+        REQUIRE(lsmt_range_del_iter_entry(it, &b, &bl, &e, &el, &seq) == LSMT_OK, "rd entry");
+        if (pb != NULL) {
+            int cmp = kcmp(pb, pbl, b, bl);
+            REQUIRE(cmp < 0 || (cmp == 0 && pseq > seq), "raw range dels out of order");
+        }
+        bytes kb;
+        memcpy(kb.buf, b, bl);
+        kb.len = bl;
+        mtomb *t = model_find_tomb(m, &kb, seq);
+        REQUIRE(t != NULL && kcmp(t->e, t->elen, e, el) == 0, "raw range del not in the model");
+        pb = b;
+        pbl = bl;
+        pseq = seq;
+    }
+    if (st != LSMT_END)
+        fail("range_del_iter_next(raw)", st, LSMT_END);
+    REQUIRE(n == m->nt, "raw range-del iterator: wrong count");
+    lsmt_range_del_iter_destroy(it);
+
+    st = lsmt_range_del_iter_create(mt, LSMT_RANGE_DEL_FRAGMENTED, &it);
+    if (st != LSMT_OK)
+        fail("range_del_iter_create(fragmented)", st, LSMT_OK);
+    size_t nprobe = 2 * m->nt + NDICT;
+    bytes *probe = malloc(nprobe * sizeof *probe);
+    uint64_t *got = malloc((nprobe * (m->nt + 1) + 1) * sizeof *got);
+    size_t *ngot = calloc(nprobe, sizeof *ngot);
+    REQUIRE(probe != NULL && got != NULL && ngot != NULL, "out of memory");
+    for (size_t i = 0; i < m->nt; i++) {
+        memcpy(probe[2 * i].buf, m->t[i].b, m->t[i].blen);
+        probe[2 * i].len = m->t[i].blen;
+        memcpy(probe[2 * i + 1].buf, m->t[i].e, m->t[i].elen);
+        probe[2 * i + 1].len = m->t[i].elen;
+    }
+    for (size_t i = 0; i < NDICT; i++) {
+        memcpy(probe[2 * m->nt + i].buf, key_dict[i].p, key_dict[i].n);
+        probe[2 * m->nt + i].len = key_dict[i].n;
+    }
+    const void *pe = NULL;
+    size_t pel = 0;
+    for (st = lsmt_range_del_iter_seek_to_first(it); st == LSMT_OK;
+         st = lsmt_range_del_iter_next(it)) {
+        const void *b, *e;
+        size_t bl, el;
+        uint64_t seq;
+        REQUIRE(lsmt_range_del_iter_entry(it, &b, &bl, &e, &el, &seq) == LSMT_OK, "frag entry");
+        REQUIRE(kcmp(b, bl, e, el) < 0, "empty fragment");
+        REQUIRE(pe == NULL || kcmp(pe, pel, e, el) <= 0, "fragments out of order");
+        for (size_t p = 0; p < nprobe; p++) {
+            if (kcmp(b, bl, probe[p].buf, probe[p].len) <= 0 &&
+                kcmp(probe[p].buf, probe[p].len, e, el) < 0) {
+                REQUIRE(ngot[p] < m->nt, "a key covered by more fragments than tombstones");
+                got[p * (m->nt + 1) + ngot[p]++] = seq;
+            }
+        }
+        pe = e;
+        pel = el;
+    }
+    lsmt_range_del_iter_destroy(it);
+    uint64_t *want = malloc((m->nt + 1) * sizeof *want);
+    REQUIRE(want != NULL, "out of memory");
+    for (size_t p = 0; p < nprobe; p++) {
+        size_t nw = 0;
+        for (size_t i = 0; i < m->nt; i++) {
+            const mtomb *t = &m->t[i];
+            if (kcmp(t->b, t->blen, probe[p].buf, probe[p].len) <= 0 &&
+                kcmp(probe[p].buf, probe[p].len, t->e, t->elen) < 0)
+                want[nw++] = t->seq;
+        }
+        /* distinct seqs: tombstones with the same seq collapse into one fragment entry */
+        qsort(want, nw, sizeof *want, u64_cmp);
+        size_t u = 0;
+        for (size_t i = 0; i < nw; i++)
+            if (u == 0 || want[u - 1] != want[i])
+                want[u++] = want[i];
+        uint64_t *g = got + p * (m->nt + 1);
+        qsort(g, ngot[p], sizeof *g, u64_cmp);
+        REQUIRE(ngot[p] == u && (u == 0 || memcmp(g, want, u * sizeof *g) == 0),
+                "fragments cover a key with the wrong seqs");
+    }
+    free(want);
+    free(probe);
+    free(got);
+    free(ngot);
 }
 
 /* The iterator's expected sequence: indices into m->e. */
@@ -408,7 +649,7 @@ static size_t build_view(const model *m, int snapshot_kind, uint64_t snap, const
                 continue;
             /* the newest version <= snap of its key, and a put */
             const mentry *nw = model_get(m, e->key, e->klen, snap);
-            if (nw != e || e->type != LSMT_TYPE_PUT)
+            if (nw != e || e->type != LSMT_TYPE_PUT || model_hidden(m, e, snap))
                 continue;
         }
         out[n++] = i;
@@ -556,6 +797,7 @@ static void check_stats(lsmt_memtable *mt, const model *m)
         fail("stats_get", st, LSMT_OK);
     REQUIRE(s.entries == m->n, "stats: entries");
     REQUIRE(s.puts == m->puts && s.deletes == m->deletes, "stats: puts/deletes");
+    REQUIRE(s.range_deletes == m->nt, "stats: range_deletes");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -584,7 +826,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fail("memtable_create", st, LSMT_OK);
     model m = {0};
     while (c.n > 0) {
-        switch (u8(&c) % 16) {
+        switch (u8(&c) % 18) {
         case 0:
         case 1:
         case 2:
@@ -651,6 +893,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 fail("delete(NULL key, len 1)", st, LSMT_INVALID);
             break;
         }
+        case 16:
+            op_delete_range(mt, &m, &c);
+            break;
+        case 17:
+            op_range_iters(mt, &m);
+            break;
         case 15: {
             /* should_flush: monotonic until reset_all (invariant 5) */
             bool sf = lsmt_memtable_should_flush(mt);
@@ -667,6 +915,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_stats(mt, &m);
     model_clear(&m);
     free(m.e);
+    free(m.t);
     lsmt_memtable_destroy(mt);
     return 0;
 }
