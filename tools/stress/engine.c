@@ -104,8 +104,10 @@ void engine_destroy(void)
 {
     for (int i = 0; i < NSLOTS; i++) {
         lsmt_memtable_destroy(E.slots[i].mt);
-        for (int w = 0; w < MAX_THREADS; w++)
+        for (int w = 0; w < MAX_THREADS; w++) {
             free(E.slots[i].acks[w].v);
+            free(E.slots[i].racks[w].v);
+        }
     }
     lsmt_arena_pool_destroy(E.pool);
 }

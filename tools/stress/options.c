@@ -55,6 +55,8 @@ static void usage(const char *argv0)
 #endif
             "  --sabotage N     self-test of the checks: 1 claim a lost write, 2 write a stale\n"
             "                   value, 3 skip a reset_all; the run must then report violations\n"
+            "  --delete-range P fraction of writer ops that are range deletes of 1-8 keys\n"
+            "                   (default 0)\n"
             "  --verbose\n"
             "exit status: 0 clean, 1 invariant violation, 2 usage or setup error\n",
             argv0, VAL_MIN);
@@ -118,6 +120,9 @@ static int option_take(int c, const char *argv0, int *seed_given)
     case 'S':
         C.sabotage = atoi(optarg);
         break;
+    case 'D':
+        C.delete_range = atof(optarg);
+        break;
     default:
         usage(argv0);
         return c == 'h' ? 0 : 2;
@@ -127,13 +132,25 @@ static int option_take(int c, const char *argv0, int *seed_given)
 
 int options_parse(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"duration", 1, 0, 'd'},  {"ops", 1, 0, 'o'},        {"seed", 1, 0, 's'},
-        {"writers", 1, 0, 'w'},   {"readers", 1, 0, 'r'},    {"iterators", 1, 0, 'i'},
-        {"probes", 1, 0, 'p'},    {"keys", 1, 0, 'k'},       {"buffer", 1, 0, 'b'},
-        {"value-max", 1, 0, 'v'}, {"seq-base", 1, 0, 'q'},   {"rotate-ms", 1, 0, 'R'},
-        {"yield", 0, 0, 'y'},     {"fault-rate", 1, 0, 'f'}, {"verbose", 0, 0, 'V'},
-        {"help", 0, 0, 'h'},      {"sabotage", 1, 0, 'S'},   {0, 0, 0, 0}};
+    static const struct option lo[] = {{"duration", 1, 0, 'd'},
+                                       {"ops", 1, 0, 'o'},
+                                       {"seed", 1, 0, 's'},
+                                       {"writers", 1, 0, 'w'},
+                                       {"readers", 1, 0, 'r'},
+                                       {"iterators", 1, 0, 'i'},
+                                       {"probes", 1, 0, 'p'},
+                                       {"keys", 1, 0, 'k'},
+                                       {"buffer", 1, 0, 'b'},
+                                       {"value-max", 1, 0, 'v'},
+                                       {"seq-base", 1, 0, 'q'},
+                                       {"rotate-ms", 1, 0, 'R'},
+                                       {"yield", 0, 0, 'y'},
+                                       {"fault-rate", 1, 0, 'f'},
+                                       {"verbose", 0, 0, 'V'},
+                                       {"help", 0, 0, 'h'},
+                                       {"sabotage", 1, 0, 'S'},
+                                       {"delete-range", 1, 0, 'D'},
+                                       {0, 0, 0, 0}};
     int seed_given = 0;
 #ifdef LSMT_FAULT_INJECTION
     C.fault_rate = 0.2;
@@ -149,7 +166,7 @@ int options_parse(int argc, char **argv)
         C.iterators > MAX_THREADS || C.probes > MAX_THREADS || C.keys < 2 || C.keys > 9999999 ||
         C.value_max < VAL_MIN || C.value_max > 1024 || C.seq_base < 1 ||
         C.seq_base > LSMT_MAX_SEQUENCE - ((uint64_t)1 << 40) || (C.duration <= 0 && C.ops == 0) ||
-        C.buffer < 4096) {
+        C.buffer < 4096 || !(C.delete_range >= 0 && C.delete_range <= 1)) {
         usage(argv[0]);
         return 2;
     }
@@ -175,6 +192,8 @@ void options_print(const char *argv0)
 #endif
     if (C.sabotage)
         printf(" --sabotage %d", C.sabotage);
+    if (C.delete_range > 0)
+        printf(" --delete-range %g", C.delete_range);
     printf("\n");
     fflush(stdout);
 }

@@ -152,7 +152,7 @@ static void judge_tombstone(thr *t, const read_op *r, unsigned i, khist *h)
     int ok = 0;
     for (size_t j = 0; j < hist_len(h); j++) {
         ver *x = hist_at(h, j);
-        ok |= x->type == LSMT_TYPE_DELETE && x->state != V_FAILED && x->seq <= r->snap &&
+        ok |= x->type != LSMT_TYPE_PUT && x->state != V_FAILED && x->seq <= r->snap &&
               x->seq >= r->must[i] && x->inc == r->v.inc[a->from];
     }
     if (!ok && h->appended > RING)

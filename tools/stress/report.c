@@ -44,8 +44,8 @@ int report_summary(const thr *th, unsigned nthr, double elapsed)
         for (size_t f = 0; f < sizeof(counters) / sizeof(uint64_t); f++)
             a[f] += b[f];
     }
-    uint64_t ops = s.puts + s.deletes + s.batches + s.gets + s.multigets + s.iters + s.probe_gets +
-                   s.probe_iters;
+    uint64_t ops = s.puts + s.deletes + s.range_deletes + s.batches + s.gets + s.multigets +
+                   s.iters + s.probe_gets + s.probe_iters;
     inject_check_coverage();
     int viol = violations();
     printf("summary: %.1f s, %" PRIu64 " ops (%.0f/s)\n", elapsed, ops, (double)ops / elapsed);
@@ -53,6 +53,8 @@ int report_summary(const thr *th, unsigned nthr, double elapsed)
            " records); refused: %" PRIu64 " full, %" PRIu64 " frozen, %" PRIu64 " nomem\n",
            s.puts, s.deletes, s.batches, s.batch_records, s.write_full, s.write_frozen,
            s.write_nomem);
+    if (s.range_deletes)
+        printf("  range deletes: %" PRIu64 "\n", s.range_deletes);
     printf("  reads: %" PRIu64 " gets, %" PRIu64 " multi_gets -> %" PRIu64 " found, %" PRIu64
            " deleted, %" PRIu64 " not found (%" PRIu64 " from the sst); %" PRIu64 " unjudged\n",
            s.gets, s.multigets, s.found, s.deleted, s.not_found, s.sst_hits, s.unjudged);

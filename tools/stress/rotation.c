@@ -134,6 +134,7 @@ static void flush_retire(slot *sl, const ack *all, size_t nall)
             x->state = V_FLUSHED;
         pthread_mutex_unlock(&h->mu);
     }
+    range_retire(sl);
     pthread_rwlock_unlock(&E.lock);
 }
 
@@ -218,6 +219,7 @@ void flush_oldest(thr *t)
     ack *all = flush_collect(sl, &nall);
     flush_check_iter(t, mt, inc, all, nall);
     flush_check_points(t, mt, inc, all, nall);
+    range_flush_check(t, sl, mt, inc);
     t->c.flushed_entries += nall;
     double t_checked = now_s();
 

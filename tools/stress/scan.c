@@ -257,7 +257,7 @@ static void scan_backward(thr *t, scan *sc, lsmt_memtable_iter *it)
 static void judge_internal(thr *t, const scan *sc, uint32_t k, int i)
 {
     for (int q = 0; q < t_nmust[i]; q++) {
-        int hit = 0;
+        int hit = t_must[i][q].type == VT_RANGE; /* range deletes are not point versions */
         for (size_t j = 0; j < sc->n && !hit; j++)
             hit = t_buf[j].key == k && t_buf[j].seq == t_must[i][q].seq;
         if (!hit)
@@ -288,7 +288,7 @@ static void judge_snapshot(thr *t, const scan *sc, uint32_t k, int i, khist *h, 
         int hidden = 0;
         for (size_t j = 0; j < hist_len(h); j++) {
             ver *x = hist_at(h, j);
-            hidden |= x->type == LSMT_TYPE_DELETE && x->inc == sc->inc && x->state != V_FAILED &&
+            hidden |= x->type != LSMT_TYPE_PUT && x->inc == sc->inc && x->state != V_FAILED &&
                       x->seq > lb->seq && x->seq <= sc->snap;
         }
         if (!hidden)

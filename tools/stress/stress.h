@@ -69,6 +69,7 @@
 #define LSMT_TOOLS_STRESS_H
 
 #include "lsmt/memtable.h"
+#include "lsmt/range_del.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -102,7 +103,8 @@ typedef struct config {
     int yield;         /* yield injection: sched_yield in race windows */
     double fault_rate; /* fault injection: probability that a map/discard fails */
     int verbose;
-    int sabotage; /* self-test: 1 lost write, 2 stale value, 3 skipped reset */
+    int sabotage;        /* self-test: 1 lost write, 2 stale value, 3 skipped reset */
+    double delete_range; /* fraction of writer ops that are range deletes (range.c) */
 } config;
 
 /* Written by options_parse before any thread starts; read-only afterwards. */
@@ -120,6 +122,7 @@ typedef struct counters {
     uint64_t gets, multigets, found, deleted, not_found, sst_hits, unjudged;
     uint64_t iters, iter_steps, probe_gets, probe_iters, probe_busy;
     uint64_t rotations, resets, reset_busy, flushed_entries, destroyed, create_nomem;
+    uint64_t range_deletes;
 } counters;
 
 /* ---- global run state (main.c) ---------------------------------------------------------- */
@@ -175,6 +178,9 @@ uint64_t value_seq(const void *v);
 
 /* ---- expected state (oracle.c) ------------------------------------------------------------ */
 enum { V_PENDING = 1, V_COMMITTED, V_FAILED, V_FLUSHED };
+/* ver.type of a key's version written by a range delete (range.c): read as a tombstone,
+ * never shown by an internal iterator. */
+#define VT_RANGE 2
 extern const char *const state_name[];
 
 typedef struct ver {
@@ -232,11 +238,13 @@ typedef struct slot {
     lsmt_memtable *mt; /* written under life_mu (and the engine lock); probes read
                         * it under life_mu */
     pthread_mutex_t life_mu;
-    uint32_t inc;              /* incarnation while ACTIVE/FROZEN; engine lock */
-    int state;                 /* S_*; engine lock */
-    ack_vec acks[MAX_THREADS]; /* acknowledged writes per writer; the writer appends
-                                * holding the engine lock shared, the rotation reads
-                                * them after retiring the memtable exclusively */
+    uint32_t inc;               /* incarnation while ACTIVE/FROZEN; engine lock */
+    int state;                  /* S_*; engine lock */
+    ack_vec acks[MAX_THREADS];  /* acknowledged writes per writer; the writer appends
+                                 * holding the engine lock shared, the rotation reads
+                                 * them after retiring the memtable exclusively */
+    ack_vec racks[MAX_THREADS]; /* acknowledged range deletes (key = lo, type = n), the
+                                 * same way (range.c) */
 } slot;
 
 typedef struct engine {
@@ -301,6 +309,11 @@ void *reader_main(void *arg);   /* reader.c */
 void *iterator_main(void *arg); /* scan.c */
 void *probe_main(void *arg);    /* probe.c */
 void *rotation_main(void *arg); /* rotation.c */
+/* range.c: one range delete (a writer op); the flush check of a frozen memtable's range
+ * deletes (V6); mark them FLUSHED and empty the logs (under the exclusive lock). */
+void range_op(thr *t);
+void range_flush_check(thr *t, slot *sl, lsmt_memtable *mt, uint32_t inc);
+void range_retire(slot *sl);
 /* Flush the oldest frozen memtable (V6, V7); the rotation thread, or main once the
  * others are joined. */
 void flush_oldest(thr *t);

@@ -142,6 +142,10 @@ static void writer_op(thr *t, lsmt_write_batch *batch)
 {
     uint32_t keys[MAX_BATCH];
     uint8_t types[MAX_BATCH];
+    if (C.delete_range > 0 && (double)rnd(&t->rs, 1u << 20) < C.delete_range * (1u << 20)) {
+        range_op(t); /* --delete-range (range.c) */
+        return;
+    }
     unsigned n = writer_pick(t, keys, types);
 
     pthread_rwlock_rdlock(&E.lock);
