@@ -43,6 +43,17 @@ static void sort_keys(bkey *a, bkey *tmp, size_t n, lsmt_compare_fn cmp, void *c
     }
 }
 
+/* The first 8 bytes of a key, big-endian, zero-padded (lsmt_rt_fragment.bpfx). */
+static uint64_t key_prefix(const void *k, size_t len)
+{
+    unsigned char b[8] = {0};
+    memcpy(b, k, len < 8 ? len : 8);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[i];
+    return v;
+}
+
 void lsmt_rt_frag_free(lsmt_rt_frag *f)
 {
     if (f == NULL)
@@ -77,6 +88,7 @@ lsmt_rt_frag *lsmt_rt_fragment_build(const lsmt_rt_tomb *t, size_t n, lsmt_compa
     size_t nb = 2 * n, bytes;
     if (f == NULL || n > SIZE_MAX / 4 || lsmt_mul_overflow(nb, sizeof(bkey), &bytes))
         goto fail;
+    f->bytewise = cmp == lsmt_bytewise_compare;
     if (n == 0)
         return f;
     bkey *bd = malloc(bytes), *tmp = malloc(bytes);
@@ -128,6 +140,8 @@ lsmt_rt_frag *lsmt_rt_fragment_build(const lsmt_rt_tomb *t, size_t n, lsmt_compa
         fr->blen = x.len;
         fr->end = y.p;
         fr->elen = y.len;
+        fr->bpfx = f->bytewise ? key_prefix(x.p, x.len) : 0;
+        fr->epfx = f->bytewise ? key_prefix(y.p, y.len) : 0;
         fr->seq_off = nseqs;
         for (size_t i = 0; i < na; i++) {
             uint64_t s = t[active[i]].seq;
@@ -154,11 +168,14 @@ bool lsmt_rt_frag_lookup(const lsmt_rt_frag *f, lsmt_compare_fn cmp, void *ctx, 
                          size_t klen, uint64_t snapshot, uint64_t *seq)
 {
     /* the last fragment whose begin is <= key (F1: sorted by begin) */
+    uint64_t kp = f->bytewise ? key_prefix(key, klen) : 0;
     size_t lo = 0, hi = f->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const lsmt_rt_fragment *m = &f->frags[mid];
-        if (cmp(ctx, m->begin, m->blen, key, klen) <= 0)
+        bool le = f->bytewise && m->bpfx != kp ? m->bpfx < kp
+                                               : cmp(ctx, m->begin, m->blen, key, klen) <= 0;
+        if (le)
             lo = mid + 1;
         else
             hi = mid;
@@ -166,7 +183,9 @@ bool lsmt_rt_frag_lookup(const lsmt_rt_frag *f, lsmt_compare_fn cmp, void *ctx, 
     if (lo == 0)
         return false;
     const lsmt_rt_fragment *fr = &f->frags[lo - 1];
-    if (cmp(ctx, key, klen, fr->end, fr->elen) >= 0)
+    bool before_end =
+        f->bytewise && fr->epfx != kp ? kp < fr->epfx : cmp(ctx, key, klen, fr->end, fr->elen) < 0;
+    if (!before_end)
         return false; /* in a gap between fragments (F1: disjoint) */
     /* the first seq <= snapshot of a descending list */
     const uint64_t *s = f->seqs + fr->seq_off;

@@ -257,8 +257,8 @@ lsmt_status lsmt_memtable_delete(lsmt_memtable *mt, uint64_t seq, const void *ke
 
 /* What a get of a key with no visible point version answers: LSMT_DELETED when a range
  * tombstone visible at the snapshot covers it, else LSMT_NOT_FOUND. */
-static lsmt_status get_absent(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot,
-                              uint64_t *seq_out)
+static inline __attribute__((always_inline)) lsmt_status
+get_absent(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot, uint64_t *seq_out)
 {
     uint64_t t;
     if (LSMT_UNLIKELY(lsmt_mt_range_covering_seq(mt, key, klen, snapshot, &t))) {
@@ -273,10 +273,13 @@ static lsmt_status get_absent(lsmt_memtable *mt, const void *key, size_t klen, u
  * (NULL when none): versions are descending, so n is the newest version of `key` with
  * seq <= snapshot when its key is `key`. The one place where the point version and the
  * range tombstones meet (lsmt_mt_range_covering_seq: a tombstone newer than the version
- * hides it; R3). Never writes its out-params on failure. */
-static lsmt_status get_resolve(lsmt_memtable *mt, const lsmt_skiplist_node *n, const void *key,
-                               size_t klen, uint64_t snapshot, const void **value, size_t *vlen,
-                               uint64_t *seq_out)
+ * hides it; R3). Never writes its out-params on failure. Forced inline: the get path's
+ * cost with no range tombstone is then one load and one branch more than before them
+ * (callgrind, W3 over 50k entries: +5 instructions per get, +0.3 %; out of line it was
+ * +31, +1.7 %). */
+static inline __attribute__((always_inline)) lsmt_status
+get_resolve(lsmt_memtable *mt, const lsmt_skiplist_node *n, const void *key, size_t klen,
+            uint64_t snapshot, const void **value, size_t *vlen, uint64_t *seq_out)
 {
     lsmt_mt_entry e;
     if (n == NULL || (lsmt_mt_decode(n, &e), !lsmt_mt_key_eq(mt, e.key, e.klen, key, klen))) {

@@ -39,6 +39,10 @@ typedef struct lsmt_rt_tomb {
 /* One fragment: [begin, end) covered by exactly the tombstones whose sequence numbers are
  * seqs[seq_off .. seq_off + nseq) (strictly descending, nseq >= 1). */
 typedef struct lsmt_rt_fragment {
+    /* bytewise comparator only: the first 8 bytes of begin and end, big-endian,
+     * zero-padded. Unequal prefixes order the keys (a zero pad sorts as the end of the
+     * shorter key would), so a lookup's binary search reads the arena only on a tie. */
+    uint64_t bpfx, epfx;
     const void *begin;
     size_t blen;
     const void *end;
@@ -46,6 +50,7 @@ typedef struct lsmt_rt_fragment {
     size_t seq_off;
     size_t nseq;
 } lsmt_rt_fragment;
+_Static_assert(sizeof(lsmt_rt_fragment) == 64, "one cache line per fragment");
 
 /* The fragmented view. Invariants (checked by lsmt_rt_frag_check):
  *  F1. frags[i].begin < frags[i].end, frags[i].end <= frags[i+1].begin (sorted, disjoint);
@@ -59,6 +64,7 @@ typedef struct lsmt_rt_fragment {
 typedef struct lsmt_rt_frag {
     struct rcu_head rcu; /* call_rcu reclamation */
     uint64_t count;
+    bool bytewise; /* built for lsmt_bytewise_compare: the prefixes are valid */
     size_t n;
     lsmt_rt_fragment *frags;
     uint64_t *seqs;

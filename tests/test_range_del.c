@@ -150,9 +150,14 @@ static int kcmp(int a, int b)
 {
     return reversed ? (b > a) - (b < a) : (a > b) - (a < b);
 }
-static void kname(int i, char out[4])
+/* Keys: "k%02d", or with long_keys "kkkkkkkkkk%02d" (12 bytes: every pair shares its
+ * first 8 bytes, so the fragments' prefix comparisons all tie and fall back). */
+static int long_keys;
+#define KB 16
+#define KL ((size_t)(long_keys ? 12 : 3))
+static void kname(int i, char out[KB])
 {
-    snprintf(out, 4, "k%02d", i);
+    snprintf(out, KB, long_keys ? "kkkkkkkkkk%02d" : "k%02d", i);
 }
 
 /* Expected get of key k at snapshot snap: status, seq. */
@@ -200,7 +205,7 @@ static size_t model_scan(uint64_t snap, int lo, int hi, int *out)
 static void check_iters(lsmt_memtable *mt, uint64_t snap)
 {
     int exp[NK], lo = -1, hi = -1;
-    char lb[4], ub[4];
+    char lb[KB], ub[KB];
     if (rndn(2)) {
         lo = (int)rndn(NK + 2);
         kname(lo, lb);
@@ -215,11 +220,11 @@ static void check_iters(lsmt_memtable *mt, uint64_t snap)
     io.snapshot = snap;
     if (lo >= 0) {
         io.lower_bound = lb;
-        io.lower_len = 3;
+        io.lower_len = KL;
     }
     if (hi >= 0) {
         io.upper_bound = ub;
-        io.upper_len = 3;
+        io.upper_len = KL;
     }
     lsmt_memtable_iter *it;
     ck_assert_int_eq(lsmt_memtable_iter_create(mt, &io, &it), LSMT_OK);
@@ -228,11 +233,11 @@ static void check_iters(lsmt_memtable *mt, uint64_t snap)
          st = lsmt_memtable_iter_next(it), i++) {
         const void *k;
         size_t kl;
-        char nm[4];
+        char nm[KB];
         ck_assert_int_eq(lsmt_memtable_iter_entry(it, &k, &kl, NULL, NULL, NULL, NULL), LSMT_OK);
         ck_assert_uint_lt(i, n);
         kname(exp[i], nm);
-        ck_assert_msg(kl == 3 && memcmp(k, nm, 3) == 0, "fwd %zu: %.*s != %s (snap %llu)", i,
+        ck_assert_msg(kl == KL && memcmp(k, nm, KL) == 0, "fwd %zu: %.*s != %s (snap %llu)", i,
                       (int)kl, (const char *)k, nm, (unsigned long long)snap);
     }
     ck_assert_uint_eq(i, n);
@@ -241,33 +246,33 @@ static void check_iters(lsmt_memtable *mt, uint64_t snap)
          st = lsmt_memtable_iter_prev(it)) {
         const void *k;
         size_t kl;
-        char nm[4];
+        char nm[KB];
         ck_assert_int_eq(lsmt_memtable_iter_entry(it, &k, &kl, NULL, NULL, NULL, NULL), LSMT_OK);
         ck_assert_uint_gt(i, 0);
         i--;
         kname(exp[i], nm);
-        ck_assert_msg(kl == 3 && memcmp(k, nm, 3) == 0, "bwd %zu: %.*s != %s", i, (int)kl,
+        ck_assert_msg(kl == KL && memcmp(k, nm, KL) == 0, "bwd %zu: %.*s != %s", i, (int)kl,
                       (const char *)k, nm);
     }
     ck_assert_uint_eq(i, 0);
     /* a seek into the middle */
     int sk = (int)rndn(NK);
-    char skn[4];
+    char skn[KB];
     kname(sk, skn);
     size_t first = 0;
     while (first < n && kcmp(exp[first], sk) < 0)
         first++;
-    lsmt_status st = lsmt_memtable_iter_seek(it, skn, 3);
+    lsmt_status st = lsmt_memtable_iter_seek(it, skn, KL);
     if (first == n || (lo >= 0 && kcmp(sk, lo) < 0 && false)) {
         ck_assert_int_eq(st, LSMT_END);
     } else {
         const void *k;
         size_t kl;
-        char nm[4];
+        char nm[KB];
         ck_assert_int_eq(st, LSMT_OK);
         lsmt_memtable_iter_entry(it, &k, &kl, NULL, NULL, NULL, NULL);
         kname(exp[first], nm);
-        ck_assert(kl == 3 && memcmp(k, nm, 3) == 0);
+        ck_assert(kl == KL && memcmp(k, nm, KL) == 0);
     }
     lsmt_memtable_iter_destroy(it);
 }
@@ -314,8 +319,9 @@ static void check_flush_iters(lsmt_memtable *mt)
         ck_assert_int_eq(
             lsmt_range_del_iter_entry(it, (const void **)&b, &bl, (const void **)&e, &el, &s),
             LSMT_OK);
-        ck_assert(bl == 3 && el == 3);
-        int bi = (b[1] - '0') * 10 + (b[2] - '0'), ei = (e[1] - '0') * 10 + (e[2] - '0');
+        ck_assert(bl == KL && el == KL);
+        int bi = (b[KL - 2] - '0') * 10 + (b[KL - 1] - '0'),
+            ei = (e[KL - 2] - '0') * 10 + (e[KL - 1] - '0');
         ck_assert_int_lt(kcmp(bi, ei), 0);
         if (prev_e >= 0)
             ck_assert_int_le(kcmp(prev_e, ei), 0);
@@ -350,14 +356,14 @@ static void check_all(lsmt_memtable *mt, uint64_t maxseq)
     for (uint64_t snap = 0; snap <= maxseq + 1; snap += 1 + rndn(4)) {
         const void *keys[NK + 2];
         size_t klens[NK + 2];
-        char names[NK + 2][4];
+        char names[NK + 2][KB];
         lsmt_status sts[NK + 2];
         const void *vals[NK + 2];
         size_t vls[NK + 2];
         for (int k = 0; k < NK + 2; k++) {
             kname(k, names[k]);
             keys[k] = names[k];
-            klens[k] = 3;
+            klens[k] = KL;
             uint64_t es = 0, gs = 0;
             lsmt_status e = model_get(k, snap, &es);
             lsmt_status g = get(mt, names[k], snap, &gs);
@@ -380,6 +386,9 @@ static void check_all(lsmt_memtable *mt, uint64_t maxseq)
 
 static void run_model(uint64_t seed, int rev, unsigned bloom)
 {
+    long_keys = bloom == 1; /* run_seeds(0, 1): long keys, no filter */
+    if (long_keys)
+        bloom = 0;
     rng_state = seed;
     reversed = rev;
     nvers = ntombs = 0;
@@ -397,18 +406,18 @@ static void run_model(uint64_t seed, int rev, unsigned bloom)
         for (size_t r = 0; r < nrec; r++, op++) {
             int kind = (int)rndn(10); /* 0-5 put, 6-7 delete, 8-9 range delete */
             uint64_t s = seq + r;
-            char kn[4], en[4];
+            char kn[KB], en[KB];
             if (kind < 8) {
                 int k = (int)rndn(NK);
                 kname(k, kn);
                 vers[nvers++] = (mver){k, s, kind < 6};
                 if (batch)
-                    ck_assert_int_eq(kind < 6 ? lsmt_write_batch_put(b, kn, 3, "v", 1)
-                                              : lsmt_write_batch_delete(b, kn, 3),
+                    ck_assert_int_eq(kind < 6 ? lsmt_write_batch_put(b, kn, KL, "v", 1)
+                                              : lsmt_write_batch_delete(b, kn, KL),
                                      LSMT_OK);
                 else
-                    ck_assert_int_eq(kind < 6 ? lsmt_memtable_put(mt, s, kn, 3, "v", 1)
-                                              : lsmt_memtable_delete(mt, s, kn, 3),
+                    ck_assert_int_eq(kind < 6 ? lsmt_memtable_put(mt, s, kn, KL, "v", 1)
+                                              : lsmt_memtable_delete(mt, s, kn, KL),
                                      LSMT_OK);
             } else {
                 int x = (int)rndn(NK + 2), y = (int)rndn(NK + 2);
@@ -428,9 +437,9 @@ static void run_model(uint64_t seed, int rev, unsigned bloom)
                 kname(y, en);
                 tombs[ntombs++] = (mtomb){x, y, s};
                 if (batch)
-                    ck_assert_int_eq(lsmt_write_batch_delete_range(b, kn, 3, en, 3), LSMT_OK);
+                    ck_assert_int_eq(lsmt_write_batch_delete_range(b, kn, KL, en, KL), LSMT_OK);
                 else
-                    ck_assert_int_eq(lsmt_memtable_delete_range(mt, s, kn, 3, en, 3), LSMT_OK);
+                    ck_assert_int_eq(lsmt_memtable_delete_range(mt, s, kn, KL, en, KL), LSMT_OK);
             }
         }
         if (batch)
@@ -476,6 +485,11 @@ END_TEST
 START_TEST(test_model_bloom)
 {
     run_seeds(0, 10);
+}
+END_TEST
+START_TEST(test_model_long_keys)
+{
+    run_seeds(0, 1);
 }
 END_TEST
 
@@ -698,6 +712,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_model);
     tcase_add_test(tc, test_model_reverse);
     tcase_add_test(tc, test_model_bloom);
+    tcase_add_test(tc, test_model_long_keys);
     suite_add_tcase(s, tc);
     tc = tcase_create("batch");
     tcase_add_test(tc, test_batch);
