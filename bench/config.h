@@ -33,9 +33,9 @@ typedef enum bench_format { BENCH_TEXT = 0, BENCH_JSON, BENCH_CSV } bench_format
 
 /* Every flag of the command line (cli.c's usage text gives units and defaults). */
 typedef struct bench_config {
-    char workload[8]; /* "A".."F" or "W1".."W8" */
+    char workload[8]; /* "A".."F" or "W1".."W9" */
     char ycsb;        /* 'A'..'F', or 0 for a micro workload */
-    int micro;        /* 1..8, or 0 for YCSB */
+    int micro;        /* 1..9, or 0 for YCSB */
     unsigned threads;
     uint64_t records;
     uint64_t ops; /* 0: run for `duration` seconds */
@@ -55,7 +55,7 @@ typedef struct bench_config {
     size_t memtable_size; /* 0: one memtable for the whole run (no rotation) */
     bench_format format;
     unsigned cycles; /* W7 cycles */
-    unsigned rounds; /* W1-W6: rounds in this process (median, min, max) */
+    unsigned rounds; /* W1-W6, W9: rounds in this process (median, min, max) */
     unsigned batch;  /* W1-W4: keys per write batch / multi_get call; 1 = single calls */
     w8_kind w8kind;  /* W8 arena kind */
     bool progress;   /* stderr is a terminal: draw the progress line */
@@ -77,5 +77,7 @@ int bench_run_ycsb(const bench_config *cfg, struct bench_report *r);
 int bench_run_micro(const bench_config *cfg, struct bench_report *r);
 /* W7 (reset_cycle.c), called by bench_run_micro. */
 int bench_run_reset_cycle(const bench_config *cfg, struct bench_report *r);
+/* W9 (w9_range_del.c: range tombstones), called by bench_run_micro. */
+int bench_run_w9(const bench_config *cfg, struct bench_report *r);
 
 #endif

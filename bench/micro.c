@@ -506,6 +506,9 @@ int bench_run_micro(const bench_config *cfg, bench_report *r)
     case 8:
         rc = micro_alloc(cfg, r);
         break;
+    case 9:
+        rc = bench_run_w9(cfg, r);
+        break;
     default:
         rc = 1;
     }
