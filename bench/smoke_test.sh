@@ -80,6 +80,8 @@ run "W6" "$(met W6-fillseq)" --workload W6 --records 20000 --seed 7
 run "W7" "$(met W7-reset-cycle); assert [m for m in d['metrics'] if m['name']=='W7-mmap-calls'][0]['value']==0" \
     --workload W7 --memtable-size 2M --cycles 3 --seed 7
 run "W8" "$(met W8-alloc-warm)" --workload W8 --ops 20000 --seed 7
+run "W9" "$(met W9-get-rt10000-vs-rt0); names=[m['name'] for m in d['metrics']]; assert 'W9-delete-range' in names and 'W9-scan-rt100' in names" \
+    --workload W9 --records 20000 --rounds 2 --seed 7
 # csv and text formats exit 0 too
 "$bin" --workload C --records 2000 --ops 2000 --format csv >"$tmp/out.csv" &&
     head -1 "$tmp/out.csv" | grep -q '^workload,threads,phase,name,value' && echo "ok   csv" ||
