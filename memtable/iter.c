@@ -13,6 +13,10 @@
  * that is missing or a tombstone. So prev costs O(log n) per key visited.
  *  - Bounds (lower inclusive, upper exclusive) are copied at create and checked after
  *    every move.
+ *  - Range tombstones: SNAPSHOT treats a put hidden by a newer visible range tombstone
+ *    (lsmt_mt_range_hides, memtable/range_del.h) as it treats a tombstone, in both
+ *    directions. With none, that is one load of the tombstone count per key; with some,
+ *    one binary search in the fragmented view per key visited.
  * Snapshot point-in-time (invariant 1): a node with seq > snapshot is never the
  * position of a SNAPSHOT iterator, whenever it was inserted.
  *

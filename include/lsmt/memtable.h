@@ -18,9 +18,11 @@
  *
  *   call                               may run concurrently with
  *   ---------------------------------  ------------------------------------------------
- *   put, delete, write                 every call but destroy (reset_all makes them
+ *   put, delete, write, delete_range   every call but destroy (reset_all makes them
  *                                      return LSMT_BUSY while it runs)
- *   get, multi_get, iterator calls     every call but destroy; never block
+ *   get, multi_get, iterator calls     every call but destroy; never block (a get
+ *   (range-del iterators too)          after a range delete may build the fragmented
+ *                                      view: malloc, no lock)
  *   freeze, should_flush, stats, usage every call but destroy
  *   reset_all                          every call but destroy; it waits (RCU grace
  *                                      period) for gets and writes in flight; once it
@@ -163,6 +165,7 @@ LSMT_API lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt
 LSMT_API void lsmt_memtable_destroy(lsmt_memtable *mt);
 
 /* ---- writes ------------------------------------------------------------------------
+ * (Range deletes: lsmt_memtable_delete_range in lsmt/range_del.h, same rules.)
  * Each returns LSMT_OK, LSMT_EXISTS (same key and sequence present), LSMT_FULL (hard
  * limit; nothing written), LSMT_FROZEN, LSMT_BUSY (reset_all running), LSMT_RANGE
  * (seq > LSMT_MAX_SEQUENCE) or LSMT_INVALID (NULL handle, NULL pointer with nonzero
@@ -205,6 +208,9 @@ LSMT_API lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq,
                                          const lsmt_write_batch *b);
 
 /* ---- reads -------------------------------------------------------------------------
+ * Range tombstones (lsmt/range_del.h) hide the versions they cover: a key covered at the
+ * snapshot by a range tombstone newer than its newest visible version reads as
+ * LSMT_DELETED (*seq_out = the tombstone's seq), also when it has no version at all.
  * get: the newest version of `key` with sequence <= snapshot:
  *   LSMT_OK with *value / *vlen set (a view into the memtable, valid until reset_all or
  *   destroy), LSMT_DELETED for a tombstone, LSMT_NOT_FOUND otherwise.
@@ -235,9 +241,11 @@ LSMT_API lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const 
 
 /* ---- iterators ---------------------------------------------------------------------
  * LSMT_ITER_INTERNAL: every version in order (user key asc, sequence desc), tombstones
- *   included: what a flush writes to an SSTable.
+ *   included: what a flush writes to an SSTable (range tombstones not included: they
+ *   have their own iterator, lsmt_range_del_iter_create in lsmt/range_del.h).
  * LSMT_ITER_SNAPSHOT: per user key, the newest version with sequence <= snapshot;
- *   keys whose visible version is a tombstone are skipped.
+ *   keys whose visible version is a tombstone, or is hidden by a newer range tombstone
+ *   visible at the snapshot, are skipped.
  * Bounds: lower inclusive, upper exclusive, on user keys; NULL = unbounded.
  * An open iterator pins the memtable's memory: reset_all returns LSMT_BUSY while any
  * iterator is open (destroy the iterators first). Iterator calls never block.
@@ -307,8 +315,10 @@ LSMT_API lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt);
 LSMT_API lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats *out);
 
 /* Full structural validation (skip-list order and towers, entry encodings, stats agree
- * with the entries): LSMT_OK or LSMT_CORRUPT; LSMT_INVALID for NULL. REQUIRES: no write
- * and no reset_all in flight (it reads without a read-side section). O(n). */
+ * with the entries; the range tombstones' list, their begin < end, their count and the
+ * cached fragmented view's order, lsmt/range_del.h): LSMT_OK or LSMT_CORRUPT; LSMT_INVALID for
+ * NULL. REQUIRES: no write and no reset_all in flight (it reads without a read-side section). O(n).
+ */
 LSMT_API lsmt_status lsmt_memtable_validate(const lsmt_memtable *mt);
 
 #ifdef __cplusplus
