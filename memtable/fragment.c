@@ -44,13 +44,16 @@ static void sort_keys(bkey *a, bkey *tmp, size_t n, lsmt_compare_fn cmp, void *c
 }
 
 /* The first 8 bytes of a key, big-endian, zero-padded (lsmt_rt_fragment.bpfx). */
-static uint64_t key_prefix(const void *k, size_t len)
+static inline uint64_t key_prefix(const void *k, size_t len)
 {
-    unsigned char b[8] = {0};
-    memcpy(b, k, len < 8 ? len : 8);
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | b[i];
+    if (len >= 8)
+        memcpy(&v, k, 8);
+    else if (len > 0)
+        memcpy(&v, k, len);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
     return v;
 }
 
