@@ -132,25 +132,18 @@ static int option_take(int c, const char *argv0, int *seed_given)
 
 int options_parse(int argc, char **argv)
 {
-    static const struct option lo[] = {{"duration", 1, 0, 'd'},
-                                       {"ops", 1, 0, 'o'},
-                                       {"seed", 1, 0, 's'},
-                                       {"writers", 1, 0, 'w'},
-                                       {"readers", 1, 0, 'r'},
-                                       {"iterators", 1, 0, 'i'},
-                                       {"probes", 1, 0, 'p'},
-                                       {"keys", 1, 0, 'k'},
-                                       {"buffer", 1, 0, 'b'},
-                                       {"value-max", 1, 0, 'v'},
-                                       {"seq-base", 1, 0, 'q'},
-                                       {"rotate-ms", 1, 0, 'R'},
-                                       {"yield", 0, 0, 'y'},
-                                       {"fault-rate", 1, 0, 'f'},
-                                       {"verbose", 0, 0, 'V'},
-                                       {"help", 0, 0, 'h'},
-                                       {"sabotage", 1, 0, 'S'},
-                                       {"delete-range", 1, 0, 'D'},
-                                       {0, 0, 0, 0}};
+    /* rows kept as they were, so a new flag adds one line */
+    /* clang-format off */
+    static const struct option lo[] = {
+        {"duration", 1, 0, 'd'},  {"ops", 1, 0, 'o'},        {"seed", 1, 0, 's'},
+        {"writers", 1, 0, 'w'},   {"readers", 1, 0, 'r'},    {"iterators", 1, 0, 'i'},
+        {"probes", 1, 0, 'p'},    {"keys", 1, 0, 'k'},       {"buffer", 1, 0, 'b'},
+        {"value-max", 1, 0, 'v'}, {"seq-base", 1, 0, 'q'},   {"rotate-ms", 1, 0, 'R'},
+        {"yield", 0, 0, 'y'},     {"fault-rate", 1, 0, 'f'}, {"verbose", 0, 0, 'V'},
+        {"help", 0, 0, 'h'},      {"sabotage", 1, 0, 'S'},
+        {"delete-range", 1, 0, 'D'}, /* range.c */
+        {0, 0, 0, 0}};
+    /* clang-format on */
     int seed_given = 0;
 #ifdef LSMT_FAULT_INJECTION
     C.fault_rate = 0.2;

@@ -103,8 +103,9 @@ typedef struct config {
     int yield;         /* yield injection: sched_yield in race windows */
     double fault_rate; /* fault injection: probability that a map/discard fails */
     int verbose;
-    int sabotage;        /* self-test: 1 lost write, 2 stale value, 3 skipped reset */
-    double delete_range; /* fraction of writer ops that are range deletes (range.c) */
+    int sabotage; /* self-test: 1 lost write, 2 stale value, 3 skipped reset */
+    /* fraction of writer ops that are range deletes (range.c) */
+    double delete_range;
 } config;
 
 /* Written by options_parse before any thread starts; read-only afterwards. */
@@ -238,13 +239,13 @@ typedef struct slot {
     lsmt_memtable *mt; /* written under life_mu (and the engine lock); probes read
                         * it under life_mu */
     pthread_mutex_t life_mu;
-    uint32_t inc;               /* incarnation while ACTIVE/FROZEN; engine lock */
-    int state;                  /* S_*; engine lock */
-    ack_vec acks[MAX_THREADS];  /* acknowledged writes per writer; the writer appends
-                                 * holding the engine lock shared, the rotation reads
-                                 * them after retiring the memtable exclusively */
-    ack_vec racks[MAX_THREADS]; /* acknowledged range deletes (key = lo, type = n), the
-                                 * same way (range.c) */
+    uint32_t inc;              /* incarnation while ACTIVE/FROZEN; engine lock */
+    int state;                 /* S_*; engine lock */
+    ack_vec acks[MAX_THREADS]; /* acknowledged writes per writer; the writer appends
+                                * holding the engine lock shared, the rotation reads
+                                * them after retiring the memtable exclusively */
+    /* acknowledged range deletes (ack.key = lo, ack.type = n), the same way (range.c) */
+    ack_vec racks[MAX_THREADS];
 } slot;
 
 typedef struct engine {
