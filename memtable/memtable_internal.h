@@ -11,6 +11,7 @@
 #include "lsmt/memtable.h"
 #include "lsmt/skiplist.h"
 #include "memtable/bloom.h"
+#include "memtable/hash_index.h"
 #include "memtable/rcu.h"
 
 /* State word bits (lsmt_memtable.state). */
@@ -46,6 +47,7 @@ struct lsmt_memtable {
     void *cmp_ctx;
     size_t write_buffer_size; /* should_flush threshold (<= arena capacity) */
     lsmt_bloom bloom;         /* bloom.nlines == 0: off */
+    lsmt_hash_index hidx;     /* hidx.slots == NULL: off */
     /* ---- lifecycle word: read (acquire) at the start of every write and get, written
      * by freeze (fetch_or) and reset_all (CAS to set RESET_PENDING, fetch_or to add
      * RESETTING, release store to clear).
@@ -188,5 +190,15 @@ static inline void lsmt_mt_end(const lsmt_memtable *mt)
 
 /* The memtable's write path for already validated batch records (batch.c). */
 __attribute__((visibility("hidden"))) lsmt_status lsmt_mt_writable(const lsmt_memtable *mt);
+
+/* After a successful insert of `node` (key, seq): tell the hash index, if it is on
+ * (hash_index.h invariant 2: only published nodes). */
+static inline void lsmt_mt_index_learn(lsmt_memtable *mt, const lsmt_skiplist_node *node,
+                                       const void *key, size_t klen, uint64_t seq)
+{
+    if (mt->hidx.slots != NULL)
+        lsmt_hash_index_learn(&mt->hidx, mt->sl, lsmt_hash_index_hash(key, klen), node, key, klen,
+                              seq);
+}
 
 #endif
