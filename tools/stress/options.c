@@ -53,6 +53,8 @@ static void usage(const char *argv0)
             "  --fault-rate P   probability that a map/discard of the page layer, or a carve of\n"
             "                   the concurrent arena, fails (0.2)\n"
 #endif
+            "  --hash-index     two of the four memtable slots with the hash index (one of\n"
+            "                   them with a table far smaller than the key space)\n"
             "  --sabotage N     self-test of the checks: 1 claim a lost write, 2 write a stale\n"
             "                   value, 3 skip a reset_all; the run must then report violations\n"
             "  --verbose\n"
@@ -118,6 +120,9 @@ static int option_take(int c, const char *argv0, int *seed_given)
     case 'S':
         C.sabotage = atoi(optarg);
         break;
+    case 'H':
+        C.hash_index = 1;
+        break;
     default:
         usage(argv0);
         return c == 'h' ? 0 : 2;
@@ -127,13 +132,25 @@ static int option_take(int c, const char *argv0, int *seed_given)
 
 int options_parse(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"duration", 1, 0, 'd'},  {"ops", 1, 0, 'o'},        {"seed", 1, 0, 's'},
-        {"writers", 1, 0, 'w'},   {"readers", 1, 0, 'r'},    {"iterators", 1, 0, 'i'},
-        {"probes", 1, 0, 'p'},    {"keys", 1, 0, 'k'},       {"buffer", 1, 0, 'b'},
-        {"value-max", 1, 0, 'v'}, {"seq-base", 1, 0, 'q'},   {"rotate-ms", 1, 0, 'R'},
-        {"yield", 0, 0, 'y'},     {"fault-rate", 1, 0, 'f'}, {"verbose", 0, 0, 'V'},
-        {"help", 0, 0, 'h'},      {"sabotage", 1, 0, 'S'},   {0, 0, 0, 0}};
+    static const struct option lo[] = {{"duration", 1, 0, 'd'},
+                                       {"ops", 1, 0, 'o'},
+                                       {"seed", 1, 0, 's'},
+                                       {"writers", 1, 0, 'w'},
+                                       {"readers", 1, 0, 'r'},
+                                       {"iterators", 1, 0, 'i'},
+                                       {"probes", 1, 0, 'p'},
+                                       {"keys", 1, 0, 'k'},
+                                       {"buffer", 1, 0, 'b'},
+                                       {"value-max", 1, 0, 'v'},
+                                       {"seq-base", 1, 0, 'q'},
+                                       {"rotate-ms", 1, 0, 'R'},
+                                       {"yield", 0, 0, 'y'},
+                                       {"fault-rate", 1, 0, 'f'},
+                                       {"verbose", 0, 0, 'V'},
+                                       {"help", 0, 0, 'h'},
+                                       {"sabotage", 1, 0, 'S'},
+                                       {"hash-index", 0, 0, 'H'},
+                                       {0, 0, 0, 0}};
     int seed_given = 0;
 #ifdef LSMT_FAULT_INJECTION
     C.fault_rate = 0.2;
@@ -163,8 +180,9 @@ void options_print(const char *argv0)
            "values %d..%zu bytes\n",
            C.writers, C.readers, C.iterators, C.probes, C.keys, C.buffer, VAL_MIN, C.value_max);
     printf("  duration %.1f s, ops %" PRIu64 ", seq base %" PRIu64
-           ", rotate every %.0f ms, yield injection %s, fault rate %.3f\n",
-           C.duration, C.ops, C.seq_base, C.rotate_ms, C.yield ? "on" : "off", C.fault_rate);
+           ", rotate every %.0f ms, yield injection %s, fault rate %.3f, hash index %s\n",
+           C.duration, C.ops, C.seq_base, C.rotate_ms, C.yield ? "on" : "off", C.fault_rate,
+           C.hash_index ? "on" : "off");
     printf("  repeat: %s --seed %" PRIu64 " --duration %g --ops %" PRIu64
            " --writers %u --readers %u --iterators %u --probes %u --keys %u --buffer %zu"
            " --value-max %zu --seq-base %" PRIu64 " --rotate-ms %g%s",
@@ -175,6 +193,8 @@ void options_print(const char *argv0)
 #endif
     if (C.sabotage)
         printf(" --sabotage %d", C.sabotage);
+    if (C.hash_index)
+        printf(" --hash-index");
     printf("\n");
     fflush(stdout);
 }
