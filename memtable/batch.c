@@ -225,7 +225,8 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
             result = LSMT_EXISTS; /* a racing writer broke the unique-seq contract */
             continue;
         }
-        lsmt_mt_index_learn(mt, nodes[i], rec_bytes(b, r), r->klen, first_seq + i);
+        lsmt_mt_index_learn(mt, lsmt_mt_index_prepare(mt, rec_bytes(b, r), r->klen), nodes[i],
+                            rec_bytes(b, r), r->klen, first_seq + i);
         kbytes += r->klen;
         if (r->type == LSMT_TYPE_PUT) {
             puts++;

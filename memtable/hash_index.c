@@ -37,8 +37,8 @@ int lsmt_hash_index_init(lsmt_hash_index *hi, size_t expected_keys)
 {
     memset(hi, 0, sizeof *hi);
     size_t n = expected_keys + expected_keys / 2;
-    if (n < LSMT_HI_MAX_PROBE)
-        n = LSMT_HI_MAX_PROBE;
+    if (n < LSMT_HI_MIN_SLOTS)
+        n = LSMT_HI_MIN_SLOTS;
     if (n > UINT32_MAX)
         return -1; /* more keys than 32-bit node references can name */
     size_t page = 4096, bytes = n * sizeof(uint64_t);

@@ -45,9 +45,15 @@
 
 #include "lsmt/skiplist.h"
 
-/* Slots a key may occupy: its home and the next LSMT_HI_MAX_PROBE - 1 (wrapping). Eight
- * cache lines; at the default load (<= 2/3) linear probing averages about 2 slots. */
-#define LSMT_HI_MAX_PROBE 64u
+/* Slots a key may occupy: its home and the next LSMT_HI_MAX_PROBE - 1 (wrapping), 32
+ * cache lines. At the sized load (2/3) linear probing averages 2 slots for a present key
+ * and 5 for an absent one, but its longest runs grow with the table: with 1M keys in
+ * 1.5M slots a window of 64 left 7 keys out, 128 none (bench/hash_proto.c); 256 leaves
+ * room for the 25 % more keys the hard limit admits. Only a miss in a table full around
+ * the key scans the whole window (then searches the skip list). */
+#define LSMT_HI_MAX_PROBE 256u
+/* The smallest table (a window may be shorter than LSMT_HI_MAX_PROBE: the whole table). */
+#define LSMT_HI_MIN_SLOTS 64u
 
 typedef struct lsmt_hash_index {
     /* nslots words; NULL when the index is off. Written by learn (CAS) and clear. */
@@ -65,7 +71,8 @@ typedef enum lsmt_hi_result {
     LSMT_HI_UNKNOWN,  /* the window was full: search the skip list */
 } lsmt_hi_result;
 
-/* Size the table for `expected_keys` distinct keys (1.5 slots each). 0 or -1 (no
+/* Size the table for `expected_keys` distinct keys (1.5 slots each, at least
+ * LSMT_HI_MIN_SLOTS). 0 or -1 (no
  * memory, or more slots than 32-bit references can need). */
 __attribute__((visibility("hidden"))) int lsmt_hash_index_init(lsmt_hash_index *hi,
                                                                size_t expected_keys);

@@ -226,6 +226,7 @@ static lsmt_status write_one(lsmt_memtable *mt, uint64_t seq, lsmt_entry_type ty
     if (st == LSMT_OK) {
         lsmt_skiplist_node *node;
         lsmt_bloom_pending bp;
+        uint64_t hh = lsmt_mt_index_prepare(mt, key, klen);
         if (mt->bloom.nlines)
             lsmt_bloom_add_prepare(&mt->bloom, lsmt_bloom_hash(key, klen), &bp);
         st = lsmt_mt_encode(mt->sl, seq, type, key, klen, value, vlen, &node);
@@ -237,7 +238,7 @@ static lsmt_status write_one(lsmt_memtable *mt, uint64_t seq, lsmt_entry_type ty
                                             mt->bloom.nlines ? bloom_apply_hook : NULL, &bp);
         }
         if (st == LSMT_OK) {
-            lsmt_mt_index_learn(mt, node, key, klen, seq);
+            lsmt_mt_index_learn(mt, hh, node, key, klen, seq);
             lsmt_mt_count_writes(mt, type == LSMT_TYPE_PUT, type != LSMT_TYPE_PUT, klen, vlen);
         }
     }

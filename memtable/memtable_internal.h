@@ -191,14 +191,25 @@ static inline void lsmt_mt_end(const lsmt_memtable *mt)
 /* The memtable's write path for already validated batch records (batch.c). */
 __attribute__((visibility("hidden"))) lsmt_status lsmt_mt_writable(const lsmt_memtable *mt);
 
-/* After a successful insert of `node` (key, seq): tell the hash index, if it is on
- * (hash_index.h invariant 2: only published nodes). */
-static inline void lsmt_mt_index_learn(lsmt_memtable *mt, const lsmt_skiplist_node *node,
-                                       const void *key, size_t klen, uint64_t seq)
+/* Before a write's insert: the key's hash, and its home slot starts loading so that the
+ * slot's cache miss overlaps the skip-list search. 0 when the index is off. */
+static inline uint64_t lsmt_mt_index_prepare(const lsmt_memtable *mt, const void *key, size_t klen)
+{
+    if (mt->hidx.slots == NULL)
+        return 0;
+    uint64_t h = lsmt_hash_index_hash(key, klen);
+    __builtin_prefetch((const void *)&mt->hidx.slots[lsmt_hash_index_home(&mt->hidx, h)], 1, 3);
+    return h;
+}
+
+/* After a successful insert of `node` (key, seq; h from lsmt_mt_index_prepare): tell the
+ * hash index, if it is on (hash_index.h invariant 2: only published nodes). */
+static inline void lsmt_mt_index_learn(lsmt_memtable *mt, uint64_t h,
+                                       const lsmt_skiplist_node *node, const void *key, size_t klen,
+                                       uint64_t seq)
 {
     if (mt->hidx.slots != NULL)
-        lsmt_hash_index_learn(&mt->hidx, mt->sl, lsmt_hash_index_hash(key, klen), node, key, klen,
-                              seq);
+        lsmt_hash_index_learn(&mt->hidx, mt->sl, h, node, key, klen, seq);
 }
 
 #endif
