@@ -5,6 +5,9 @@
 # YCSB C (1 and 2 threads). Prints medians over the repetitions and the median of the
 # per-repetition ratios with [min..max].
 #   bench/run_hash_index.sh [memtable-bench] [out-dir]     (REPS=3, YCSB_DURATION=4)
+# TBB_MAP=<peers' build/tbb_map> adds oneTBB's concurrent_map (random16 keys, all its
+# W1-W6, ~2.5 min) to every repetition, and the ratios of lsmt with and without the
+# index to it (build it from a copy of ../shared/anchors/peers: make build/tbb_map).
 set -euo pipefail
 bin=${1:-build-rel/bench/memtable-bench}
 out=${2:-/tmp/lsmt-hash-index}
@@ -36,6 +39,11 @@ for rep in $(seq 1 "$reps"); do
     run ycsbc-2t "$idx" "$rep" --workload C --threads 2 --duration "$ydur"
   done
   run w4-bloom10 off "$rep" --workload W4 --threads 1 --rounds 3 --bloom 10
+  if [ -n "${TBB_MAP:-}" ]; then
+    KEY_SHAPE=random16 "$TBB_MAP" >"$out/tbb-$rep.log" 2>&1
+    awk -v r="$rep" '$1 == "tbb_map" && $5 == "Mops/s" { print "tbb\t" $2 "-" $3 "T\ttbb\t" r "\t" $4 }' \
+      "$out/tbb-$rep.log" >>"$out/results.tsv"
+  fi
   echo "repetition $rep done, load $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 python3 - "$out/results.tsv" <<'PY'
@@ -55,4 +63,16 @@ for (label, row), d in sorted(v.items()):
     ratios = [d["on"][r] / d["off"][r] for r in d["on"] if r in d["off"] and d["off"][r]]
     print(f"| {label} | {row} | {st.median(d['off'].values()):.4g} | {st.median(d['on'].values()):.4g} | "
           f"{st.median(ratios):.2f} [{min(ratios):.2f}..{max(ratios):.2f}] |")
+tbb = {row: d["tbb"] for (label, row), d in v.items() if label == "tbb"}
+if tbb:
+    print()
+    print("| lsmt row (random16) | oneTBB median | without / oneTBB | with / oneTBB |")
+    print("|---|---:|---|---|")
+    for (label, row), d in sorted(v.items()):
+        if label not in ("w3-random16", "w4", "w1") or row not in tbb or "on" not in d:
+            continue
+        t = tbb[row]
+        cell = lambda idx: (lambda q: f"{st.median(q):.2f} [{min(q):.2f}..{max(q):.2f}]")(
+            [d[idx][r] / t[r] for r in t if r in d[idx]])
+        print(f"| {row} | {st.median(t.values()):.4g} | {cell('off')} | {cell('on')} |")
 PY

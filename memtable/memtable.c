@@ -9,6 +9,10 @@
  *  - A bloom filter over user keys (memtable/bloom.h) lets gets of absent keys skip
  *    the list; its bit is set before the entry is published (invariant 2 argument at
  *    lsmt_bloom_add_apply).
+ *  - An optional hash index (memtable/hash_index.h) maps each user key to the node of
+ *    its newest version: gets land there and walk level 0 to their snapshot, misses
+ *    skip the search. A write tells it after its node is published (write_one,
+ *    batch.c); gets go through get_resolve with the node found either way.
  *  - Statistics live in per-thread cache-line slots (rcu.h), summed on read: no shared
  *    counter is written on the hot path.
  *

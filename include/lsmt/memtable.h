@@ -123,11 +123,13 @@ typedef struct lsmt_memtable_options {
     size_t bloom_expected_keys;
     /* Hash index beside the skip list (memtable/hash_index.h): user key -> node of its
      * newest version, in an open-addressing table of 8-byte slots allocated at create
-     * (1.5 slots per expected key, counted in stats memory_reserved). Default false.
+     * (1.5 slots per expected key: 12 bytes per key, counted in stats memory_reserved but
+     * not in approximate_memory_usage, which stays the entries' budget). Default false.
      * With it, a get of a present key costs about two cache misses (slot, then node)
      * plus a level-0 walk for a snapshot older than the newest version, and a get of an
-     * absent key one (no skip-list search, no bloom filter test); every write costs one
-     * more random cache line. Iterators and flush still use the skip list only.
+     * absent key one (no skip-list search; gets do not test the bloom filter while the
+     * index is on, so leave the filter off); every write costs one more random cache
+     * line. Iterators and flush still use the skip list only.
      * Keys beyond the table's capacity (hash_index_expected_keys) stay correct: a key
      * that finds no slot near its home is looked up by a skip-list search (stats
      * hash_index_unindexed counts such writes). A write enters the index after its node
