@@ -52,6 +52,7 @@ typedef struct bench_config {
     unsigned bloom; /* bits per key, 0 = off */
     size_t shards;  /* 0 = CPU count */
     bool huge_pages;
+    bool hash_index;      /* --hash-index on: the memtable's hash index (issue 17) */
     size_t memtable_size; /* 0: one memtable for the whole run (no rotation) */
     bench_format format;
     unsigned cycles; /* W7 cycles */

@@ -45,6 +45,7 @@ lsmt_status micro_table(const bench_config *cfg, uint64_t n, lsmt_arena_pool *po
     table_options o = {.bloom_bits = cfg->bloom,
                        .shards = cfg->shards,
                        .huge_pages = cfg->huge_pages,
+                       .hash_index = cfg->hash_index,
                        .pool = pool};
     if (budget) {
         o.budget = budget;

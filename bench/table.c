@@ -19,6 +19,8 @@ lsmt_status table_create(const table_options *t, lsmt_memtable **out)
     o.write_buffer_size = t->budget;
     o.hard_limit = t->hard_limit;
     o.bloom_expected_keys = t->expected_keys;
+    o.hash_index = t->hash_index;
+    o.hash_index_expected_keys = t->hash_index ? t->expected_keys : 0;
     o.pool = t->pool;
     return lsmt_memtable_create(&o, out);
 }

@@ -22,6 +22,7 @@ typedef struct table_options {
     unsigned bloom_bits; /* bits per key, 0 = off */
     size_t shards;       /* 0 = CPU count */
     bool huge_pages;
+    bool hash_index;        /* sized for expected_keys, as the bloom filter */
     size_t budget;          /* write_buffer_size: should_flush turns true past it */
     size_t hard_limit;      /* arena bytes; 0 = the library's (budget + budget / 4 + ...) */
     uint64_t expected_keys; /* keys the bloom filter is sized for */

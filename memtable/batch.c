@@ -11,7 +11,8 @@
  *     done;
  *  2. allocate every node (lsmt_skiplist_node_alloc) and encode the entries: the arena
  *     running out -> LSMT_FULL, nothing published (the nodes stay unused in the arena);
- *  3. set the bloom bits, then publish the nodes in order (node_insert).
+ *  3. set the bloom bits, then publish the nodes in order (node_insert), each one
+ *     entering the hash index (if on) right after its own publication.
  * Sequence numbers are unique per engine (the caller's contract). If a concurrent
  * writer nevertheless inserts one of the batch's (key, seq) between steps 1 and 3, that
  * record's node_insert fails: the racing entry stays, the other records are published,
@@ -262,6 +263,8 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
             ranges++;
             continue;
         }
+        lsmt_mt_index_learn(mt, lsmt_mt_index_prepare(mt, rec_bytes(b, r), r->klen), nodes[i],
+                            rec_bytes(b, r), r->klen, first_seq + i);
         kbytes += r->klen;
         if (r->type == LSMT_TYPE_PUT) {
             puts++;

@@ -9,6 +9,10 @@
  *  - A bloom filter over user keys (memtable/bloom.h) lets gets of absent keys skip
  *    the list; its bit is set before the entry is published (invariant 2 argument at
  *    lsmt_bloom_add_apply).
+ *  - An optional hash index (memtable/hash_index.h) maps each user key to the node of
+ *    its newest version: gets land there and walk level 0 to their snapshot, misses
+ *    skip the search. A write tells it after its node is published (write_one,
+ *    batch.c); gets go through get_resolve with the node found either way.
  *  - Statistics live in per-thread cache-line slots (rcu.h), summed on read: no shared
  *    counter is written on the hot path.
  *
@@ -49,7 +53,10 @@
 /* Every sequence number fits a skip-list version (the node's 56-bit version field). */
 _Static_assert(LSMT_MAX_SEQUENCE <= LSMT_SKIPLIST_MAX_VERSION,
                "sequence numbers must fit the skip list's versions");
-#define LSMT_MT_MAX_BLOOM_BITS 64u
+#define LSMT_MT_MAX_BLOOM_BITS   64u
+/* Expected bytes per entry when sizing the hash index from the write-buffer size
+ * (hash_index_expected_keys = 0): a small key, a ~100-byte value and the node header. */
+#define LSMT_MT_HASH_ENTRY_BYTES 128u
 
 void lsmt_memtable_options_default(lsmt_memtable_options *opt)
 {
@@ -63,6 +70,8 @@ void lsmt_memtable_options_default(lsmt_memtable_options *opt)
     opt->compare_ctx = NULL;
     opt->bloom_bits_per_key = 0;
     opt->bloom_expected_keys = 0;
+    opt->hash_index = false;
+    opt->hash_index_expected_keys = 0;
     opt->huge_pages = false;
     opt->pool = NULL;
 }
@@ -111,7 +120,8 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
     else
         o = *opt;
     if (o.write_buffer_size == 0 || o.bloom_bits_per_key > LSMT_MT_MAX_BLOOM_BITS ||
-        o.bloom_expected_keys > o.write_buffer_size / LSMT_MT_MIN_ENTRY_BYTES)
+        o.bloom_expected_keys > o.write_buffer_size / LSMT_MT_MIN_ENTRY_BYTES ||
+        o.hash_index_expected_keys > o.write_buffer_size / LSMT_MT_MIN_ENTRY_BYTES)
         return LSMT_INVALID;
 
     lsmt_sharded_arena *arena = NULL;
@@ -154,6 +164,13 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
         st = LSMT_NOMEM;
         goto fail_sl;
     }
+    if (o.hash_index && lsmt_hash_index_init(&mt->hidx, o.hash_index_expected_keys
+                                                            ? o.hash_index_expected_keys
+                                                            : mt->write_buffer_size /
+                                                                  LSMT_MT_HASH_ENTRY_BYTES) != 0) {
+        st = LSMT_NOMEM;
+        goto fail_bloom;
+    }
     /* relaxed: the memtable is published to other threads by the caller. */
     atomic_store_explicit(&mt->state, 0, memory_order_relaxed);
     atomic_store_explicit(&mt->open_iters, 0, memory_order_relaxed);
@@ -161,6 +178,8 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
     *out = mt;
     return LSMT_OK;
 
+fail_bloom:
+    lsmt_bloom_free(&mt->bloom);
 fail_sl:
     lsmt_mt_range_destroy(mt);
     lsmt_skiplist_destroy(mt->sl);
@@ -180,6 +199,7 @@ void lsmt_memtable_destroy(lsmt_memtable *mt)
     lsmt_mt_range_destroy(mt);
     lsmt_skiplist_destroy(mt->sl);
     lsmt_bloom_free(&mt->bloom);
+    lsmt_hash_index_free(&mt->hidx);
     if (mt->pool == NULL || lsmt_arena_pool_give_back(mt->pool, mt->arena) != LSMT_OK)
         lsmt_sharded_arena_destroy(mt->arena);
     free(mt);
@@ -216,6 +236,7 @@ static lsmt_status write_one(lsmt_memtable *mt, uint64_t seq, lsmt_entry_type ty
     if (st == LSMT_OK) {
         lsmt_skiplist_node *node;
         lsmt_bloom_pending bp;
+        uint64_t hh = lsmt_mt_index_prepare(mt, key, klen);
         if (mt->bloom.nlines)
             lsmt_bloom_add_prepare(&mt->bloom, lsmt_bloom_hash(key, klen), &bp);
         st = lsmt_mt_encode(mt->sl, seq, type, key, klen, value, vlen, &node);
@@ -226,8 +247,10 @@ static lsmt_status write_one(lsmt_memtable *mt, uint64_t seq, lsmt_entry_type ty
             st = lsmt_sl_node_insert_hooked(mt->sl, node,
                                             mt->bloom.nlines ? bloom_apply_hook : NULL, &bp);
         }
-        if (st == LSMT_OK)
+        if (st == LSMT_OK) {
+            lsmt_mt_index_learn(mt, hh, node, key, klen, seq);
             lsmt_mt_count_writes(mt, type == LSMT_TYPE_PUT, type != LSMT_TYPE_PUT, klen, vlen);
+        }
     }
     lsmt_mt_end(mt);
     return st;
@@ -283,7 +306,7 @@ get_resolve(lsmt_memtable *mt, const lsmt_skiplist_node *n, const void *key, siz
 {
     lsmt_mt_entry e;
     if (n == NULL || (lsmt_mt_decode(n, &e), !lsmt_mt_key_eq(mt, e.key, e.klen, key, klen))) {
-        if (mt->bloom.nlines) /* the filter let it through for nothing */
+        if (mt->bloom.nlines && mt->hidx.slots == NULL) /* the filter let it through for nothing */
             LSMT_MT_COUNT(mt, bloom_false_positives, 1);
         return get_absent(mt, key, klen, snapshot, seq_out);
     }
@@ -316,7 +339,19 @@ static lsmt_status get_locked(lsmt_memtable *mt, const void *key, size_t klen, u
 {
     if (reads_empty(mt))
         return LSMT_NOT_FOUND;
-    if (mt->bloom.nlines) {
+    if (mt->hidx.slots != NULL) {
+        const lsmt_skiplist_node *n;
+        switch (lsmt_hash_index_find(&mt->hidx, mt->sl, lsmt_hash_index_hash(key, klen), key, klen,
+                                     &n)) {
+        case LSMT_HI_HIT:
+            n = lsmt_hash_index_walk(mt->sl, n, key, klen, snapshot);
+            return get_resolve(mt, n, key, klen, snapshot, value, vlen, seq_out);
+        case LSMT_HI_MISS:
+            return get_resolve(mt, NULL, key, klen, snapshot, value, vlen, seq_out);
+        case LSMT_HI_UNKNOWN:
+            break; /* not indexed (table full near the key): search the list */
+        }
+    } else if (mt->bloom.nlines) {
         LSMT_MT_COUNT(mt, bloom_checks, 1);
         if (!lsmt_bloom_may_contain(&mt->bloom, lsmt_bloom_hash(key, klen))) {
             LSMT_MT_COUNT(mt, bloom_negatives, 1);
@@ -389,6 +424,54 @@ static void multi_get_chunk(lsmt_memtable *mt, size_t n, const void *const *keys
     }
 }
 
+/* multi_get_chunk with the hash index on: the chunk's home slots are prefetched together,
+ * then the nodes their words name, then each key is resolved (hash_index_find, level-0
+ * walk); only the keys the index cannot answer (hash_index.h invariant 3) go through one
+ * lsmt_skiplist_seek_batch. */
+static void multi_get_chunk_indexed(lsmt_memtable *mt, size_t n, const void *const *keys,
+                                    const size_t *klens, uint64_t snapshot, lsmt_status *statuses,
+                                    const void **values, size_t *vlens)
+{
+    uint64_t h[MULTI_GET_CHUNK];
+    const void *skeys[MULTI_GET_CHUNK];
+    size_t sklens[MULTI_GET_CHUNK], which[MULTI_GET_CHUNK], m = 0;
+    const lsmt_skiplist_node *found[MULTI_GET_CHUNK];
+    uint64_t snaps[MULTI_GET_CHUNK];
+    for (size_t i = 0; i < n; i++) {
+        h[i] = lsmt_hash_index_hash(keys[i], klens[i]);
+        lsmt_hash_index_prefetch(&mt->hidx, h[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        lsmt_hash_index_prefetch_node(&mt->hidx, mt->sl, h[i]);
+    for (size_t i = 0; i < n; i++) {
+        const lsmt_skiplist_node *node = NULL;
+        switch (lsmt_hash_index_find(&mt->hidx, mt->sl, h[i], keys[i], klens[i], &node)) {
+        case LSMT_HI_HIT:
+            node = lsmt_hash_index_walk(mt->sl, node, keys[i], klens[i], snapshot);
+            /* fall through */
+        case LSMT_HI_MISS:
+            statuses[i] =
+                get_resolve(mt, node, keys[i], klens[i], snapshot, &values[i], &vlens[i], NULL);
+            break;
+        case LSMT_HI_UNKNOWN:
+            skeys[m] = keys[i];
+            sklens[m] = klens[i];
+            snaps[m] = snapshot;
+            which[m++] = i;
+            break;
+        }
+    }
+    if (m == 0)
+        return;
+    /* the keys were checked by the caller: seek_batch cannot refuse them */
+    lsmt_skiplist_seek_batch(mt->sl, m, skeys, sklens, snaps, found);
+    for (size_t j = 0; j < m; j++) {
+        size_t i = which[j];
+        statuses[i] =
+            get_resolve(mt, found[j], keys[i], klens[i], snapshot, &values[i], &vlens[i], NULL);
+    }
+}
+
 lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const void *const *keys,
                                     const size_t *klens, uint64_t snapshot, lsmt_status *statuses,
                                     const void **values, size_t *vlens)
@@ -410,8 +493,8 @@ lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const void *con
     } else {
         for (size_t i = 0; i < n; i += MULTI_GET_CHUNK) {
             size_t c = n - i < MULTI_GET_CHUNK ? n - i : MULTI_GET_CHUNK;
-            multi_get_chunk(mt, c, keys + i, klens + i, snapshot, statuses + i, values + i,
-                            vlens + i);
+            (mt->hidx.slots != NULL ? multi_get_chunk_indexed : multi_get_chunk)(
+                mt, c, keys + i, klens + i, snapshot, statuses + i, values + i, vlens + i);
         }
     }
     lsmt_mt_end(mt);
@@ -493,6 +576,7 @@ lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt)
     lsmt_mt_range_reset(mt);
     if (mt->bloom.nlines)
         lsmt_bloom_clear(&mt->bloom);
+    lsmt_hash_index_clear(&mt->hidx);
     for (size_t i = 0; i <= LSMT_MT_SLOTS; i++) {
         lsmt_mt_counters *c = &mt->ctr[i];
         /* relaxed: no operation is in flight; the release store below publishes. */
@@ -534,10 +618,14 @@ lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats
     s.memory_used = lsmt_sharded_arena_bytes_reserved_(mt->arena);
     lsmt_skiplist_stats ss;
     lsmt_skiplist_stats_get(mt->sl, &ss);
-    s.memory_reserved =
-        lsmt_sharded_arena_capacity_(mt->arena) + lsmt_bloom_bytes(&mt->bloom) + ss.memory_bytes;
+    s.memory_reserved = lsmt_sharded_arena_capacity_(mt->arena) + lsmt_bloom_bytes(&mt->bloom) +
+                        ss.memory_bytes + (mt->hidx.slots != NULL ? mt->hidx.bytes : 0);
     s.memory_reserved += lsmt_mt_range_memory(mt);
     s.range_deletes = lsmt_mt_range_count(mt);
+    /* relaxed: a statistic. */
+    s.hash_index_unindexed = mt->hidx.slots != NULL
+                                 ? atomic_load_explicit(&mt->hidx.unindexed, memory_order_relaxed)
+                                 : 0;
     /* acquire: a caller that sees FROZEN also sees what the freezer did before it. */
     s.frozen = (atomic_load_explicit(&mt->state, memory_order_acquire) & LSMT_MT_FROZEN) != 0;
     /* relaxed: a statistic. */

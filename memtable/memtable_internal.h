@@ -11,6 +11,7 @@
 #include "lsmt/memtable.h"
 #include "lsmt/skiplist.h"
 #include "memtable/bloom.h"
+#include "memtable/hash_index.h"
 #include "memtable/rcu.h"
 
 /* State word bits (lsmt_memtable.state). */
@@ -46,6 +47,7 @@ struct lsmt_memtable {
     void *cmp_ctx;
     size_t write_buffer_size; /* should_flush threshold (<= arena capacity) */
     lsmt_bloom bloom;         /* bloom.nlines == 0: off */
+    lsmt_hash_index hidx;     /* hidx.slots == NULL: off */
     /* ---- lifecycle word: read (acquire) at the start of every write and get, written
      * by freeze (fetch_or) and reset_all (CAS to set RESET_PENDING, fetch_or to add
      * RESETTING, release store to clear).
@@ -200,5 +202,26 @@ static inline void lsmt_mt_end(const lsmt_memtable *mt)
 
 /* The memtable's write path for already validated batch records (batch.c). */
 __attribute__((visibility("hidden"))) lsmt_status lsmt_mt_writable(const lsmt_memtable *mt);
+
+/* Before a write's insert: the key's hash, and its home slot starts loading so that the
+ * slot's cache miss overlaps the skip-list search. 0 when the index is off. */
+static inline uint64_t lsmt_mt_index_prepare(const lsmt_memtable *mt, const void *key, size_t klen)
+{
+    if (mt->hidx.slots == NULL)
+        return 0;
+    uint64_t h = lsmt_hash_index_hash(key, klen);
+    __builtin_prefetch((const void *)&mt->hidx.slots[lsmt_hash_index_home(&mt->hidx, h)], 1, 3);
+    return h;
+}
+
+/* After a successful insert of `node` (key, seq; h from lsmt_mt_index_prepare): tell the
+ * hash index, if it is on (hash_index.h invariant 2: only published nodes). */
+static inline void lsmt_mt_index_learn(lsmt_memtable *mt, uint64_t h,
+                                       const lsmt_skiplist_node *node, const void *key, size_t klen,
+                                       uint64_t seq)
+{
+    if (mt->hidx.slots != NULL)
+        lsmt_hash_index_learn(&mt->hidx, mt->sl, h, node, key, klen, seq);
+}
 
 #endif

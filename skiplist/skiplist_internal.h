@@ -26,6 +26,17 @@ __attribute__((visibility("hidden"))) lsmt_status
 lsmt_sl_node_insert_hooked(lsmt_skiplist *sl, lsmt_skiplist_node *node,
                            lsmt_sl_publish_hook before_publish, void *ctx);
 
+/* Node references for the memtable's hash index (skiplist/node_ref.c). A reference is
+ * the node's 32-bit link encoding: never 0 for a node, and 0 maps back to NULL. It stays
+ * valid until the list is reset. next0 is the node after n at level 0 (acquire: its
+ * entry is readable), NULL at the end. REQUIRES: n is a published node of sl. */
+__attribute__((visibility("hidden"))) uint32_t lsmt_sl_node_ref(const lsmt_skiplist *sl,
+                                                                const lsmt_skiplist_node *n);
+__attribute__((visibility("hidden"))) const lsmt_skiplist_node *
+lsmt_sl_node_at(const lsmt_skiplist *sl, uint32_t ref);
+__attribute__((visibility("hidden"))) const lsmt_skiplist_node *
+lsmt_sl_node_next0(const lsmt_skiplist *sl, const lsmt_skiplist_node *n);
+
 #ifdef LSMT_YIELD_INJECTION
 /* Test builds only (configured with -DLSMT_YIELD_INJECTION=ON; never in a release):
  * when set, called between finding an insert's position at a level and the CAS that

@@ -893,6 +893,10 @@ START_TEST(test_memtable_create)
     o.shard_count = 100000;
     ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_INVALID);
     lsmt_memtable_options_default(&o);
+    o.hash_index = true;
+    o.hash_index_expected_keys = o.write_buffer_size / 16 + 1; /* more keys than can fit */
+    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_INVALID);
+    lsmt_memtable_options_default(&o);
     o.write_buffer_size = HUGE_SZ; /* the derived hard limit overflows */
     lsmt_status st = lsmt_memtable_create(&o, &mt);
     ck_assert(st == LSMT_INVALID || st == LSMT_NOMEM);
@@ -1110,6 +1114,40 @@ START_TEST(test_memtable_reads)
     ck_assert_int_eq(lsmt_memtable_stats_get(NULL, &s), LSMT_INVALID);
     ck_assert_int_eq(lsmt_memtable_stats_get(mt, NULL), LSMT_INVALID);
     ck_assert_int_eq(lsmt_memtable_validate(NULL), LSMT_INVALID);
+    mt_intact(mt, 1);
+    lsmt_memtable_destroy(mt);
+}
+END_TEST
+
+/* The same bad calls on a memtable with the hash index: refused, index unchanged. */
+START_TEST(test_memtable_hash_index)
+{
+    lsmt_memtable_options o;
+    lsmt_memtable_options_default(&o);
+    o.write_buffer_size = 256 << 10;
+    o.hash_index = true;
+    lsmt_memtable *mt = NULL;
+    ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 5, "k", 1, "v", 1), LSMT_OK);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 5, "k", 1, "w", 1), LSMT_EXISTS);
+    ck_assert_int_eq(lsmt_memtable_put(mt, LSMT_MAX_SEQUENCE + 1, "k", 1, "w", 1), LSMT_RANGE);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 6, NULL, 1, "w", 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_put(mt, 6, "k", 1, NULL, 1), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_delete(mt, 6, zero_key, LSMT_MEMTABLE_MAX_KEY_LEN + 1),
+                     LSMT_INVALID);
+    const void *v = SENTINEL;
+    size_t vl = 99;
+    uint64_t so = 98;
+    ck_assert_int_eq(lsmt_memtable_get(mt, NULL, 1, 5, &v, &vl, &so), LSMT_INVALID);
+    ck_assert_int_eq(lsmt_memtable_get(mt, "k", 1, LSMT_MAX_SEQUENCE + 1, &v, &vl, &so),
+                     LSMT_RANGE);
+    ck_assert_int_eq(lsmt_memtable_get(mt, "absent", 6, 5, &v, &vl, &so), LSMT_NOT_FOUND);
+    ck_assert_int_eq(lsmt_memtable_get(mt, "k", 1, 4, &v, &vl, &so), LSMT_NOT_FOUND);
+    ck_assert_ptr_eq(v, SENTINEL);
+    ck_assert_uint_eq(vl, 99);
+    ck_assert_uint_eq(so, 98);
+    ck_assert_int_eq(lsmt_memtable_get(mt, "k", 1, LSMT_MAX_SEQUENCE, &v, &vl, &so), LSMT_OK);
+    ck_assert(vl == 1 && memcmp(v, "v", 1) == 0 && so == 5);
     mt_intact(mt, 1);
     lsmt_memtable_destroy(mt);
 }
@@ -1375,6 +1413,7 @@ static Suite *suite(void)
         {"memtable_writes", test_memtable_writes},
         {"memtable_batch", test_memtable_batch},
         {"memtable_reads", test_memtable_reads},
+        {"memtable_hash_index", test_memtable_hash_index},
         {"memtable_iter", test_memtable_iter},
         {"range_del", test_range_del},
         {"coverage", test_coverage},

@@ -123,6 +123,28 @@ typedef struct lsmt_memtable_options {
      * false-positive rate. At most write_buffer_size / 16 (no entry is smaller), else
      * LSMT_INVALID. Ignored when the filter is off. */
     size_t bloom_expected_keys;
+    /* Hash index beside the skip list (memtable/hash_index.h): user key -> node of its
+     * newest version, in an open-addressing table of 8-byte slots allocated at create
+     * (1.5 slots per expected key: 12 bytes per key, counted in stats memory_reserved but
+     * not in approximate_memory_usage, which stays the entries' budget). Default false.
+     * With it, a get of a present key costs about two cache misses (slot, then node)
+     * plus a level-0 walk for a snapshot older than the newest version, and a get of an
+     * absent key one (no skip-list search; gets do not test the bloom filter while the
+     * index is on, so leave the filter off); every write costs one more random cache
+     * line. Iterators and flush still use the skip list only.
+     * Keys beyond the table's capacity (hash_index_expected_keys) stay correct: a key
+     * that finds no slot near its home is looked up by a skip-list search (stats
+     * hash_index_unindexed counts such writes). A write enters the index after its node
+     * is published in the skip list and before it returns: an iterator may show a write
+     * still in flight that a get does not show yet (invariant 2 holds for both).
+     * REQUIRES with a custom comparator: keys it finds equal are byte-identical, as for
+     * the bloom filter (the index hashes and compares key bytes). */
+    bool hash_index;
+    /* Distinct keys the hash index is sized for (fixed at create). 0 = write_buffer_size
+     * / 128: right for entries of about 100 bytes of key and value; set
+     * write_buffer_size / (key + value + 24 bytes) for smaller ones. At most
+     * write_buffer_size / 16, else LSMT_INVALID. Ignored when the index is off. */
+    size_t hash_index_expected_keys;
     /* Transparent huge pages on the arena region. Default false. */
     bool huge_pages;
     /* Take the arena from this pool (and give it back at destroy); NULL = the memtable
@@ -139,23 +161,28 @@ typedef struct lsmt_memtable_stats {
     uint64_t value_bytes;     /* value bytes of all puts */
     size_t memory_used;       /* approximate_memory_usage (arena bytes reserved) */
     size_t memory_reserved;   /* address space held: arena capacity + bloom filter bytes
-                               * + the skip list's own (lsmt_skiplist_memory_bytes) */
+                               * + the skip list's own (lsmt_skiplist_memory_bytes)
+                               * + the hash index table */
     uint64_t bloom_checks;    /* gets that consulted the bloom filter */
     uint64_t bloom_negatives; /* of those, answered "absent" without the skip list */
     /* of those, let through by the filter but NOT_FOUND at their snapshot: false
      * positives (plus keys whose only versions are newer than the snapshot). */
     uint64_t bloom_false_positives;
     uint64_t resets; /* completed reset_all calls (not reset by reset_all) */
-    bool frozen;     /* freeze was called and no reset_all since */
     /* range tombstones written (lsmt/range_del.h); not in `entries`. Their bytes are in
      * memory_used; the cached fragmented view of them (malloc) is not. */
     uint64_t range_deletes;
+    /* writes whose key found no slot in the hash index (it was full near the key's
+     * home): gets of those keys search the skip list. 0 when the index is off. */
+    uint64_t hash_index_unindexed;
+    bool frozen; /* freeze was called and no reset_all since */
 } lsmt_memtable_stats;
 
 LSMT_API void lsmt_memtable_options_default(lsmt_memtable_options *opt);
 
 /* LSMT_INVALID: bad options (write_buffer_size 0, hard_limit < write_buffer_size,
- * bloom_bits_per_key > 64, bloom_expected_keys > write_buffer_size / 16, an arena the options
+ * bloom_bits_per_key > 64, bloom_expected_keys or hash_index_expected_keys > write_buffer_size
+ * / 16, an arena the options
  * cannot describe); LSMT_NOMEM: memory/mapping refused; a pool's checkout status is passed through.
  * `*out` is written only on success. */
 LSMT_API lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable **out);

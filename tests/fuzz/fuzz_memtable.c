@@ -16,7 +16,8 @@
  * Without clang's fuzzer runtime, replay_main.c replays the corpus (ctest fuzz_replay).
  *
  * Input format (bytes, read until exhausted; missing bytes read as 0):
- *   byte 0           options: bit 0 bloom filter on
+ *   byte 0           options: bit 0 bloom filter on, bit 1 hash index on, bit 2 hash
+ *                    index of 64 slots (overflows)
  *   then ops         op byte % OP_COUNT, followed by the op's arguments (see decode_*)
  */
 #include "lsmt/memtable.h"
@@ -819,7 +820,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lsmt_memtable_options_default(&o);
     o.write_buffer_size = 128 << 10;
     o.pool = g_pool;
-    o.bloom_bits_per_key = u8(&c) & 1 ? 10 : 0;
+    uint8_t opt_bits = u8(&c);
+    o.bloom_bits_per_key = opt_bits & 1 ? 10 : 0;
+    /* the hash index, with its default size or one window (64 slots: most keys of a long
+     * input are left out of it, and must still be found by a skip-list search) */
+    o.hash_index = (opt_bits & 2) != 0;
+    o.hash_index_expected_keys = opt_bits & 4 ? 16 : 0;
     lsmt_memtable *mt = NULL;
     lsmt_status st = lsmt_memtable_create(&o, &mt);
     if (st != LSMT_OK)

@@ -46,6 +46,11 @@ lsmt_status slot_create(int i)
      * ORs into the same few words as the other writers' and nearly every get passes the
      * filter to the skip list */
     o.bloom_expected_keys = i == 1 ? 64 : 0;
+    /* --hash-index: slot 0 with the index at its default size, slot 3 (with a filter)
+     * with one sized for 32 keys (one 64-slot window): most keys are left out of it, so
+     * its gets mix index hits with skip-list fallbacks */
+    o.hash_index = C.hash_index && (i == 0 || i == 3);
+    o.hash_index_expected_keys = i == 3 ? 32 : 0;
     lsmt_memtable *mt = NULL;
     lsmt_status st = lsmt_memtable_create(&o, &mt);
     if (st == LSMT_OK) {

@@ -53,6 +53,8 @@ static void usage(const char *argv0)
             "  --fault-rate P   probability that a map/discard of the page layer, or a carve of\n"
             "                   the concurrent arena, fails (0.2)\n"
 #endif
+            "  --hash-index     two of the four memtable slots with the hash index (one of\n"
+            "                   them with a table far smaller than the key space)\n"
             "  --sabotage N     self-test of the checks: 1 claim a lost write, 2 write a stale\n"
             "                   value, 3 skip a reset_all; the run must then report violations\n"
             "  --delete-range P fraction of writer ops that are range deletes of 1-8 keys\n"
@@ -123,6 +125,9 @@ static int option_take(int c, const char *argv0, int *seed_given)
     case 'D':
         C.delete_range = atof(optarg);
         break;
+    case 'H':
+        C.hash_index = 1;
+        break;
     default:
         usage(argv0);
         return c == 'h' ? 0 : 2;
@@ -142,6 +147,7 @@ int options_parse(int argc, char **argv)
         {"yield", 0, 0, 'y'},     {"fault-rate", 1, 0, 'f'}, {"verbose", 0, 0, 'V'},
         {"help", 0, 0, 'h'},      {"sabotage", 1, 0, 'S'},
         {"delete-range", 1, 0, 'D'}, /* range.c */
+        {"hash-index", 0, 0, 'H'},
         {0, 0, 0, 0}};
     /* clang-format on */
     int seed_given = 0;
@@ -173,8 +179,9 @@ void options_print(const char *argv0)
            "values %d..%zu bytes\n",
            C.writers, C.readers, C.iterators, C.probes, C.keys, C.buffer, VAL_MIN, C.value_max);
     printf("  duration %.1f s, ops %" PRIu64 ", seq base %" PRIu64
-           ", rotate every %.0f ms, yield injection %s, fault rate %.3f\n",
-           C.duration, C.ops, C.seq_base, C.rotate_ms, C.yield ? "on" : "off", C.fault_rate);
+           ", rotate every %.0f ms, yield injection %s, fault rate %.3f, hash index %s\n",
+           C.duration, C.ops, C.seq_base, C.rotate_ms, C.yield ? "on" : "off", C.fault_rate,
+           C.hash_index ? "on" : "off");
     printf("  repeat: %s --seed %" PRIu64 " --duration %g --ops %" PRIu64
            " --writers %u --readers %u --iterators %u --probes %u --keys %u --buffer %zu"
            " --value-max %zu --seq-base %" PRIu64 " --rotate-ms %g%s",
@@ -187,6 +194,8 @@ void options_print(const char *argv0)
         printf(" --sabotage %d", C.sabotage);
     if (C.delete_range > 0)
         printf(" --delete-range %g", C.delete_range);
+    if (C.hash_index)
+        printf(" --hash-index");
     printf("\n");
     fflush(stdout);
 }

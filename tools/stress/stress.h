@@ -103,7 +103,8 @@ typedef struct config {
     int yield;         /* yield injection: sched_yield in race windows */
     double fault_rate; /* fault injection: probability that a map/discard fails */
     int verbose;
-    int sabotage; /* self-test: 1 lost write, 2 stale value, 3 skipped reset */
+    int sabotage;   /* self-test: 1 lost write, 2 stale value, 3 skipped reset */
+    int hash_index; /* --hash-index: memtables of slots 0 and 3 with the hash index */
     /* fraction of writer ops that are range deletes (range.c) */
     double delete_range;
 } config;
