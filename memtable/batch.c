@@ -167,7 +167,7 @@ static bool batch_has_duplicate(const lsmt_memtable *mt, uint64_t first_seq,
             lsmt_mt_entry e;
             if (found[j] == NULL)
                 continue;
-            lsmt_mt_decode(found[j], &e);
+            lsmt_mt_decode(mt, found[j], &e);
             if (e.seq == seqs[j] && lsmt_mt_key_eq(mt, e.key, e.klen, keys[j], klens[j]))
                 return true;
         }
@@ -184,7 +184,7 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
      * Checked after FROZEN/BUSY, in the same order as a single put. */
     size_t min_total = 0;
     for (size_t i = 0; i < b->count; i++) {
-        size_t nb = lsmt_skiplist_node_min_bytes(b->recs[i].klen, b->recs[i].vlen);
+        size_t nb = lsmt_skiplist_node_min_bytes(b->recs[i].klen, b->recs[i].vlen + mt->prot);
         if (nb == SIZE_MAX || lsmt_add_overflow(min_total, nb, &min_total))
             return LSMT_INVALID;
     }
@@ -195,7 +195,7 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
     for (size_t i = 0; i < b->count; i++) {
         const batch_rec *r = &b->recs[i];
         const unsigned char *k = rec_bytes(b, r);
-        lsmt_status st = lsmt_mt_encode(mt->sl, first_seq + i, (lsmt_entry_type)r->type, k, r->klen,
+        lsmt_status st = lsmt_mt_encode(mt, first_seq + i, (lsmt_entry_type)r->type, k, r->klen,
                                         k + r->klen, r->vlen, &nodes[i]);
         if (st != LSMT_OK)
             return st; /* LSMT_FULL: nothing published */
@@ -258,6 +258,7 @@ lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq, const lsm
         st = lsmt_mt_writable(mt);
         if (st == LSMT_OK)
             st = apply(mt, first_seq, b, nodes);
+        lsmt_mt_note_full(mt, st);
         lsmt_mt_end(mt);
     }
     if (nodes != stack_nodes)

@@ -11,6 +11,7 @@
 #include "lsmt/memtable.h"
 #include "lsmt/skiplist.h"
 #include "memtable/bloom.h"
+#include "memtable/protect.h"
 #include "memtable/rcu.h"
 
 /* State word bits (lsmt_memtable.state). */
@@ -44,8 +45,11 @@ struct lsmt_memtable {
     lsmt_skiplist *sl;
     lsmt_compare_fn cmp; /* never NULL (bytewise when the option was NULL) */
     void *cmp_ctx;
-    size_t write_buffer_size; /* should_flush threshold (<= arena capacity) */
-    lsmt_bloom bloom;         /* bloom.nlines == 0: off */
+    size_t write_buffer_size;     /* should_flush threshold (<= arena capacity) */
+    lsmt_bloom bloom;             /* bloom.nlines == 0: off */
+    unsigned prot;                /* protection_bytes_per_key: 0, 1, 2, 4 or 8 (protect.h) */
+    bool paranoid;                /* paranoid_checks: reads use the checked walk (checked.h) */
+    uintptr_t arena_lo, arena_hi; /* the arena's bytes [lo, hi): bounds of a verified read */
     /* ---- lifecycle word: read (acquire) at the start of every write and get, written
      * by freeze (fetch_or) and reset_all (CAS to set RESET_PENDING, fetch_or to add
      * RESETTING, release store to clear).
@@ -59,6 +63,12 @@ struct lsmt_memtable {
     _Alignas(LSMT_CACHE_LINE) _Atomic size_t open_iters;
     /* completed reset_all calls (written by reset_all only; relaxed). */
     _Atomic uint64_t resets;
+    /* A write was refused with LSMT_FULL since create or the last reset_all: should_flush
+     * is then true (invariant 5). Set (relaxed store) by a writer inside its read
+     * section, cleared by reset_all while no write is in flight. relaxed: the writer that
+     * got LSMT_FULL reads it back in program order; another thread may see it late,
+     * which only delays its should_flush as a usage figure read a moment earlier would. */
+    _Atomic bool refused_full;
     /* ---- per-thread statistics, summed on read ---- */
     lsmt_mt_counters ctr[LSMT_MT_SLOTS + 1];
 };
@@ -88,36 +98,88 @@ typedef struct lsmt_mt_entry {
     lsmt_entry_type type;
     const void *value;
     size_t vlen;
+    /* protection (protect.h): the stored checksum bytes, and the skip-list value region
+     * (value + checksum) as the node states it; prot is NULL when the memtable has no
+     * protection or the region is too short to hold it (then LSMT_CORRUPTION). */
+    const unsigned char *prot;
+    const void *raw;
+    size_t raw_len;
 } lsmt_mt_entry;
 
-/* Reserve and fill the node of one version (the encoding above); the caller publishes it
- * with node_insert. Statuses as lsmt_skiplist_node_alloc. */
-static inline lsmt_status lsmt_mt_encode(lsmt_skiplist *sl, uint64_t seq, lsmt_entry_type type,
-                                         const void *key, size_t klen, const void *value,
-                                         size_t vlen, lsmt_skiplist_node **node)
+/* Reserve and fill the node of one version (the encoding above, plus mt->prot checksum
+ * bytes after the value: protect.h); the caller publishes it with node_insert. Statuses
+ * as lsmt_skiplist_node_alloc. */
+static inline lsmt_status lsmt_mt_encode(const lsmt_memtable *mt, uint64_t seq,
+                                         lsmt_entry_type type, const void *key, size_t klen,
+                                         const void *value, size_t vlen, lsmt_skiplist_node **node)
 {
     void *kb, *vb;
-    lsmt_status st = lsmt_skiplist_node_alloc(sl, klen, seq, vlen, (unsigned)type, node, &kb, &vb);
+    lsmt_status st = lsmt_skiplist_node_alloc(mt->sl, klen, seq, vlen + mt->prot, (unsigned)type,
+                                              node, &kb, &vb);
     if (st != LSMT_OK)
         return st;
     if (klen)
         memcpy(kb, key, klen);
     if (vlen)
         memcpy(vb, value, vlen);
+    if (mt->prot)
+        lsmt_prot_store((unsigned char *)vb + vlen, mt->prot,
+                        lsmt_prot_hash(key, klen, seq, (unsigned)type, value, vlen));
     return LSMT_OK;
 }
 
-/* Decode the entry of skip-list node `n` (the encoding above). */
-static inline void lsmt_mt_decode(const lsmt_skiplist_node *n, lsmt_mt_entry *e)
+/* Decode the entry of skip-list node `n` (the encoding above) of memtable mt. */
+static inline void lsmt_mt_decode(const lsmt_memtable *mt, const lsmt_skiplist_node *n,
+                                  lsmt_mt_entry *e)
 {
     lsmt_skiplist_entry se;
     lsmt_skiplist_node_entry(n, &se);
+    size_t p = mt->prot, vl = se.vlen >= p ? se.vlen - p : 0;
     e->key = se.key;
     e->klen = se.klen;
     e->seq = se.version;
     e->type = (lsmt_entry_type)se.tag;
     e->value = e->type == LSMT_TYPE_PUT ? se.value : NULL;
-    e->vlen = e->type == LSMT_TYPE_PUT ? se.vlen : 0;
+    e->vlen = e->type == LSMT_TYPE_PUT ? vl : 0;
+    e->raw = se.value;
+    e->raw_len = se.vlen;
+    e->prot = p && se.vlen >= p ? (const unsigned char *)se.value + vl : NULL;
+}
+
+/* Verify decoded entry e (protect.h): LSMT_OK, or LSMT_CORRUPTION when its checksum does
+ * not match, its type is not one the memtable writes, a tombstone holds value bytes, or
+ * its key or value would reach outside the arena (checked first, so a corrupted length
+ * cannot make the check itself read out of bounds). LSMT_OK when protection is off. */
+static inline lsmt_status lsmt_mt_verify(const lsmt_memtable *mt, const lsmt_mt_entry *e)
+{
+    if (mt->prot == 0)
+        return LSMT_OK;
+    uintptr_t k = (uintptr_t)e->key, v = (uintptr_t)e->raw;
+    if (e->prot == NULL || (e->type != LSMT_TYPE_PUT && e->type != LSMT_TYPE_DELETE) ||
+        (e->type == LSMT_TYPE_DELETE && e->raw_len != mt->prot) || k < mt->arena_lo ||
+        k > mt->arena_hi || e->klen > mt->arena_hi - k || v < mt->arena_lo || v > mt->arena_hi ||
+        e->raw_len > mt->arena_hi - v)
+        return LSMT_CORRUPTION;
+    uint64_t h = lsmt_prot_hash(e->key, e->klen, e->seq, (unsigned)e->type, e->value, e->vlen);
+    return lsmt_prot_match(e->prot, mt->prot, h) ? LSMT_OK : LSMT_CORRUPTION;
+}
+
+/* Decode node n and verify it: the entry a read is about to return. */
+static inline lsmt_status lsmt_mt_decode_verified(const lsmt_memtable *mt,
+                                                  const lsmt_skiplist_node *n, lsmt_mt_entry *e)
+{
+    lsmt_mt_decode(mt, n, e);
+    return LSMT_UNLIKELY(mt->prot != 0) ? lsmt_mt_verify(mt, e) : LSMT_OK;
+}
+
+/* Record that a write was refused with LSMT_FULL (invariant 5: FULL implies should_flush).
+ * Called inside the writer's read section, so reset_all's grace period orders it before
+ * the reset's clear. */
+static inline void lsmt_mt_note_full(lsmt_memtable *mt, lsmt_status st)
+{
+    /* relaxed: see refused_full */
+    if (LSMT_UNLIKELY(st == LSMT_FULL))
+        atomic_store_explicit(&mt->refused_full, true, memory_order_relaxed);
 }
 
 /* Add to the calling thread's statistics slot. */
