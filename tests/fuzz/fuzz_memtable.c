@@ -15,7 +15,9 @@
  * Without clang's fuzzer runtime, replay_main.c replays the corpus (ctest fuzz_replay).
  *
  * Input format (bytes, read until exhausted; missing bytes read as 0):
- *   byte 0           options: bit 0 bloom filter on
+ *   byte 0           options: bit 0 bloom filter on; bits 1..3 protection_bytes_per_key
+ *                    (0, 1, 2, 4, 8, then 0 again); bit 4 paranoid_checks. Protection
+ *                    and paranoid checks change no answer: the model is the same.
  *   then ops         op byte % OP_COUNT, followed by the op's arguments (see decode_*)
  */
 #include "lsmt/memtable.h"
@@ -250,6 +252,9 @@ static void check_get(lsmt_status st, const void *val, size_t vlen, const mentry
 
 /* ---- operations -------------------------------------------------------------------- */
 static lsmt_arena_pool *g_pool;
+/* The memtable's protection_bytes_per_key: its checksum takes arena bytes beside the
+ * value, so it counts in "could this ever fit". */
+static unsigned g_prot;
 
 /* Expected status of a write of `count` records at first_seq whose (key, seq) pairs
  * are `dup` (already present). FULL is always possible for a valid write. */
@@ -288,7 +293,7 @@ static void op_write(lsmt_memtable *mt, model *m, cursor *c, int type)
     lsmt_status st = type == LSMT_TYPE_PUT ? lsmt_memtable_put(mt, seq, k.buf, k.len, val, vlen)
                                            : lsmt_memtable_delete(mt, seq, k.buf, k.len);
     check_write(st, m, seq, 1, seq <= LSMT_MAX_SEQUENCE && model_find(m, &k, seq) != NULL,
-                lsmt_skiplist_node_min_bytes(k.len, vlen) > ARENA_CAPACITY,
+                lsmt_skiplist_node_min_bytes(k.len, vlen + g_prot) > ARENA_CAPACITY,
                 type == LSMT_TYPE_PUT ? "put" : "delete");
     if (st == LSMT_OK)
         model_add(m, &k, seq, type, val, vlen);
@@ -324,7 +329,7 @@ static void op_batch(lsmt_memtable *mt, model *m, cursor *c)
     for (size_t i = 0; i < n && first <= LSMT_MAX_SEQUENCE - i; i++)
         dup |= model_find(m, &k[i], first + i) != NULL;
     for (size_t i = 0; i < n; i++) /* each record's smallest node; no overflow at these sizes */
-        min_total += lsmt_skiplist_node_min_bytes(k[i].len, vlens[i]);
+        min_total += lsmt_skiplist_node_min_bytes(k[i].len, vlens[i] + g_prot);
     lsmt_status st = lsmt_memtable_write(mt, first, b);
     check_write(st, m, first, n, dup, min_total > ARENA_CAPACITY, "write(batch)");
     if (st == LSMT_OK)
@@ -577,7 +582,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lsmt_memtable_options_default(&o);
     o.write_buffer_size = 128 << 10;
     o.pool = g_pool;
-    o.bloom_bits_per_key = u8(&c) & 1 ? 10 : 0;
+    static const unsigned prot_widths[8] = {0, 1, 2, 4, 8, 0, 0, 0};
+    uint8_t opts = u8(&c);
+    o.bloom_bits_per_key = opts & 1 ? 10 : 0;
+    g_prot = prot_widths[(opts >> 1) & 7];
+    o.protection_bytes_per_key = g_prot;
+    o.paranoid_checks = (opts >> 4) & 1;
     lsmt_memtable *mt = NULL;
     lsmt_status st = lsmt_memtable_create(&o, &mt);
     if (st != LSMT_OK)
