@@ -267,7 +267,14 @@ static lsmt_status get_resolve(lsmt_memtable *mt, const lsmt_skiplist_node *n, c
                                uint64_t *seq_out)
 {
     lsmt_mt_entry e;
-    if (n == NULL || (lsmt_mt_decode(mt, n, &e), !lsmt_mt_key_eq(mt, e.key, e.klen, key, klen))) {
+    if (n != NULL) {
+        lsmt_mt_decode(mt, n, &e);
+        /* protection: start loading the lines the verify below hashes (the value's, up
+         * to the checksum) before the key comparison, so their misses overlap */
+        if (LSMT_UNLIKELY(e.prot != NULL))
+            lsmt_prot_prefetch(e.key, e.prot);
+    }
+    if (n == NULL || !lsmt_mt_key_eq(mt, e.key, e.klen, key, klen)) {
         if (mt->bloom.nlines) /* the filter let it through for nothing */
             LSMT_MT_COUNT(mt, bloom_false_positives, 1);
         return LSMT_NOT_FOUND;

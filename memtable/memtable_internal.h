@@ -122,9 +122,14 @@ static inline lsmt_status lsmt_mt_encode(const lsmt_memtable *mt, uint64_t seq,
         memcpy(kb, key, klen);
     if (vlen)
         memcpy(vb, value, vlen);
-    if (mt->prot)
-        lsmt_prot_store((unsigned char *)vb + vlen, mt->prot,
-                        lsmt_prot_hash(key, klen, seq, (unsigned)type, value, vlen));
+    if (mt->prot) {
+        /* the span just written (still in this core's cache): key, the skip list's tail
+         * word (sequence, value length), the value */
+        unsigned char *end = (unsigned char *)vb + vlen;
+        LSMT_ASSERT((unsigned char *)vb >= (unsigned char *)kb + klen + LSMT_PROT_TAIL_BYTES);
+        lsmt_prot_store(end, mt->prot,
+                        lsmt_prot_hash(kb, (size_t)(end - (unsigned char *)kb), (unsigned)type));
+    }
     return LSMT_OK;
 }
 
@@ -154,22 +159,15 @@ static inline lsmt_status lsmt_mt_verify(const lsmt_memtable *mt, const lsmt_mt_
 {
     if (mt->prot == 0)
         return LSMT_OK;
-    uintptr_t k = (uintptr_t)e->key, v = (uintptr_t)e->raw;
+    /* the hashed span [key, checksum): inside the arena, and long enough for the key and
+     * the tail word (protect.h) */
+    uintptr_t k = (uintptr_t)e->key, c = (uintptr_t)e->prot;
     if (e->prot == NULL || (e->type != LSMT_TYPE_PUT && e->type != LSMT_TYPE_DELETE) ||
-        (e->type == LSMT_TYPE_DELETE && e->raw_len != mt->prot) || k < mt->arena_lo ||
-        k > mt->arena_hi || e->klen > mt->arena_hi - k || v < mt->arena_lo || v > mt->arena_hi ||
-        e->raw_len > mt->arena_hi - v)
+        (e->type == LSMT_TYPE_DELETE && e->raw_len != mt->prot) || k < mt->arena_lo || c < k ||
+        c > mt->arena_hi - mt->prot || e->klen > c - k || c - k - e->klen < LSMT_PROT_TAIL_BYTES)
         return LSMT_CORRUPTION;
-    uint64_t h = lsmt_prot_hash(e->key, e->klen, e->seq, (unsigned)e->type, e->value, e->vlen);
+    uint64_t h = lsmt_prot_hash(e->key, (size_t)(c - k), (unsigned)e->type);
     return lsmt_prot_match(e->prot, mt->prot, h) ? LSMT_OK : LSMT_CORRUPTION;
-}
-
-/* Decode node n and verify it: the entry a read is about to return. */
-static inline lsmt_status lsmt_mt_decode_verified(const lsmt_memtable *mt,
-                                                  const lsmt_skiplist_node *n, lsmt_mt_entry *e)
-{
-    lsmt_mt_decode(mt, n, e);
-    return LSMT_UNLIKELY(mt->prot != 0) ? lsmt_mt_verify(mt, e) : LSMT_OK;
 }
 
 /* Record that a write was refused with LSMT_FULL (invariant 5: FULL implies should_flush).
