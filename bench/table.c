@@ -20,6 +20,8 @@ lsmt_status table_create(const table_options *t, lsmt_memtable **out)
     o.hard_limit = t->hard_limit;
     o.bloom_expected_keys = t->expected_keys;
     o.pool = t->pool;
+    o.protection_bytes_per_key = t->protection;
+    o.paranoid_checks = t->paranoid;
     return lsmt_memtable_create(&o, out);
 }
 

@@ -496,8 +496,11 @@ static int start_engine(const bench_config *cfg, ycsb_shared *sh)
     size_t key_bytes = cfg->keys.shape == BENCH_KEY_YCSB ? 24 : bench_key(&cfg->keys, 0, probe);
     size_t entry = key_bytes + ycsb_record_size(&cfg->record);
     uint64_t expected = (uint64_t)(entry + 64) * (cfg->records + sh->expected_new);
-    table_options t = {
-        .bloom_bits = cfg->bloom, .shards = cfg->shards, .huge_pages = cfg->huge_pages};
+    table_options t = {.bloom_bits = cfg->bloom,
+                       .shards = cfg->shards,
+                       .huge_pages = cfg->huge_pages,
+                       .protection = cfg->protection,
+                       .paranoid = cfg->paranoid};
     lsmt_status s = engine_init(&sh->eng, &t, cfg->memtable_size, expected, entry);
     if (s == LSMT_OK)
         return 0;
