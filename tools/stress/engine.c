@@ -46,6 +46,11 @@ lsmt_status slot_create(int i)
      * ORs into the same few words as the other writers' and nearly every get passes the
      * filter to the skip list */
     o.bloom_expected_keys = i == 1 ? 64 : 0;
+    /* slots 2 and 3 with per-entry protection, slot 3 also with paranoid checks: every
+     * read of theirs verifies (a false LSMT_CORRUPTION is a violation like any other
+     * unexpected status), and paranoid reads walk the list beside the writers */
+    o.protection_bytes_per_key = i >= 2 ? 8 : 0;
+    o.paranoid_checks = i == 3;
     lsmt_memtable *mt = NULL;
     lsmt_status st = lsmt_memtable_create(&o, &mt);
     if (st == LSMT_OK) {
