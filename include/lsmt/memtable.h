@@ -335,8 +335,9 @@ LSMT_API lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt);
 
 LSMT_API lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats *out);
 
-/* Full structural validation (skip-list order and towers, entry encodings, stats agree
- * with the entries): LSMT_OK or LSMT_CORRUPT; LSMT_INVALID for NULL. REQUIRES: no write
+/* Full structural validation (skip-list order and towers, entry encodings and, with
+ * protection_bytes_per_key, their checksums, stats agree with the entries): LSMT_OK or
+ * LSMT_CORRUPT; LSMT_INVALID for NULL. REQUIRES: no write
  * and no reset_all in flight (it reads without a read-side section). O(n). */
 LSMT_API lsmt_status lsmt_memtable_validate(const lsmt_memtable *mt);
 
