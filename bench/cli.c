@@ -65,6 +65,9 @@ static const char *const k_usage[] = {
     "  --huge-pages on|off  transparent huge pages on the arena. Default off.\n"
     "  --hash-index on|off  the memtable's hash index (sized for the keys a memtable\n"
     "                       holds, as the bloom filter). Default off.\n"
+    "  --protection-bytes N per-entry checksum bytes (protection_bytes_per_key): 0 (off),\n"
+    "                       1, 2, 4 or 8. Default 0.\n"
+    "  --paranoid on|off    paranoid_checks (checked searches and steps). Default off.\n"
     "  --memtable-size SIZE rotate memtables of this write-buffer size through a pool of\n"
     "                       4 (freeze, flush-scan, reset_all, reuse), 1M..64G. Default 0 =\n"
     "                       one memtable for the whole run. W7: the size filled per cycle\n"
@@ -303,6 +306,12 @@ static bool apply_flag(bench_config *c, given *g, const char *flag, const char *
         c->shards = (size_t)flag_u64(flag, val, 0, 256, false, "an integer in [0, 256]");
     } else if (IS("--hash-index")) {
         c->hash_index = flag_choice(flag, val, onoff, "on or off") % 2 == 1;
+    } else if (IS("--protection-bytes")) {
+        c->protection = (unsigned)flag_u64(flag, val, 0, 8, false, "0, 1, 2, 4 or 8");
+        if (c->protection == 3 || (c->protection > 4 && c->protection < 8))
+            usage_error(flag, "0, 1, 2, 4 or 8", val);
+    } else if (IS("--paranoid")) {
+        c->paranoid = flag_choice(flag, val, onoff, "on or off") % 2 == 1;
     } else if (IS("--huge-pages")) {
         c->huge_pages = flag_choice(flag, val, onoff, "on or off") % 2 == 1;
     } else if (IS("--memtable-size")) {
@@ -402,6 +411,8 @@ static void repeat_common(const bench_config *c, char *buf, size_t n, size_t *le
            c->shards, c->huge_pages ? "on" : "off", c->memtable_size, (unsigned long long)c->seed);
     if (c->hash_index)
         APPEND(" --hash-index on");
+    if (c->protection || c->paranoid)
+        APPEND(" --protection-bytes %u --paranoid %s", c->protection, c->paranoid ? "on" : "off");
 }
 
 void bench_repeat_flags(const bench_config *c, char *buf, size_t n)

@@ -49,8 +49,10 @@ typedef struct bench_config {
     double theta;
     unsigned scan_length; /* max scan length (uniform 1..scan_length) */
     uint64_t seed;
-    unsigned bloom; /* bits per key, 0 = off */
-    size_t shards;  /* 0 = CPU count */
+    unsigned bloom;      /* bits per key, 0 = off */
+    unsigned protection; /* protection_bytes_per_key: 0 (off), 1, 2, 4, 8 */
+    bool paranoid;       /* paranoid_checks */
+    size_t shards;       /* 0 = CPU count */
     bool huge_pages;
     bool hash_index;      /* --hash-index on: the memtable's hash index (issue 17) */
     size_t memtable_size; /* 0: one memtable for the whole run (no rotation) */

@@ -43,6 +43,8 @@ lsmt_status micro_table(const bench_config *cfg, uint64_t n, lsmt_arena_pool *po
 {
     const size_t key = micro_key_bytes(cfg);
     table_options o = {.bloom_bits = cfg->bloom,
+                       .protection = cfg->protection,
+                       .paranoid = cfg->paranoid,
                        .shards = cfg->shards,
                        .huge_pages = cfg->huge_pages,
                        .hash_index = cfg->hash_index,

@@ -109,14 +109,14 @@ static void print_params_json(const bench_config *c)
            "\"distribution\": \"%s\", \"theta\": %g, \"scan_length\": %u, \"seed\": %llu, "
            "\"bloom_bits_per_key\": %u, \"shards\": %zu, \"huge_pages\": %s, "
            "\"memtable_size\": %zu, \"cycles\": %u, \"rounds\": %u, \"batch\": %u, "
-           "\"w8_kind\": \"%s\"},\n",
+           "\"w8_kind\": \"%s\", \"protection_bytes_per_key\": %u, \"paranoid_checks\": %s},\n",
            c->workload, c->threads, (unsigned long long)c->records, (unsigned long long)c->ops,
            c->ops ? 0.0 : c->duration, c->target, bench_key_shape_name(c->keys.shape), c->keys.size,
            c->value_size, c->record.fields, c->record.field_len, record_bytes(c),
            c->ycsb ? (c->blind_updates ? "blind" : "merge") : "", bench_dist_name(c->dist),
            c->theta, c->scan_length, (unsigned long long)c->seed, c->bloom, c->shards,
            c->huge_pages ? "true" : "false", c->memtable_size, c->cycles, c->rounds, c->batch,
-           w8_kind_name(c->w8kind));
+           w8_kind_name(c->w8kind), c->protection, c->paranoid ? "true" : "false");
     char full[PATH_MAX + sizeof rep + 2];
     snprintf(full, sizeof full, "%s %s", self_path(), rep);
     printf("  \"repeat\": ");
@@ -232,6 +232,8 @@ static void print_text_header(const bench_config *c)
         printf("  value %zu B", c->value_size);
     printf("\n  bloom %u  shards %zu  huge-pages %s  memtable-size %zu  seed %llu\n", c->bloom,
            c->shards, c->huge_pages ? "on" : "off", c->memtable_size, (unsigned long long)c->seed);
+    if (c->protection || c->paranoid)
+        printf("  protection-bytes %u  paranoid %s\n", c->protection, c->paranoid ? "on" : "off");
     char rep[1024];
     bench_repeat_flags(c, rep, sizeof rep);
     printf("  repeat: %s %s\n\n", self_path(), rep);

@@ -22,6 +22,8 @@ lsmt_status table_create(const table_options *t, lsmt_memtable **out)
     o.hash_index = t->hash_index;
     o.hash_index_expected_keys = t->hash_index ? t->expected_keys : 0;
     o.pool = t->pool;
+    o.protection_bytes_per_key = t->protection;
+    o.paranoid_checks = t->paranoid;
     return lsmt_memtable_create(&o, out);
 }
 

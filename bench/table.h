@@ -27,6 +27,8 @@ typedef struct table_options {
     size_t hard_limit;      /* arena bytes; 0 = the library's (budget + budget / 4 + ...) */
     uint64_t expected_keys; /* keys the bloom filter is sized for */
     lsmt_arena_pool *pool;  /* NULL = the memtable maps its own arena */
+    unsigned protection;    /* protection_bytes_per_key */
+    bool paranoid;          /* paranoid_checks */
 } table_options;
 
 /* The library's default bloom bits per key. */

@@ -499,7 +499,9 @@ static int start_engine(const bench_config *cfg, ycsb_shared *sh)
     table_options t = {.bloom_bits = cfg->bloom,
                        .shards = cfg->shards,
                        .huge_pages = cfg->huge_pages,
-                       .hash_index = cfg->hash_index};
+                       .hash_index = cfg->hash_index,
+                       .protection = cfg->protection,
+                       .paranoid = cfg->paranoid};
     lsmt_status s = engine_init(&sh->eng, &t, cfg->memtable_size, expected, entry);
     if (s == LSMT_OK)
         return 0;

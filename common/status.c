@@ -16,6 +16,7 @@ static const char *const status_names[LSMT_STATUS_COUNT_] = {
     [LSMT_RANGE] = "LSMT_RANGE: number out of range",
     [LSMT_END] = "LSMT_END: no more entries",
     [LSMT_CORRUPT] = "LSMT_CORRUPT: broken internal invariant",
+    [LSMT_CORRUPTION] = "LSMT_CORRUPTION: a stored entry failed its checksum or order check",
 };
 
 const char *lsmt_status_str(lsmt_status s)

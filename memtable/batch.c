@@ -190,7 +190,7 @@ static bool batch_has_duplicate(const lsmt_memtable *mt, uint64_t first_seq,
             lsmt_mt_entry e;
             if (found[j] == NULL || b->recs[i0 + j].type == LSMT_MT_TAG_RANGE_DEL)
                 continue;
-            lsmt_mt_decode(found[j], &e);
+            lsmt_mt_decode(mt, found[j], &e);
             if (e.seq == seqs[j] && lsmt_mt_key_eq(mt, e.key, e.klen, keys[j], klens[j]))
                 return true;
         }
@@ -207,7 +207,7 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
      * Checked after FROZEN/BUSY, in the same order as a single put. */
     size_t min_total = 0;
     for (size_t i = 0; i < b->count; i++) {
-        size_t nb = lsmt_skiplist_node_min_bytes(b->recs[i].klen, b->recs[i].vlen);
+        size_t nb = lsmt_skiplist_node_min_bytes(b->recs[i].klen, b->recs[i].vlen + mt->prot);
         if (nb == SIZE_MAX || lsmt_add_overflow(min_total, nb, &min_total))
             return LSMT_INVALID;
     }
@@ -226,8 +226,8 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
         const batch_rec *r = &b->recs[i];
         const unsigned char *k = rec_bytes(b, r);
         lsmt_skiplist *list = r->type == LSMT_MT_TAG_RANGE_DEL ? mt->rsl : mt->sl;
-        lsmt_status st = lsmt_mt_encode(list, first_seq + i, (lsmt_entry_type)r->type, k, r->klen,
-                                        k + r->klen, r->vlen, &nodes[i]);
+        lsmt_status st = lsmt_mt_encode_in(mt, list, first_seq + i, r->type, k, r->klen,
+                                           k + r->klen, r->vlen, &nodes[i]);
         if (st != LSMT_OK)
             return st; /* LSMT_FULL: nothing published */
     }
@@ -304,6 +304,7 @@ lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq, const lsm
         st = lsmt_mt_writable(mt);
         if (st == LSMT_OK)
             st = apply(mt, first_seq, b, nodes);
+        lsmt_mt_note_full(mt, st);
         lsmt_mt_end(mt);
     }
     if (nodes != stack_nodes)

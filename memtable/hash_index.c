@@ -76,9 +76,10 @@ void lsmt_hash_index_clear(lsmt_hash_index *hi)
 /* Does node n hold key (bytes)? Fills *seq with its sequence. */
 static bool node_is_key(const lsmt_skiplist_node *n, const void *key, size_t klen, uint64_t *seq)
 {
-    lsmt_mt_entry e;
-    lsmt_mt_decode(n, &e);
-    *seq = e.seq;
+    /* the key and the sequence only: no value, so no protection bytes to strip */
+    lsmt_skiplist_entry e;
+    lsmt_skiplist_node_entry(n, &e);
+    *seq = e.version;
     return e.klen == klen && (klen == 0 || memcmp(e.key, key, klen) == 0);
 }
 

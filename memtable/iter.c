@@ -20,6 +20,12 @@
  * Snapshot point-in-time (invariant 1): a node with seq > snapshot is never the
  * position of a SNAPSHOT iterator, whenever it was inserted.
  *
+ * Protection and paranoid checks (memtable/protect.h, skiplist/checked.h): the entry an
+ * iterator stops on is verified (verified_stop), and so is a SNAPSHOT iterator's visible
+ * tombstone or too-new version before it moves on because of it; with paranoid_checks
+ * every skip-list move goes through the checked walk (the sl_* wrappers). Either failing
+ * leaves the iterator not valid and returns LSMT_CORRUPTION.
+ *
  * Every positioning call runs in an RCU read section; in addition an open iterator is
  * counted in open_iters, which makes reset_all return LSMT_BUSY (memtable.c), so the
  * nodes an iterator points to stay valid between calls.
@@ -28,6 +34,7 @@
 
 #include "memtable/memtable_internal.h"
 #include "memtable/range_del.h"
+#include "skiplist/checked.h"
 
 struct lsmt_memtable_iter {
     lsmt_memtable *mt;
@@ -142,27 +149,118 @@ static lsmt_status set_end(lsmt_memtable_iter *it)
     return LSMT_END;
 }
 
+/* After a failed skip-list move: not valid; LSMT_CORRUPTION passes through. */
+static lsmt_status set_end_st(lsmt_memtable_iter *it, lsmt_status st)
+{
+    set_end(it);
+    return st == LSMT_CORRUPTION ? st : LSMT_END;
+}
+
+/* Verify decoded entry e before the iterator stops on it, or moves on because of it
+ * (protect.h): LSMT_OK, or LSMT_CORRUPTION with the iterator not valid. */
+static lsmt_status verified_stop(lsmt_memtable_iter *it, const lsmt_mt_entry *e)
+{
+    if (LSMT_LIKELY(it->mt->prot == 0) || lsmt_mt_verify(it->mt, e) == LSMT_OK)
+        return LSMT_OK;
+    set_end(it);
+    return LSMT_CORRUPTION;
+}
+
+/* Order of the node s stands on against (k, v): key asc under the memtable's
+ * comparator, then sequence desc. */
+static int order_vs(const lsmt_memtable_iter *it, const lsmt_skiplist_iter *s, const void *k,
+                    size_t kl, uint64_t v)
+{
+    lsmt_skiplist_entry se;
+    lsmt_skiplist_node_entry(lsmt_skiplist_iter_node(s), &se);
+    int c = it->mt->cmp(it->mt->cmp_ctx, se.key, se.klen, k, kl);
+    return c != 0 ? c : se.version > v ? -1 : se.version < v ? 1 : 0;
+}
+
+/* The skip-list moves: the checked walk with paranoid_checks (skiplist/checked.h),
+ * else the skip list's own, whose result is still checked to lie on its side of the
+ * target (seek: at or after, seek_for_prev: at or before, prev: strictly before): one
+ * comparison per seek or prev, against an O(log n) search. Together with level 0's
+ * forward steps this makes every iterator move strictly monotone in the order the
+ * nodes' keys claim, so no iterator loops over a damaged key (a search that meets one
+ * can otherwise send a prev forward); a broken result is LSMT_CORRUPTION. */
+static lsmt_status sl_seek(const lsmt_memtable_iter *it, lsmt_skiplist_iter *s, const void *k,
+                           size_t kl, uint64_t v)
+{
+    if (LSMT_UNLIKELY(it->mt->paranoid))
+        return lsmt_sl_checked_seek(s, k, kl, v, LSMT_SL_GE);
+    lsmt_status st = lsmt_skiplist_iter_seek(s, k, kl, v);
+    if (LSMT_UNLIKELY(st == LSMT_OK && order_vs(it, s, k, kl, v) < 0))
+        return LSMT_CORRUPTION;
+    return st;
+}
+static lsmt_status sl_seek_for_prev(const lsmt_memtable_iter *it, lsmt_skiplist_iter *s,
+                                    const void *k, size_t kl, uint64_t v)
+{
+    if (LSMT_UNLIKELY(it->mt->paranoid))
+        return lsmt_sl_checked_seek(s, k, kl, v, LSMT_SL_LE);
+    lsmt_status st = lsmt_skiplist_iter_seek_for_prev(s, k, kl, v);
+    if (LSMT_UNLIKELY(st == LSMT_OK && order_vs(it, s, k, kl, v) > 0))
+        return LSMT_CORRUPTION;
+    return st;
+}
+static lsmt_status sl_next(const lsmt_memtable_iter *it, lsmt_skiplist_iter *s)
+{
+    if (LSMT_UNLIKELY(it->mt->paranoid))
+        return lsmt_sl_checked_next(s);
+    return lsmt_skiplist_iter_next(s);
+}
+static lsmt_status sl_prev(const lsmt_memtable_iter *it, lsmt_skiplist_iter *s)
+{
+    if (LSMT_UNLIKELY(it->mt->paranoid))
+        return lsmt_sl_checked_prev(s);
+    lsmt_skiplist_entry cur;
+    lsmt_skiplist_node_entry(lsmt_skiplist_iter_node(s), &cur);
+    lsmt_status st = lsmt_skiplist_iter_prev(s);
+    if (st == LSMT_OK && order_vs(it, s, cur.key, cur.klen, cur.version) >= 0)
+        return LSMT_CORRUPTION;
+    return st;
+}
+static lsmt_status sl_first(const lsmt_memtable_iter *it, lsmt_skiplist_iter *s)
+{
+    if (LSMT_UNLIKELY(it->mt->paranoid))
+        return lsmt_sl_checked_seek(s, NULL, 0, 0, LSMT_SL_FIRST);
+    return lsmt_skiplist_iter_seek_to_first(s);
+}
+static lsmt_status sl_last(const lsmt_memtable_iter *it, lsmt_skiplist_iter *s)
+{
+    if (LSMT_UNLIKELY(it->mt->paranoid))
+        return lsmt_sl_checked_last(s);
+    return lsmt_skiplist_iter_seek_to_last(s);
+}
+
 /* Move forward past every remaining version of `key` (the current node's key): a few
  * next steps (most keys have few versions), then one seek to (key, 0), the last
  * possible entry of the key, so a key with many versions costs O(log n), not O(n). */
 static lsmt_status skip_key(lsmt_memtable_iter *it, const void *key, size_t klen)
 {
+    lsmt_skiplist_entry se;
+    lsmt_skiplist_node_entry(lsmt_skiplist_iter_node(&it->it), &se);
     for (int i = 0; i < 4; i++) {
-        lsmt_status st = lsmt_skiplist_iter_next(&it->it);
+        uint64_t newer = se.version;
+        lsmt_status st = sl_next(it, &it->it);
         if (st != LSMT_OK)
             return st;
-        size_t kl;
-        const void *k = cur_key(it, &kl);
-        if (!lsmt_mt_key_eq(it->mt, k, kl, key, klen))
+        lsmt_skiplist_node_entry(lsmt_skiplist_iter_node(&it->it), &se);
+        if (!lsmt_mt_key_eq(it->mt, se.key, se.klen, key, klen))
             return LSMT_OK;
+        /* the versions it skips unverified must at least descend (a key damaged into
+         * an equal one shows up here as a version out of order) */
+        if (LSMT_UNLIKELY(se.version >= newer))
+            return LSMT_CORRUPTION;
     }
-    lsmt_status st = lsmt_skiplist_iter_seek(&it->it, key, klen, 0);
+    lsmt_status st = sl_seek(it, &it->it, key, klen, 0);
     if (st != LSMT_OK)
         return st;
     size_t kl;
     const void *k = cur_key(it, &kl);
     if (lsmt_mt_key_eq(it->mt, k, kl, key, klen))
-        return lsmt_skiplist_iter_next(&it->it); /* stood on (key, 0) itself */
+        return sl_next(it, &it->it); /* stood on (key, 0) itself */
     return LSMT_OK;
 }
 
@@ -171,20 +269,24 @@ static lsmt_status settle_fwd(lsmt_memtable_iter *it, lsmt_status st)
 {
     for (;;) {
         if (st != LSMT_OK)
-            return set_end(it);
+            return set_end_st(it, st);
         lsmt_mt_entry e;
-        lsmt_mt_decode(lsmt_skiplist_iter_node(&it->it), &e);
+        lsmt_mt_decode(it->mt, lsmt_skiplist_iter_node(&it->it), &e);
         if (past_upper(it, e.key, e.klen))
             return set_end(it);
         if (it->kind == LSMT_ITER_INTERNAL)
-            return LSMT_OK;
+            return verified_stop(it, &e);
         if (e.seq > it->snapshot) {
             /* Newer than the snapshot: jump to this key's newest visible version (or
              * the next key). The node's key bytes stay valid (pinned). */
-            st = lsmt_skiplist_iter_seek(&it->it, e.key, e.klen, it->snapshot);
+            if (verified_stop(it, &e) != LSMT_OK)
+                return LSMT_CORRUPTION;
+            st = sl_seek(it, &it->it, e.key, e.klen, it->snapshot);
             continue;
         }
         LSMT_ASSERT(e.seq <= it->snapshot); /* invariant 1 */
+        if (verified_stop(it, &e) != LSMT_OK)
+            return LSMT_CORRUPTION;
         if (e.type == LSMT_TYPE_PUT &&
             !lsmt_mt_range_hides(it->mt, e.key, e.klen, it->snapshot, e.seq))
             return LSMT_OK;
@@ -200,26 +302,42 @@ static lsmt_status settle_bwd(lsmt_memtable_iter *it, lsmt_status st)
 {
     for (;;) {
         if (st != LSMT_OK)
-            return set_end(it);
+            return set_end_st(it, st);
         size_t kl;
         const void *k = cur_key(it, &kl);
         if (before_lower(it, k, kl))
             return set_end(it);
-        if (it->kind == LSMT_ITER_INTERNAL)
-            return LSMT_OK;
-        lsmt_skiplist_iter probe = it->it;
-        if (lsmt_skiplist_iter_seek(&probe, k, kl, it->snapshot) == LSMT_OK) {
+        if (it->kind == LSMT_ITER_INTERNAL || LSMT_UNLIKELY(it->mt->prot != 0)) {
+            /* the stop of an INTERNAL iterator; for SNAPSHOT the node whose key decides
+             * the probe below (a damaged key would send it elsewhere) */
             lsmt_mt_entry e;
-            lsmt_mt_decode(lsmt_skiplist_iter_node(&probe), &e);
-            if (e.type == LSMT_TYPE_PUT && lsmt_mt_key_eq(it->mt, e.key, e.klen, k, kl) &&
-                !lsmt_mt_range_hides(it->mt, e.key, e.klen, it->snapshot, e.seq)) {
-                it->it = probe;
-                return LSMT_OK;
+            lsmt_mt_decode(it->mt, lsmt_skiplist_iter_node(&it->it), &e);
+            lsmt_status vs = verified_stop(it, &e);
+            if (vs != LSMT_OK || it->kind == LSMT_ITER_INTERNAL)
+                return vs;
+        }
+        lsmt_skiplist_iter probe = it->it;
+        lsmt_status ps = sl_seek(it, &probe, k, kl, it->snapshot);
+        if (ps == LSMT_CORRUPTION)
+            return set_end_st(it, ps);
+        if (ps == LSMT_OK) {
+            lsmt_mt_entry e;
+            lsmt_mt_decode(it->mt, lsmt_skiplist_iter_node(&probe), &e);
+            if (lsmt_mt_key_eq(it->mt, e.key, e.klen, k, kl)) {
+                /* the visible version (a put to stop on, or a tombstone or a put under a
+                 * newer range tombstone, either of which skips k) */
+                if (verified_stop(it, &e) != LSMT_OK)
+                    return LSMT_CORRUPTION;
+                if (e.type == LSMT_TYPE_PUT &&
+                    !lsmt_mt_range_hides(it->mt, e.key, e.klen, it->snapshot, e.seq)) {
+                    it->it = probe;
+                    return LSMT_OK;
+                }
             }
         }
         /* No visible version, a tombstone or a covering range tombstone: the previous
          * key's oldest version. */
-        st = lsmt_skiplist_iter_seek_for_prev(&it->it, k, kl, UINT64_MAX);
+        st = sl_seek_for_prev(it, &it->it, k, kl, UINT64_MAX);
     }
 }
 
@@ -227,9 +345,9 @@ static lsmt_status to_last(lsmt_memtable_iter *it)
 {
     lsmt_status st;
     if (it->has_upper)
-        st = lsmt_skiplist_iter_seek_for_prev(&it->it, it->upper, it->upper_len, UINT64_MAX);
+        st = sl_seek_for_prev(it, &it->it, it->upper, it->upper_len, UINT64_MAX);
     else
-        st = lsmt_skiplist_iter_seek_to_last(&it->it);
+        st = sl_last(it, &it->it);
     return settle_bwd(it, st);
 }
 
@@ -240,7 +358,7 @@ static lsmt_status to_seek(lsmt_memtable_iter *it, const void *key, size_t klen)
         klen = it->lower_len;
     }
     uint64_t v = it->kind == LSMT_ITER_SNAPSHOT ? it->snapshot : UINT64_MAX;
-    return settle_fwd(it, lsmt_skiplist_iter_seek(&it->it, key, klen, v));
+    return settle_fwd(it, sl_seek(it, &it->it, key, klen, v));
 }
 
 /* ---- positioning calls: validate, then run one helper in a read section ------------- */
@@ -267,7 +385,7 @@ static lsmt_status do_move(lsmt_memtable_iter *it, enum move m, const void *key,
         if (it->has_lower)
             st = to_seek(it, it->lower, it->lower_len);
         else
-            st = settle_fwd(it, lsmt_skiplist_iter_seek_to_first(&it->it));
+            st = settle_fwd(it, sl_first(it, &it->it));
         break;
     case M_LAST:
         st = to_last(it);
@@ -279,11 +397,11 @@ static lsmt_status do_move(lsmt_memtable_iter *it, enum move m, const void *key,
         if (past_upper(it, key, klen))
             st = to_last(it);
         else
-            st = settle_bwd(it, lsmt_skiplist_iter_seek_for_prev(&it->it, key, klen, 0));
+            st = settle_bwd(it, sl_seek_for_prev(it, &it->it, key, klen, 0));
         break;
     case M_NEXT:
         if (it->kind == LSMT_ITER_INTERNAL) {
-            st = settle_fwd(it, lsmt_skiplist_iter_next(&it->it));
+            st = settle_fwd(it, sl_next(it, &it->it));
             break;
         }
         /* SNAPSHOT: leave the current key (its older versions), then settle. */
@@ -292,11 +410,11 @@ static lsmt_status do_move(lsmt_memtable_iter *it, enum move m, const void *key,
         break;
     case M_PREV:
         if (it->kind == LSMT_ITER_INTERNAL) {
-            st = settle_bwd(it, lsmt_skiplist_iter_prev(&it->it));
+            st = settle_bwd(it, sl_prev(it, &it->it));
             break;
         }
         k = cur_key(it, &kl);
-        st = settle_bwd(it, lsmt_skiplist_iter_seek_for_prev(&it->it, k, kl, UINT64_MAX));
+        st = settle_bwd(it, sl_seek_for_prev(it, &it->it, k, kl, UINT64_MAX));
         break;
     }
     lsmt_mt_end(it->mt);
@@ -336,7 +454,7 @@ lsmt_status lsmt_memtable_iter_entry(const lsmt_memtable_iter *it, const void **
         return LSMT_INVALID;
     /* No read section needed: the open iterator pins the memory (reset_all -> BUSY). */
     lsmt_mt_entry e;
-    lsmt_mt_decode(lsmt_skiplist_iter_node(&it->it), &e);
+    lsmt_mt_decode(it->mt, lsmt_skiplist_iter_node(&it->it), &e);
     if (key)
         *key = e.key;
     if (klen)

@@ -41,6 +41,7 @@
 #include "arena/concurrent_internal.h"
 #include "memtable/memtable_internal.h"
 #include "memtable/range_del.h"
+#include "skiplist/checked.h"
 #include "skiplist/skiplist_internal.h"
 
 /* Expected bytes per entry when sizing the bloom filter from the write-buffer size
@@ -74,6 +75,8 @@ void lsmt_memtable_options_default(lsmt_memtable_options *opt)
     opt->hash_index_expected_keys = 0;
     opt->huge_pages = false;
     opt->pool = NULL;
+    opt->protection_bytes_per_key = 0;
+    opt->paranoid_checks = false;
 }
 
 static size_t cpu_count(void)
@@ -121,7 +124,8 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
         o = *opt;
     if (o.write_buffer_size == 0 || o.bloom_bits_per_key > LSMT_MT_MAX_BLOOM_BITS ||
         o.bloom_expected_keys > o.write_buffer_size / LSMT_MT_MIN_ENTRY_BYTES ||
-        o.hash_index_expected_keys > o.write_buffer_size / LSMT_MT_MIN_ENTRY_BYTES)
+        o.hash_index_expected_keys > o.write_buffer_size / LSMT_MT_MIN_ENTRY_BYTES ||
+        !lsmt_prot_width_ok(o.protection_bytes_per_key))
         return LSMT_INVALID;
 
     lsmt_sharded_arena *arena = NULL;
@@ -142,6 +146,10 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
     /* With a pool the arena's capacity is the hard limit; the budget is clamped to it. */
     size_t cap = lsmt_sharded_arena_capacity_(arena);
     mt->write_buffer_size = o.write_buffer_size < cap ? o.write_buffer_size : cap;
+    mt->prot = o.protection_bytes_per_key;
+    mt->paranoid = o.paranoid_checks;
+    mt->arena_lo = (uintptr_t)lsmt_sharded_arena_base_(arena);
+    mt->arena_hi = mt->arena_lo + cap;
 
     lsmt_skiplist_options so;
     lsmt_skiplist_options_default(&so);
@@ -175,6 +183,7 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
     atomic_store_explicit(&mt->state, 0, memory_order_relaxed);
     atomic_store_explicit(&mt->open_iters, 0, memory_order_relaxed);
     atomic_store_explicit(&mt->resets, 0, memory_order_relaxed);
+    atomic_store_explicit(&mt->refused_full, false, memory_order_relaxed);
     *out = mt;
     return LSMT_OK;
 
@@ -239,7 +248,7 @@ static lsmt_status write_one(lsmt_memtable *mt, uint64_t seq, lsmt_entry_type ty
         uint64_t hh = lsmt_mt_index_prepare(mt, key, klen);
         if (mt->bloom.nlines)
             lsmt_bloom_add_prepare(&mt->bloom, lsmt_bloom_hash(key, klen), &bp);
-        st = lsmt_mt_encode(mt->sl, seq, type, key, klen, value, vlen, &node);
+        st = lsmt_mt_encode(mt, seq, type, key, klen, value, vlen, &node);
         if (st == LSMT_OK) {
             /* The bloom bit goes in before the node is published (bloom.h), but as late as
              * that allows: after the search, whose chain of dependent misses hides the
@@ -251,6 +260,7 @@ static lsmt_status write_one(lsmt_memtable *mt, uint64_t seq, lsmt_entry_type ty
             lsmt_mt_index_learn(mt, hh, node, key, klen, seq);
             lsmt_mt_count_writes(mt, type == LSMT_TYPE_PUT, type != LSMT_TYPE_PUT, klen, vlen);
         }
+        lsmt_mt_note_full(mt, st);
     }
     lsmt_mt_end(mt);
     return st;
@@ -305,12 +315,23 @@ get_resolve(lsmt_memtable *mt, const lsmt_skiplist_node *n, const void *key, siz
             uint64_t snapshot, const void **value, size_t *vlen, uint64_t *seq_out)
 {
     lsmt_mt_entry e;
-    if (n == NULL || (lsmt_mt_decode(n, &e), !lsmt_mt_key_eq(mt, e.key, e.klen, key, klen))) {
+    if (n != NULL) {
+        lsmt_mt_decode(mt, n, &e);
+        /* protection: start loading the lines the verify below hashes (the value's, up
+         * to the checksum) before the key comparison, so their misses overlap */
+        if (LSMT_UNLIKELY(e.prot != NULL))
+            lsmt_prot_prefetch(e.key, e.prot);
+    }
+    if (n == NULL || !lsmt_mt_key_eq(mt, e.key, e.klen, key, klen)) {
         if (mt->bloom.nlines && mt->hidx.slots == NULL) /* the filter let it through for nothing */
             LSMT_MT_COUNT(mt, bloom_false_positives, 1);
         return get_absent(mt, key, klen, snapshot, seq_out);
     }
-    LSMT_ASSERT(e.seq <= snapshot); /* invariant 1: first node >= (key, snapshot) */
+    /* protection: the one entry this get returns is verified (protect.h) */
+    if (LSMT_UNLIKELY(mt->prot != 0) && lsmt_mt_verify(mt, &e) != LSMT_OK)
+        return LSMT_CORRUPTION;
+    /* invariant 1: first node >= (key, snapshot); a corrupted sequence is caught above */
+    LSMT_ASSERT(mt->prot != 0 || e.seq <= snapshot);
     uint64_t t;
     if (LSMT_UNLIKELY(lsmt_mt_range_covering_seq(mt, key, klen, snapshot, &t)) && t > e.seq) {
         if (seq_out != NULL)
@@ -339,7 +360,9 @@ static lsmt_status get_locked(lsmt_memtable *mt, const void *key, size_t klen, u
 {
     if (reads_empty(mt))
         return LSMT_NOT_FOUND;
-    if (mt->hidx.slots != NULL) {
+    /* paranoid_checks: gets take the checked walk below, not the index (whose walk reads
+     * nodes unchecked) */
+    if (mt->hidx.slots != NULL && LSMT_LIKELY(!mt->paranoid)) {
         const lsmt_skiplist_node *n;
         switch (lsmt_hash_index_find(&mt->hidx, mt->sl, lsmt_hash_index_hash(key, klen), key, klen,
                                      &n)) {
@@ -360,7 +383,14 @@ static lsmt_status get_locked(lsmt_memtable *mt, const void *key, size_t klen, u
     }
     lsmt_skiplist_iter it;
     lsmt_skiplist_iter_init(&it, mt->sl);
-    lsmt_skiplist_iter_seek(&it, key, klen, snapshot);
+    if (LSMT_UNLIKELY(mt->paranoid)) {
+        /* paranoid_checks: the checked walk (skiplist/checked.c) */
+        lsmt_status cs = lsmt_sl_checked_seek(&it, key, klen, snapshot, LSMT_SL_GE);
+        if (cs == LSMT_CORRUPTION)
+            return cs;
+    } else {
+        lsmt_skiplist_iter_seek(&it, key, klen, snapshot);
+    }
     return get_resolve(mt, lsmt_skiplist_iter_node(&it), key, klen, snapshot, value, vlen, seq_out);
 }
 
@@ -416,9 +446,21 @@ static void multi_get_chunk(lsmt_memtable *mt, size_t n, const void *const *keys
         snaps[j] = snapshot;
     }
     /* the keys were checked by the caller: seek_batch cannot refuse them */
-    lsmt_skiplist_seek_batch(mt->sl, m, skeys, sklens, snaps, found);
+    if (LSMT_LIKELY(!mt->paranoid))
+        lsmt_skiplist_seek_batch(mt->sl, m, skeys, sklens, snaps, found);
     for (size_t j = 0; j < m; j++) {
         size_t i = which[j];
+        if (LSMT_UNLIKELY(mt->paranoid)) {
+            /* paranoid_checks: one checked walk per key (skiplist/checked.c) */
+            lsmt_skiplist_iter it;
+            lsmt_skiplist_iter_init(&it, mt->sl);
+            if (lsmt_sl_checked_seek(&it, skeys[j], sklens[j], snapshot, LSMT_SL_GE) ==
+                LSMT_CORRUPTION) {
+                statuses[i] = LSMT_CORRUPTION;
+                continue;
+            }
+            found[j] = lsmt_skiplist_iter_node(&it);
+        }
         statuses[i] =
             get_resolve(mt, found[j], keys[i], klens[i], snapshot, &values[i], &vlens[i], NULL);
     }
@@ -493,7 +535,7 @@ lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const void *con
     } else {
         for (size_t i = 0; i < n; i += MULTI_GET_CHUNK) {
             size_t c = n - i < MULTI_GET_CHUNK ? n - i : MULTI_GET_CHUNK;
-            (mt->hidx.slots != NULL ? multi_get_chunk_indexed : multi_get_chunk)(
+            (mt->hidx.slots != NULL && !mt->paranoid ? multi_get_chunk_indexed : multi_get_chunk)(
                 mt, c, keys + i, klens + i, snapshot, statuses + i, values + i, vlens + i);
         }
     }
@@ -516,7 +558,10 @@ bool lsmt_memtable_should_flush(const lsmt_memtable *mt)
      * hard limit (invariant 5). */
     size_t used = lsmt_sharded_arena_bytes_reserved_(mt->arena);
     LSMT_ASSERT(used <= lsmt_sharded_arena_capacity_(mt->arena));
-    return used >= mt->write_buffer_size;
+    /* relaxed: see refused_full (invariant 5: a write refused FULL makes this true even
+     * when the arena filled up below write_buffer_size) */
+    return used >= mt->write_buffer_size ||
+           atomic_load_explicit(&mt->refused_full, memory_order_relaxed);
 }
 
 lsmt_status lsmt_memtable_freeze(lsmt_memtable *mt)
@@ -588,6 +633,9 @@ lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt)
         atomic_store_explicit(&c->bloom_negatives, 0, memory_order_relaxed);
         atomic_store_explicit(&c->bloom_false_positives, 0, memory_order_relaxed);
     }
+    /* relaxed: no write is in flight (they return LSMT_BUSY); the release store below
+     * publishes. */
+    atomic_store_explicit(&mt->refused_full, false, memory_order_relaxed);
     /* relaxed: a statistic; only reset_all writes it, and resets do not overlap. */
     atomic_fetch_add_explicit(&mt->resets, 1, memory_order_relaxed);
     /* release: publishes the emptied arena, list, bloom and counters to every
@@ -653,12 +701,14 @@ lsmt_status lsmt_memtable_validate(const lsmt_memtable *mt)
         lsmt_skiplist_node_entry(node, &se);
         size_t vl = se.vlen;
         lsmt_mt_entry e;
-        lsmt_mt_decode(node, &e);
+        lsmt_mt_decode(mt, node, &e);
         if (e.seq > LSMT_MAX_SEQUENCE || e.klen > LSMT_MEMTABLE_MAX_KEY_LEN ||
             (e.type != LSMT_TYPE_PUT && e.type != LSMT_TYPE_DELETE))
             return LSMT_CORRUPT;
-        if (e.type == LSMT_TYPE_DELETE && vl != 0)
-            return LSMT_CORRUPT; /* a tombstone has no value bytes */
+        if (e.type == LSMT_TYPE_DELETE && vl != mt->prot)
+            return LSMT_CORRUPT; /* a tombstone has no value bytes (only its checksum) */
+        if (vl < mt->prot || lsmt_mt_verify(mt, &e) != LSMT_OK)
+            return LSMT_CORRUPT; /* validate reports every broken entry as LSMT_CORRUPT */
         if (mt->bloom.nlines && !lsmt_bloom_may_contain(&mt->bloom, lsmt_bloom_hash(e.key, e.klen)))
             return LSMT_CORRUPT;
         n++;

@@ -12,6 +12,7 @@
 #include "lsmt/skiplist.h"
 #include "memtable/bloom.h"
 #include "memtable/hash_index.h"
+#include "memtable/protect.h"
 #include "memtable/rcu.h"
 
 /* State word bits (lsmt_memtable.state). */
@@ -45,9 +46,12 @@ struct lsmt_memtable {
     lsmt_skiplist *sl;
     lsmt_compare_fn cmp; /* never NULL (bytewise when the option was NULL) */
     void *cmp_ctx;
-    size_t write_buffer_size; /* should_flush threshold (<= arena capacity) */
-    lsmt_bloom bloom;         /* bloom.nlines == 0: off */
-    lsmt_hash_index hidx;     /* hidx.slots == NULL: off */
+    size_t write_buffer_size;     /* should_flush threshold (<= arena capacity) */
+    lsmt_bloom bloom;             /* bloom.nlines == 0: off */
+    lsmt_hash_index hidx;         /* hidx.slots == NULL: off */
+    unsigned prot;                /* protection_bytes_per_key: 0, 1, 2, 4 or 8 (protect.h) */
+    bool paranoid;                /* paranoid_checks: reads use the checked walk (checked.h) */
+    uintptr_t arena_lo, arena_hi; /* the arena's bytes [lo, hi): bounds of a verified read */
     /* ---- lifecycle word: read (acquire) at the start of every write and get, written
      * by freeze (fetch_or) and reset_all (CAS to set RESET_PENDING, fetch_or to add
      * RESETTING, release store to clear).
@@ -73,6 +77,12 @@ struct lsmt_memtable {
     _Alignas(LSMT_CACHE_LINE) _Atomic size_t open_iters;
     /* completed reset_all calls (written by reset_all only; relaxed). */
     _Atomic uint64_t resets;
+    /* A write was refused with LSMT_FULL since create or the last reset_all: should_flush
+     * is then true (invariant 5). Set (relaxed store) by a writer inside its read
+     * section, cleared by reset_all while no write is in flight. relaxed: the writer that
+     * got LSMT_FULL reads it back in program order; another thread may see it late,
+     * which only delays its should_flush as a usage figure read a moment earlier would. */
+    _Atomic bool refused_full;
     /* ---- per-thread statistics, summed on read ---- */
     lsmt_mt_counters ctr[LSMT_MT_SLOTS + 1];
 };
@@ -102,36 +112,96 @@ typedef struct lsmt_mt_entry {
     lsmt_entry_type type;
     const void *value;
     size_t vlen;
+    /* protection (protect.h): the stored checksum bytes, and the skip-list value region
+     * (value + checksum) as the node states it; prot is NULL when the memtable has no
+     * protection or the region is too short to hold it (then LSMT_CORRUPTION). */
+    const unsigned char *prot;
+    const void *raw;
+    size_t raw_len;
 } lsmt_mt_entry;
 
-/* Reserve and fill the node of one version (the encoding above); the caller publishes it
- * with node_insert. Statuses as lsmt_skiplist_node_alloc. */
-static inline lsmt_status lsmt_mt_encode(lsmt_skiplist *sl, uint64_t seq, lsmt_entry_type type,
-                                         const void *key, size_t klen, const void *value,
-                                         size_t vlen, lsmt_skiplist_node **node)
+/* Reserve and fill a node of `list` (the memtable's point list or its range-tombstone
+ * list, range_del.h) in the encoding above, plus mt->prot checksum bytes after the value
+ * (protect.h); the caller publishes it with node_insert. Statuses as
+ * lsmt_skiplist_node_alloc. */
+static inline lsmt_status lsmt_mt_encode_in(const lsmt_memtable *mt, lsmt_skiplist *list,
+                                            uint64_t seq, unsigned type, const void *key,
+                                            size_t klen, const void *value, size_t vlen,
+                                            lsmt_skiplist_node **node)
 {
     void *kb, *vb;
-    lsmt_status st = lsmt_skiplist_node_alloc(sl, klen, seq, vlen, (unsigned)type, node, &kb, &vb);
+    lsmt_status st =
+        lsmt_skiplist_node_alloc(list, klen, seq, vlen + mt->prot, type, node, &kb, &vb);
     if (st != LSMT_OK)
         return st;
     if (klen)
         memcpy(kb, key, klen);
     if (vlen)
         memcpy(vb, value, vlen);
+    if (mt->prot) {
+        /* the span just written (still in this core's cache): key, the skip list's tail
+         * word (sequence, value length), the value */
+        unsigned char *end = (unsigned char *)vb + vlen;
+        LSMT_ASSERT((unsigned char *)vb >= (unsigned char *)kb + klen + LSMT_PROT_TAIL_BYTES);
+        lsmt_prot_store(end, mt->prot,
+                        lsmt_prot_hash(kb, (size_t)(end - (unsigned char *)kb), type));
+    }
     return LSMT_OK;
 }
 
-/* Decode the entry of skip-list node `n` (the encoding above). */
-static inline void lsmt_mt_decode(const lsmt_skiplist_node *n, lsmt_mt_entry *e)
+/* The node of one version in the point list. */
+static inline lsmt_status lsmt_mt_encode(const lsmt_memtable *mt, uint64_t seq,
+                                         lsmt_entry_type type, const void *key, size_t klen,
+                                         const void *value, size_t vlen, lsmt_skiplist_node **node)
+{
+    return lsmt_mt_encode_in(mt, mt->sl, seq, (unsigned)type, key, klen, value, vlen, node);
+}
+
+/* Decode the entry of skip-list node `n` (the encoding above) of memtable mt. */
+static inline void lsmt_mt_decode(const lsmt_memtable *mt, const lsmt_skiplist_node *n,
+                                  lsmt_mt_entry *e)
 {
     lsmt_skiplist_entry se;
     lsmt_skiplist_node_entry(n, &se);
+    size_t p = mt->prot, vl = se.vlen >= p ? se.vlen - p : 0;
     e->key = se.key;
     e->klen = se.klen;
     e->seq = se.version;
     e->type = (lsmt_entry_type)se.tag;
     e->value = e->type == LSMT_TYPE_PUT ? se.value : NULL;
-    e->vlen = e->type == LSMT_TYPE_PUT ? se.vlen : 0;
+    e->vlen = e->type == LSMT_TYPE_PUT ? vl : 0;
+    e->raw = se.value;
+    e->raw_len = se.vlen;
+    e->prot = p && se.vlen >= p ? (const unsigned char *)se.value + vl : NULL;
+}
+
+/* Verify decoded entry e (protect.h): LSMT_OK, or LSMT_CORRUPTION when its checksum does
+ * not match, its type is not one the memtable writes, a tombstone holds value bytes, or
+ * its key or value would reach outside the arena (checked first, so a corrupted length
+ * cannot make the check itself read out of bounds). LSMT_OK when protection is off. */
+static inline lsmt_status lsmt_mt_verify(const lsmt_memtable *mt, const lsmt_mt_entry *e)
+{
+    if (mt->prot == 0)
+        return LSMT_OK;
+    /* the hashed span [key, checksum): inside the arena, and long enough for the key and
+     * the tail word (protect.h) */
+    uintptr_t k = (uintptr_t)e->key, c = (uintptr_t)e->prot;
+    if (e->prot == NULL || (e->type != LSMT_TYPE_PUT && e->type != LSMT_TYPE_DELETE) ||
+        (e->type == LSMT_TYPE_DELETE && e->raw_len != mt->prot) || k < mt->arena_lo || c < k ||
+        c > mt->arena_hi - mt->prot || e->klen > c - k || c - k - e->klen < LSMT_PROT_TAIL_BYTES)
+        return LSMT_CORRUPTION;
+    uint64_t h = lsmt_prot_hash(e->key, (size_t)(c - k), (unsigned)e->type);
+    return lsmt_prot_match(e->prot, mt->prot, h) ? LSMT_OK : LSMT_CORRUPTION;
+}
+
+/* Record that a write was refused with LSMT_FULL (invariant 5: FULL implies should_flush).
+ * Called inside the writer's read section, so reset_all's grace period orders it before
+ * the reset's clear. */
+static inline void lsmt_mt_note_full(lsmt_memtable *mt, lsmt_status st)
+{
+    /* relaxed: see refused_full */
+    if (LSMT_UNLIKELY(st == LSMT_FULL))
+        atomic_store_explicit(&mt->refused_full, true, memory_order_relaxed);
 }
 
 /* Add to the calling thread's statistics slot. */

@@ -42,18 +42,40 @@
 /* TSan only: orders every reader's accesses to a view before its reclamation. */
 static char rt_tsan_token;
 
-/* Decode one rsl node. */
-static void tomb_decode(const lsmt_skiplist_node *n, lsmt_rt_tomb *t, unsigned *tag)
+/* Decode one rsl node (its value region is the end key, then mt->prot checksum bytes). */
+static void tomb_decode(const lsmt_memtable *mt, const lsmt_skiplist_node *n, lsmt_rt_tomb *t,
+                        unsigned *tag)
 {
     lsmt_skiplist_entry se;
     lsmt_skiplist_node_entry(n, &se);
     t->begin = se.key;
     t->blen = se.klen;
     t->end = se.value;
-    t->elen = se.vlen;
+    t->elen = se.vlen >= mt->prot ? se.vlen - mt->prot : 0;
     t->seq = se.version;
     if (tag != NULL)
         *tag = se.tag;
+}
+
+/* Protection (protect.h) of one rsl node: LSMT_OK, or LSMT_CORRUPTION when its checksum
+ * (begin, the tail word, end; seeded with the range-delete tag) does not match or its
+ * bytes would reach outside the arena (checked first). LSMT_OK when protection is off.
+ * Checked where the tombstones leave the memtable for an SSTable (the range-del
+ * iterators) and by validate. */
+static lsmt_status tomb_verify(const lsmt_memtable *mt, const lsmt_skiplist_node *n)
+{
+    if (mt->prot == 0)
+        return LSMT_OK;
+    lsmt_skiplist_entry se;
+    lsmt_skiplist_node_entry(n, &se);
+    if (se.tag != LSMT_MT_TAG_RANGE_DEL || se.vlen < mt->prot)
+        return LSMT_CORRUPTION;
+    uintptr_t k = (uintptr_t)se.key, c = (uintptr_t)se.value + se.vlen - mt->prot;
+    if (k < mt->arena_lo || c < k || c > mt->arena_hi - mt->prot || se.klen > c - k ||
+        c - k - se.klen < LSMT_PROT_TAIL_BYTES)
+        return LSMT_CORRUPTION;
+    uint64_t h = lsmt_prot_hash(se.key, (size_t)(c - k), LSMT_MT_TAG_RANGE_DEL);
+    return lsmt_prot_match((const unsigned char *)c, mt->prot, h) ? LSMT_OK : LSMT_CORRUPTION;
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------ */
@@ -121,8 +143,9 @@ lsmt_status lsmt_mt_range_validate(const lsmt_memtable *mt)
          st = lsmt_skiplist_iter_next(&it)) {
         lsmt_rt_tomb t;
         unsigned tag;
-        tomb_decode(lsmt_skiplist_iter_node(&it), &t, &tag);
-        if (tag != LSMT_MT_TAG_RANGE_DEL || t.seq > LSMT_MAX_SEQUENCE ||
+        tomb_decode(mt, lsmt_skiplist_iter_node(&it), &t, &tag);
+        if (tomb_verify(mt, lsmt_skiplist_iter_node(&it)) != LSMT_OK ||
+            tag != LSMT_MT_TAG_RANGE_DEL || t.seq > LSMT_MAX_SEQUENCE ||
             t.blen > LSMT_MEMTABLE_MAX_KEY_LEN || t.elen > LSMT_MEMTABLE_MAX_KEY_LEN ||
             mt->cmp(mt->cmp_ctx, t.begin, t.blen, t.end, t.elen) >= 0)
             return LSMT_CORRUPT;
@@ -152,8 +175,8 @@ lsmt_status lsmt_memtable_delete_range(lsmt_memtable *mt, uint64_t seq, const vo
     lsmt_status st = lsmt_mt_writable(mt);
     if (st == LSMT_OK) {
         lsmt_skiplist_node *node;
-        st = lsmt_mt_encode(mt->rsl, seq, (lsmt_entry_type)LSMT_MT_TAG_RANGE_DEL, begin, blen, end,
-                            elen, &node);
+        st = lsmt_mt_encode_in(mt, mt->rsl, seq, LSMT_MT_TAG_RANGE_DEL, begin, blen, end, elen,
+                               &node);
         if (st == LSMT_OK)
             st = lsmt_sl_node_insert_hooked(mt->rsl, node, NULL, NULL);
         if (st == LSMT_OK) {
@@ -169,7 +192,8 @@ lsmt_status lsmt_memtable_delete_range(lsmt_memtable *mt, uint64_t seq, const vo
 /* ---- the cached view ------------------------------------------------------------------ */
 
 /* Every tombstone in rsl, in (begin asc, seq desc) order, into a malloc'd array. */
-static lsmt_rt_tomb *scan_all(lsmt_memtable *mt, uint64_t hint, size_t *n_out)
+/* bad (may be NULL): incremented for every tombstone whose checksum fails (tomb_verify). */
+static lsmt_rt_tomb *scan_all(lsmt_memtable *mt, uint64_t hint, size_t *n_out, size_t *bad)
 {
     size_t cap = hint > 16 ? (size_t)hint + 16 : 32, n = 0;
     lsmt_rt_tomb *t = malloc(cap * sizeof *t);
@@ -189,20 +213,23 @@ static lsmt_rt_tomb *scan_all(lsmt_memtable *mt, uint64_t hint, size_t *n_out)
             t = g;
             cap *= 2;
         }
-        tomb_decode(lsmt_skiplist_iter_node(&it), &t[n++], NULL);
+        if (bad != NULL && tomb_verify(mt, lsmt_skiplist_iter_node(&it)) != LSMT_OK)
+            (*bad)++;
+        tomb_decode(mt, lsmt_skiplist_iter_node(&it), &t[n++], NULL);
     }
     *n_out = n;
     return t;
 }
 
 /* A view of everything linked into rsl, labelled with a count loaded before the scan. */
-static lsmt_rt_frag *build_view(lsmt_memtable *mt)
+/* bad: as scan_all's. */
+static lsmt_rt_frag *build_view(lsmt_memtable *mt, size_t *bad)
 {
     /* acquire: every tombstone this count includes was linked before the scan below
      * (pairs with the release increments of delete_range and the batch). */
     uint64_t count = atomic_load_explicit(&mt->rt_count, memory_order_acquire);
     size_t n = 0;
-    lsmt_rt_tomb *t = scan_all(mt, count, &n);
+    lsmt_rt_tomb *t = scan_all(mt, count, &n, bad);
     if (t == NULL)
         return NULL;
     lsmt_rt_frag *f = lsmt_rt_fragment_build(t, n, mt->cmp, mt->cmp_ctx);
@@ -229,7 +256,7 @@ static const lsmt_rt_frag *view_get(lsmt_memtable *mt, uint64_t count)
     lsmt_rt_frag *cur = atomic_load_explicit(&mt->rt_frag, memory_order_acquire);
     if (LSMT_LIKELY(cur != NULL && cur->count >= count))
         return cur;
-    lsmt_rt_frag *mine = build_view(mt);
+    lsmt_rt_frag *mine = build_view(mt, NULL);
     if (mine == NULL)
         return NULL;
     LSMT_ASSERT(mine->count >= count); /* the count never drops outside reset_all */
@@ -260,7 +287,7 @@ static bool covering_scan(lsmt_memtable *mt, const void *key, size_t klen, uint6
     for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
          st = lsmt_skiplist_iter_next(&it)) {
         lsmt_rt_tomb t;
-        tomb_decode(lsmt_skiplist_iter_node(&it), &t, NULL);
+        tomb_decode(mt, lsmt_skiplist_iter_node(&it), &t, NULL);
         if (mt->cmp(mt->cmp_ctx, t.begin, t.blen, key, klen) > 0)
             break; /* sorted by begin: no later tombstone starts at or before key */
         if (t.seq <= snapshot && (!found || t.seq > *seq) &&
@@ -320,10 +347,14 @@ lsmt_status lsmt_range_del_iter_create(lsmt_memtable *mt, lsmt_range_del_kind ki
         if (lsmt_mt_begin() != 0) {
             st = LSMT_NOMEM;
         } else {
-            it->frag = build_view(mt); /* private: never published, pinned by open_iters */
+            size_t bad = 0;
+            /* private: never published, pinned by open_iters */
+            it->frag = build_view(mt, &bad);
             lsmt_mt_end(mt);
             if (it->frag == NULL)
                 st = LSMT_NOMEM;
+            else if (bad != 0)
+                st = LSMT_CORRUPTION; /* a tombstone's checksum failed */
         }
     }
     if (st != LSMT_OK) {
@@ -395,7 +426,9 @@ lsmt_status lsmt_range_del_iter_entry(const lsmt_range_del_iter *it, const void 
     lsmt_rt_tomb t;
     if (it->kind == LSMT_RANGE_DEL_RAW) {
         /* No read section needed: the open iterator pins the memory (reset_all -> BUSY). */
-        tomb_decode(lsmt_skiplist_iter_node(&it->it), &t, NULL);
+        if (tomb_verify(it->mt, lsmt_skiplist_iter_node(&it->it)) != LSMT_OK)
+            return LSMT_CORRUPTION;
+        tomb_decode(it->mt, lsmt_skiplist_iter_node(&it->it), &t, NULL);
     } else {
         const lsmt_rt_fragment *fr = &it->frag->frags[it->fi];
         t = (lsmt_rt_tomb){fr->begin, fr->blen, fr->end, fr->elen,

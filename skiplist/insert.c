@@ -94,10 +94,20 @@ static inline unsigned random_height(const lsmt_skiplist *sl)
 
 /* Reserve a node of a random height whose body (header and everything after it; the
  * tower comes on top) takes `body` bytes, and write its meta. LSMT_FULL when the arena is
- * full, LSMT_INVALID for a node larger than the whole arena. */
+ * full, LSMT_INVALID for a body larger than the whole arena.
+ * The status depends on the body alone, never on the random height: whether a node
+ * could ever fit is decided on its body (lsmt_skiplist_node_min_bytes), and a tower
+ * that would push a fitting body past the capacity is cut to the levels that fit (at
+ * worst height 1: a node that large is rare, and a short tower only costs its searches
+ * a few steps). Otherwise the same write would be LSMT_OK or LSMT_INVALID at random. */
 static lsmt_status node_reserve(lsmt_skiplist *sl, size_t body, uint32_t meta, char **out)
 {
+    size_t body_size = lsmt_align_up(body, LINK_UNIT);
+    if (body_size > sl->capacity)
+        return LSMT_INVALID;
     unsigned h = random_height(sl);
+    if (LSMT_UNLIKELY((size_t)SLOT_BYTES * (h - 1) > sl->capacity - body_size))
+        h = 1 + (unsigned)((sl->capacity - body_size) / SLOT_BYTES);
     /* upper slots are 8-byte atomics: a node with any starts 8-byte aligned */
     size_t tower = (size_t)SLOT_BYTES * (h - 1);
     size_t align = h > 1 ? SLOT_BYTES : LINK_UNIT;

@@ -901,6 +901,16 @@ START_TEST(test_memtable_create)
     lsmt_status st = lsmt_memtable_create(&o, &mt);
     ck_assert(st == LSMT_INVALID || st == LSMT_NOMEM);
     ck_assert_ptr_eq(mt, SENTINEL);
+    /* protection_bytes_per_key other than 0, 1, 2, 4, 8 */
+    static const unsigned bad_prot[] = {3, 5, 6, 7, 9, 16, 64, UINT32_MAX};
+    for (size_t i = 0; i < sizeof bad_prot / sizeof bad_prot[0]; i++) {
+        lsmt_memtable_options_default(&o);
+        o.write_buffer_size = 1 << 20;
+        o.protection_bytes_per_key = bad_prot[i];
+        o.paranoid_checks = true;
+        ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_INVALID);
+        ck_assert_ptr_eq(mt, SENTINEL);
+    }
     /* a pool whose page layer fails */
     lsmt_arena_pool_options po;
     lsmt_arena_pool_options_default(&po);

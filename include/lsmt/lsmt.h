@@ -42,7 +42,14 @@ extern "C" {
 #define LSMT_API
 #endif
 
-/* Status codes. Every public function that can fail returns one of these. */
+/* Status codes. Every public function that can fail returns one of these.
+ * LSMT_CORRUPT vs LSMT_CORRUPTION: LSMT_CORRUPT is lsmt_memtable_validate's (and the skip
+ * list's validate's) verdict that a structural invariant is broken -- a bug in lsmt.
+ * LSMT_CORRUPTION is what a read (get, multi_get, an iterator) returns instead of an
+ * entry whose stored checksum does not match (memtable protection_bytes_per_key) or
+ * when paranoid_checks find entries or links out of order: usually memory damaged from
+ * outside (a stray write, a hardware fault). Nothing is returned with it, and a
+ * memtable that gave it should not be flushed. */
 typedef enum lsmt_status {
     LSMT_OK = 0,       /* success */
     LSMT_NOT_FOUND,    /* no such key / no version visible at the snapshot */
@@ -56,6 +63,7 @@ typedef enum lsmt_status {
     LSMT_RANGE,        /* a number is out of its documented range (e.g. seq > 2^56-1) */
     LSMT_END,          /* an iterator or cursor has no more entries */
     LSMT_CORRUPT,      /* a validation found a broken invariant (a bug: please report) */
+    LSMT_CORRUPTION,   /* a read found a stored entry damaged (checksum, paranoid checks) */
     LSMT_STATUS_COUNT_ /* number of codes; not a status */
 } lsmt_status;
 

@@ -56,11 +56,19 @@
  *     should_flush can advance.
  *  4. reset_all never reuses memory that a running get or an open iterator can reach.
  *  5. Usage never exceeds the hard limit; should_flush becomes true once usage reaches
- *     the write-buffer size and stays true until reset_all.
+ *     the write-buffer size, or once a write was refused with LSMT_FULL, and stays true
+ *     until reset_all. So LSMT_FULL implies should_flush: an engine that flushes when
+ *     should_flush says so and backs off on LSMT_FULL always gets to flush, also when the
+ *     arena fills before the budget (hard_limit == write_buffer_size, a pool arena
+ *     smaller than write_buffer_size, large entries, chunk slack of several shards).
  *  6. Sequence numbers are unique per engine: the caller never writes the same
  *     (key, seq) twice on purpose. Such a write is refused with LSMT_EXISTS (exactly one
  *     of two racing ones wins); see lsmt_memtable_write for the one case where a batch
  *     that breaks this rule is applied in part.
+ *  7. The same write to the same state gets the same status: whether an entry could ever
+ *     fit (else LSMT_INVALID) depends on its lengths and the arena's capacity only, and
+ *     an entry that fits an empty memtable is LSMT_OK there (never LSMT_INVALID because
+ *     of a random tower height); later it is LSMT_OK or LSMT_FULL (room now).
  */
 #ifndef LSMT_MEMTABLE_H
 #define LSMT_MEMTABLE_H
@@ -151,6 +159,22 @@ typedef struct lsmt_memtable_options {
      * creates its own. The pool's arena options then decide capacity and shards, and
      * hard_limit/shard_count/huge_pages are ignored. Must outlive the memtable. */
     lsmt_arena_pool *pool;
+    /* Per-entry protection: bytes of checksum (xxh3 of key, sequence, type and value)
+     * stored with each entry: 0 (off, default), 1, 2, 4 or 8; anything else is
+     * LSMT_INVALID. Verified on every entry a read returns (get, multi_get, the entry
+     * an iterator is positioned on, so also a flush through the internal iterator): a
+     * mismatch is LSMT_CORRUPTION, never a wrong value. A random corruption goes unseen
+     * with probability 2^(-8 * bytes). Costs the bytes per entry, a hash of key and
+     * value per write and per entry read (memtable-bench --protection-bytes). What is and
+     * is not guaranteed: memtable/protect.h. */
+    unsigned protection_bytes_per_key;
+    /* Paranoid checks (default false): gets, multi_gets, iterator positioning and steps
+     * walk the list with checks -- every node inside the arena and plausible before its
+     * key is read, and every link leading strictly forward in (key asc, sequence desc)
+     * order -- so entries out of order, and links corrupted to point outside the arena or
+     * back (a loop), are LSMT_CORRUPTION, not a crash or a hang (skiplist/checked.h says
+     * what remains undetectable). Slower reads: no fast search paths. */
+    bool paranoid_checks;
 } lsmt_memtable_options;
 
 typedef struct lsmt_memtable_stats {
@@ -182,7 +206,7 @@ LSMT_API void lsmt_memtable_options_default(lsmt_memtable_options *opt);
 
 /* LSMT_INVALID: bad options (write_buffer_size 0, hard_limit < write_buffer_size,
  * bloom_bits_per_key > 64, bloom_expected_keys or hash_index_expected_keys > write_buffer_size
- * / 16, an arena the options
+ * / 16, protection_bytes_per_key not 0, 1, 2, 4 or 8, an arena the options
  * cannot describe); LSMT_NOMEM: memory/mapping refused; a pool's checkout status is passed through.
  * `*out` is written only on success. */
 LSMT_API lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable **out);
@@ -245,7 +269,9 @@ LSMT_API lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq,
  *   LSMT_INVALID (NULL mt/value/vlen, bad key) / LSMT_RANGE (snapshot >
  *   LSMT_MAX_SEQUENCE) for bad arguments; LSMT_NOMEM when the thread cannot be
  *   registered with liburcu (see the top of this header). Never blocks. While reset_all runs the
- *   memtable reads as empty (LSMT_NOT_FOUND). */
+ *   memtable reads as empty (LSMT_NOT_FOUND). LSMT_CORRUPTION: the version found failed its
+ *   checksum (protection_bytes_per_key) or, with paranoid_checks, the search met a
+ *   broken link or order; nothing is returned. */
 LSMT_API lsmt_status lsmt_memtable_get(lsmt_memtable *mt, const void *key, size_t klen,
                                        uint64_t snapshot, const void **value, size_t *vlen,
                                        uint64_t *seq_out);
@@ -277,7 +303,11 @@ LSMT_API lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const 
  * An open iterator pins the memtable's memory: reset_all returns LSMT_BUSY while any
  * iterator is open (destroy the iterators first). Iterator calls never block.
  * Positioning calls return LSMT_OK (on an entry), LSMT_END (no entry; not valid) or
- * LSMT_INVALID, or LSMT_NOMEM when the thread cannot be registered with liburcu. */
+ * LSMT_INVALID, or LSMT_NOMEM when the thread cannot be registered with liburcu, or
+ * LSMT_CORRUPTION (not valid): the entry it would stop on failed its checksum
+ * (protection_bytes_per_key; a SNAPSHOT iterator also checks the versions whose type or
+ * sequence made it move on), or, with paranoid_checks, it met entries or links out of
+ * order. iter_entry returns the entry as verified when the iterator moved onto it. */
 typedef enum lsmt_iter_kind { LSMT_ITER_INTERNAL = 0, LSMT_ITER_SNAPSHOT = 1 } lsmt_iter_kind;
 
 typedef struct lsmt_memtable_iter_options {
@@ -322,7 +352,8 @@ LSMT_API lsmt_status lsmt_memtable_iter_entry(const lsmt_memtable_iter *it, cons
 /* Bytes the memtable holds (arena bytes reserved: whole chunks carved by the shards,
  * an upper bound of the bytes its entries use), O(1). 0 for NULL. */
 LSMT_API size_t lsmt_memtable_approximate_memory_usage(const lsmt_memtable *mt);
-/* true once usage >= write_buffer_size (invariant 5). false for NULL. */
+/* true once usage >= write_buffer_size or a write was refused with LSMT_FULL, until
+ * reset_all (invariant 5). false for NULL. */
 LSMT_API bool lsmt_memtable_should_flush(const lsmt_memtable *mt);
 /* Make the memtable read-only: later writes return LSMT_FROZEN; reads continue. Writes
  * in flight finish before freeze returns (they are visible to the flush iterator):
@@ -341,11 +372,12 @@ LSMT_API lsmt_status lsmt_memtable_reset_all(lsmt_memtable *mt);
 
 LSMT_API lsmt_status lsmt_memtable_stats_get(const lsmt_memtable *mt, lsmt_memtable_stats *out);
 
-/* Full structural validation (skip-list order and towers, entry encodings, stats agree
- * with the entries; the range tombstones' list, their begin < end, their count and the
- * cached fragmented view's order, lsmt/range_del.h): LSMT_OK or LSMT_CORRUPT; LSMT_INVALID for
- * NULL. REQUIRES: no write and no reset_all in flight (it reads without a read-side section). O(n).
- */
+/* Full structural validation (skip-list order and towers, entry encodings and, with
+ * protection_bytes_per_key, their checksums, stats agree with the entries; the range
+ * tombstones' list, their begin < end (and checksums), their count and the cached
+ * fragmented view's order, lsmt/range_del.h): LSMT_OK or LSMT_CORRUPT; LSMT_INVALID for
+ * NULL. REQUIRES: no write and no reset_all in flight (it reads without a read-side
+ * section). O(n). */
 LSMT_API lsmt_status lsmt_memtable_validate(const lsmt_memtable *mt);
 
 #ifdef __cplusplus

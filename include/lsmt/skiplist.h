@@ -224,8 +224,10 @@ LSMT_API void lsmt_skiplist_hint_init(lsmt_skiplist_hint *hint);
  * changes. O(1): one arena allocation.
  * LSMT_OK (*node, *key_buf, *value_buf set), LSMT_FULL (the arena is full), LSMT_INVALID
  * (NULL list or out pointer, oversize key or value, tag > LSMT_SKIPLIST_TAG_MAX, a node
- * larger than the whole arena), LSMT_RANGE (version > LSMT_SKIPLIST_MAX_VERSION); the out
- * pointers are written only on success. */
+ * whose lsmt_skiplist_node_min_bytes exceeds the whole arena), LSMT_RANGE (version >
+ * LSMT_SKIPLIST_MAX_VERSION); the out pointers are written only on success. The status
+ * depends on the lengths and the arena's state, never on the node's random height: a
+ * tower that would not fit beside a body that does is cut short. */
 LSMT_API lsmt_status lsmt_skiplist_node_alloc(lsmt_skiplist *sl, size_t klen, uint64_t version,
                                               size_t vlen, unsigned tag, lsmt_skiplist_node **node,
                                               void **key_buf, void **value_buf);

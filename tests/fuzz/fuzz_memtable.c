@@ -16,8 +16,10 @@
  * Without clang's fuzzer runtime, replay_main.c replays the corpus (ctest fuzz_replay).
  *
  * Input format (bytes, read until exhausted; missing bytes read as 0):
- *   byte 0           options: bit 0 bloom filter on, bit 1 hash index on, bit 2 hash
- *                    index of 64 slots (overflows)
+ *   byte 0           options: bit 0 bloom filter on; bits 1..3 protection_bytes_per_key
+ *                    (0, 1, 2, 4, 8, then 0 again); bit 4 paranoid_checks; bit 5 hash
+ *                    index on; bit 6 hash index of 64 slots (overflows). Protection,
+ *                    paranoid checks and the index change no answer: the model is the same.
  *   then ops         op byte % OP_COUNT, followed by the op's arguments (see decode_*)
  */
 #include "lsmt/memtable.h"
@@ -325,6 +327,9 @@ static void check_get(lsmt_status st, const void *val, size_t vlen, const mentry
 
 /* ---- operations -------------------------------------------------------------------- */
 static lsmt_arena_pool *g_pool;
+/* The memtable's protection_bytes_per_key: its checksum takes arena bytes beside the
+ * value, so it counts in "could this ever fit". */
+static unsigned g_prot;
 
 /* Expected status of a write of `count` records at first_seq whose (key, seq) pairs
  * are `dup` (already present). FULL is always possible for a valid write. */
@@ -363,7 +368,7 @@ static void op_write(lsmt_memtable *mt, model *m, cursor *c, int type)
     lsmt_status st = type == LSMT_TYPE_PUT ? lsmt_memtable_put(mt, seq, k.buf, k.len, val, vlen)
                                            : lsmt_memtable_delete(mt, seq, k.buf, k.len);
     check_write(st, m, seq, 1, seq <= LSMT_MAX_SEQUENCE && model_find(m, &k, seq) != NULL,
-                lsmt_skiplist_node_min_bytes(k.len, vlen) > ARENA_CAPACITY,
+                lsmt_skiplist_node_min_bytes(k.len, vlen + g_prot) > ARENA_CAPACITY,
                 type == LSMT_TYPE_PUT ? "put" : "delete");
     if (st == LSMT_OK)
         model_add(m, &k, seq, type, val, vlen);
@@ -411,7 +416,7 @@ static void op_batch(lsmt_memtable *mt, model *m, cursor *c)
         dup |= types[i] == RANGE_DEL ? model_find_tomb(m, &k[i], first + i) != NULL
                                      : model_find(m, &k[i], first + i) != NULL;
     for (size_t i = 0; i < n; i++) /* each record's smallest node; no overflow at these sizes */
-        min_total += lsmt_skiplist_node_min_bytes(k[i].len, vlens[i]);
+        min_total += lsmt_skiplist_node_min_bytes(k[i].len, vlens[i] + g_prot);
     lsmt_status st = lsmt_memtable_write(mt, first, b);
     if (bad_range && min_total <= ARENA_CAPACITY && !m->frozen && first <= LSMT_MAX_SEQUENCE &&
         n - 1 <= LSMT_MAX_SEQUENCE - first) {
@@ -820,12 +825,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lsmt_memtable_options_default(&o);
     o.write_buffer_size = 128 << 10;
     o.pool = g_pool;
-    uint8_t opt_bits = u8(&c);
-    o.bloom_bits_per_key = opt_bits & 1 ? 10 : 0;
+    static const unsigned prot_widths[8] = {0, 1, 2, 4, 8, 0, 0, 0};
+    uint8_t opts = u8(&c);
+    o.bloom_bits_per_key = opts & 1 ? 10 : 0;
+    g_prot = prot_widths[(opts >> 1) & 7];
+    o.protection_bytes_per_key = g_prot;
+    o.paranoid_checks = (opts >> 4) & 1;
     /* the hash index, with its default size or one window (64 slots: most keys of a long
      * input are left out of it, and must still be found by a skip-list search) */
-    o.hash_index = (opt_bits & 2) != 0;
-    o.hash_index_expected_keys = opt_bits & 4 ? 16 : 0;
+    o.hash_index = (opts & 0x20) != 0;
+    o.hash_index_expected_keys = opts & 0x40 ? 16 : 0;
     lsmt_memtable *mt = NULL;
     lsmt_status st = lsmt_memtable_create(&o, &mt);
     if (st != LSMT_OK)

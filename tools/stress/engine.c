@@ -46,11 +46,17 @@ lsmt_status slot_create(int i)
      * ORs into the same few words as the other writers' and nearly every get passes the
      * filter to the skip list */
     o.bloom_expected_keys = i == 1 ? 64 : 0;
-    /* --hash-index: slot 0 with the index at its default size, slot 3 (with a filter)
-     * with one sized for 32 keys (one 64-slot window): most keys are left out of it, so
-     * its gets mix index hits with skip-list fallbacks */
-    o.hash_index = C.hash_index && (i == 0 || i == 3);
-    o.hash_index_expected_keys = i == 3 ? 32 : 0;
+    /* --hash-index: slot 0 with the index at its default size, slot 2 (with protection)
+     * with one sized for 32 keys (one window): most keys are left out of it, so its gets
+     * mix index hits with skip-list fallbacks. (Slot 3's paranoid gets would bypass the
+     * index: memtable.h, paranoid_checks.) */
+    o.hash_index = C.hash_index && (i == 0 || i == 2);
+    o.hash_index_expected_keys = i == 2 ? 32 : 0;
+    /* slots 2 and 3 with per-entry protection, slot 3 also with paranoid checks: every
+     * read of theirs verifies (a false LSMT_CORRUPTION is a violation like any other
+     * unexpected status), and paranoid reads walk the list beside the writers */
+    o.protection_bytes_per_key = i >= 2 ? 8 : 0;
+    o.paranoid_checks = i == 3;
     lsmt_memtable *mt = NULL;
     lsmt_status st = lsmt_memtable_create(&o, &mt);
     if (st == LSMT_OK) {

@@ -1,0 +1,64 @@
+/* Test-only corruption of a stored entry (memtable/testhook.h). Single-threaded by
+ * contract; the atomic words (links, header) are changed with relaxed RMWs only so that
+ * a test run under ThreadSanitizer sees no plain access to an atomic. */
+#include "memtable/testhook.h"
+
+#include "memtable/memtable_internal.h"
+#include "skiplist/list.h"
+
+static void flip_byte(unsigned char *p, unsigned bit)
+{
+    *p ^= (unsigned char)(1u << (bit % 8));
+}
+
+lsmt_status lsmt_mt_test_flip_(lsmt_memtable *mt, const void *key, size_t klen, uint64_t seq,
+                               lsmt_mt_flip_part part, unsigned bit)
+{
+    if (mt == NULL || lsmt_mt_bad_key(key, klen))
+        return LSMT_INVALID;
+    lsmt_skiplist_iter it;
+    lsmt_skiplist_iter_init(&it, mt->sl);
+    if (lsmt_skiplist_iter_seek(&it, key, klen, seq) != LSMT_OK)
+        return LSMT_NOT_FOUND;
+    char *n = (char *)lsmt_skiplist_iter_node(&it);
+    lsmt_mt_entry e;
+    lsmt_mt_decode(mt, (const lsmt_skiplist_node *)n, &e);
+    if (e.seq != seq || !lsmt_mt_key_eq(mt, e.key, e.klen, key, klen))
+        return LSMT_NOT_FOUND;
+    switch (part) {
+    case LSMT_FLIP_KEY:
+        if (e.klen == 0)
+            return LSMT_INVALID;
+        flip_byte((unsigned char *)e.key + (bit / 8) % e.klen, bit);
+        return LSMT_OK;
+    case LSMT_FLIP_VALUE:
+        if (e.vlen == 0)
+            return LSMT_INVALID;
+        flip_byte((unsigned char *)e.value + (bit / 8) % e.vlen, bit);
+        return LSMT_OK;
+    case LSMT_FLIP_SEQ: {
+        /* the tail word right after the key: version in bits 0..55 (node.h) */
+        unsigned b = bit % 56;
+        flip_byte((unsigned char *)e.key + e.klen + b / 8, b);
+        return LSMT_OK;
+    }
+    case LSMT_FLIP_TYPE:
+        atomic_fetch_xor_explicit(meta_word(n), 1u << (META_TAG_SHIFT + bit % 2),
+                                  memory_order_relaxed);
+        return LSMT_OK;
+    case LSMT_FLIP_PROT:
+        if (e.prot == NULL)
+            return LSMT_INVALID;
+        flip_byte((unsigned char *)e.prot + (bit / 8) % mt->prot, bit);
+        return LSMT_OK;
+    case LSMT_FLIP_LINK0:
+        atomic_fetch_xor_explicit(link0(n), (ref_t)1u << (bit % 32), memory_order_relaxed);
+        return LSMT_OK;
+    case LSMT_FLIP_LINK1:
+        if (node_height(n) < 2)
+            return LSMT_INVALID;
+        atomic_fetch_xor_explicit(upper_slot(n, 1), (slot_t)1u << (bit % 32), memory_order_relaxed);
+        return LSMT_OK;
+    }
+    return LSMT_INVALID;
+}

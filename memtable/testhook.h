@@ -1,0 +1,29 @@
+/* Test-only corruption of a stored entry (tests/test_protection.c). Hidden: not part of
+ * liblsmt.so's API; the tests link the static library. Never called by the library. */
+#ifndef LSMT_MEMTABLE_TESTHOOK_H
+#define LSMT_MEMTABLE_TESTHOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lsmt/memtable.h"
+
+/* What to damage in the entry. */
+typedef enum lsmt_mt_flip_part {
+    LSMT_FLIP_KEY,   /* a key byte */
+    LSMT_FLIP_VALUE, /* a value byte (puts with a value only) */
+    LSMT_FLIP_SEQ,   /* a bit of the 56-bit sequence in the node's tail word */
+    LSMT_FLIP_TYPE,  /* one of the two type bits of the node header */
+    LSMT_FLIP_PROT,  /* a byte of the stored checksum (protection on only) */
+    LSMT_FLIP_LINK0, /* a bit of the level-0 link */
+    LSMT_FLIP_LINK1  /* a bit of the level-1 link reference (nodes taller than 1 only) */
+} lsmt_mt_flip_part;
+
+/* Flip bit `bit` (taken modulo the part's size in bits) of `part` of the entry
+ * (key, seq). LSMT_OK, LSMT_NOT_FOUND (no such entry), LSMT_INVALID (the entry has no
+ * such part). REQUIRES: no other call on mt in flight. */
+__attribute__((visibility("hidden"))) lsmt_status
+lsmt_mt_test_flip_(lsmt_memtable *mt, const void *key, size_t klen, uint64_t seq,
+                   lsmt_mt_flip_part part, unsigned bit);
+
+#endif
