@@ -287,9 +287,13 @@ static lsmt_status settle_fwd(lsmt_memtable_iter *it, lsmt_status st)
         LSMT_ASSERT(e.seq <= it->snapshot); /* invariant 1 */
         if (verified_stop(it, &e) != LSMT_OK)
             return LSMT_CORRUPTION;
-        if (e.type == LSMT_TYPE_PUT &&
-            !lsmt_mt_range_hides(it->mt, e.key, e.klen, it->snapshot, e.seq))
-            return LSMT_OK;
+        if (e.type == LSMT_TYPE_PUT) {
+            int h = lsmt_mt_range_hides(it->mt, e.key, e.klen, it->snapshot, e.seq);
+            if (h == LSMT_RT_NONE)
+                return LSMT_OK;
+            if (h == LSMT_RT_CORRUPT)
+                return set_end_st(it, LSMT_CORRUPTION);
+        }
         /* A visible tombstone, or a range tombstone newer than this version: skip every
          * older version of this key. */
         st = skip_key(it, e.key, e.klen);
@@ -328,10 +332,14 @@ static lsmt_status settle_bwd(lsmt_memtable_iter *it, lsmt_status st)
                  * newer range tombstone, either of which skips k) */
                 if (verified_stop(it, &e) != LSMT_OK)
                     return LSMT_CORRUPTION;
-                if (e.type == LSMT_TYPE_PUT &&
-                    !lsmt_mt_range_hides(it->mt, e.key, e.klen, it->snapshot, e.seq)) {
-                    it->it = probe;
-                    return LSMT_OK;
+                if (e.type == LSMT_TYPE_PUT) {
+                    int h = lsmt_mt_range_hides(it->mt, e.key, e.klen, it->snapshot, e.seq);
+                    if (h == LSMT_RT_CORRUPT)
+                        return set_end_st(it, LSMT_CORRUPTION);
+                    if (h == LSMT_RT_NONE) {
+                        it->it = probe;
+                        return LSMT_OK;
+                    }
                 }
             }
         }

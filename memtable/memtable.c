@@ -294,12 +294,14 @@ static inline __attribute__((always_inline)) lsmt_status
 get_absent(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot, uint64_t *seq_out)
 {
     uint64_t t;
-    if (LSMT_UNLIKELY(lsmt_mt_range_covering_seq(mt, key, klen, snapshot, &t))) {
-        if (seq_out != NULL)
-            *seq_out = t;
-        return LSMT_DELETED;
-    }
-    return LSMT_NOT_FOUND;
+    int r = lsmt_mt_range_covering_seq(mt, key, klen, snapshot, &t);
+    if (LSMT_LIKELY(r == LSMT_RT_NONE))
+        return LSMT_NOT_FOUND;
+    if (r == LSMT_RT_CORRUPT)
+        return LSMT_CORRUPTION;
+    if (seq_out != NULL)
+        *seq_out = t;
+    return LSMT_DELETED;
 }
 
 /* What a get answers once the skip list has found n, the first node >= (key, snapshot)
@@ -333,10 +335,15 @@ get_resolve(lsmt_memtable *mt, const lsmt_skiplist_node *n, const void *key, siz
     /* invariant 1: first node >= (key, snapshot); a corrupted sequence is caught above */
     LSMT_ASSERT(mt->prot != 0 || e.seq <= snapshot);
     uint64_t t;
-    if (LSMT_UNLIKELY(lsmt_mt_range_covering_seq(mt, key, klen, snapshot, &t)) && t > e.seq) {
-        if (seq_out != NULL)
-            *seq_out = t;
-        return LSMT_DELETED;
+    int r = lsmt_mt_range_covering_seq(mt, key, klen, snapshot, &t);
+    if (LSMT_UNLIKELY(r != LSMT_RT_NONE)) {
+        if (r == LSMT_RT_CORRUPT)
+            return LSMT_CORRUPTION;
+        if (t > e.seq) {
+            if (seq_out != NULL)
+                *seq_out = t;
+            return LSMT_DELETED;
+        }
     }
     if (seq_out != NULL)
         *seq_out = e.seq;

@@ -256,9 +256,11 @@ static const lsmt_rt_frag *view_get(lsmt_memtable *mt, uint64_t count)
     lsmt_rt_frag *cur = atomic_load_explicit(&mt->rt_frag, memory_order_acquire);
     if (LSMT_LIKELY(cur != NULL && cur->count >= count))
         return cur;
-    lsmt_rt_frag *mine = build_view(mt, NULL);
+    size_t bad = 0;
+    lsmt_rt_frag *mine = build_view(mt, &bad);
     if (mine == NULL)
         return NULL;
+    mine->corrupt = bad != 0;          /* written before its publication, like every field */
     LSMT_ASSERT(mine->count >= count); /* the count never drops outside reset_all */
     /* CAS loop (rcu_assign_pointer over a stale view): fails when another reader
      * published meanwhile; retry while what is there is still older than ours, else
@@ -278,8 +280,8 @@ static const lsmt_rt_frag *view_get(lsmt_memtable *mt, uint64_t count)
 }
 
 /* The answer without a view: scan rsl. O(T); only when memory for a view ran out. */
-static bool covering_scan(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot,
-                          uint64_t *seq)
+static int covering_scan(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot,
+                         uint64_t *seq)
 {
     bool found = false;
     lsmt_skiplist_iter it;
@@ -287,6 +289,8 @@ static bool covering_scan(lsmt_memtable *mt, const void *key, size_t klen, uint6
     for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
          st = lsmt_skiplist_iter_next(&it)) {
         lsmt_rt_tomb t;
+        if (tomb_verify(mt, lsmt_skiplist_iter_node(&it)) != LSMT_OK)
+            return LSMT_RT_CORRUPT;
         tomb_decode(mt, lsmt_skiplist_iter_node(&it), &t, NULL);
         if (mt->cmp(mt->cmp_ctx, t.begin, t.blen, key, klen) > 0)
             break; /* sorted by begin: no later tombstone starts at or before key */
@@ -296,16 +300,19 @@ static bool covering_scan(lsmt_memtable *mt, const void *key, size_t klen, uint6
             found = true;
         }
     }
-    return found;
+    return found ? LSMT_RT_COVERED : LSMT_RT_NONE;
 }
 
-bool lsmt_mt_range_covering_slow(lsmt_memtable *mt, uint64_t count, const void *key, size_t klen,
-                                 uint64_t snapshot, uint64_t *seq)
+int lsmt_mt_range_covering_slow(lsmt_memtable *mt, uint64_t count, const void *key, size_t klen,
+                                uint64_t snapshot, uint64_t *seq)
 {
     const lsmt_rt_frag *f = view_get(mt, count);
     if (f == NULL)
         return covering_scan(mt, key, klen, snapshot, seq);
-    bool r = lsmt_rt_frag_lookup(f, mt->cmp, mt->cmp_ctx, key, klen, snapshot, seq);
+    int r = LSMT_UNLIKELY(f->corrupt) ? LSMT_RT_CORRUPT
+            : lsmt_rt_frag_lookup(f, mt->cmp, mt->cmp_ctx, key, klen, snapshot, seq)
+                ? LSMT_RT_COVERED
+                : LSMT_RT_NONE;
     LSMT_TSAN_RELEASE(&rt_tsan_token); /* after our last access to f */
     return r;
 }

@@ -65,6 +65,9 @@ typedef struct lsmt_rt_frag {
     struct rcu_head rcu; /* call_rcu reclamation */
     uint64_t count;
     bool bytewise; /* built for lsmt_bytewise_compare: the prefixes are valid */
+    /* a tombstone it was built from failed its checksum (protection on): every lookup
+     * through it answers LSMT_RT_CORRUPT */
+    bool corrupt;
     size_t n;
     lsmt_rt_fragment *frags;
     uint64_t *seqs;
@@ -87,29 +90,38 @@ __attribute__((visibility("hidden"))) int lsmt_rt_frag_check(const lsmt_rt_frag 
 /* ---- range_del.c: the memtable's side ---- */
 
 /* Slow path of lsmt_mt_range_covering_seq, `count` > 0 loaded by it. */
-__attribute__((visibility("hidden"))) bool
+__attribute__((visibility("hidden"))) int
 lsmt_mt_range_covering_slow(lsmt_memtable *mt, uint64_t count, const void *key, size_t klen,
                             uint64_t snapshot, uint64_t *seq);
 
-/* The newest range tombstone covering `key` with seq <= snapshot: true and *seq, or
- * false. REQUIRES: inside a read section (lsmt_mt_begin), memtable not being reset.
- * With no tombstone: one acquire load of rt_count (same line as the state word).
+/* Answers of lsmt_mt_range_covering_seq and lsmt_mt_range_hides. */
+#define LSMT_RT_NONE    0 /* no visible tombstone covers the key (hides the version) */
+#define LSMT_RT_COVERED 1 /* one does; *seq is the newest one's sequence */
+#define LSMT_RT_CORRUPT                                          \
+    -1 /* protection on and a tombstone failed its checksum: the \
+        * read answers LSMT_CORRUPTION (range_del.c, tomb_verify) */
+
+/* The newest range tombstone covering `key` with seq <= snapshot: LSMT_RT_COVERED and
+ * *seq, LSMT_RT_NONE, or LSMT_RT_CORRUPT. REQUIRES: inside a read section (lsmt_mt_begin), memtable
+ * not being reset. With no tombstone: one acquire load of rt_count (same line as the state word).
  * R1: acquire pairs with the release increment after a tombstone is linked. */
-static inline bool lsmt_mt_range_covering_seq(lsmt_memtable *mt, const void *key, size_t klen,
-                                              uint64_t snapshot, uint64_t *seq)
+static inline int lsmt_mt_range_covering_seq(lsmt_memtable *mt, const void *key, size_t klen,
+                                             uint64_t snapshot, uint64_t *seq)
 {
     uint64_t count = atomic_load_explicit(&mt->rt_count, memory_order_acquire);
     if (LSMT_LIKELY(count == 0))
-        return false;
+        return LSMT_RT_NONE;
     return lsmt_mt_range_covering_slow(mt, count, key, klen, snapshot, seq);
 }
 
-/* Does a visible tombstone hide the point version (key, version_seq) at snapshot? */
-static inline bool lsmt_mt_range_hides(lsmt_memtable *mt, const void *key, size_t klen,
-                                       uint64_t snapshot, uint64_t version_seq)
+/* Does a visible tombstone hide the point version (key, version_seq) at snapshot?
+ * LSMT_RT_COVERED (hidden), LSMT_RT_NONE or LSMT_RT_CORRUPT. */
+static inline int lsmt_mt_range_hides(lsmt_memtable *mt, const void *key, size_t klen,
+                                      uint64_t snapshot, uint64_t version_seq)
 {
     uint64_t t;
-    return lsmt_mt_range_covering_seq(mt, key, klen, snapshot, &t) && t > version_seq;
+    int r = lsmt_mt_range_covering_seq(mt, key, klen, snapshot, &t);
+    return r == LSMT_RT_COVERED && t <= version_seq ? LSMT_RT_NONE : r;
 }
 
 /* Lifecycle hooks (memtable.c). create: 0 or an error status; reset: REQUIRES no

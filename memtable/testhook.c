@@ -62,3 +62,43 @@ lsmt_status lsmt_mt_test_flip_(lsmt_memtable *mt, const void *key, size_t klen, 
     }
     return LSMT_INVALID;
 }
+
+lsmt_status lsmt_mt_test_flip_range_(lsmt_memtable *mt, const void *begin, size_t blen,
+                                     uint64_t seq, lsmt_mt_flip_part part, unsigned bit)
+{
+    if (mt == NULL || lsmt_mt_bad_key(begin, blen))
+        return LSMT_INVALID;
+    lsmt_skiplist_iter it;
+    lsmt_skiplist_iter_init(&it, mt->rsl);
+    if (lsmt_skiplist_iter_seek(&it, begin, blen, seq) != LSMT_OK)
+        return LSMT_NOT_FOUND;
+    lsmt_skiplist_entry e;
+    lsmt_skiplist_node_entry(lsmt_skiplist_iter_node(&it), &e);
+    if (e.version != seq || !lsmt_mt_key_eq(mt, e.key, e.klen, begin, blen))
+        return LSMT_NOT_FOUND;
+    size_t elen = e.vlen - mt->prot; /* the end key, then the checksum (range_del.c) */
+    switch (part) {
+    case LSMT_FLIP_KEY:
+        if (e.klen == 0)
+            return LSMT_INVALID;
+        flip_byte((unsigned char *)e.key + (bit / 8) % e.klen, bit);
+        return LSMT_OK;
+    case LSMT_FLIP_VALUE:
+        if (elen == 0)
+            return LSMT_INVALID;
+        flip_byte((unsigned char *)e.value + (bit / 8) % elen, bit);
+        return LSMT_OK;
+    case LSMT_FLIP_SEQ: {
+        unsigned b = bit % 56;
+        flip_byte((unsigned char *)e.key + e.klen + b / 8, b);
+        return LSMT_OK;
+    }
+    case LSMT_FLIP_PROT:
+        if (mt->prot == 0)
+            return LSMT_INVALID;
+        flip_byte((unsigned char *)e.value + elen + (bit / 8) % mt->prot, bit);
+        return LSMT_OK;
+    default:
+        return LSMT_INVALID;
+    }
+}

@@ -26,4 +26,11 @@ __attribute__((visibility("hidden"))) lsmt_status
 lsmt_mt_test_flip_(lsmt_memtable *mt, const void *key, size_t klen, uint64_t seq,
                    lsmt_mt_flip_part part, unsigned bit);
 
+/* The same for the range tombstone (begin, seq) (lsmt/range_del.h): LSMT_FLIP_KEY damages
+ * a byte of begin, LSMT_FLIP_VALUE a byte of end, LSMT_FLIP_SEQ and LSMT_FLIP_PROT as
+ * above; other parts are LSMT_INVALID. */
+__attribute__((visibility("hidden"))) lsmt_status
+lsmt_mt_test_flip_range_(lsmt_memtable *mt, const void *begin, size_t blen, uint64_t seq,
+                         lsmt_mt_flip_part part, unsigned bit);
+
 #endif

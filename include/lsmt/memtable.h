@@ -165,10 +165,15 @@ typedef struct lsmt_memtable_options {
      * an iterator is positioned on, so also a flush through the internal iterator): a
      * mismatch is LSMT_CORRUPTION, never a wrong value. A random corruption goes unseen
      * with probability 2^(-8 * bytes). Costs the bytes per entry, a hash of key and
-     * value per write and per entry read (memtable-bench --protection-bytes). What is and
-     * is not guaranteed: memtable/protect.h. */
+     * value per write and per entry read (memtable-bench --protection-bytes). Range
+     * tombstones (lsmt/range_del.h) carry the same checksum over begin, sequence and end:
+     * the range-del iterators and validate verify each one; gets and snapshot
+     * iterators verify them when the fragmented view is built, and once one has failed
+     * every read that consults the tombstones is LSMT_CORRUPTION (a damaged range could
+     * cover any key). What is and is not guaranteed: memtable/protect.h. */
     unsigned protection_bytes_per_key;
-    /* Paranoid checks (default false): gets, multi_gets, iterator positioning and steps
+    /* Paranoid checks (default false; gets then bypass the hash index, whose walk reads
+     * nodes unchecked): gets, multi_gets, iterator positioning and steps
      * walk the list with checks -- every node inside the arena and plausible before its
      * key is read, and every link leading strictly forward in (key asc, sequence desc)
      * order -- so entries out of order, and links corrupted to point outside the arena or

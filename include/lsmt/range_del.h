@@ -92,7 +92,8 @@ typedef enum lsmt_range_del_kind {
 typedef struct lsmt_range_del_iter lsmt_range_del_iter;
 
 /* LSMT_OK (unpositioned); LSMT_INVALID (NULL mt/out, a bad kind); LSMT_BUSY (reset_all
- * running); LSMT_NOMEM. `*out` is written only on success. */
+ * running); LSMT_NOMEM; LSMT_CORRUPTION (FRAGMENTED, protection_bytes_per_key on: a
+ * tombstone failed its checksum). `*out` is written only on success. */
 LSMT_API lsmt_status lsmt_range_del_iter_create(lsmt_memtable *mt, lsmt_range_del_kind kind,
                                                 lsmt_range_del_iter **out);
 /* NULL is a no-op. */
@@ -103,7 +104,8 @@ LSMT_API lsmt_status lsmt_range_del_iter_seek_to_first(lsmt_range_del_iter *it);
 LSMT_API lsmt_status lsmt_range_del_iter_next(lsmt_range_del_iter *it);
 LSMT_API bool lsmt_range_del_iter_valid(const lsmt_range_del_iter *it);
 /* The current tombstone or fragment (REQUIRES valid, else LSMT_INVALID). Any out
- * pointer may be NULL. */
+ * pointer may be NULL. LSMT_CORRUPTION (RAW, protection_bytes_per_key on): this
+ * tombstone failed its checksum; nothing is written, next moves past it. */
 LSMT_API lsmt_status lsmt_range_del_iter_entry(const lsmt_range_del_iter *it, const void **begin,
                                                size_t *blen, const void **end, size_t *elen,
                                                uint64_t *seq);
