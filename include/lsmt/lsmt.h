@@ -29,7 +29,7 @@ extern "C" {
 
 /* The one source of the version: CMakeLists.txt reads these three lines. */
 #define LSMT_VERSION_MAJOR 0
-#define LSMT_VERSION_MINOR 6
+#define LSMT_VERSION_MINOR 7
 #define LSMT_VERSION_PATCH 0
 /* LSMT_VERSION: major * 10000 + minor * 100 + patch, for compile-time checks. */
 #define LSMT_VERSION       (LSMT_VERSION_MAJOR * 10000 + LSMT_VERSION_MINOR * 100 + LSMT_VERSION_PATCH)
