@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "support/check_run.h"
+#include "support/hash.h"
 
 #include "lsmt/range_del.h"
 
@@ -28,10 +29,7 @@
 static uint64_t rng_state;
 static uint64_t rnd(void)
 {
-    uint64_t x = rng_state += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
+    return splitmix64(&rng_state);
 }
 static size_t rndn(size_t n)
 {

@@ -113,25 +113,11 @@ void range_op(thr *t)
     int flush = st == LSMT_OK && lsmt_memtable_should_flush(mt);
     pthread_rwlock_unlock(&E.lock);
 
-    switch (st) {
-    case LSMT_OK:
+    if (st == LSMT_OK)
         t->c.range_deletes++;
-        break;
-    case LSMT_FULL:
-        t->c.write_full++;
-        wait_rotation(inc);
-        break;
-    case LSMT_FROZEN:
-        t->c.write_frozen++;
-        wait_rotation(inc);
-        break;
-    case LSMT_NOMEM:
-        t->c.write_nomem++;
-        break;
-    default:
+    else if (!writer_refused(t, st, inc))
         violation(t->name, "delete_range [%u, %u) at seq %" PRIu64 " returned %s", lo, lo + n, seq,
                   lsmt_status_str(st));
-    }
     if (flush)
         nudge_rotation();
     atomic_fetch_add_explicit(&g_ops, 1, memory_order_relaxed);

@@ -302,6 +302,10 @@ typedef struct thr {
     char name[24];
 } thr;
 
+/* writer.c: count a write refused with FULL, FROZEN (both wait for the rotation) or
+ * NOMEM and return true; false for any other status. */
+bool writer_refused(thr *t, lsmt_status st, uint32_t inc);
+
 /* report.c: prints the summary of the threads' counters (summed); returns the number of
  * violations. */
 int report_summary(const thr *th, unsigned nthr, double elapsed);

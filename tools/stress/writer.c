@@ -106,12 +106,33 @@ static void ack_append(ack_vec *a, const uint32_t *keys, const uint8_t *types, u
         a->v[a->n++] = (ack){first + i, keys[i], types[i]};
 }
 
-/* Count the outcome; a refused write waits for a rotation (outside the engine lock). */
+/* A write refused for a reason the engine expects (the memtable full or frozen by a
+ * rotation, memory refused): count it, and for the first two wait for the rotation
+ * (outside the engine lock). false for any other status. Range deletes too (range.c). */
+bool writer_refused(thr *t, lsmt_status st, uint32_t inc)
+{
+    switch (st) {
+    case LSMT_FULL:
+        t->c.write_full++;
+        wait_rotation(inc);
+        return true;
+    case LSMT_FROZEN:
+        t->c.write_frozen++;
+        wait_rotation(inc);
+        return true;
+    case LSMT_NOMEM:
+        t->c.write_nomem++;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Count the outcome of a put, delete or batch. */
 static void writer_outcome(thr *t, lsmt_status st, unsigned n, const uint8_t *types, uint64_t first,
                            uint32_t inc)
 {
-    switch (st) {
-    case LSMT_OK:
+    if (st == LSMT_OK) {
         if (n > 1) {
             t->c.batches++;
             t->c.batch_records += n;
@@ -119,20 +140,9 @@ static void writer_outcome(thr *t, lsmt_status st, unsigned n, const uint8_t *ty
             t->c.puts++;
         else
             t->c.deletes++;
-        break;
-    case LSMT_FULL:
-        t->c.write_full++;
-        wait_rotation(inc);
-        break;
-    case LSMT_FROZEN:
-        t->c.write_frozen++;
-        wait_rotation(inc);
-        break;
-    case LSMT_NOMEM:
-        t->c.write_nomem++;
-        break;
-    default: /* EXISTS (sequence numbers are unique), BUSY (no reset runs on the active
-              * memtable), INVALID, RANGE: all wrong here */
+    } else if (!writer_refused(t, st, inc)) {
+        /* EXISTS (sequence numbers are unique), BUSY (no reset runs on the active
+         * memtable), INVALID, RANGE: all wrong here */
         violation(t->name, "write of %u record(s) at seq %" PRIu64 " returned %s", n, first,
                   lsmt_status_str(st));
     }
