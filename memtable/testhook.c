@@ -11,6 +11,40 @@ static void flip_byte(unsigned char *p, unsigned bit)
     *p ^= (unsigned char)(1u << (bit % 8));
 }
 
+/* Flip `bit` of the bytes every entry has: its key, its value (or a range tombstone's
+ * end), the sequence in the tail word after the key, its checksum. LSMT_INVALID for a
+ * part the entry lacks (or another part: the caller's own). */
+static lsmt_status flip_common(lsmt_mt_flip_part part, unsigned bit, const void *key, size_t klen,
+                               const void *value, size_t vlen, const unsigned char *prot,
+                               size_t plen)
+{
+    switch (part) {
+    case LSMT_FLIP_KEY:
+        if (klen == 0)
+            return LSMT_INVALID;
+        flip_byte((unsigned char *)key + (bit / 8) % klen, bit);
+        return LSMT_OK;
+    case LSMT_FLIP_VALUE:
+        if (vlen == 0)
+            return LSMT_INVALID;
+        flip_byte((unsigned char *)value + (bit / 8) % vlen, bit);
+        return LSMT_OK;
+    case LSMT_FLIP_SEQ: {
+        /* the tail word right after the key: version in bits 0..55 (node.h) */
+        unsigned b = bit % 56;
+        flip_byte((unsigned char *)key + klen + b / 8, b);
+        return LSMT_OK;
+    }
+    case LSMT_FLIP_PROT:
+        if (prot == NULL || plen == 0)
+            return LSMT_INVALID;
+        flip_byte((unsigned char *)prot + (bit / 8) % plen, bit);
+        return LSMT_OK;
+    default:
+        return LSMT_INVALID;
+    }
+}
+
 lsmt_status lsmt_mt_test_flip_(lsmt_memtable *mt, const void *key, size_t klen, uint64_t seq,
                                lsmt_mt_flip_part part, unsigned bit)
 {
@@ -26,30 +60,9 @@ lsmt_status lsmt_mt_test_flip_(lsmt_memtable *mt, const void *key, size_t klen, 
     if (e.seq != seq || !lsmt_mt_key_eq(mt, e.key, e.klen, key, klen))
         return LSMT_NOT_FOUND;
     switch (part) {
-    case LSMT_FLIP_KEY:
-        if (e.klen == 0)
-            return LSMT_INVALID;
-        flip_byte((unsigned char *)e.key + (bit / 8) % e.klen, bit);
-        return LSMT_OK;
-    case LSMT_FLIP_VALUE:
-        if (e.vlen == 0)
-            return LSMT_INVALID;
-        flip_byte((unsigned char *)e.value + (bit / 8) % e.vlen, bit);
-        return LSMT_OK;
-    case LSMT_FLIP_SEQ: {
-        /* the tail word right after the key: version in bits 0..55 (node.h) */
-        unsigned b = bit % 56;
-        flip_byte((unsigned char *)e.key + e.klen + b / 8, b);
-        return LSMT_OK;
-    }
     case LSMT_FLIP_TYPE:
         atomic_fetch_xor_explicit(meta_word(n), 1u << (META_TAG_SHIFT + bit % 2),
                                   memory_order_relaxed);
-        return LSMT_OK;
-    case LSMT_FLIP_PROT:
-        if (e.prot == NULL)
-            return LSMT_INVALID;
-        flip_byte((unsigned char *)e.prot + (bit / 8) % mt->prot, bit);
         return LSMT_OK;
     case LSMT_FLIP_LINK0:
         atomic_fetch_xor_explicit(link0(n), (ref_t)1u << (bit % 32), memory_order_relaxed);
@@ -59,8 +72,9 @@ lsmt_status lsmt_mt_test_flip_(lsmt_memtable *mt, const void *key, size_t klen, 
             return LSMT_INVALID;
         atomic_fetch_xor_explicit(upper_slot(n, 1), (slot_t)1u << (bit % 32), memory_order_relaxed);
         return LSMT_OK;
+    default:
+        return flip_common(part, bit, e.key, e.klen, e.value, e.vlen, e.prot, mt->prot);
     }
-    return LSMT_INVALID;
 }
 
 lsmt_status lsmt_mt_test_flip_range_(lsmt_memtable *mt, const void *begin, size_t blen,
@@ -77,28 +91,6 @@ lsmt_status lsmt_mt_test_flip_range_(lsmt_memtable *mt, const void *begin, size_
     if (e.version != seq || !lsmt_mt_key_eq(mt, e.key, e.klen, begin, blen))
         return LSMT_NOT_FOUND;
     size_t elen = e.vlen - mt->prot; /* the end key, then the checksum (range_del.c) */
-    switch (part) {
-    case LSMT_FLIP_KEY:
-        if (e.klen == 0)
-            return LSMT_INVALID;
-        flip_byte((unsigned char *)e.key + (bit / 8) % e.klen, bit);
-        return LSMT_OK;
-    case LSMT_FLIP_VALUE:
-        if (elen == 0)
-            return LSMT_INVALID;
-        flip_byte((unsigned char *)e.value + (bit / 8) % elen, bit);
-        return LSMT_OK;
-    case LSMT_FLIP_SEQ: {
-        unsigned b = bit % 56;
-        flip_byte((unsigned char *)e.key + e.klen + b / 8, b);
-        return LSMT_OK;
-    }
-    case LSMT_FLIP_PROT:
-        if (mt->prot == 0)
-            return LSMT_INVALID;
-        flip_byte((unsigned char *)e.value + elen + (bit / 8) % mt->prot, bit);
-        return LSMT_OK;
-    default:
-        return LSMT_INVALID;
-    }
+    return flip_common(part, bit, e.key, e.klen, e.value, elen,
+                       mt->prot ? (const unsigned char *)e.value + elen : NULL, mt->prot);
 }
