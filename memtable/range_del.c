@@ -184,6 +184,7 @@ lsmt_status lsmt_memtable_delete_range(lsmt_memtable *mt, uint64_t seq, const vo
              * the count includes this increment (R1; lsmt_mt_range_covering_seq). */
             atomic_fetch_add_explicit(&mt->rt_count, 1, memory_order_release);
         }
+        lsmt_mt_note_full(mt, st); /* invariant 5: FULL implies should_flush */
     }
     lsmt_mt_end(mt);
     return st;
@@ -191,8 +192,8 @@ lsmt_status lsmt_memtable_delete_range(lsmt_memtable *mt, uint64_t seq, const vo
 
 /* ---- the cached view ------------------------------------------------------------------ */
 
-/* Every tombstone in rsl, in (begin asc, seq desc) order, into a malloc'd array. */
-/* bad (may be NULL): incremented for every tombstone whose checksum fails (tomb_verify). */
+/* Every tombstone in rsl, in (begin asc, seq desc) order, into a malloc'd array. bad (may
+ * be NULL): incremented for every tombstone whose checksum fails (tomb_verify). */
 static lsmt_rt_tomb *scan_all(lsmt_memtable *mt, uint64_t hint, size_t *n_out, size_t *bad)
 {
     size_t cap = hint > 16 ? (size_t)hint + 16 : 32, n = 0;

@@ -623,12 +623,16 @@ END_TEST
 START_TEST(test_full_implies_flush)
 {
     enum { VLEN = 100000 };
-    char *v = calloc(1, VLEN);
+    char *v = calloc(1, VLEN), *e = malloc(VLEN);
     ck_assert_ptr_nonnull(v);
+    ck_assert_ptr_nonnull(e);
+    memset(e, 0xFF, VLEN); /* a range tombstone's end after every key_of key */
     lsmt_write_batch *b;
     ck_assert_int_eq(lsmt_write_batch_create(&b), LSMT_OK);
     for (size_t shards = 1; shards <= 4; shards++) {
-        for (int mode = 0; mode < 3; mode++) { /* own arena, pool, own arena + batches */
+        /* own arena, pool, own arena + batches, own arena + range deletes (100,000-byte
+         * end keys) */
+        for (int mode = 0; mode < 4; mode++) {
             lsmt_arena_pool *pool = NULL;
             lsmt_memtable_options o;
             lsmt_memtable_options_default(&o);
@@ -658,6 +662,9 @@ START_TEST(test_full_implies_flush)
                         ck_assert_int_eq(lsmt_write_batch_put(b, k, kl, v, 10), LSMT_OK);
                         st = lsmt_memtable_write(mt, seq, b);
                         seq += 2;
+                    } else if (mode == 3) {
+                        st = lsmt_memtable_delete_range(mt, seq, k, kl, e, VLEN);
+                        seq++;
                     } else {
                         st = lsmt_memtable_put(mt, seq, k, kl, v, VLEN);
                         seq++;
@@ -676,6 +683,7 @@ START_TEST(test_full_implies_flush)
     }
     lsmt_write_batch_destroy(b);
     free(v);
+    free(e);
 }
 END_TEST
 
