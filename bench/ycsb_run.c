@@ -179,14 +179,17 @@ static lsmt_status transaction(worker *w, ycsb_op op, uint64_t stamp)
     }
 }
 
-/* Wait until `due` (CLOCK_MONOTONIC ns): sleep while far, spin the last 100 us; returns
- * early when the phase is stopped. */
-static void pace_until(ycsb_shared *sh, uint64_t due)
+/* Wait until `due` (CLOCK_MONOTONIC ns): sleep while far, spin the last 100 us. true when
+ * `due` has come, false when the phase was stopped first. */
+static bool pace_until(ycsb_shared *sh, uint64_t due)
 {
     for (;;) {
         uint64_t now = bench_now_ns();
-        if (now >= due || atomic_load_explicit(&sh->stop, memory_order_relaxed))
-            return;
+        if (now >= due)
+            return true;
+        /* relaxed: see `stop` */
+        if (atomic_load_explicit(&sh->stop, memory_order_relaxed))
+            return false;
         if (due - now > 150000) {
             uint64_t wake = due - 100000;
             if (wake - now > 50000000)
@@ -245,7 +248,10 @@ static void run_work(void *ctx, unsigned tid)
         uint64_t due = 0;
         if (interval > 0) {
             due = start + (uint64_t)((double)done * interval);
-            pace_until(sh, due);
+            /* stopped before the op was due: it is not run (run early, its latency from
+             * the intended start would read below the measured one) */
+            if (!pace_until(sh, due))
+                break;
         }
         ycsb_op op = ycsb_choose_op(sh->wl->proportion, &w->rng);
         uint64_t t0 = bench_now_ns();
