@@ -94,12 +94,3 @@ lsmt_status lsmt_mt_test_flip_range_(lsmt_memtable *mt, const void *begin, size_
     return flip_common(part, bit, e.key, e.klen, e.value, elen,
                        mt->prot ? (const unsigned char *)e.value + elen : NULL, mt->prot);
 }
-
-void lsmt_mt_test_rcu_barrier_(void)
-{
-#if defined(LSMT_RCU_BP)
-    urcu_bp_barrier();
-#else
-    urcu_memb_barrier();
-#endif
-}

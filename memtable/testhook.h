@@ -33,10 +33,4 @@ __attribute__((visibility("hidden"))) lsmt_status
 lsmt_mt_test_flip_range_(lsmt_memtable *mt, const void *begin, size_t blen, uint64_t seq,
                          lsmt_mt_flip_part part, unsigned bit);
 
-/* Wait until every reclamation the memtables queued with call_rcu (replaced range-tombstone
- * views, memtable/range_del.c) has run. The fuzz target calls it after each input, so the
- * input's mallocs and frees balance and libFuzzer does not run a leak scan per input.
- * REQUIRES: not inside an lsmt call. */
-__attribute__((visibility("hidden"))) void lsmt_mt_test_rcu_barrier_(void);
-
 #endif
