@@ -48,10 +48,9 @@ bool bench_interrupted(void)
 typedef struct phase_run {
     const bench_phase *p;
     pthread_barrier_t start;
-    pthread_mutex_t lock; /* guards started, finished and the workers' start/end */
-    pthread_cond_t cond;  /* signalled when started or finished reaches T */
-    unsigned started, finished;
-    uint64_t first_start; /* the earliest worker start_ns (under lock) */
+    pthread_mutex_t lock; /* guards finished and the workers' start/end */
+    pthread_cond_t cond;  /* signalled when finished reaches T */
+    unsigned finished;
 } phase_run;
 
 typedef struct phase_worker {
@@ -67,14 +66,6 @@ static void *worker_main(void *arg)
     phase_run *run = w->run;
     pthread_barrier_wait(&run->start);
     w->start_ns = bench_now_ns();
-    /* the deadline of a --duration phase counts from the first worker's start (the
-     * phase's time is the workers' own), so the main thread learns it */
-    pthread_mutex_lock(&run->lock);
-    if (w->start_ns < run->first_start)
-        run->first_start = w->start_ns;
-    if (++run->started == run->p->threads)
-        pthread_cond_signal(&run->cond);
-    pthread_mutex_unlock(&run->lock);
     run->p->work(run->p->ctx, w->tid);
     w->end_ns = bench_now_ns();
     pthread_mutex_lock(&run->lock);
@@ -110,14 +101,10 @@ static void wait_workers(phase_run *run)
 {
     const bench_phase *p = run->p;
     uint64_t t0 = bench_now_ns(), last_t = t0, last_n = 0;
-    uint64_t deadline = UINT64_MAX;
+    uint64_t deadline = p->duration > 0 ? t0 + (uint64_t)(p->duration * 1e9) : UINT64_MAX;
     bool stopped = false, drawn = false;
     pthread_mutex_lock(&run->lock);
     while (run->finished < p->threads) {
-        /* once every worker has started: duration from the earliest start, so the
-         * workers' span (the phase's time) is never shorter than the duration */
-        if (p->duration > 0 && deadline == UINT64_MAX && run->started == p->threads)
-            deadline = run->first_start + (uint64_t)(p->duration * 1e9);
         uint64_t now = bench_now_ns();
         if (!stopped && (now >= deadline || bench_interrupted())) {
             set_stop(p);
@@ -146,7 +133,7 @@ double bench_phase_run(const bench_phase *p)
         fprintf(stderr, "memtable-bench: out of memory\n");
         exit(1);
     }
-    phase_run run = {.p = p, .started = 0, .finished = 0, .first_start = UINT64_MAX};
+    phase_run run = {.p = p, .finished = 0};
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -711,7 +711,10 @@ START_TEST(phase_duration_stops_workers)
                      .name = "t"};
     double secs = bench_phase_run(&p);
     ck_assert(atomic_load_explicit(&w.stop, memory_order_relaxed));
-    ck_assert_msg(secs >= 0.05 && secs < 0.05 + 0.5, "phase of %.3f s", secs);
+    /* The deadline runs from the main thread's clock after the start barrier, the phase's
+     * time from the workers' own: a worker scheduled late shortens the span by its delay
+     * (0.049 s was seen under ASan on a loaded machine), so a tenth is allowed below. */
+    ck_assert_msg(secs >= 0.045 && secs < 0.05 + 0.5, "phase of %.3f s", secs);
 }
 END_TEST
 
