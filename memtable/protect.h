@@ -45,6 +45,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* xxh3 inlined (XXH_INLINE_ALL: static copies under their own names, beside the
  * library's symbols bloom.h uses): every verified read hashes a short key and value, where
@@ -80,21 +81,55 @@ static inline void lsmt_prot_prefetch(const void *from, const void *to)
     __builtin_prefetch(end, 0, 3);
 }
 
-/* Store the low p bytes of h at dst, little-endian (byte order fixed: no host assumption). */
+/* h as the 8 bytes of its little-endian form (byte order fixed: no host assumption). */
+static inline uint64_t lsmt_prot_le(uint64_t h)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap64(h);
+#else
+    return h;
+#endif
+}
+
+/* Store the low p bytes of h at dst, little-endian. One store per width (p is one of the
+ * four the options allow, lsmt_prot_width_ok): a byte loop cost ~30 instructions per
+ * write at p = 8. */
 static inline void lsmt_prot_store(unsigned char *dst, unsigned p, uint64_t h)
 {
-    for (unsigned i = 0; i < p; i++)
-        dst[i] = (unsigned char)(h >> (8 * i));
+    /* the first p bytes of le in memory are h's low p bytes, on either byte order */
+    uint64_t le = lsmt_prot_le(h);
+    const unsigned char *src = (const unsigned char *)&le;
+    switch (p) {
+    case 8:
+        memcpy(dst, src, 8);
+        break;
+    case 4:
+        memcpy(dst, src, 4);
+        break;
+    case 2:
+        memcpy(dst, src, 2);
+        break;
+    default:
+        memcpy(dst, src, 1);
+        break;
+    }
 }
 
 /* Do the p bytes at src hold the low bytes of h? */
 static inline bool lsmt_prot_match(const unsigned char *src, unsigned p, uint64_t h)
 {
-    uint64_t s = 0;
-    for (unsigned i = 0; i < p; i++)
-        s |= (uint64_t)src[i] << (8 * i);
-    uint64_t mask = p == 8 ? UINT64_MAX : ((uint64_t)1 << (8 * p)) - 1;
-    return s == (h & mask);
+    unsigned char want[8];
+    lsmt_prot_store(want, p, h);
+    switch (p) {
+    case 8:
+        return memcmp(src, want, 8) == 0;
+    case 4:
+        return memcmp(src, want, 4) == 0;
+    case 2:
+        return memcmp(src, want, 2) == 0;
+    default:
+        return src[0] == want[0];
+    }
 }
 
 #endif
