@@ -133,6 +133,11 @@ struct Config {
     // RocksDB's experimental MemPurge: a flush samples the memtable through
     // UniqueRandomSample to decide whether to rewrite it into a new memtable.
     bool mempurge = false;
+    // RocksDB's memtable_protection_bytes_per_key: MemTable::Add appends the checksum
+    // bytes to each entry and verifies them on reads, so the rep stores and returns them
+    // as opaque entry bytes (core.h). lsmt's own protection_bytes_per_key is a
+    // memtable option the rep does not use: RocksDB's covers it.
+    uint32_t protection_bytes = 0;
     std::string lsmt_spec = "lsmt:arena_mib=64";
 };
 
@@ -166,6 +171,7 @@ class Pair
         o.allow_concurrent_memtable_write = true;
         if (cfg_.mempurge)
             o.experimental_mempurge_threshold = 1.0;
+        o.memtable_protection_bytes_per_key = cfg_.protection_bytes;
         if (cfg_.hint_extractor)
             o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(2));
         if (lsmt)
@@ -796,6 +802,12 @@ int main(int argc, char **argv)
              Config c;
              c.mempurge = true;
              RunRandom(c, "mempurge", 15, Ops(30000));
+         }},
+        {"protection",
+         [] {
+             Config c;
+             c.protection_bytes = 8;
+             RunRandom(c, "protection", 16, Ops(30000));
          }},
         {"threads", RunThreads},
         {"full", RunFull},
