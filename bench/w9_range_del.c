@@ -13,9 +13,12 @@
  * Rows: W9-get-rtC (Mops/s) and W9-get-rtC-vs-rt0 (the median over rounds of the
  * same-round ratio), W9-scan-rtC (ns/entry), W9-delete-range (ns per delete_range
  * call, the 10000 of the last memtable) and W9-view-build (ms: the first get after
- * them, which builds the fragmented view). rt0 runs W3's code path exactly (no
- * tombstone: one load of the count per get), so comparing it with another build's W3
- * measures that load. */
+ * them, which builds the fragmented view). Last, on that memtable, reads and range
+ * deletes interleave: 1,000 cycles of one more delete_range (over a record not yet
+ * covered) and 100 gets; rows W9-mixed-get (Mops/s over the gets) and
+ * W9-mixed-delete-range (ns per call): who pays for keeping the view current. rt0 runs W3's code
+ * path exactly (no tombstone: one load of the count per get), so comparing it with another build's
+ * W3 measures that load. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +105,50 @@ static lsmt_status w9_tombstones(const bench_config *cfg, lsmt_memtable *mt, uin
     return LSMT_OK;
 }
 
+/* The interleaved phase on memtable mt, which holds c tombstones over records j * (N / c):
+ * cycles of one delete_range over record j * (N / c) + 1 + (cycle / c) and 100 gets.
+ * 0 or 1 (failure); *get_mops and *dr_ns. */
+#define W9_MIX_CYCLES 1000
+#define W9_MIX_GETS   100
+static int w9_mixed(const bench_config *cfg, lsmt_memtable *mt, uint64_t c, double *get_mops,
+                    double *dr_ns)
+{
+    const uint64_t N = cfg->records, stride = c ? N / c : 0;
+    if (c == 0 || stride < 2) {
+        *get_mops = *dr_ns = 0;
+        return 0;
+    }
+    unsigned char b[BENCH_KEY_MAX + 1], e[BENCH_KEY_MAX + 1], key[BENCH_KEY_MAX];
+    uint64_t get_ns = 0, del_ns = 0, gets = 0, sum = 0, t = 0;
+    for (uint64_t m = 0; m < W9_MIX_CYCLES; m++) {
+        uint64_t j = (m % c) * stride + 1 + (m / c) % (stride - 1);
+        size_t kl = bench_key(&cfg->keys, j, b);
+        memcpy(e, b, kl);
+        e[kl] = 0;
+        uint64_t t0 = bench_now_ns();
+        lsmt_status s = lsmt_memtable_delete_range(mt, N + 1 + c + m, b, kl, e, kl + 1);
+        uint64_t t1 = bench_now_ns();
+        if (s != LSMT_OK)
+            return w9_fail("mixed delete_range", s);
+        del_ns += t1 - t0;
+        for (unsigned g = 0; g < W9_MIX_GETS; g++, t++) {
+            kl = bench_key(&cfg->keys, bench_probe(t, N), key);
+            const void *v = NULL;
+            size_t vl = 0;
+            s = table_get(mt, key, kl, &v, &vl, NULL);
+            if (s != LSMT_OK && s != LSMT_DELETED)
+                return w9_fail("mixed get", s);
+            sum += s == LSMT_OK && vl ? ((const unsigned char *)v)[0] : 0;
+            gets++;
+        }
+        get_ns += bench_now_ns() - t1;
+    }
+    bench_sink_add(sum);
+    *get_mops = (double)gets / ((double)get_ns / 1e3);
+    *dr_ns = (double)del_ns / W9_MIX_CYCLES;
+    return 0;
+}
+
 int bench_run_w9(const bench_config *cfg, bench_report *r)
 {
     const uint64_t N = cfg->records;
@@ -181,6 +228,15 @@ int bench_run_w9(const bench_config *cfg, bench_report *r)
         bench_report_metric(r, "W9-delete-range", 1, dr_ns, "ns/op", note);
         bench_report_metric(r, "W9-view-build", 1, build_ms, "ms",
                             "first get after them: fragments the tombstones");
+        double mix_get = 0, mix_dr = 0;
+        if (w9_mixed(cfg, mt[W9_TABLES - 1], cnt[W9_TABLES - 1], &mix_get, &mix_dr) != 0) {
+            rc = 1;
+        } else if (mix_get > 0) {
+            snprintf(note, sizeof note, "%d cycles of 1 delete_range + %d gets, %llu tombstones+",
+                     W9_MIX_CYCLES, W9_MIX_GETS, (unsigned long long)cnt[W9_TABLES - 1]);
+            bench_report_metric(r, "W9-mixed-get", 1, mix_get, "Mops/s", note);
+            bench_report_metric(r, "W9-mixed-delete-range", 1, mix_dr, "ns/op", note);
+        }
     }
     for (unsigned i = 0; i < W9_TABLES; i++)
         table_destroy(mt[i]);

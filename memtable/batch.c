@@ -22,9 +22,11 @@
  * Range deletes (lsmt/range_del.h) are records of type LSMT_MT_TAG_RANGE_DEL, key =
  * begin, value = end. They go through the same steps against the memtable's range
  * list (rsl): step 0 also refuses an empty or inverted range (LSMT_INVALID), step 1
- * checks (begin, seq) in rsl, step 2 allocates their nodes with the others (so FULL
- * still applies nothing), step 3 sets no bloom bit and links them into rsl; the
- * tombstone count goes up (release) once all are linked (R1: before the call returns).
+ * checks (begin, seq) in rsl, step 2 allocates their nodes and recent-stack entries with
+ * the others (so FULL still applies nothing), step 3 sets no bloom bit, links them into
+ * rsl and pushes each on the recent stack after its link (S1, range_del.h); the
+ * tombstone count goes up (release) once all are linked (R1: before the call returns),
+ * then the cached view is rebuilt if it now lags too far (lsmt_mt_range_after_write).
  */
 #include <stdlib.h>
 
@@ -205,9 +207,13 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
     /* A batch whose smallest possible nodes exceed the whole arena could never fit:
      * LSMT_INVALID, not LSMT_FULL (an engine would rotate and retry it forever).
      * Checked after FROZEN/BUSY, in the same order as a single put. */
-    size_t min_total = 0;
+    size_t min_total = 0, nranges = 0;
     for (size_t i = 0; i < b->count; i++) {
         size_t nb = lsmt_skiplist_node_min_bytes(b->recs[i].klen, b->recs[i].vlen + mt->prot);
+        if (b->recs[i].type == LSMT_MT_TAG_RANGE_DEL) {
+            nranges++;
+            nb += nb != SIZE_MAX ? sizeof(lsmt_rt_recent) : 0; /* its stack entry */
+        }
         if (nb == SIZE_MAX || lsmt_add_overflow(min_total, nb, &min_total))
             return LSMT_INVALID;
     }
@@ -222,6 +228,16 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
     }
     if (batch_has_duplicate(mt, first_seq, b))
         return LSMT_EXISTS;
+    /* the range deletes' recent-stack entries (range_del.h), one allocation */
+    lsmt_rt_recent *recent = NULL;
+    if (nranges != 0) {
+        void *p;
+        lsmt_status st = lsmt_sharded_arena_alloc(mt->arena, nranges * sizeof(lsmt_rt_recent),
+                                                  _Alignof(lsmt_rt_recent), &p);
+        if (st != LSMT_OK)
+            return st; /* LSMT_FULL: nothing published */
+        recent = p;
+    }
     for (size_t i = 0; i < b->count; i++) {
         const batch_rec *r = &b->recs[i];
         const unsigned char *k = rec_bytes(b, r);
@@ -260,7 +276,7 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
             continue;
         }
         if (range) {
-            ranges++;
+            lsmt_mt_range_recent_push(mt, &recent[ranges++], nodes[i]); /* after its link (S1) */
             continue;
         }
         lsmt_mt_index_learn(mt, lsmt_mt_index_prepare(mt, rec_bytes(b, r), r->klen), nodes[i],
@@ -278,6 +294,7 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
         /* release: publishes the linked tombstones to every reader whose acquire load
          * of the count includes them (R1; range_del.c). */
         atomic_fetch_add_explicit(&mt->rt_count, ranges, memory_order_release);
+        lsmt_mt_range_after_write(mt);
     }
     return result;
 }

@@ -43,20 +43,6 @@ static void sort_keys(bkey *a, bkey *tmp, size_t n, lsmt_compare_fn cmp, void *c
     }
 }
 
-/* The first 8 bytes of a key, big-endian, zero-padded (lsmt_rt_fragment.bpfx). */
-static inline uint64_t key_prefix(const void *k, size_t len)
-{
-    uint64_t v = 0;
-    if (len >= 8)
-        memcpy(&v, k, 8);
-    else if (len > 0)
-        memcpy(&v, k, len);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
 void lsmt_rt_frag_free(lsmt_rt_frag *f)
 {
     if (f == NULL)
@@ -143,8 +129,8 @@ lsmt_rt_frag *lsmt_rt_fragment_build(const lsmt_rt_tomb *t, size_t n, lsmt_compa
         fr->blen = x.len;
         fr->end = y.p;
         fr->elen = y.len;
-        fr->bpfx = f->bytewise ? key_prefix(x.p, x.len) : 0;
-        fr->epfx = f->bytewise ? key_prefix(y.p, y.len) : 0;
+        fr->bpfx = f->bytewise ? lsmt_rt_key_prefix(x.p, x.len) : 0;
+        fr->epfx = f->bytewise ? lsmt_rt_key_prefix(y.p, y.len) : 0;
         fr->seq_off = nseqs;
         for (size_t i = 0; i < na; i++) {
             uint64_t s = t[active[i]].seq;
@@ -153,6 +139,7 @@ lsmt_rt_frag *lsmt_rt_fragment_build(const lsmt_rt_tomb *t, size_t n, lsmt_compa
         }
         fr->nseq = nseqs - fr->seq_off;
     }
+    f->bytes = sizeof *f + fcap * sizeof *f->frags + scap * sizeof *f->seqs;
     free(bd);
     free(tmp);
     free(active);
@@ -171,7 +158,7 @@ bool lsmt_rt_frag_lookup(const lsmt_rt_frag *f, lsmt_compare_fn cmp, void *ctx, 
                          size_t klen, uint64_t snapshot, uint64_t *seq)
 {
     /* the last fragment whose begin is <= key (F1: sorted by begin) */
-    uint64_t kp = f->bytewise ? key_prefix(key, klen) : 0;
+    uint64_t kp = f->bytewise ? lsmt_rt_key_prefix(key, klen) : 0;
     size_t lo = 0, hi = f->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

@@ -71,6 +71,19 @@ struct lsmt_memtable {
      * the reader that rebuilt it, read with acquire (rcu_dereference), reclaimed via
      * call_rcu, freed directly by reset_all and destroy. */
     struct lsmt_rt_frag *_Atomic rt_frag;
+    /* Top of the recent-tombstone stack (range_del.h, lsmt_rt_recent): pushed by a
+     * release CAS after the tombstone is linked (S1), read with acquire by the slow path
+     * of every tombstone lookup, set to NULL by reset_all with nothing in flight. */
+    struct lsmt_rt_recent *_Atomic rt_recent;
+    /* Bytes of the published view (stats.memory_reserved; relaxed, a statistic) and the
+     * views built since create (tests; relaxed). */
+    _Atomic size_t rt_view_bytes;
+    _Atomic uint64_t rt_view_builds;
+    /* A reader found the view lagging (it checked tombstones from rt_recent): the next
+     * writer that finds the lag over lsmt_rt_lag_max rebuilds it. Set by readers only
+     * when clear, cleared by that writer; relaxed (a hint: a lost update only moves a
+     * rebuild to a later writer or a reader). */
+    _Atomic bool rt_view_wanted;
     /* ---- open iterators: incremented by iter_create, decremented by iter_destroy,
      * read by reset_all. Own line: iterator churn must not invalidate the line every
      * get reads. */

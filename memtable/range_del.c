@@ -6,20 +6,28 @@
  * end) and links it with the skip list's lock-free insert, which makes a second
  * (begin, seq) LSMT_EXISTS. Then it increments rt_count with release (R1).
  *
+ * The write then pushes the node on the recent stack rt_recent (S1, range_del.h) and
+ * increments rt_count with release (R1). If the cached view now lags the stack by more
+ * than lsmt_rt_lag_max and readers have been checking the tombstones it lacks
+ * (rt_view_wanted), the writer rebuilds it (lsmt_mt_range_after_write): with reads
+ * between the writes, the writers pay for the rebuilds, once per lsmt_rt_lag_max
+ * tombstones, not the gets; a burst of writes with no read between builds nothing.
+ *
  * Read. lsmt_mt_range_covering_seq loads rt_count (acquire); 0 means no tombstone and
- * returns at once. Otherwise the cached view (rt_frag, acquire) answers if it was built
- * at a count >= the one loaded; if not, this reader loads the count again, scans rsl,
- * fragments the tombstones (fragment.c) and publishes the result with a release CAS
- * that succeeds only over a view built at a lower count. The view it replaced goes to
- * call_rcu: freed after every read section that could hold it has ended. A reader
- * whose CAS loses frees its own, never-published view at once and uses the winner (built
- * at a count >= its own, hence >= the count it needs). Several readers may rebuild at
- * once after a write; each publishes or frees exactly one view.
- * Why R1 holds: delete_range links its node, then increments with release; a get that
- * starts after it returned loads a count that includes it (the increments form a release
- * sequence, so the acquire load synchronises with every increment it counts), and uses
- * a view built from a scan that started after such a load, so the scan sees the node.
- * If a view cannot be built (malloc failed), the reader scans rsl itself: O(T), correct.
+ * returns at once. Otherwise the slow path loads the stack's top (acquire), then the
+ * cached view (rt_frag, acquire). The answer is the view's lookup plus a direct check of
+ * every stack entry above the view's count (the tombstones it may lack). When there is
+ * no view, or it lags by more than twice lsmt_rt_lag_max (after a burst of writes, or a
+ * writer's rebuild failed or is still running), the reader rebuilds: loads the top again, scans
+ * rsl, fragments the tombstones (fragment.c) and publishes the result with a release CAS that
+ * succeeds only over a view built at a lower count. The view it replaced goes to call_rcu: freed
+ * after every read section that could hold it has ended. A builder whose CAS loses frees its own,
+ * never-published view at once and uses the winner (built at a count >= its own). Why R1 holds:
+ * delete_range links its node, pushes it, then increments rt_count with release; a get that starts
+ * after it returned loads a count that includes it (the increments form a release sequence, so the
+ * acquire load synchronises with every increment it counts), so its load of the top sees the push:
+ * the tombstone is either at or below the view's count (in the view, by S1) or above it (checked
+ * directly). If a view cannot be built (malloc failed), the reader scans rsl itself: O(T), correct.
  *
  * Reclamation. The view holds no pointer into the memtable: its callback only frees
  * it, so it may run after reset_all or destroy. reset_all and destroy free the current
@@ -94,6 +102,10 @@ lsmt_status lsmt_mt_range_create(lsmt_memtable *mt)
     /* relaxed: the memtable is published to other threads by the caller. */
     atomic_store_explicit(&mt->rt_count, 0, memory_order_relaxed);
     atomic_store_explicit(&mt->rt_frag, NULL, memory_order_relaxed);
+    atomic_store_explicit(&mt->rt_recent, NULL, memory_order_relaxed);
+    atomic_store_explicit(&mt->rt_view_bytes, 0, memory_order_relaxed);
+    atomic_store_explicit(&mt->rt_view_builds, 0, memory_order_relaxed);
+    atomic_store_explicit(&mt->rt_view_wanted, false, memory_order_relaxed);
     return LSMT_OK;
 }
 
@@ -105,6 +117,9 @@ void lsmt_mt_range_reset(lsmt_memtable *mt)
     lsmt_rt_frag *f = atomic_load_explicit(&mt->rt_frag, memory_order_relaxed);
     atomic_store_explicit(&mt->rt_frag, NULL, memory_order_relaxed);
     atomic_store_explicit(&mt->rt_count, 0, memory_order_relaxed);
+    atomic_store_explicit(&mt->rt_recent, NULL, memory_order_relaxed); /* arena was reset */
+    atomic_store_explicit(&mt->rt_view_bytes, 0, memory_order_relaxed);
+    atomic_store_explicit(&mt->rt_view_wanted, false, memory_order_relaxed);
     lsmt_rt_frag_free(f);
 }
 
@@ -128,7 +143,8 @@ size_t lsmt_mt_range_memory(const lsmt_memtable *mt)
 {
     lsmt_skiplist_stats ss;
     lsmt_skiplist_stats_get(mt->rsl, &ss);
-    return ss.memory_bytes;
+    /* relaxed: a statistic. */
+    return ss.memory_bytes + atomic_load_explicit(&mt->rt_view_bytes, memory_order_relaxed);
 }
 
 lsmt_status lsmt_mt_range_validate(const lsmt_memtable *mt)
@@ -153,7 +169,14 @@ lsmt_status lsmt_mt_range_validate(const lsmt_memtable *mt)
     }
     /* relaxed: validate runs with no write in flight (its contract). */
     const lsmt_rt_frag *f = atomic_load_explicit(&mt->rt_frag, memory_order_relaxed);
-    if (n != count || n != lsmt_mt_range_count(mt) ||
+    /* the recent stack: one entry per tombstone, idx n .. 1 from the top (S1) */
+    uint64_t depth = 0;
+    for (const lsmt_rt_recent *e = atomic_load_explicit(&mt->rt_recent, memory_order_relaxed);
+         e != NULL; e = e->next, depth++) {
+        if (depth >= n || e->idx != n - depth)
+            return LSMT_CORRUPT;
+    }
+    if (depth != n || n != count || n != lsmt_mt_range_count(mt) ||
         (f != NULL && (f->count > n || lsmt_rt_frag_check(f, mt->cmp, mt->cmp_ctx) != 0)))
         return LSMT_CORRUPT;
     return LSMT_OK;
@@ -175,19 +198,53 @@ lsmt_status lsmt_memtable_delete_range(lsmt_memtable *mt, uint64_t seq, const vo
     lsmt_status st = lsmt_mt_writable(mt);
     if (st == LSMT_OK) {
         lsmt_skiplist_node *node;
-        st = lsmt_mt_encode_in(mt, mt->rsl, seq, LSMT_MT_TAG_RANGE_DEL, begin, blen, end, elen,
-                               &node);
+        lsmt_rt_recent *e = NULL;
+        st = lsmt_mt_range_recent_alloc(mt, &e);
+        if (st == LSMT_OK)
+            st = lsmt_mt_encode_in(mt, mt->rsl, seq, LSMT_MT_TAG_RANGE_DEL, begin, blen, end, elen,
+                                   &node);
         if (st == LSMT_OK)
             st = lsmt_sl_node_insert_hooked(mt->rsl, node, NULL, NULL);
         if (st == LSMT_OK) {
-            /* release: publishes the linked node to every reader whose acquire load of
-             * the count includes this increment (R1; lsmt_mt_range_covering_seq). */
+            lsmt_mt_range_recent_push(mt, e, node);
+            /* release: publishes the linked, pushed node to every reader whose acquire
+             * load of the count includes this increment (R1; lsmt_mt_range_covering_seq). */
             atomic_fetch_add_explicit(&mt->rt_count, 1, memory_order_release);
+            lsmt_mt_range_after_write(mt);
         }
         lsmt_mt_note_full(mt, st); /* invariant 5: FULL implies should_flush */
     }
     lsmt_mt_end(mt);
     return st;
+}
+
+lsmt_status lsmt_mt_range_recent_alloc(lsmt_memtable *mt, lsmt_rt_recent **e)
+{
+    void *p;
+    lsmt_status st =
+        lsmt_sharded_arena_alloc(mt->arena, sizeof(lsmt_rt_recent), _Alignof(lsmt_rt_recent), &p);
+    *e = st == LSMT_OK ? p : NULL;
+    return st;
+}
+
+void lsmt_mt_range_recent_push(lsmt_memtable *mt, lsmt_rt_recent *e, const lsmt_skiplist_node *node)
+{
+    lsmt_rt_tomb t;
+    tomb_decode(mt, node, &t, NULL);
+    e->node = node;
+    e->seq = t.seq;
+    e->bpfx = lsmt_rt_key_prefix(t.begin, t.blen);
+    e->epfx = lsmt_rt_key_prefix(t.end, t.elen);
+    /* relaxed: the value only seeds the CAS, which re-reads it on failure */
+    lsmt_rt_recent *top = atomic_load_explicit(&mt->rt_recent, memory_order_relaxed);
+    do {
+        e->next = top;
+        e->idx = (top != NULL ? top->idx : 0) + 1;
+        /* release: publishes e's fields and (S1) the node linked before it to readers
+         * that acquire the top; acquire (also on failure): the fields of the top we read
+         * (its idx) and, by the chain of these RMWs, of every entry below it. */
+    } while (!atomic_compare_exchange_weak_explicit(&mt->rt_recent, &top, e, memory_order_acq_rel,
+                                                    memory_order_acquire));
 }
 
 /* ---- the cached view ------------------------------------------------------------------ */
@@ -226,9 +283,10 @@ static lsmt_rt_tomb *scan_all(lsmt_memtable *mt, uint64_t hint, size_t *n_out, s
 /* bad: as scan_all's. */
 static lsmt_rt_frag *build_view(lsmt_memtable *mt, size_t *bad)
 {
-    /* acquire: every tombstone this count includes was linked before the scan below
-     * (pairs with the release increments of delete_range and the batch). */
-    uint64_t count = atomic_load_explicit(&mt->rt_count, memory_order_acquire);
+    /* acquire: every tombstone at or below this top was linked before the scan below
+     * (S1; pairs with the release CAS of lsmt_mt_range_recent_push). */
+    const lsmt_rt_recent *top = atomic_load_explicit(&mt->rt_recent, memory_order_acquire);
+    uint64_t count = top != NULL ? top->idx : 0;
     size_t n = 0;
     lsmt_rt_tomb *t = scan_all(mt, count, &n, bad);
     if (t == NULL)
@@ -237,6 +295,8 @@ static lsmt_rt_frag *build_view(lsmt_memtable *mt, size_t *bad)
     free(t);
     if (f != NULL)
         f->count = count;
+    /* relaxed: a statistic (the tests' count of rebuilds) */
+    atomic_fetch_add_explicit(&mt->rt_view_builds, 1, memory_order_relaxed);
     return f;
 }
 
@@ -273,6 +333,9 @@ static const lsmt_rt_frag *view_get(lsmt_memtable *mt, uint64_t count)
                                                   memory_order_acquire)) {
             if (cur != NULL)
                 RT_CALL_RCU(&cur->rcu, view_reclaim); /* readers may still hold it */
+            /* relaxed: a statistic; two publishers may store out of order, and the next
+             * publication corrects it */
+            atomic_store_explicit(&mt->rt_view_bytes, mine->bytes, memory_order_relaxed);
             return mine;
         }
     }
@@ -304,18 +367,92 @@ static int covering_scan(lsmt_memtable *mt, const void *key, size_t klen, uint64
     return found ? LSMT_RT_COVERED : LSMT_RT_NONE;
 }
 
-int lsmt_mt_range_covering_slow(lsmt_memtable *mt, uint64_t count, const void *key, size_t klen,
-                                uint64_t snapshot, uint64_t *seq)
+/* Raise (*found, *seq) with the tombstones of the stack entries from `top` down to the
+ * first at or below `upto` that cover key at snapshot: LSMT_RT_NONE, or LSMT_RT_CORRUPT
+ * when protection is on and one of them fails its checksum -- any of them, as a view
+ * built over a damaged tombstone answers LSMT_RT_CORRUPT to every lookup: a damaged
+ * begin or end could cover any key. The entries' fields were published before `top`
+ * (S1). Bytewise: the prefixes settle most entries without reading the node. */
+static int recent_covering(lsmt_memtable *mt, const lsmt_rt_recent *top, uint64_t upto,
+                           const void *key, size_t klen, uint64_t snapshot, bool *found,
+                           uint64_t *seq)
 {
-    const lsmt_rt_frag *f = view_get(mt, count);
-    if (f == NULL)
-        return covering_scan(mt, key, klen, snapshot, seq);
-    int r = LSMT_UNLIKELY(f->corrupt) ? LSMT_RT_CORRUPT
-            : lsmt_rt_frag_lookup(f, mt->cmp, mt->cmp_ctx, key, klen, snapshot, seq)
-                ? LSMT_RT_COVERED
-                : LSMT_RT_NONE;
-    LSMT_TSAN_RELEASE(&rt_tsan_token); /* after our last access to f */
-    return r;
+    const bool bytewise = mt->cmp == lsmt_bytewise_compare;
+    const uint64_t kp = bytewise ? lsmt_rt_key_prefix(key, klen) : 0;
+    for (const lsmt_rt_recent *e = top; e != NULL && e->idx > upto; e = e->next) {
+        if (LSMT_UNLIKELY(mt->prot != 0) && tomb_verify(mt, e->node) != LSMT_OK)
+            return LSMT_RT_CORRUPT;
+        if (e->seq > snapshot || (*found && e->seq <= *seq))
+            continue; /* invisible, or no newer than what we have */
+        if (bytewise && (kp < e->bpfx || kp > e->epfx))
+            continue; /* key < begin, or key > end */
+        lsmt_rt_tomb t;
+        tomb_decode(mt, e->node, &t, NULL);
+        bool after_begin = bytewise && kp != e->bpfx
+                               ? true /* kp > bpfx */
+                               : mt->cmp(mt->cmp_ctx, t.begin, t.blen, key, klen) <= 0;
+        bool before_end = bytewise && kp != e->epfx
+                              ? true /* kp < epfx */
+                              : mt->cmp(mt->cmp_ctx, key, klen, t.end, t.elen) < 0;
+        if (!after_begin || !before_end)
+            continue;
+        if (t.seq != e->seq)
+            return LSMT_RT_CORRUPT; /* the node's sequence changed after its push */
+        *seq = t.seq;
+        *found = true;
+    }
+    return LSMT_RT_NONE;
+}
+
+int lsmt_mt_range_covering_slow(lsmt_memtable *mt, const void *key, size_t klen, uint64_t snapshot,
+                                uint64_t *seq)
+{
+    /* acquire: S1 for every entry at or below it (pairs with the push's release CAS) */
+    const lsmt_rt_recent *top = atomic_load_explicit(&mt->rt_recent, memory_order_acquire);
+    uint64_t upto = top != NULL ? top->idx : 0;
+    /* acquire (rcu_dereference): the view's contents (pairs with view_get's release CAS) */
+    const lsmt_rt_frag *f = atomic_load_explicit(&mt->rt_frag, memory_order_acquire);
+    uint64_t have = f != NULL ? f->count : 0;
+    if (upto > have && upto - have > 2 * lsmt_rt_lag_max(have)) {
+        /* far behind (or none and many tombstones): this reader rebuilds */
+        f = view_get(mt, upto);
+        if (f == NULL)
+            return covering_scan(mt, key, klen, snapshot, seq);
+        have = f->count;
+    }
+    /* relaxed: a hint to the writers (rt_view_wanted); written only when clear, so the
+     * shared line is dirtied once per rebuild, not per get */
+    if (upto > have && !atomic_load_explicit(&mt->rt_view_wanted, memory_order_relaxed))
+        atomic_store_explicit(&mt->rt_view_wanted, true, memory_order_relaxed);
+    bool found = false;
+    int r = LSMT_RT_NONE;
+    if (f != NULL) {
+        if (LSMT_UNLIKELY(f->corrupt))
+            r = LSMT_RT_CORRUPT;
+        else
+            found = lsmt_rt_frag_lookup(f, mt->cmp, mt->cmp_ctx, key, klen, snapshot, seq);
+        LSMT_TSAN_RELEASE(&rt_tsan_token); /* after our last access to f */
+    }
+    if (r == LSMT_RT_NONE && upto > have)
+        r = recent_covering(mt, top, have, key, klen, snapshot, &found, seq);
+    if (r == LSMT_RT_CORRUPT)
+        return r;
+    return found ? LSMT_RT_COVERED : LSMT_RT_NONE;
+}
+
+void lsmt_mt_range_after_write(lsmt_memtable *mt)
+{
+    /* acquire: as in lsmt_mt_range_covering_slow */
+    const lsmt_rt_recent *top = atomic_load_explicit(&mt->rt_recent, memory_order_acquire);
+    const lsmt_rt_frag *f = atomic_load_explicit(&mt->rt_frag, memory_order_acquire);
+    uint64_t upto = top != NULL ? top->idx : 0, have = f != NULL ? f->count : 0;
+    /* relaxed: rt_view_wanted is a hint (see the field) */
+    if (upto > have && upto - have > lsmt_rt_lag_max(have) &&
+        atomic_load_explicit(&mt->rt_view_wanted, memory_order_relaxed)) {
+        atomic_store_explicit(&mt->rt_view_wanted, false, memory_order_relaxed);
+        (void)view_get(mt, upto); /* NULL (no memory): a later write or reader retries */
+        LSMT_TSAN_RELEASE(&rt_tsan_token);
+    }
 }
 
 /* ---- the flush iterator -------------------------------------------------------------------- */

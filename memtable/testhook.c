@@ -94,3 +94,10 @@ lsmt_status lsmt_mt_test_flip_range_(lsmt_memtable *mt, const void *begin, size_
     return flip_common(part, bit, e.key, e.klen, e.value, elen,
                        mt->prot ? (const unsigned char *)e.value + elen : NULL, mt->prot);
 }
+
+void lsmt_mt_test_range_views_(const lsmt_memtable *mt, uint64_t *builds, size_t *view_bytes)
+{
+    /* relaxed: statistics, read with no call in flight */
+    *builds = atomic_load_explicit(&mt->rt_view_builds, memory_order_relaxed);
+    *view_bytes = atomic_load_explicit(&mt->rt_view_bytes, memory_order_relaxed);
+}

@@ -33,4 +33,9 @@ __attribute__((visibility("hidden"))) lsmt_status
 lsmt_mt_test_flip_range_(lsmt_memtable *mt, const void *begin, size_t blen, uint64_t seq,
                          lsmt_mt_flip_part part, unsigned bit);
 
+/* Range-tombstone views (memtable/range_del.h) built since create, and the bytes of the
+ * cached one (0 when none). */
+__attribute__((visibility("hidden"))) void
+lsmt_mt_test_range_views_(const lsmt_memtable *mt, uint64_t *builds, size_t *view_bytes);
+
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "support/check_run.h"
+#include "memtable/testhook.h"
 #include "support/hash.h"
 
 #include "lsmt/range_del.h"
@@ -628,8 +629,11 @@ START_TEST(test_lifecycle)
 }
 END_TEST
 
-/* Many tombstones, gets interleaved with the writes: the view is rebuilt (and the old
- * ones reclaimed through call_rcu) many times; the answers stay right. */
+/* Many tombstones, gets interleaved with the writes: the newest tombstones are answered
+ * from the recent stack, the older ones from the cached view, which the writers rebuild
+ * only when it lags by more than lsmt_rt_lag_max (8 + T/128, at most 64) -- not once per
+ * tombstone -- and whose old copies are reclaimed through call_rcu. The answers stay
+ * right at every step, and the view's bytes are counted in memory_reserved. */
 START_TEST(test_many_interleaved)
 {
     lsmt_memtable *mt = mk(8 << 20, 0, NULL, 0);
@@ -640,14 +644,34 @@ START_TEST(test_many_interleaved)
         snprintf(b, sizeof b, "t%06d", i * 2);
         snprintf(e, sizeof e, "t%06d", i * 2 + 1);
         ck_assert_int_eq(DR(mt, (uint64_t)i + 1, b, e), LSMT_OK);
-        int j = (int)(rnd() % (uint64_t)(i + 1));
-        snprintf(k, sizeof k, "t%06d", j * 2);
-        ck_assert_int_eq(get(mt, k, LSMT_MAX_SEQUENCE, &s), LSMT_DELETED);
-        ck_assert_uint_eq(s, (uint64_t)j + 1);
-        snprintf(k, sizeof k, "t%06d", j * 2 + 1);
-        ck_assert_int_eq(get(mt, k, LSMT_MAX_SEQUENCE, &s), LSMT_NOT_FOUND);
+        /* the newest (from the stack), a random one (mostly the view), a gap */
+        int probe[2] = {i, (int)(rnd() % (uint64_t)(i + 1))};
+        for (int p = 0; p < 2; p++) {
+            snprintf(k, sizeof k, "t%06d", probe[p] * 2);
+            ck_assert_int_eq(get(mt, k, LSMT_MAX_SEQUENCE, &s), LSMT_DELETED);
+            ck_assert_uint_eq(s, (uint64_t)probe[p] + 1);
+            ck_assert_int_eq(get(mt, k, (uint64_t)probe[p], &s),
+                             LSMT_NOT_FOUND); /* older snapshot */
+            snprintf(k, sizeof k, "t%06d", probe[p] * 2 + 1);
+            ck_assert_int_eq(get(mt, k, LSMT_MAX_SEQUENCE, &s), LSMT_NOT_FOUND);
+        }
     }
     ck_assert_int_eq(lsmt_memtable_validate(mt), LSMT_OK);
+    uint64_t builds;
+    size_t view_bytes;
+    lsmt_mt_test_range_views_(mt, &builds, &view_bytes);
+    /* one build per more than 8 new tombstones at most (a rebuild per tombstone before) */
+    ck_assert_uint_ge(builds, 1);
+    ck_assert_uint_le(builds, (uint64_t)n / 8 + 1);
+    /* one fragment (64 bytes) per tombstone at least, all counted */
+    ck_assert_uint_ge(view_bytes, (size_t)(n - 64) * 64);
+    lsmt_memtable_stats before, after;
+    lsmt_memtable_stats_get(mt, &before);
+    ck_assert_int_eq(lsmt_memtable_reset_all(mt), LSMT_OK);
+    lsmt_memtable_stats_get(mt, &after);
+    lsmt_mt_test_range_views_(mt, &builds, &view_bytes);
+    ck_assert_uint_eq(view_bytes, 0);
+    ck_assert_uint_ge(before.memory_reserved - after.memory_reserved, (size_t)(n - 64) * 64);
     lsmt_memtable_destroy(mt);
 }
 END_TEST

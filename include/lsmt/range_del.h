@@ -13,14 +13,19 @@
  *
  * Reads. get, multi_get and SNAPSHOT iterators consult a fragmented view of the
  * tombstones: sorted, non-overlapping [start, end) fragments, each with the descending
- * sequence numbers of the tombstones covering it. It is built lazily by the first read
- * that finds it older than the tombstone count, published with RCU and reclaimed after
- * a grace period (or at reset_all / destroy), so a read with T tombstones costs one
- * binary search, O(log T), and a read with none costs one load of a counter that
- * shares its cache line with the memtable's state word. (RocksDB caches a fragmented
- * view per memtable for the same reason: scanning the raw, overlapping list costs
- * O(T) per read.) A write with a range tombstone makes the next read rebuild the
- * view: O(T log T + F) once, where F is the number of (fragment, seq) pairs.
+ * sequence numbers of the tombstones covering it, published with RCU and reclaimed
+ * after a grace period (or at reset_all / destroy). A read with none costs one load of
+ * a counter that shares its cache line with the memtable's state word; a read with T
+ * costs one binary search, O(log T), plus a check of each tombstone written since the
+ * view was built, at most L of them (L = 8 + T/128, at most 64). (RocksDB caches a
+ * fragmented view per memtable for the same reason: scanning the raw, overlapping list
+ * costs O(T) per read.) Building the view costs O(T log T + F), F the number of
+ * (fragment, seq) pairs (about 5 ms at T = 10,000): while reads and range deletes
+ * interleave, the delete_range that puts the view more than L tombstones behind
+ * rebuilds it, once per L tombstones; after a burst of range deletes with no read
+ * between them, the first read more than 2L behind rebuilds it once. The view's
+ * memory (malloc'd, about 64 bytes per fragment) is counted in
+ * lsmt_memtable_stats.memory_reserved.
  *
  * Thread safety: as the memtable's writes (delete_range) and reads (the iterator
  * below): see the table in lsmt/memtable.h; a range-del iterator counts as an open
@@ -30,9 +35,9 @@
  * as they do for point writes):
  *  R1. A delete_range that returned LSMT_OK is honoured by every get, multi_get and
  *      SNAPSHOT iterator positioned after it returned, at every snapshot >= its seq,
- *      until reset_all (it bumps the tombstone count with a release after it is
- *      linked, and a read rebuilds the view whenever the count it loads with an acquire
- *      is above the one the view was built at).
+ *      until reset_all (it is linked, then pushed on a stack of recent tombstones,
+ *      then counted with a release; a read that loads the count with an acquire sees
+ *      the push, and checks every tombstone pushed after its view was built).
  *  R2. The same (begin, seq) twice is LSMT_EXISTS (exactly one of two racing ones wins);
  *      (begin, seq) need not differ from any point entry's (key, seq).
  *  R3. A point version with the same sequence number as a covering tombstone is not
