@@ -93,6 +93,7 @@ lsmt_status lsmt_mt_range_create(lsmt_memtable *mt)
         return st;
     /* relaxed: the memtable is published to other threads by the caller. */
     atomic_store_explicit(&mt->rt_count, 0, memory_order_relaxed);
+    atomic_store_explicit(&mt->rt_started, 0, memory_order_relaxed);
     atomic_store_explicit(&mt->rt_frag, NULL, memory_order_relaxed);
     return LSMT_OK;
 }
@@ -177,8 +178,10 @@ lsmt_status lsmt_memtable_delete_range(lsmt_memtable *mt, uint64_t seq, const vo
         lsmt_skiplist_node *node;
         st = lsmt_mt_encode_in(mt, mt->rsl, seq, LSMT_MT_TAG_RANGE_DEL, begin, blen, end, elen,
                                &node);
-        if (st == LSMT_OK)
+        if (st == LSMT_OK) {
+            lsmt_mt_rt_begin(mt); /* before the link (R4) */
             st = lsmt_sl_node_insert_hooked(mt->rsl, node, NULL, NULL);
+        }
         if (st == LSMT_OK) {
             /* release: publishes the linked node to every reader whose acquire load of
              * the count includes this increment (R1; lsmt_mt_range_covering_seq). */
