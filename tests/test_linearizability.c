@@ -27,14 +27,21 @@
 static lin_op W(uint32_t key, lin_kind kind, uint64_t seq, uint64_t value, int status,
                 uint64_t call, uint64_t ret)
 {
-    lin_op o = {key, kind, seq, value, status, 0, call, ret, 0};
+    lin_op o = {key, kind, seq, value, status, 0, call, ret, 0, 0};
     return o;
 }
 
 static lin_op G(uint32_t key, uint64_t snap, int status, uint64_t seq_out, uint64_t value,
                 uint64_t call, uint64_t ret)
 {
-    lin_op o = {key, LIN_GET, snap, value, status, seq_out, call, ret, 1};
+    lin_op o = {key, LIN_GET, snap, value, status, seq_out, call, ret, 1, 0};
+    return o;
+}
+
+/* A range delete of keys [begin, end) */
+static lin_op R(uint32_t begin, uint32_t end, uint64_t seq, int status, uint64_t call, uint64_t ret)
+{
+    lin_op o = {begin, LIN_RDEL, seq, 0, status, 0, call, ret, 2, end};
     return o;
 }
 
@@ -154,6 +161,118 @@ START_TEST(test_bad_history)
 }
 END_TEST
 
+/* ---- range deletes ---- */
+
+START_TEST(test_rdel_sequential_legal)
+{
+    CHECK_HIST(LIN_OK, W(0, LIN_PUT, 10, 100, LSMT_OK, 1, 2), R(0, 1, 11, LSMT_OK, 3, 4),
+               G(0, MAXS, LSMT_DELETED, 11, 0, 5, 6),
+               /* below the tombstone's seq: the version shows */
+               G(0, 10, LSMT_OK, 10, 100, 7, 8), W(0, LIN_PUT, 12, 120, LSMT_OK, 9, 10),
+               G(0, MAXS, LSMT_OK, 12, 120, 11, 12),
+               /* R2: a range tombstone may share a point version's seq; R3: it does not
+                * hide that version */
+               W(0, LIN_PUT, 20, 200, LSMT_OK, 13, 14), R(0, 2, 20, LSMT_OK, 15, 16),
+               G(0, MAXS, LSMT_OK, 20, 200, 17, 18),
+               /* a range that ends at key 1 does not cover it; one over it does, also
+                * with no version at all */
+               R(0, 1, 30, LSMT_OK, 19, 20), G(0, MAXS, LSMT_DELETED, 30, 0, 21, 22),
+               G(1, MAXS, LSMT_DELETED, 20, 0, 23, 24), R(1, 3, 40, LSMT_OK, 25, 26),
+               G(1, MAXS, LSMT_DELETED, 40, 0, 27, 28), G(0, MAXS, LSMT_DELETED, 30, 0, 29, 30),
+               G(2, MAXS, LSMT_DELETED, 40, 0, 31, 32), G(2, 39, NF, 0, 0, 33, 34));
+    /* A point delete newer than the range tombstone: its own seq. */
+    CHECK_HIST(LIN_OK, R(0, 5, 3, LSMT_OK, 1, 2), W(0, LIN_DEL, 4, 0, LSMT_OK, 3, 4),
+               G(0, MAXS, LSMT_DELETED, 4, 0, 5, 6));
+    CHECK_HIST(LIN_VIOLATION, R(0, 5, 3, LSMT_OK, 1, 2), W(0, LIN_DEL, 4, 0, LSMT_OK, 3, 4),
+               G(0, MAXS, LSMT_DELETED, 3, 0, 5, 6));
+    /* A completed range delete hides an older version; a stale answer is rejected. */
+    CHECK_HIST(LIN_VIOLATION, W(0, LIN_PUT, 1, 10, LSMT_OK, 1, 2), R(0, 1, 2, LSMT_OK, 3, 4),
+               G(0, MAXS, LSMT_OK, 1, 10, 5, 6));
+    CHECK_HIST(LIN_VIOLATION, R(0, 1, 2, LSMT_OK, 3, 4), G(0, MAXS, NF, 0, 0, 5, 6));
+}
+END_TEST
+
+/* The anomaly of issue 15: put k@10 done; a get starts and its point read sees v10; put
+ * k@12 completes; then a range delete @11 is invoked and completes; the get's tombstone
+ * read sees 11 > 10 and answers DELETED. Every linearization either places the range
+ * delete after the get (answer v10 or v12) or before it, hence after put@12 (v12). */
+START_TEST(test_rdel_anomaly_rejected)
+{
+    CHECK_HIST(LIN_VIOLATION, W(0, LIN_PUT, 10, 100, LSMT_OK, 1, 2),
+               G(0, MAXS, LSMT_DELETED, 11, 0, 3, 10), W(0, LIN_PUT, 12, 120, LSMT_OK, 4, 5),
+               R(0, 3, 11, LSMT_OK, 6, 7));
+    /* the legal answers of the same history */
+    CHECK_HIST(LIN_OK, W(0, LIN_PUT, 10, 100, LSMT_OK, 1, 2), G(0, MAXS, LSMT_OK, 10, 100, 3, 10),
+               W(0, LIN_PUT, 12, 120, LSMT_OK, 4, 5), R(0, 3, 11, LSMT_OK, 6, 7));
+    CHECK_HIST(LIN_OK, W(0, LIN_PUT, 10, 100, LSMT_OK, 1, 2), G(0, MAXS, LSMT_OK, 12, 120, 3, 10),
+               W(0, LIN_PUT, 12, 120, LSMT_OK, 4, 5), R(0, 3, 11, LSMT_OK, 6, 7));
+    /* The mirror: the point read sees put k@12, invoked after range delete @13 returned,
+     * but the tombstone read missed @13. Any order placing put@12 before the get places
+     * @13 before it too: the answer must be DELETED 13. */
+    CHECK_HIST(LIN_VIOLATION, G(0, MAXS, LSMT_OK, 12, 120, 1, 10), R(0, 1, 13, LSMT_OK, 2, 3),
+               W(0, LIN_PUT, 12, 120, LSMT_OK, 4, 5));
+    CHECK_HIST(LIN_OK, G(0, MAXS, LSMT_DELETED, 13, 0, 1, 10), R(0, 1, 13, LSMT_OK, 2, 3),
+               W(0, LIN_PUT, 12, 120, LSMT_OK, 4, 5));
+    CHECK_HIST(LIN_OK, G(0, MAXS, NF, 0, 0, 1, 10), R(0, 1, 13, LSMT_OK, 2, 3),
+               W(0, LIN_PUT, 12, 120, LSMT_OK, 4, 5));
+}
+END_TEST
+
+START_TEST(test_rdel_non_monotonic_rejected)
+{
+    /* A range delete in flight: two gets that overlap each other may disagree ... */
+    CHECK_HIST(LIN_OK, W(0, LIN_PUT, 1, 10, LSMT_OK, 1, 2), R(0, 2, 5, LSMT_OK, 3, 20),
+               G(0, MAXS, LSMT_DELETED, 5, 0, 4, 7), G(0, MAXS, LSMT_OK, 1, 10, 5, 8));
+    /* ... but once one get saw it, a get invoked after that one returned must too. */
+    CHECK_HIST(LIN_VIOLATION, W(0, LIN_PUT, 1, 10, LSMT_OK, 1, 2), R(0, 2, 5, LSMT_OK, 3, 20),
+               G(0, MAXS, LSMT_DELETED, 5, 0, 4, 5), G(0, MAXS, LSMT_OK, 1, 10, 6, 7));
+    /* The same across keys of the range is not checked: each key's projection alone is
+     * legal here (key 0 sees it, then key 1 does not), though no single order is. */
+    CHECK_HIST(LIN_OK, R(0, 2, 5, LSMT_OK, 1, 20), G(0, MAXS, LSMT_DELETED, 5, 0, 2, 3),
+               G(1, MAXS, NF, 0, 0, 4, 5));
+}
+END_TEST
+
+START_TEST(test_rdel_exists_and_failures)
+{
+    CHECK_HIST(LIN_OK, R(0, 2, 5, LSMT_OK, 1, 3), R(0, 3, 5, LSMT_EXISTS, 2, 4),
+               G(0, MAXS, LSMT_DELETED, 5, 0, 5, 6));
+    /* the same (begin, seq) cannot succeed twice */
+    CHECK_HIST(LIN_VIOLATION, R(0, 2, 5, LSMT_OK, 1, 3), R(0, 3, 5, LSMT_OK, 2, 4),
+               G(0, MAXS, LSMT_DELETED, 5, 0, 5, 6));
+    /* another begin with the same seq can */
+    CHECK_HIST(LIN_OK, R(0, 3, 5, LSMT_OK, 1, 3), R(1, 3, 5, LSMT_OK, 2, 4),
+               G(1, MAXS, LSMT_DELETED, 5, 0, 5, 6));
+    CHECK_HIST(LIN_VIOLATION, R(0, 2, 5, LSMT_EXISTS, 1, 2), G(0, MAXS, NF, 0, 0, 3, 4));
+    /* a point version with the range tombstone's seq is no duplicate of it (R2) */
+    CHECK_HIST(LIN_OK, W(0, LIN_PUT, 5, 50, LSMT_OK, 1, 2), R(0, 2, 5, LSMT_OK, 3, 4),
+               G(0, MAXS, LSMT_OK, 5, 50, 5, 6));
+    /* a failed range delete leaves no trace */
+    CHECK_HIST(LIN_OK, R(0, 2, 5, LSMT_FULL, 1, 2), G(0, MAXS, NF, 0, 0, 3, 4));
+    CHECK_HIST(LIN_VIOLATION, R(0, 2, 5, LSMT_FULL, 1, 2), G(0, MAXS, LSMT_DELETED, 5, 0, 3, 4));
+}
+END_TEST
+
+START_TEST(test_rdel_projection)
+{
+    /* The range [0, 3) covers keys 0 and 2 (1 has no operation); the violation is on
+     * key 2. A range that covers no key of the history changes nothing. */
+    lin_op h[] = {R(0, 3, 5, LSMT_OK, 1, 2),           G(0, MAXS, LSMT_DELETED, 5, 0, 3, 4),
+                  G(2, MAXS, NF, 0, 0, 3, 4),          R(7, 9, 6, LSMT_OK, 1, 2),
+                  W(9, LIN_PUT, 1, 10, LSMT_OK, 1, 2), G(9, MAXS, LSMT_OK, 1, 10, 3, 4)};
+    lin_report r;
+    ck_assert_int_eq(lin_check(h, 6, 0, &r), LIN_VIOLATION);
+    ck_assert_uint_eq(r.key, 2);
+    h[2].status = LSMT_DELETED;
+    h[2].seq_out = 5;
+    ck_assert_int_eq(lin_check(h, 6, 0, &r), LIN_OK);
+    ck_assert_uint_eq(r.keys_checked, 3);
+    /* an empty or inverted range is a malformed history */
+    lin_op bad[] = {R(3, 3, 5, LSMT_OK, 1, 2), G(3, MAXS, NF, 0, 0, 3, 4)};
+    ck_assert_int_eq(lin_check(bad, 2, 0, NULL), LIN_BAD_HISTORY);
+}
+END_TEST
+
 /* Random histories linearizable by construction: each operation gets a linearization
  * point 10*i, its result from the specification run in point order, and an interval
  * around its point (so many operations overlap). A second variant corrupts one get so
@@ -207,6 +326,93 @@ START_TEST(test_random_by_construction)
             return;
         }
     }
+}
+END_TEST
+
+/* The same with range deletes over 3 keys: puts and deletes of one key, range deletes
+ * of [a, b) (0 <= a < b <= 3), gets of one key judged by the spec (range tombstones
+ * hide versions strictly below their seq). Corrupted variants: a get answering a value
+ * never written, a get reporting a range tombstone that does not exist. */
+START_TEST(test_random_rdel_by_construction)
+{
+    unsigned rs = 54321u + (unsigned)_i;
+    enum { N = 48, K = 3 };
+    lin_op h[N];
+    struct {
+        uint64_t seq, val;
+        int type; /* 0 point tombstone, 1 put, 2 range delete */
+        uint32_t key, end;
+    } w[N];
+    int nw = 0;
+    uint64_t next_seq = 1;
+    for (int i = 0; i < N; i++) {
+        uint64_t point = 100 + 10 * (uint64_t)i;
+        uint64_t call = point - (uint64_t)(rand_r(&rs) % 60),
+                 ret = point + 1 + (uint64_t)(rand_r(&rs) % 60);
+        int r = rand_r(&rs) % 10;
+        uint32_t k = (uint32_t)(rand_r(&rs) % K);
+        if (r < 3) { /* put, sequence numbers not in time order */
+            uint64_t seq = next_seq + (uint64_t)(rand_r(&rs) % 3);
+            next_seq = seq + 3;
+            h[i] = W(k, LIN_PUT, seq, 1000 + (uint64_t)i, LSMT_OK, call, ret);
+            w[nw].seq = seq, w[nw].val = 1000 + (uint64_t)i, w[nw].type = 1, w[nw++].key = k;
+        } else if (r < 4) {
+            uint64_t seq = next_seq++;
+            h[i] = W(k, LIN_DEL, seq, 0, LSMT_OK, call, ret);
+            w[nw].seq = seq, w[nw].val = 0, w[nw].type = 0, w[nw++].key = k;
+        } else if (r < 6) {
+            uint32_t end = k + 1 + (uint32_t)(rand_r(&rs) % (K - k));
+            uint64_t seq = next_seq + (uint64_t)(rand_r(&rs) % 3);
+            next_seq = seq + 3;
+            h[i] = R(k, end, seq, LSMT_OK, call, ret);
+            w[nw].seq = seq, w[nw].type = 2, w[nw].key = k, w[nw++].end = end;
+        } else {
+            uint64_t snap = rand_r(&rs) % 2 ? MAXS : (uint64_t)(rand_r(&rs) % (int)next_seq);
+            int best = -1, rbest = -1;
+            for (int j = 0; j < nw; j++) {
+                if (w[j].seq > snap)
+                    continue;
+                if (w[j].type == 2 && w[j].key <= k && k < w[j].end &&
+                    (rbest < 0 || w[j].seq > w[rbest].seq))
+                    rbest = j;
+                if (w[j].type != 2 && w[j].key == k && (best < 0 || w[j].seq > w[best].seq))
+                    best = j;
+            }
+            if (rbest >= 0 && (best < 0 || w[rbest].seq > w[best].seq))
+                h[i] = G(k, snap, LSMT_DELETED, w[rbest].seq, 0, call, ret);
+            else if (best < 0)
+                h[i] = G(k, snap, NF, 0, 0, call, ret);
+            else if (w[best].type == 0)
+                h[i] = G(k, snap, LSMT_DELETED, w[best].seq, 0, call, ret);
+            else
+                h[i] = G(k, snap, LSMT_OK, w[best].seq, w[best].val, call, ret);
+        }
+        h[i].call = h[i].call * 2; /* distinct from every ret */
+        h[i].ret = h[i].ret * 2 + 1;
+    }
+    lin_report rep;
+    if (lin_check(h, N, 0, &rep) != LIN_OK)
+        lin_dump_key(h, N, rep.key);
+    ck_assert_int_eq(rep.verdict, LIN_OK);
+    bool corrupted_value = false, corrupted_range = false;
+    for (int i = 0; i < N; i++) {
+        lin_op *o = &h[i];
+        if (!corrupted_value && o->kind == LIN_GET && o->status == LSMT_OK) {
+            uint64_t v = o->value;
+            o->value = 777777; /* never written */
+            ck_assert_int_eq(lin_check(h, N, 0, NULL), LIN_VIOLATION);
+            o->value = v;
+            corrupted_value = true;
+        }
+        if (!corrupted_range && o->kind == LIN_GET && o->status == LSMT_DELETED) {
+            uint64_t so = o->seq_out;
+            o->seq_out = 888888; /* no tombstone has it */
+            ck_assert_int_eq(lin_check(h, N, 0, NULL), LIN_VIOLATION);
+            o->seq_out = so;
+            corrupted_range = true;
+        }
+    }
+    ck_assert_int_eq(lin_check(h, N, 0, NULL), LIN_OK);
 }
 END_TEST
 
@@ -365,6 +571,12 @@ static Suite *suite(void)
     tcase_add_test(tc, test_partitioned_by_key);
     tcase_add_test(tc, test_bad_history);
     tcase_add_loop_test(tc, test_random_by_construction, 0, 50);
+    tcase_add_test(tc, test_rdel_sequential_legal);
+    tcase_add_test(tc, test_rdel_anomaly_rejected);
+    tcase_add_test(tc, test_rdel_non_monotonic_rejected);
+    tcase_add_test(tc, test_rdel_exists_and_failures);
+    tcase_add_test(tc, test_rdel_projection);
+    tcase_add_loop_test(tc, test_random_rdel_by_construction, 0, 50);
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("memtable");
     tcase_add_test(tm, test_memtable_histories);
