@@ -77,6 +77,12 @@ static bool is_write(const lin_op *o)
     return o->kind == LIN_PUT || o->kind == LIN_DEL;
 }
 
+/* Does GET o's reported sequence match version seq `seq`? */
+static bool seq_is(const lin_op *o, uint64_t seq)
+{
+    return o->seq_out == LIN_SEQ_ANY || o->seq_out == seq;
+}
+
 /* Is placing ops[i] next, after the operations in `placed`, legal in the spec? The state
  * is the set of successful writes in `placed` (point versions V and, apart, range
  * tombstones R: every RDEL of the partition covers its key). */
@@ -113,12 +119,12 @@ static bool legal(const search *s, uint64_t placed, size_t i)
     }
     /* R3: a range tombstone hides the versions strictly below its seq */
     if (rbest != NULL && (best == NULL || rbest->seq > best->seq))
-        return o->status == LSMT_DELETED && o->seq_out == rbest->seq;
+        return o->status == LSMT_DELETED && seq_is(o, rbest->seq);
     if (best == NULL)
         return o->status == LSMT_NOT_FOUND;
     if (best->kind == LIN_DEL)
-        return o->status == LSMT_DELETED && o->seq_out == best->seq;
-    return o->status == LSMT_OK && o->seq_out == best->seq && o->value == best->value;
+        return o->status == LSMT_DELETED && seq_is(o, best->seq);
+    return o->status == LSMT_OK && seq_is(o, best->seq) && o->value == best->value;
 }
 
 /* 1: a linearization of the rest exists; 0: none; -1: budget exhausted. */

@@ -52,6 +52,8 @@
 #include <stdint.h>
 
 #define LIN_MAX_OPS_PER_KEY 64
+/* lin_op.seq_out of a GET whose call reports no sequence: any matches. */
+#define LIN_SEQ_ANY         UINT64_MAX
 
 typedef enum lin_kind { LIN_PUT, LIN_DEL, LIN_GET, LIN_RDEL } lin_kind;
 
@@ -62,7 +64,8 @@ typedef struct lin_op {
     uint64_t seq;     /* PUT/DEL/RDEL: the write's sequence number; GET: the snapshot */
     uint64_t value;   /* PUT: the value written (an id); GET returning OK: value read */
     int status;       /* the lsmt_status the call returned */
-    uint64_t seq_out; /* GET returning OK or DELETED: sequence of the version read */
+    uint64_t seq_out; /* GET returning OK or DELETED: sequence of the version read, or
+                       * LIN_SEQ_ANY when the call reports none (multi_get) */
     uint64_t call;    /* invocation time */
     uint64_t ret;     /* response time; call < ret */
     uint32_t thread;  /* who ran it (diagnostics only) */
