@@ -10,11 +10,12 @@
  * returns at once. Otherwise the cached view (rt_frag, acquire) answers if it was built
  * at a count >= the one loaded; if not, this reader loads the count again, scans rsl,
  * fragments the tombstones (fragment.c) and publishes the result with a release CAS
- * that succeeds only over a view built at a lower count. The view it replaced goes to
+ * that succeeds only over the view it loaded before its scan (F4, view_get: so a view
+ * holds every tombstone of the one it replaced). The view it replaced goes to
  * call_rcu: freed after every read section that could hold it has ended. A reader
- * whose CAS loses frees its own, never-published view at once and uses the winner (built
- * at a count >= its own, hence >= the count it needs). Several readers may rebuild at
- * once after a write; each publishes or frees exactly one view.
+ * whose CAS loses frees its own, never-published view at once and uses the winner if
+ * it was built at a count >= the one it needs, else builds again. Several readers may
+ * rebuild at once after a write; each build is published or freed.
  * Why R1 holds: delete_range links its node, then increments with release; a get that
  * starts after it returned loads a count that includes it (the increments form a release
  * sequence, so the acquire load synchronises with every increment it counts), and uses
@@ -252,35 +253,44 @@ static void view_reclaim(struct rcu_head *head)
 }
 
 /* A view built at a count >= `count`, NULL if none could be built. Inside a read
- * section; the result stays valid until the section ends. */
+ * section; the result stays valid until the section ends.
+ * F4 (monotone views): a view is published only over the very view this reader loaded
+ * (acquire) before its scan, so it holds every tombstone of the view it replaces: those
+ * were linked before that view's publication, which happens-before our load, which
+ * precedes our scan. A reader whose CAS loses to a view still built at a lower count
+ * than it needs builds again (scanning after loading the winner) rather than publish
+ * over tombstones it may have missed: a tombstone still in flight (linked, not yet
+ * counted) that one get saw through the cached view then stays in it for every later
+ * one (R4, memtable.c lsmt_memtable_get). */
 static const lsmt_rt_frag *view_get(lsmt_memtable *mt, uint64_t count)
 {
     /* acquire (rcu_dereference): the view's contents, written before its publication
-     * (pairs with the release CAS below). */
+     * (pairs with the release CAS below); F4: our scan starts after this load. */
     lsmt_rt_frag *cur = atomic_load_explicit(&mt->rt_frag, memory_order_acquire);
-    if (LSMT_LIKELY(cur != NULL && cur->count >= count))
-        return cur;
-    size_t bad = 0;
-    lsmt_rt_frag *mine = build_view(mt, &bad);
-    if (mine == NULL)
-        return NULL;
-    mine->corrupt = bad != 0;          /* written before its publication, like every field */
-    LSMT_ASSERT(mine->count >= count); /* the count never drops outside reset_all */
-    /* CAS loop (rcu_assign_pointer over a stale view): fails when another reader
-     * published meanwhile; retry while what is there is still older than ours, else
-     * use theirs (built at a count >= ours, so it serves this read). */
-    while (cur == NULL || cur->count < mine->count) {
-        /* release: publishes mine's contents to the acquire loads above; acquire on
-         * failure: cur's contents, which we may then use. */
-        if (atomic_compare_exchange_weak_explicit(&mt->rt_frag, &cur, mine, memory_order_acq_rel,
-                                                  memory_order_acquire)) {
-            if (cur != NULL)
-                RT_CALL_RCU(&cur->rcu, view_reclaim); /* readers may still hold it */
+    for (;;) {
+        if (LSMT_LIKELY(cur != NULL && cur->count >= count))
+            return cur;
+        size_t bad = 0;
+        lsmt_rt_frag *mine = build_view(mt, &bad);
+        if (mine == NULL)
+            return NULL;
+        mine->corrupt = bad != 0;          /* written before its publication, like every field */
+        LSMT_ASSERT(mine->count >= count); /* the count never drops outside reset_all */
+        lsmt_rt_frag *loaded = cur;
+        /* strong CAS (rcu_assign_pointer over the view we loaded): release publishes
+         * mine's contents to the acquire loads above; acquire on failure: the winner's
+         * contents, which we may then use or scan after (F4). No ABA: `loaded` cannot be
+         * freed and reused while our read section holds it. */
+        if (atomic_compare_exchange_strong_explicit(&mt->rt_frag, &cur, mine, memory_order_acq_rel,
+                                                    memory_order_acquire)) {
+            if (loaded != NULL)
+                RT_CALL_RCU(&loaded->rcu, view_reclaim); /* readers may still hold it */
             return mine;
         }
+        /* another reader published cur meanwhile: never published, no reader holds mine */
+        lsmt_rt_frag_free(mine);
+        /* the loop's top uses cur if it serves this read, else builds again (F4) */
     }
-    lsmt_rt_frag_free(mine); /* never published: no reader can hold it */
-    return cur;
 }
 
 /* The answer without a view: scan rsl. O(T); only when memory for a view ran out. */

@@ -603,6 +603,7 @@ static void *recorder_rdel(void *arg)
             /* relaxed: the counter only hands out distinct numbers */
             o->seq = atomic_fetch_add_explicit(&g_seq, 1, memory_order_relaxed);
             o->value = ((uint64_t)c->thread << 32) | (uint64_t)i;
+            widen(&c->seed); /* sequence numbers further out of real-time order */
             o->call = tick();
             widen(&c->seed);
             o->status = o->kind == LIN_PUT
@@ -621,6 +622,7 @@ static void *recorder_rdel(void *arg)
                 ck_assert_int_eq(lsmt_write_batch_delete_range(b, key, 4, end, 4), LSMT_OK);
             }
             o->seq = atomic_fetch_add_explicit(&g_seq, 1, memory_order_relaxed);
+            widen(&c->seed);
             o->call = tick();
             widen(&c->seed);
             o->status = batched ? lsmt_memtable_write(c->mt, o->seq, b)
