@@ -16,8 +16,9 @@
  * sequence numbers of the tombstones covering it. It is built lazily by the first read
  * that finds it older than the tombstone count, published with RCU and reclaimed after
  * a grace period (or at reset_all / destroy), so a read with T tombstones costs one
- * binary search, O(log T), and a read with none costs one load of a counter that
- * shares its cache line with the memtable's state word. (RocksDB caches a fragmented
+ * binary search, O(log T), and a read with none costs loads of two counters that
+ * share their cache line with the memtable's state word (the count, and R4's
+ * generation, loaded twice). (RocksDB caches a fragmented
  * view per memtable for the same reason: scanning the raw, overlapping list costs
  * O(T) per read.) A write with a range tombstone makes the next read rebuild the
  * view: O(T log T + F) once, where F is the number of (fragment, seq) pairs.
@@ -37,9 +38,19 @@
  *      (begin, seq) need not differ from any point entry's (key, seq).
  *  R3. A point version with the same sequence number as a covering tombstone is not
  *      hidden (the tombstone hides sequence numbers strictly below its own).
- * While two writes with sequence numbers <= a get's snapshot land during the get (an
- * engine never reads at a snapshot it has not finished writing), the get may answer as
- * if only one of them had landed.
+ *  R4. get and each position of multi_get are linearizable with puts, deletes, write
+ *      batches and range deletes, whatever order their sequence numbers were handed out
+ *      in: the answer is the one the memtable gave at a single instant inside the call.
+ *      (A get reads the point version, then the tombstones: two reads. A range delete
+ *      bumps a generation before linking its tombstone; a get that finds the generation
+ *      moved between before its point read and after its tombstone read does both
+ *      again; memtable.c, lsmt_memtable_get.) Progress: lock-free, not wait-free -- a
+ *      get starts over only when a range delete began during it, so it finishes once
+ *      range deletes pause for the length of one get. Multi-key: the checker that tests
+ *      this (tests/linearizability.h) checks each key's projection of the history.
+ *      Under memory exhaustion (the cached view cannot be allocated) a get scans the
+ *      raw tombstones instead and may see one still in flight that a later get, served
+ *      by the cached view, does not: R1 still holds, R4 may not.
  */
 #ifndef LSMT_RANGE_DEL_H
 #define LSMT_RANGE_DEL_H
