@@ -445,8 +445,8 @@ lsmt_status lsmt_memtable_get(lsmt_memtable *mt, const void *key, size_t klen, u
      *    path) means none had completed;
      *  - one that was only in flight and is not in T is linearized after P.
      * Progress: lock-free, not wait-free. A get starts over only when a range delete
-     * began during it; with none ever, the cost is these two loads of the state word's
-     * line. The hash-index path runs inside get_locked, so it is covered too. */
+     * began during it; with none ever, the cost is these two loads of rt_count's
+     * read-mostly line. The hash-index path runs inside get_locked, so it is covered too. */
     lsmt_status st;
     for (;;) {
         uint64_t g0 = lsmt_mt_rt_generation(mt);

@@ -143,7 +143,7 @@ static inline uint64_t lsmt_mt_rt_generation(const lsmt_memtable *mt)
 {
     /* acquire: the first load keeps the get's point read after it, the second one stays
      * after the tombstone read (the loads of the count and view before it are acquires
-     * too); both are loads of a read-mostly line, the state word's. */
+     * too); both are loads of a read-mostly line, rt_count's. */
     return atomic_load_explicit(&mt->rt_started, memory_order_acquire);
 }
 

@@ -16,9 +16,8 @@
  * sequence numbers of the tombstones covering it. It is built lazily by the first read
  * that finds it older than the tombstone count, published with RCU and reclaimed after
  * a grace period (or at reset_all / destroy), so a read with T tombstones costs one
- * binary search, O(log T), and a read with none costs loads of two counters that
- * share their cache line with the memtable's state word (the count, and R4's
- * generation, loaded twice). (RocksDB caches a fragmented
+ * binary search, O(log T), and a read with none costs three loads of one read-mostly
+ * cache line: a tombstone count, and R4's generation twice. (RocksDB caches a fragmented
  * view per memtable for the same reason: scanning the raw, overlapping list costs
  * O(T) per read.) A write with a range tombstone makes the next read rebuild the
  * view: O(T log T + F) once, where F is the number of (fragment, seq) pairs.
