@@ -15,6 +15,10 @@
  *    batch.c); gets go through get_resolve with the node found either way.
  *  - Statistics live in per-thread cache-line slots (rcu.h), summed on read: no shared
  *    counter is written on the hot path.
+ *  - Range tombstones (range_del.c) are a second read after the point read; a get, and
+ *    each multi_get chunk, redoes both when a range delete began in between (R4 of
+ *    memtable/range_del.h; the argument at lsmt_memtable_get). The retry cannot delay
+ *    reset_all: once RESETTING is set no range delete begins and gets read empty.
  *
  * Concurrency model
  *  - Every write, get and iterator step runs inside an RCU read-side section
