@@ -73,8 +73,8 @@ struct lsmt_memtable {
      * follows the increment, so a read that sees a tombstone through the list or a view
      * built from it also sees this increment: a get loads it (acquire) before its point
      * read and again after its tombstone read, and retries when it moved
-     * (lsmt_mt_rt_begun, memtable.c get_linearizable). Rare writes: gets' loads never
-     * invalidate the line. */
+     * (memtable/range_del.h R4: lsmt_mt_rt_begin, lsmt_mt_rt_generation). Rare
+     * writes: gets' loads never invalidate the line. */
     _Atomic uint64_t rt_started;
     /* The cached fragmented view: NULL or immutable (F3); replaced by a release CAS from
      * the reader that rebuilt it, read with acquire (rcu_dereference), reclaimed via
