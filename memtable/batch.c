@@ -268,6 +268,12 @@ static lsmt_status apply(lsmt_memtable *mt, uint64_t first_seq, const lsmt_write
     lsmt_status result = LSMT_OK;
     uint64_t puts = 0, dels = 0, kbytes = 0, vbytes = 0, ranges = 0;
     for (size_t i = 0; i < b->count; i++) {
+        if (b->recs[i].type == LSMT_MT_TAG_RANGE_DEL) {
+            lsmt_mt_rt_begin(mt); /* once, before the first link (R4) */
+            break;
+        }
+    }
+    for (size_t i = 0; i < b->count; i++) {
         const batch_rec *r = &b->recs[i];
         bool range = r->type == LSMT_MT_TAG_RANGE_DEL;
         if (lsmt_sl_node_insert_hooked(range ? mt->rsl : mt->sl, nodes[i], NULL, NULL) !=

@@ -15,6 +15,10 @@
  *    batch.c); gets go through get_resolve with the node found either way.
  *  - Statistics live in per-thread cache-line slots (rcu.h), summed on read: no shared
  *    counter is written on the hot path.
+ *  - Range tombstones (range_del.c) are a second read after the point read; a get, and
+ *    each multi_get chunk, redoes both when a range delete began in between (R4 of
+ *    memtable/range_del.h; the argument at lsmt_memtable_get). The retry cannot delay
+ *    reset_all: once RESETTING is set no range delete begins and gets read empty.
  *
  * Concurrency model
  *  - Every write, get and iterator step runs inside an RCU read-side section
@@ -427,7 +431,33 @@ lsmt_status lsmt_memtable_get(lsmt_memtable *mt, const void *key, size_t klen, u
         return LSMT_RANGE;
     if (lsmt_mt_begin() != 0)
         return LSMT_NOMEM;
-    lsmt_status st = get_locked(mt, key, klen, snapshot, value, vlen, seq_out);
+    /* Linearizable under range deletes (R4, memtable/range_del.h). The point read and
+     * the tombstone read are two reads; with sequence numbers handed out out of
+     * real-time order, a tombstone invoked after the point read could otherwise decide
+     * the answer (put k@10; get reads v10; put k@12; delete_range@11 invoked and done;
+     * get's tombstone read sees 11 > 10: DELETED, which no instant had). Linearize the
+     * get at its point read P; the answer is P's point version against the tombstones T
+     * the tombstone read saw. It is legal when every tombstone in T could be placed
+     * before P and every tombstone completed before P is in T:
+     *  - g0 == g1 (the generation loaded before the point read and after the tombstone
+     *    read): each tombstone in T bumped the generation before its link, which the
+     *    tombstone read saw (directly or through a view built from a scan that saw it),
+     *    so its increment is at or before g1 == g0: it was invoked before this get's
+     *    point read, and may be linearized there;
+     *  - a tombstone that completed before P incremented the count before the tombstone
+     *    read loaded it, so the view consulted includes it (R1); a count of 0 (the fast
+     *    path) means none had completed;
+     *  - one that was only in flight and is not in T is linearized after P.
+     * Progress: lock-free, not wait-free. A get starts over only when a range delete
+     * began during it; with none ever, the cost is these two loads of rt_count's
+     * read-mostly line. The hash-index path runs inside get_locked, so it is covered too. */
+    lsmt_status st;
+    for (;;) {
+        uint64_t g0 = lsmt_mt_rt_generation(mt);
+        st = get_locked(mt, key, klen, snapshot, value, vlen, seq_out);
+        if (LSMT_LIKELY(lsmt_mt_rt_generation(mt) == g0))
+            break;
+    }
     lsmt_mt_end(mt);
     return st;
 }
@@ -559,8 +589,15 @@ lsmt_status lsmt_memtable_multi_get(lsmt_memtable *mt, size_t n, const void *con
     } else {
         for (size_t i = 0; i < n; i += MULTI_GET_CHUNK) {
             size_t c = n - i < MULTI_GET_CHUNK ? n - i : MULTI_GET_CHUNK;
-            (mt->hidx.slots != NULL && !mt->paranoid ? multi_get_chunk_indexed : multi_get_chunk)(
-                mt, c, keys + i, klens + i, snapshot, statuses + i, values + i, vlens + i);
+            /* R4: a chunk is redone when a range delete began during it, so each
+             * position is a linearizable get (the argument in lsmt_memtable_get) */
+            uint64_t g0;
+            do {
+                g0 = lsmt_mt_rt_generation(mt);
+                (mt->hidx.slots != NULL && !mt->paranoid ? multi_get_chunk_indexed
+                                                         : multi_get_chunk)(
+                    mt, c, keys + i, klens + i, snapshot, statuses + i, values + i, vlens + i);
+            } while (LSMT_UNLIKELY(lsmt_mt_rt_generation(mt) != g0));
         }
     }
     lsmt_mt_end(mt);

@@ -67,6 +67,15 @@ struct lsmt_memtable {
      * zeroed by reset_all with nothing in flight. Range deletes are rare: their
      * increments invalidate this read-mostly line, gets' loads never do. */
     _Atomic uint64_t rt_count;
+    /* Range deletes begun: incremented (relaxed) by delete_range and by a write batch
+     * holding range deletes BEFORE they link their tombstones, also when they then
+     * fail; never reset (only compared for equality). The link CAS is a release that
+     * follows the increment, so a read that sees a tombstone through the list or a view
+     * built from it also sees this increment: a get loads it (acquire) before its point
+     * read and again after its tombstone read, and retries when it moved
+     * (memtable/range_del.h R4: lsmt_mt_rt_begin, lsmt_mt_rt_generation). Rare
+     * writes: gets' loads never invalidate the line. */
+    _Atomic uint64_t rt_started;
     /* The cached fragmented view: NULL or immutable (F3); replaced by a release CAS from
      * the reader that rebuilt it, read with acquire (rcu_dereference), reclaimed via
      * call_rcu, freed directly by reset_all and destroy. */

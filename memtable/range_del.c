@@ -3,11 +3,10 @@
  * layout).
  *
  * Write. delete_range encodes one node in rsl (key = begin, version = seq, value =
- * end) and links it with the skip list's lock-free insert, which makes a second
- * (begin, seq) LSMT_EXISTS. Then it increments rt_count with release (R1).
- *
- * The write then pushes the node on the recent stack rt_recent (S1, range_del.h) and
- * increments rt_count with release (R1). If the cached view now lags the stack by more
+ * end), bumps the generation rt_started (R4, memtable.c), and links the node with the
+ * skip list's lock-free insert, which makes a second (begin, seq) LSMT_EXISTS. Then it
+ * pushes the node on the recent stack rt_recent (S1, range_del.h) and increments
+ * rt_count with release (R1). If the cached view now lags the stack by more
  * than lsmt_rt_lag_max and readers have been checking the tombstones it lacks
  * (rt_view_wanted), the writer rebuilds it (lsmt_mt_range_after_write): with reads
  * between the writes, the writers pay for the rebuilds, once per lsmt_rt_lag_max
@@ -18,16 +17,19 @@
  * cached view (rt_frag, acquire). The answer is the view's lookup plus a direct check of
  * every stack entry above the view's count (the tombstones it may lack). When there is
  * no view, or it lags by more than twice lsmt_rt_lag_max (after a burst of writes, or a
- * writer's rebuild failed or is still running), the reader rebuilds: loads the top again, scans
- * rsl, fragments the tombstones (fragment.c) and publishes the result with a release CAS that
- * succeeds only over a view built at a lower count. The view it replaced goes to call_rcu: freed
- * after every read section that could hold it has ended. A builder whose CAS loses frees its own,
- * never-published view at once and uses the winner (built at a count >= its own). Why R1 holds:
- * delete_range links its node, pushes it, then increments rt_count with release; a get that starts
- * after it returned loads a count that includes it (the increments form a release sequence, so the
- * acquire load synchronises with every increment it counts), so its load of the top sees the push:
- * the tombstone is either at or below the view's count (in the view, by S1) or above it (checked
- * directly). If a view cannot be built (malloc failed), the reader scans rsl itself: O(T), correct.
+ * writer's rebuild failed or is still running), the reader rebuilds: loads the top
+ * again, scans rsl, fragments the tombstones (fragment.c) and publishes the result with
+ * a release CAS that succeeds only over the view it loaded before its scan (F4,
+ * view_get: so a view holds every tombstone of the one it replaced). The view it
+ * replaced goes to call_rcu: freed after every read section that could hold it has
+ * ended. A builder whose CAS loses frees its own, never-published view at once and uses
+ * the winner if it was built at a count >= the one it needs, else builds again.
+ * Why R1 holds: delete_range links its node, pushes it, then increments rt_count with
+ * release; a get that starts after it returned loads a count that includes it (the
+ * increments form a release sequence, so the acquire load synchronises with every
+ * increment it counts), so its load of the top sees the push: the tombstone is either
+ * at or below the view's count (in the view, by S1) or above it (checked directly).
+ * If a view cannot be built (malloc failed), the reader scans rsl itself: O(T), correct.
  *
  * Reclamation. The view holds no pointer into the memtable: its callback only frees
  * it, so it may run after reset_all or destroy. reset_all and destroy free the current
@@ -101,6 +103,7 @@ lsmt_status lsmt_mt_range_create(lsmt_memtable *mt)
         return st;
     /* relaxed: the memtable is published to other threads by the caller. */
     atomic_store_explicit(&mt->rt_count, 0, memory_order_relaxed);
+    atomic_store_explicit(&mt->rt_started, 0, memory_order_relaxed);
     atomic_store_explicit(&mt->rt_frag, NULL, memory_order_relaxed);
     atomic_store_explicit(&mt->rt_recent, NULL, memory_order_relaxed);
     atomic_store_explicit(&mt->rt_view_bytes, 0, memory_order_relaxed);
@@ -203,8 +206,10 @@ lsmt_status lsmt_memtable_delete_range(lsmt_memtable *mt, uint64_t seq, const vo
         if (st == LSMT_OK)
             st = lsmt_mt_encode_in(mt, mt->rsl, seq, LSMT_MT_TAG_RANGE_DEL, begin, blen, end, elen,
                                    &node);
-        if (st == LSMT_OK)
+        if (st == LSMT_OK) {
+            lsmt_mt_rt_begin(mt); /* before the link (R4) */
             st = lsmt_sl_node_insert_hooked(mt->rsl, node, NULL, NULL);
+        }
         if (st == LSMT_OK) {
             lsmt_mt_range_recent_push(mt, e, node);
             /* release: publishes the linked, pushed node to every reader whose acquire
@@ -309,38 +314,47 @@ static void view_reclaim(struct rcu_head *head)
 }
 
 /* A view built at a count >= `count`, NULL if none could be built. Inside a read
- * section; the result stays valid until the section ends. */
+ * section; the result stays valid until the section ends.
+ * F4 (monotone views): a view is published only over the very view this reader loaded
+ * (acquire) before its scan, so it holds every tombstone of the view it replaces: those
+ * were linked before that view's publication, which happens-before our load, which
+ * precedes our scan. A reader whose CAS loses to a view still built at a lower count
+ * than it needs builds again (scanning after loading the winner) rather than publish
+ * over tombstones it may have missed: a tombstone still in flight (linked, not yet
+ * counted) that one get saw through the cached view then stays in it for every later
+ * one (R4, memtable.c lsmt_memtable_get). */
 static const lsmt_rt_frag *view_get(lsmt_memtable *mt, uint64_t count)
 {
     /* acquire (rcu_dereference): the view's contents, written before its publication
-     * (pairs with the release CAS below). */
+     * (pairs with the release CAS below); F4: our scan starts after this load. */
     lsmt_rt_frag *cur = atomic_load_explicit(&mt->rt_frag, memory_order_acquire);
-    if (LSMT_LIKELY(cur != NULL && cur->count >= count))
-        return cur;
-    size_t bad = 0;
-    lsmt_rt_frag *mine = build_view(mt, &bad);
-    if (mine == NULL)
-        return NULL;
-    mine->corrupt = bad != 0;          /* written before its publication, like every field */
-    LSMT_ASSERT(mine->count >= count); /* the count never drops outside reset_all */
-    /* CAS loop (rcu_assign_pointer over a stale view): fails when another reader
-     * published meanwhile; retry while what is there is still older than ours, else
-     * use theirs (built at a count >= ours, so it serves this read). */
-    while (cur == NULL || cur->count < mine->count) {
-        /* release: publishes mine's contents to the acquire loads above; acquire on
-         * failure: cur's contents, which we may then use. */
-        if (atomic_compare_exchange_weak_explicit(&mt->rt_frag, &cur, mine, memory_order_acq_rel,
-                                                  memory_order_acquire)) {
-            if (cur != NULL)
-                RT_CALL_RCU(&cur->rcu, view_reclaim); /* readers may still hold it */
+    for (;;) {
+        if (LSMT_LIKELY(cur != NULL && cur->count >= count))
+            return cur;
+        size_t bad = 0;
+        lsmt_rt_frag *mine = build_view(mt, &bad);
+        if (mine == NULL)
+            return NULL;
+        mine->corrupt = bad != 0;          /* written before its publication, like every field */
+        LSMT_ASSERT(mine->count >= count); /* the count never drops outside reset_all */
+        lsmt_rt_frag *loaded = cur;
+        /* strong CAS (rcu_assign_pointer over the view we loaded): release publishes
+         * mine's contents to the acquire loads above; acquire on failure: the winner's
+         * contents, which we may then use or scan after (F4). No ABA: `loaded` cannot be
+         * freed and reused while our read section holds it. */
+        if (atomic_compare_exchange_strong_explicit(&mt->rt_frag, &cur, mine, memory_order_acq_rel,
+                                                    memory_order_acquire)) {
+            if (loaded != NULL)
+                RT_CALL_RCU(&loaded->rcu, view_reclaim); /* readers may still hold it */
             /* relaxed: a statistic; two publishers may store out of order, and the next
              * publication corrects it */
             atomic_store_explicit(&mt->rt_view_bytes, mine->bytes, memory_order_relaxed);
             return mine;
         }
+        /* another reader published cur meanwhile: never published, no reader holds mine */
+        lsmt_rt_frag_free(mine);
+        /* the loop's top uses cur if it serves this read, else builds again (F4) */
     }
-    lsmt_rt_frag_free(mine); /* never published: no reader can hold it */
-    return cur;
 }
 
 /* The answer without a view: scan rsl. O(T); only when memory for a view ran out. */

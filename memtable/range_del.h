@@ -179,6 +179,29 @@ static inline int lsmt_mt_range_hides(lsmt_memtable *mt, const void *key, size_t
     return r == LSMT_RT_COVERED && t <= version_seq ? LSMT_RT_NONE : r;
 }
 
+/* R4, range-delete generation (mt->rt_started): what makes a get linearizable while
+ * range deletes and point writes with out-of-order sequence numbers race with it
+ * (memtable.c, lsmt_memtable_get). A write that may link tombstones calls
+ * lsmt_mt_rt_begin once BEFORE its first link, even if it then fails; a get reads
+ * lsmt_mt_rt_generation before its point read and after its tombstone read, and starts
+ * over when the two differ. */
+static inline void lsmt_mt_rt_begin(lsmt_memtable *mt)
+{
+    /* relaxed: ordered before the tombstone's link by the link's release CAS (insert.c):
+     * a reader that sees the node, itself or through a view built by a thread that saw
+     * it, happens-after this increment, so its later generation load returns it or a
+     * later value (read-write coherence). */
+    atomic_fetch_add_explicit(&mt->rt_started, 1, memory_order_relaxed);
+}
+
+static inline uint64_t lsmt_mt_rt_generation(const lsmt_memtable *mt)
+{
+    /* acquire: the first load keeps the get's point read after it, the second one stays
+     * after the tombstone read (the loads of the count and view before it are acquires
+     * too); both are loads of a read-mostly line, rt_count's. */
+    return atomic_load_explicit(&mt->rt_started, memory_order_acquire);
+}
+
 /* Lifecycle hooks (memtable.c). create: 0 or an error status; reset: REQUIRES no
  * operation in flight (after reset_all's grace period); destroy: frees everything. */
 __attribute__((visibility("hidden"))) lsmt_status lsmt_mt_range_create(lsmt_memtable *mt);

@@ -273,7 +273,9 @@ LSMT_API lsmt_status lsmt_memtable_write(lsmt_memtable *mt, uint64_t first_seq,
  *   *seq_out (may be NULL) receives the sequence of the version found (OK or DELETED).
  *   LSMT_INVALID (NULL mt/value/vlen, bad key) / LSMT_RANGE (snapshot >
  *   LSMT_MAX_SEQUENCE) for bad arguments; LSMT_NOMEM when the thread cannot be
- *   registered with liburcu (see the top of this header). Never blocks. While reset_all runs the
+ *   registered with liburcu (see the top of this header). Never blocks; linearizable also
+ *   under range deletes (lsmt/range_del.h R4: it redoes its reads when a range delete
+ *   began during it -- lock-free, not wait-free). While reset_all runs the
  *   memtable reads as empty (LSMT_NOT_FOUND). LSMT_CORRUPTION: the version found failed its
  *   checksum (protection_bytes_per_key) or, with paranoid_checks, the search met a
  *   broken link or order; nothing is returned. */

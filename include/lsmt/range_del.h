@@ -14,17 +14,17 @@
  * Reads. get, multi_get and SNAPSHOT iterators consult a fragmented view of the
  * tombstones: sorted, non-overlapping [start, end) fragments, each with the descending
  * sequence numbers of the tombstones covering it, published with RCU and reclaimed
- * after a grace period (or at reset_all / destroy). A read with none costs one load of
- * a counter that shares its cache line with the memtable's state word; a read with T
- * costs one binary search, O(log T), plus a check of each tombstone written since the
- * view was built, at most L of them (L = 8 + T/128, at most 64). (RocksDB caches a
- * fragmented view per memtable for the same reason: scanning the raw, overlapping list
- * costs O(T) per read.) Building the view costs O(T log T + F), F the number of
- * (fragment, seq) pairs (about 5 ms at T = 10,000): while reads and range deletes
- * interleave, the delete_range that puts the view more than L tombstones behind
+ * after a grace period (or at reset_all / destroy). A read with none costs three loads
+ * of one read-mostly cache line: a tombstone count, and R4's generation twice. A read
+ * with T costs one binary search, O(log T), plus a check of each tombstone written
+ * since the view was built, at most L of them (L = 8 + T/128, at most 64). (RocksDB
+ * caches a fragmented view per memtable for the same reason: scanning the raw,
+ * overlapping list costs O(T) per read.) Building the view costs O(T log T + F), F the
+ * number of (fragment, seq) pairs (about 5 ms at T = 10,000): while reads and range
+ * deletes interleave, the delete_range that puts the view more than L tombstones behind
  * rebuilds it, once per L tombstones; after a burst of range deletes with no read
- * between them, the first read more than 2L behind rebuilds it once. The view's
- * memory (malloc'd, about 64 bytes per fragment) is counted in
+ * between them, the first read more than 2L behind rebuilds it once. The view's memory
+ * (malloc'd, about 64 bytes per fragment) is counted in
  * lsmt_memtable_stats.memory_reserved.
  *
  * Thread safety: as the memtable's writes (delete_range) and reads (the iterator
@@ -42,9 +42,19 @@
  *      (begin, seq) need not differ from any point entry's (key, seq).
  *  R3. A point version with the same sequence number as a covering tombstone is not
  *      hidden (the tombstone hides sequence numbers strictly below its own).
- * While two writes with sequence numbers <= a get's snapshot land during the get (an
- * engine never reads at a snapshot it has not finished writing), the get may answer as
- * if only one of them had landed.
+ *  R4. get and each position of multi_get are linearizable with puts, deletes, write
+ *      batches and range deletes, whatever order their sequence numbers were handed out
+ *      in: the answer is the one the memtable gave at a single instant inside the call.
+ *      (A get reads the point version, then the tombstones: two reads. A range delete
+ *      bumps a generation before linking its tombstone; a get that finds the generation
+ *      moved between before its point read and after its tombstone read does both
+ *      again; memtable.c, lsmt_memtable_get.) Progress: lock-free, not wait-free -- a
+ *      get starts over only when a range delete began during it, so it finishes once
+ *      range deletes pause for the length of one get. Multi-key: the checker that tests
+ *      this (tests/linearizability.h) checks each key's projection of the history.
+ *      Under memory exhaustion (the cached view cannot be allocated) a get scans the
+ *      raw tombstones instead and may see one still in flight that a later get, served
+ *      by the cached view, does not: R1 still holds, R4 may not.
  */
 #ifndef LSMT_RANGE_DEL_H
 #define LSMT_RANGE_DEL_H
