@@ -16,9 +16,10 @@
  * them, which builds the fragmented view). Last, on that memtable, reads and range
  * deletes interleave: 1,000 cycles of one more delete_range (over a record not yet
  * covered) and 100 gets; rows W9-mixed-get (Mops/s over the gets) and
- * W9-mixed-delete-range (ns per call): who pays for keeping the view current. rt0 runs W3's code
- * path exactly (no tombstone: one load of the count per get), so comparing it with another build's
- * W3 measures that load. */
+ * W9-mixed-delete-range (ns per call): who pays for keeping the view current.
+ * rt0 runs W3's code path exactly (no tombstone: the count and the range-delete
+ * generation, three loads of the state word's line per get), so comparing it with
+ * another build's W3 measures them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -55,12 +55,14 @@ struct lsmt_memtable {
     /* ---- lifecycle word: read (acquire) at the start of every write and get, written
      * by freeze (fetch_or) and reset_all (CAS to set RESET_PENDING, fetch_or to add
      * RESETTING, release store to clear).
-     * Read-mostly, so it shares its line with the fixed fields. */
-    _Atomic uint32_t state;
+     * Read-mostly; it starts a line that holds the range-tombstone words every get
+     * reads too (rt_count, rt_started), so a get with no tombstone reads one line of
+     * lifecycle and range state beside the fixed fields. */
+    _Alignas(LSMT_CACHE_LINE) _Atomic uint32_t state;
     /* TSan token for the RCU edge (memtable/tsan_rcu.h); never read or written. */
     char tsan_token;
     /* ---- range tombstones (memtable/range_del.h), on the state word's line: a get with
-     * no tombstone reads rt_count and no other line. */
+     * no tombstone reads rt_count and rt_started there and no other line of theirs. */
     lsmt_skiplist *rsl; /* the raw tombstones; fixed after create */
     /* Tombstones linked into rsl and counted: incremented (release) by delete_range and
      * a batch after linking theirs, read (acquire) by every get and iterator step,
@@ -84,8 +86,14 @@ struct lsmt_memtable {
      * release CAS after the tombstone is linked (S1), read with acquire by the slow path
      * of every tombstone lookup, set to NULL by reset_all with nothing in flight. */
     struct lsmt_rt_recent *_Atomic rt_recent;
-    /* Bytes of the published view (stats.memory_reserved; relaxed, a statistic) and the
-     * views built since create (tests; relaxed). */
+    /* ---- open iterators: incremented by iter_create, decremented by iter_destroy,
+     * read by reset_all. Own line: iterator churn must not invalidate the line every
+     * get reads. */
+    _Alignas(LSMT_CACHE_LINE) _Atomic size_t open_iters;
+    /* Range tombstones' view bookkeeping, off the state word's line (written when a view
+     * is built, or once per rebuild by a reader): bytes of the published view
+     * (stats.memory_reserved; relaxed, a statistic) and the views built since create
+     * (tests; relaxed). */
     _Atomic size_t rt_view_bytes;
     _Atomic uint64_t rt_view_builds;
     /* A reader found the view lagging (it checked tombstones from rt_recent): the next
@@ -93,10 +101,6 @@ struct lsmt_memtable {
      * when clear, cleared by that writer; relaxed (a hint: a lost update only moves a
      * rebuild to a later writer or a reader). */
     _Atomic bool rt_view_wanted;
-    /* ---- open iterators: incremented by iter_create, decremented by iter_destroy,
-     * read by reset_all. Own line: iterator churn must not invalidate the line every
-     * get reads. */
-    _Alignas(LSMT_CACHE_LINE) _Atomic size_t open_iters;
     /* completed reset_all calls (written by reset_all only; relaxed). */
     _Atomic uint64_t resets;
     /* A write was refused with LSMT_FULL since create or the last reset_all: should_flush

@@ -158,7 +158,8 @@ __attribute__((visibility("hidden"))) int lsmt_mt_range_covering_slow(lsmt_memta
 
 /* The newest range tombstone covering `key` with seq <= snapshot: LSMT_RT_COVERED and
  * *seq, LSMT_RT_NONE, or LSMT_RT_CORRUPT. REQUIRES: inside a read section (lsmt_mt_begin), memtable
- * not being reset. With no tombstone: one acquire load of rt_count (same line as the state word).
+ * not being reset. With no tombstone: one acquire load of rt_count (on the state word's
+ * line, memtable_internal.h).
  * R1: acquire pairs with the release increment after a tombstone is linked. */
 static inline int lsmt_mt_range_covering_seq(lsmt_memtable *mt, const void *key, size_t klen,
                                              uint64_t snapshot, uint64_t *seq)

@@ -447,6 +447,25 @@ static uint64_t tick(void)
     return atomic_fetch_add_explicit(&g_clock, 1, memory_order_acq_rel);
 }
 
+/* Record one get of the 4-byte `key` into o: at the latest snapshot, or at whatever the
+ * sequence counter says now (relaxed: any value is a legal snapshot; the spec judges the
+ * answer). */
+static void record_get(lsmt_memtable *mt, unsigned *seed, lin_op *o, const char *key, bool latest)
+{
+    o->kind = LIN_GET;
+    o->seq = latest ? LSMT_MAX_SEQUENCE : atomic_load_explicit(&g_seq, memory_order_relaxed);
+    const void *val = NULL;
+    size_t vlen = 0;
+    o->call = tick();
+    widen(seed);
+    o->status = lsmt_memtable_get(mt, key, 4, o->seq, &val, &vlen, &o->seq_out);
+    o->ret = (widen(seed), tick());
+    if (o->status == LSMT_OK) {
+        ck_assert_uint_eq(vlen, sizeof(o->value));
+        memcpy(&o->value, val, sizeof(o->value));
+    }
+}
+
 static void *recorder(void *arg)
 {
     rec_ctx *c = arg;
@@ -476,20 +495,7 @@ static void *recorder(void *arg)
             o->status = lsmt_memtable_delete(c->mt, o->seq, key, 4);
             o->ret = (widen(&c->seed), tick());
         } else {
-            o->kind = LIN_GET;
-            /* snapshot: the latest, or whatever the counter says now (relaxed: any
-             * value is a legal snapshot; the spec judges the answer) */
-            o->seq = r < 8 ? LSMT_MAX_SEQUENCE : atomic_load_explicit(&g_seq, memory_order_relaxed);
-            const void *val = NULL;
-            size_t vlen = 0;
-            o->call = tick();
-            widen(&c->seed);
-            o->status = lsmt_memtable_get(c->mt, key, 4, o->seq, &val, &vlen, &o->seq_out);
-            o->ret = (widen(&c->seed), tick());
-            if (o->status == LSMT_OK) {
-                ck_assert_uint_eq(vlen, sizeof(o->value));
-                memcpy(&o->value, val, sizeof(o->value));
-            }
+            record_get(c->mt, &c->seed, o, key, r < 8);
         }
     }
     return NULL;
@@ -629,19 +635,7 @@ static void *recorder_rdel(void *arg)
                                 : lsmt_memtable_delete_range(c->mt, o->seq, key, 4, end, 4);
             o->ret = (widen(&c->seed), tick());
         } else if (r < 9) {
-            o->kind = LIN_GET;
-            /* relaxed: any value is a legal snapshot; the spec judges the answer */
-            o->seq = r < 8 ? LSMT_MAX_SEQUENCE : atomic_load_explicit(&g_seq, memory_order_relaxed);
-            const void *val = NULL;
-            size_t vlen = 0;
-            o->call = tick();
-            widen(&c->seed);
-            o->status = lsmt_memtable_get(c->mt, key, 4, o->seq, &val, &vlen, &o->seq_out);
-            o->ret = (widen(&c->seed), tick());
-            if (o->status == LSMT_OK) {
-                ck_assert_uint_eq(vlen, sizeof(o->value));
-                memcpy(&o->value, val, sizeof(o->value));
-            }
+            record_get(c->mt, &c->seed, o, key, r < 8);
         } else {
             /* multi_get of k and the next key: it reports no sequence numbers
              * (LIN_SEQ_ANY), so its answers are judged by status and value (unique per
