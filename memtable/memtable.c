@@ -168,7 +168,10 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
     if (st != LSMT_OK)
         goto fail_sl;
 
-    if (o.bloom_bits_per_key > 0 &&
+    /* With the hash index answering gets (not paranoid ones, which bypass it), no get
+     * tests the filter: it is not built, and writes do not hash their keys for it. */
+    bool bloom = o.bloom_bits_per_key > 0 && !(o.hash_index && !o.paranoid_checks);
+    if (bloom &&
         lsmt_bloom_init(&mt->bloom,
                         o.bloom_expected_keys ? o.bloom_expected_keys
                                               : mt->write_buffer_size / LSMT_MT_BLOOM_ENTRY_BYTES,

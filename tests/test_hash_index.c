@@ -288,6 +288,31 @@ START_TEST(test_pool_and_options)
     ck_assert_uint_ge(a.memory_reserved, b.memory_reserved + ((1u << 20) / 128) * 8);
     lsmt_memtable_destroy(with);
     lsmt_memtable_destroy(without);
+    /* with the index on, the bloom filter is not built (no get would test it) -- unless
+     * paranoid_checks, whose gets bypass the index; its absent-key answers still hold */
+    lsmt_memtable_stats st[3];
+    for (unsigned v = 0; v < 3; v++) {
+        lsmt_memtable_options bo;
+        lsmt_memtable_options_default(&bo);
+        bo.write_buffer_size = 1u << 20;
+        bo.hash_index = true;
+        bo.bloom_bits_per_key = v == 0 ? 0 : 10;
+        bo.paranoid_checks = v == 2;
+        ck_assert_int_eq(lsmt_memtable_create(&bo, &mt), LSMT_OK);
+        ck_assert_int_eq(lsmt_memtable_put(mt, 1, "a", 1, "v", 1), LSMT_OK);
+        const void *val;
+        size_t vl;
+        ck_assert_int_eq(lsmt_memtable_get(mt, "b", 1, LSMT_MAX_SEQUENCE, &val, &vl, NULL),
+                         LSMT_NOT_FOUND);
+        ck_assert_int_eq(lsmt_memtable_get(mt, "a", 1, LSMT_MAX_SEQUENCE, &val, &vl, NULL),
+                         LSMT_OK);
+        ck_assert_int_eq(lsmt_memtable_stats_get(mt, &st[v]), LSMT_OK);
+        lsmt_memtable_destroy(mt);
+    }
+    ck_assert_uint_eq(st[1].memory_reserved, st[0].memory_reserved);
+    ck_assert_uint_eq(st[1].bloom_checks, 0);
+    ck_assert_uint_gt(st[2].memory_reserved, st[0].memory_reserved);
+    ck_assert_uint_eq(st[2].bloom_checks, 2);
     /* pool-backed: the index is the memtable's own, the arena goes back reset */
     lsmt_arena_pool_options po;
     lsmt_arena_pool_options_default(&po);

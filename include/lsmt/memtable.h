@@ -120,7 +120,8 @@ typedef struct lsmt_memtable_options {
      * gets look for keys the memtable does not hold, e.g. an engine whose reads mostly
      * end in its SSTables: 10 gives about 1 % false positives at bloom_expected_keys.
      * REQUIRES with a custom comparator: keys it finds equal are byte-identical (else
-     * turn the filter off: it would answer "absent" for an equal key spelt differently). */
+     * turn the filter off: it would answer "absent" for an equal key spelt differently).
+     * Ignored (no filter) with hash_index on and paranoid_checks off: see hash_index. */
     unsigned bloom_bits_per_key;
     /* Keys the bloom filter is sized for (bloom_bits_per_key bits each, fixed at create).
      * 0 = write_buffer_size / 64: right for 64-byte entries, oversized for larger ones.
@@ -138,8 +139,9 @@ typedef struct lsmt_memtable_options {
      * With it, a get of a present key costs about two cache misses (slot, then node)
      * plus a level-0 walk for a snapshot older than the newest version, and a get of an
      * absent key one (no skip-list search; gets do not test the bloom filter while the
-     * index is on, so leave the filter off); every write costs one more random cache
-     * line. Iterators and flush still use the skip list only.
+     * index is on, so the filter is not built then and bloom_bits_per_key is ignored --
+     * unless paranoid_checks is on, whose gets bypass the index); every write costs one
+     * more random cache line. Iterators and flush still use the skip list only.
      * Keys beyond the table's capacity (hash_index_expected_keys) stay correct: a key
      * that finds no slot near its home is looked up by a skip-list search (stats
      * hash_index_unindexed counts such writes). A write enters the index after its node
