@@ -240,8 +240,8 @@ void lsmt_mt_range_recent_push(lsmt_memtable *mt, lsmt_rt_recent *e, const lsmt_
     e->seq = t.seq;
     e->bpfx = lsmt_rt_key_prefix(t.begin, t.blen);
     e->epfx = lsmt_rt_key_prefix(t.end, t.elen);
-    /* relaxed: the value only seeds the CAS, which re-reads it on failure */
-    lsmt_rt_recent *top = atomic_load_explicit(&mt->rt_recent, memory_order_relaxed);
+    /* acquire: we read the top's idx below (pairs with the release CAS that pushed it) */
+    lsmt_rt_recent *top = atomic_load_explicit(&mt->rt_recent, memory_order_acquire);
     do {
         e->next = top;
         e->idx = (top != NULL ? top->idx : 0) + 1;
