@@ -3,6 +3,7 @@
 #define LSMT_MEMTABLE_INTERNAL_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -112,6 +113,11 @@ struct lsmt_memtable {
     /* ---- per-thread statistics, summed on read ---- */
     lsmt_mt_counters ctr[LSMT_MT_SLOTS + 1];
 };
+/* A get with no range tombstone loads the state word, rt_count and rt_started: one line. */
+_Static_assert(offsetof(struct lsmt_memtable, rt_started) + sizeof(uint64_t) -
+                       offsetof(struct lsmt_memtable, state) <=
+                   LSMT_CACHE_LINE,
+               "state, rt_count and rt_started share a cache line");
 
 /* ---- entry encoding ----
  * One skip-list node per version, one arena allocation:
