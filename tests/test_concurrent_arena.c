@@ -22,12 +22,9 @@
 #include "support/backing.h"
 #include "support/check_run.h"
 #include "support/hash.h"
+#include "support/scale.h"
 
-#if defined(LSMT_TSAN)
-#define SCALE 8
-#else
-#define SCALE 1
-#endif
+#define SCALE LSMT_TEST_SCALE_DOWN(8, 1)
 
 /* ---- helpers ----------------------------------------------------------------------- */
 

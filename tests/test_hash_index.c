@@ -23,16 +23,11 @@
 
 #include "support/check_run.h"
 #include "support/hash.h"
+#include "support/scale.h"
 
 #include "lsmt/memtable.h"
 
-#if defined(LSMT_TSAN)
-#define SCALE 8
-#elif defined(__SANITIZE_ADDRESS__)
-#define SCALE 2
-#else
-#define SCALE 1
-#endif
+#define SCALE LSMT_TEST_SCALE_DOWN(8, 2)
 
 static lsmt_memtable *mk(size_t wbs, bool index, size_t expected, size_t hard)
 {

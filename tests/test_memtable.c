@@ -12,17 +12,12 @@
 #include <string.h>
 
 #include "support/check_run.h"
+#include "support/scale.h"
 
 #include "lsmt/memtable.h"
 #include "skiplist_entry.h"
 
-#if defined(LSMT_TSAN)
-#define SCALE 10
-#elif defined(__SANITIZE_ADDRESS__)
-#define SCALE 4
-#else
-#define SCALE 1
-#endif
+#define SCALE LSMT_TEST_SCALE_DOWN(10, 4)
 
 /* ---- small helpers -------------------------------------------------------------------- */
 

@@ -32,17 +32,12 @@
 
 #include "support/check_run.h"
 #include "support/hash.h"
+#include "support/scale.h"
 
 #include "lsmt/memtable.h"
 #include "skiplist_entry.h"
 
-#if defined(LSMT_TSAN)
-#define SCALE 8
-#elif defined(__SANITIZE_ADDRESS__)
-#define SCALE 2
-#else
-#define SCALE 1
-#endif
+#define SCALE LSMT_TEST_SCALE_DOWN(8, 2)
 
 #define NKEYS 2000u
 

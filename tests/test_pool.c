@@ -18,12 +18,9 @@
 
 #include "support/backing.h"
 #include "support/check_run.h"
+#include "support/scale.h"
 
-#if defined(LSMT_TSAN)
-#define SCALE 8
-#else
-#define SCALE 1
-#endif
+#define SCALE LSMT_TEST_SCALE_DOWN(8, 1)
 
 /* The counting backing (support/backing.h) without huge pages. */
 static struct counting g_cnt;

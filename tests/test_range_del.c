@@ -16,16 +16,11 @@
 #include "support/check_run.h"
 #include "memtable/testhook.h"
 #include "support/hash.h"
+#include "support/scale.h"
 
 #include "lsmt/range_del.h"
 
-#if defined(LSMT_TSAN)
-#define SCALE 10
-#elif defined(__SANITIZE_ADDRESS__)
-#define SCALE 4
-#else
-#define SCALE 1
-#endif
+#define SCALE LSMT_TEST_SCALE_DOWN(10, 4)
 
 static uint64_t rng_state;
 static uint64_t rnd(void)

@@ -9,14 +9,11 @@
 #include <string.h>
 
 #include "support/check_run.h"
+#include "support/scale.h"
 
 #include "lsmt/arena.h"
 
-#if defined(LSMT_TSAN) || defined(__SANITIZE_ADDRESS__)
-#define SCALE 8
-#else
-#define SCALE 1
-#endif
+#define SCALE LSMT_TEST_SCALE_DOWN(8, 8)
 
 static lsmt_ring *make_ring(size_t cap, bool waits)
 {
