@@ -501,6 +501,21 @@ static void *recorder(void *arg)
     return NULL;
 }
 
+/* One recorded history must be linearizable (else its offending key is printed): the
+ * states the checker explored. */
+static size_t check_history(const lin_op *all, size_t m, int variant, int round)
+{
+    lin_report rep;
+    lin_verdict v = lin_check(all, m, 0, &rep);
+    if (v != LIN_OK) {
+        fprintf(stderr, "variant %d round %d: verdict %d on key %u\n", variant, round, (int)v,
+                rep.key);
+        lin_dump_key(all, m, rep.key);
+    }
+    ck_assert_int_eq(v, LIN_OK);
+    return rep.states_explored;
+}
+
 static int rounds(int plain)
 {
 #if defined(LSMT_TSAN) || defined(__SANITIZE_ADDRESS__)
@@ -539,14 +554,7 @@ START_TEST(test_memtable_histories)
             memcpy(&all[t * T_OPS], ctx[t].ops, sizeof(ctx[t].ops));
         }
         pthread_barrier_destroy(&bar);
-        lin_report rep;
-        lin_verdict v = lin_check(all, T_THREADS * T_OPS, 0, &rep);
-        if (v != LIN_OK) {
-            fprintf(stderr, "round %d: verdict %d on key %u\n", round, (int)v, rep.key);
-            lin_dump_key(all, T_THREADS * T_OPS, rep.key);
-        }
-        ck_assert_int_eq(v, LIN_OK);
-        explored += rep.states_explored;
+        explored += check_history(all, T_THREADS * T_OPS, 0, round);
         for (int a = 0; a < T_THREADS * T_OPS; a++)
             for (int b = a + 1; b < T_THREADS * T_OPS; b++)
                 overlaps += all[a].key == all[b].key && all[a].call < all[b].ret &&
@@ -707,15 +715,7 @@ START_TEST(test_memtable_histories_rdel)
             m += ctx[t].n;
         }
         pthread_barrier_destroy(&bar);
-        lin_report rep;
-        lin_verdict v = lin_check(all, m, 0, &rep);
-        if (v != LIN_OK) {
-            fprintf(stderr, "variant %d round %d: verdict %d on key %u\n", _i, round, (int)v,
-                    rep.key);
-            lin_dump_key(all, m, rep.key);
-        }
-        ck_assert_int_eq(v, LIN_OK);
-        explored += rep.states_explored;
+        explored += check_history(all, m, _i, round);
         for (size_t a = 0; a < m; a++) {
             covered_gets += all[a].kind == LIN_GET && all[a].status == LSMT_DELETED;
             for (size_t b = a + 1; b < m; b++)
