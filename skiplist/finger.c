@@ -101,8 +101,14 @@ uint32_t finger_key_range(const lsmt_skiplist *sl, const unsigned char *key, siz
     /* acquire: pairs with finger_arm's release store; the map below is then complete */
     if (atomic_load_explicit(&fm->state, memory_order_acquire) != MAP_ARMED)
         return FINGER_NONE;
-    if (fm->flat)
-        return (uint32_t)((load_prefix(key, klen < 4 ? klen : 4) >> 32) * sl->finger_n >> 32);
+    if (fm->flat) {
+        uint32_t w = 0; /* the first 4 bytes, big-endian, zero padded */
+        if (LSMT_LIKELY(klen >= 4))
+            memcpy(&w, key, 4);
+        else if (klen > 0)
+            memcpy(&w, key, klen);
+        return (uint32_t)((uint64_t)__builtin_bswap32(w) * sl->finger_n >> 32);
+    }
     size_t d = fm->plen;
     if (klen < d || (d != 0 && memcmp(key, fm->prefix, d) != 0))
         return FINGER_NONE;
