@@ -464,8 +464,6 @@ HOT void find_splice_level(const lsmt_skiplist *sl, const skey *k, ref_t before,
 }
 
 /* search.c */
-/* Start a search for s->k: from the finger table's node before k, or from the head. */
-__attribute__((visibility("hidden"))) void search_start(const lsmt_skiplist *sl, search *s);
 /* Run a search to its end: the first node >= k (GOAL_GE; NULL when none), the last node
  * < k or <= k (the head when none). *stop1 (may be NULL) receives the first node of
  * height > 1 after the answer that the search met -- its level-1 stop, or the found
