@@ -17,7 +17,11 @@
  * key's end; an unseen byte takes the digit of the largest seen value below it (0 below
  * all of them) and turns every later digit into its maximum. The digits read as one
  * mixed-radix number g(k), and range(k) = g(k) * finger_n / G, G the product of the
- * radices.
+ * radices. When D = 0 and position 0 took most byte values (random keys), ranks are
+ * nearly the bytes themselves and the map is flat instead: range(k) = (k's first 4 bytes,
+ * big-endian, zero padded) * finger_n / 2^32, the same spread without the digit tables.
+ * A padded prefix is monotone in the key, so the flat map keeps invariant F too; only
+ * where searches start (speed) depends on the choice, made once when the map is armed.
  *
  * Invariant F needs range() monotone: k1 < k2 implies range(k1) <= range(k2). Take the
  * first position where they differ: digits before it are equal; there k1's byte is
@@ -60,15 +64,15 @@ struct finger_map {
      * store), or back to MAP_EMPTY (release store) when its sample is too small; back
      * to MAP_EMPTY from ARMED only at reset, with no call in flight. */
     _Atomic uint32_t state;
-    uint32_t plen;   /* D */
-    uint32_t npos;   /* positions D .. D + npos - 1 give digits */
-    uint64_t scale;  /* G > finger_n: floor(finger_n * 2^64 / G), range = g * scale >> 64 */
-    uint64_t stride; /* G <= finger_n: range = g * stride, stride = finger_n / G */
+    uint32_t plen; /* D */
+    uint32_t npos; /* positions D .. D + npos - 1 give digits */
     /* The keys share no prefix and their first bytes take (nearly) every value: ranks are
      * then (nearly) the bytes themselves, so range(k) is taken from k's first 4 bytes
      * (zero padded) scaled to finger_n -- monotone as well, spread alike, and with no
      * digit table to read (random keys, the common case, map most cheaply). */
     bool flat;
+    uint64_t scale;  /* G > finger_n: floor(finger_n * 2^64 / G), range = g * scale >> 64 */
+    uint64_t stride; /* G <= finger_n: range = g * stride, stride = finger_n / G */
     uint64_t weight[FINGER_POS]; /* the product of the radices after position j */
     unsigned char prefix[FINGER_PREFIX_MAX];
     digit_t digit[FINGER_POS][256];
