@@ -50,7 +50,7 @@ static void seek_way_start(const lsmt_skiplist *sl, seek_way *w, const seek_src 
 
 /* Advance one way until it must touch a node it has not touched: then prefetch that
  * node and return false. When the search ends, store its result in *out, return true. */
-static bool seek_way_step(const lsmt_skiplist *sl, seek_way *w, const char **out)
+HOT bool seek_way_step(const lsmt_skiplist *sl, seek_way *w, const char **out)
 {
     if (LSMT_UNLIKELY(w->s.m == M_UNKNOWN)) {
         /* the finger node: prefetched when the way started, compared now */

@@ -17,7 +17,11 @@
  * key's end; an unseen byte takes the digit of the largest seen value below it (0 below
  * all of them) and turns every later digit into its maximum. The digits read as one
  * mixed-radix number g(k), and range(k) = g(k) * finger_n / G, G the product of the
- * radices.
+ * radices. When D = 0 and position 0 took most byte values (random keys), ranks are
+ * nearly the bytes themselves and the map is flat instead: range(k) = (k's first 4 bytes,
+ * big-endian, zero padded) * finger_n / 2^32, the same spread without the digit tables.
+ * A padded prefix is monotone in the key, so the flat map keeps invariant F too; only
+ * where searches start (speed) depends on the choice, made once when the map is armed.
  *
  * Invariant F needs range() monotone: k1 < k2 implies range(k1) <= range(k2). Take the
  * first position where they differ: digits before it are equal; there k1's byte is
@@ -60,8 +64,13 @@ struct finger_map {
      * store), or back to MAP_EMPTY (release store) when its sample is too small; back
      * to MAP_EMPTY from ARMED only at reset, with no call in flight. */
     _Atomic uint32_t state;
-    uint32_t plen;   /* D */
-    uint32_t npos;   /* positions D .. D + npos - 1 give digits */
+    uint32_t plen; /* D */
+    uint32_t npos; /* positions D .. D + npos - 1 give digits */
+    /* The keys share no prefix and their first bytes take (nearly) every value: ranks are
+     * then (nearly) the bytes themselves, so range(k) is taken from k's first 4 bytes
+     * (zero padded) scaled to finger_n -- monotone as well, spread alike, and with no
+     * digit table to read (random keys, the common case, map most cheaply). */
+    bool flat;
     uint64_t scale;  /* G > finger_n: floor(finger_n * 2^64 / G), range = g * scale >> 64 */
     uint64_t stride; /* G <= finger_n: range = g * stride, stride = finger_n / G */
     uint64_t weight[FINGER_POS]; /* the product of the radices after position j */
@@ -96,6 +105,14 @@ uint32_t finger_key_range(const lsmt_skiplist *sl, const unsigned char *key, siz
     /* acquire: pairs with finger_arm's release store; the map below is then complete */
     if (atomic_load_explicit(&fm->state, memory_order_acquire) != MAP_ARMED)
         return FINGER_NONE;
+    if (fm->flat) {
+        uint32_t w = 0; /* the first 4 bytes, big-endian, zero padded */
+        if (LSMT_LIKELY(klen >= 4))
+            memcpy(&w, key, 4);
+        else if (klen > 0)
+            memcpy(&w, key, klen);
+        return (uint32_t)((uint64_t)__builtin_bswap32(w) * sl->finger_n >> 32);
+    }
     size_t d = fm->plen;
     if (klen < d || (d != 0 && memcmp(key, fm->prefix, d) != 0))
         return FINGER_NONE;
@@ -219,6 +236,12 @@ static void finger_arm(lsmt_skiplist *sl)
         radix[j] = position_fill(fm, &s, j);
         g *= radix[j];
     }
+    /* flat: no shared prefix and at least 3/4 of the byte values seen at position 0 (a
+     * sample of SAMPLE_MIN random keys misses a few); 32 bits resolve 16 keys per range
+     * at FINGER_MAX ranges, as the digits do. Either map is monotone: only the spread
+     * (speed) depends on the choice. */
+    _Static_assert(FINGER_MAX << 4 <= (size_t)1 << 32, "a flat range reads 4 bytes");
+    fm->flat = d == 0 && j > 0 && radix[0] > 192;
     uint64_t w = 1; /* g < 2^(26 + 8 + 9): the weights fit */
     for (uint32_t i = j; i-- > 0;) {
         fm->weight[i] = w;

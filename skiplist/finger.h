@@ -69,6 +69,19 @@ HOT const char *finger_start(const lsmt_skiplist *sl, const skey *k, unsigned *l
     return head_of(sl);
 }
 
+/* Start a search for s->k: from the finger table's node before k, or from the head.
+ * Inline (search_run, batch.c's ways): the search state can then stay in registers. */
+HOT void search_start(const lsmt_skiplist *sl, search *s)
+{
+    s->x = finger_start(sl, &s->k, &s->level);
+    s->stop = NULL;
+    s->b = 0;
+    /* a finger node is before k (invariant F); its lcp with k is learned before the
+     * first step (search_learn_m: a batched search prefetches the node first) */
+    s->m = s->x != head_of(sl) && s->k.bytewise ? M_UNKNOWN : 0;
+    s->budget = s->x != head_of(sl) ? FINGER_WALK_MAX : 0;
+}
+
 /* After node n (key k, height h) is linked at all its levels: make it entry
  * range(k) + 1 unless that entry already holds a larger node. */
 static inline void finger_note(lsmt_skiplist *sl, const char *n, const skey *k, unsigned h)

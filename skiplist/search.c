@@ -3,17 +3,6 @@
  * run the search step that batch.c interleaves. */
 #include "skiplist/finger.h"
 
-void search_start(const lsmt_skiplist *sl, search *s)
-{
-    s->x = finger_start(sl, &s->k, &s->level);
-    s->stop = NULL;
-    s->b = 0;
-    /* a finger node is before k (invariant F); its lcp with k is learned before the
-     * first step (search_learn_m: a batched search prefetches the node first) */
-    s->m = s->x != head_of(sl) && s->k.bytewise ? M_UNKNOWN : 0;
-    s->budget = s->x != head_of(sl) ? FINGER_WALK_MAX : 0;
-}
-
 const char *search_run(const lsmt_skiplist *sl, const skey *k, goal g, ref_t *stop1)
 {
     search s;

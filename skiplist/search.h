@@ -207,6 +207,19 @@ HOT int node_cmp_from(const lsmt_skiplist *sl, const char *n, const skey *k, siz
     int c;
     if (sl->compare == NULL) {
         size_t m = nlen < k->len ? nlen : k->len;
+        /* Keys that differ in their first 8 bytes (random keys, most comparisons of any
+         * list whose keys share no prefix): one word against k's decoded one, the loop's
+         * first round without its bookkeeping. Also right when m < 8: each word is padded
+         * at its own key's end, as in the loop. */
+        if (skip < 8 && LSMT_LIKELY(nlen >= 8)) {
+            uint64_t a = load_prefix(nk, 8);
+            if (a != k->prefix) {
+                size_t l = (size_t)__builtin_clzll(a ^ k->prefix) >> 3;
+                *lcp = l < m ? l : m;
+                return a < k->prefix ? -1 : 1;
+            }
+            skip = 8; /* the first words agree */
+        }
         /* from the word that holds byte `skip` (8-byte steps from 0: k's first two words
          * are decoded, and whole words load without a length check), words padded at
          * each key's own end, as load_prefix */
@@ -451,8 +464,6 @@ HOT void find_splice_level(const lsmt_skiplist *sl, const skey *k, ref_t before,
 }
 
 /* search.c */
-/* Start a search for s->k: from the finger table's node before k, or from the head. */
-__attribute__((visibility("hidden"))) void search_start(const lsmt_skiplist *sl, search *s);
 /* Run a search to its end: the first node >= k (GOAL_GE; NULL when none), the last node
  * < k or <= k (the head when none). *stop1 (may be NULL) receives the first node of
  * height > 1 after the answer that the search met -- its level-1 stop, or the found

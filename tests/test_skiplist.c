@@ -1239,8 +1239,9 @@ END_TEST
 
 /* The finger table's learned ranges: keys that share their first bytes ("user" and
  * digits, a zero-padded counter, a long common prefix) spread over many ranges once the
- * list is tall, where ranges taken from the first 4 bytes would put them all in one; a
- * key outside the learned prefix is still found; validate checks the table exactly. */
+ * list is tall, where ranges taken from the first 4 bytes would put them all in one, and
+ * random keys (the flat ranges) spread too; a key outside the learned prefix, and keys
+ * shorter than 4 bytes, are still found; validate checks the table exactly. */
 static size_t shape_key(int shape, uint64_t i, unsigned char *k)
 {
     uint64_t h = i * 0x9E3779B97F4A7C15ull;
@@ -1255,6 +1256,13 @@ static size_t shape_key(int shape, uint64_t i, unsigned char *k)
             k[b] = (unsigned char)((i * 7919u % 2000003u) >> (8 * (7 - b)));
         memset(k + 8, '0', 8);
         return 16;
+    case 3: /* random bytes from the first: the flat ranges (finger.c), whose keys shorter
+             * than their 4 bytes below are zero padded */
+        for (int b = 0; b < 8; b++) {
+            k[b] = (unsigned char)(h >> (8 * (7 - b)));
+            k[8 + b] = (unsigned char)(i >> (8 * b));
+        }
+        return 16;
     default: /* 96 shared bytes, then 16 random ones */
         memset(k, 'k', 96);
         for (int b = 0; b < 8; b++) {
@@ -1267,7 +1275,7 @@ static size_t shape_key(int shape, uint64_t i, unsigned char *k)
 
 START_TEST(finger_learned_ranges)
 {
-    for (int shape = 0; shape < 3; shape++) {
+    for (int shape = 0; shape < 4; shape++) {
         lsmt_sharded_arena *a = make_arena((size_t)32 << 20, (size_t)64 << 10, 1);
         lsmt_skiplist *sl = make_list(a, NULL, NULL, 0);
         enum { N = 40000 };
@@ -1281,9 +1289,17 @@ START_TEST(finger_learned_ranges)
         ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "\xff", 1, 0, "v", 1), LSMT_OK);
         ck_assert_ptr_nonnull(lsmt_skiplist_find(sl, "\x00", 1, 0));
         ck_assert_ptr_nonnull(lsmt_skiplist_find(sl, "\xff", 1, 0));
+        /* keys shorter than 4 bytes around a tall node's: the ranges stay monotone
+         * (validate checks the table against level 1's order) */
+        ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, NULL, 0, 0, "v", 1), LSMT_OK);
+        ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "\x80\x00", 2, 0, "v", 1), LSMT_OK);
+        ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, "\x80\x00\x00\x00\x00", 5, 0, "v", 1),
+                         LSMT_OK);
+        ck_assert_ptr_nonnull(lsmt_skiplist_find(sl, NULL, 0, 0));
+        ck_assert_ptr_nonnull(lsmt_skiplist_find(sl, "\x80\x00", 2, 0));
         size_t cnt;
         ck_assert_int_eq(lsmt_skiplist_validate(sl, &cnt), LSMT_OK);
-        ck_assert_uint_eq(cnt, N + 2);
+        ck_assert_uint_eq(cnt, N + 5);
         for (uint64_t i = 0; i < N; i += 97) {
             size_t kl = shape_key(shape, i, k);
             ck_assert_ptr_nonnull(lsmt_skiplist_find(sl, k, kl, 0));
