@@ -444,16 +444,18 @@ lsmt_status lsmt_memtable_get(lsmt_memtable *mt, const void *key, size_t klen, u
      * before P and every tombstone completed before P is in T:
      *  - g0 == g1 (the generation loaded before the point read and after the tombstone
      *    read): each tombstone in T bumped the generation before its link, which the
-     *    tombstone read saw (directly or through a view built from a scan that saw it),
-     *    so its increment is at or before g1 == g0: it was invoked before this get's
-     *    point read, and may be linearized there;
+     *    tombstone read saw (in the recent stack, pushed after the link, or through a
+     *    view built from a scan that saw it), so its increment is at or before
+     *    g1 == g0: it was invoked before this get's point read, and may be linearized
+     *    there;
      *  - a tombstone that completed before P incremented the count before the tombstone
-     *    read loaded it, so the view consulted includes it (R1); a count of 0 (the fast
-     *    path) means none had completed;
+     *    read loaded it, so the view consulted or the recent stack above it includes it
+     *    (R1); a count of 0 (the fast path) means none had completed;
      *  - one that was only in flight and is not in T is linearized after P.
      * Progress: lock-free, not wait-free. A get starts over only when a range delete
-     * began during it; with none ever, the cost is these two loads of rt_count's
-     * read-mostly line. The hash-index path runs inside get_locked, so it is covered too. */
+     * began during it; with none ever, the cost is these two loads of the state word's
+     * read-mostly line (memtable_internal.h). The hash-index path runs inside
+     * get_locked, so it is covered too. */
     lsmt_status st;
     for (;;) {
         uint64_t g0 = lsmt_mt_rt_generation(mt);

@@ -198,8 +198,9 @@ static inline void lsmt_mt_rt_begin(lsmt_memtable *mt)
 static inline uint64_t lsmt_mt_rt_generation(const lsmt_memtable *mt)
 {
     /* acquire: the first load keeps the get's point read after it, the second one stays
-     * after the tombstone read (the loads of the count and view before it are acquires
-     * too); both are loads of a read-mostly line, rt_count's. */
+     * after the tombstone read (the loads that decide which tombstones it sees -- the
+     * count, the stack's top, the view, the links of a scan -- are acquires too); both
+     * are loads of a read-mostly line, the state word's. */
     return atomic_load_explicit(&mt->rt_started, memory_order_acquire);
 }
 
