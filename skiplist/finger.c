@@ -111,7 +111,10 @@ uint32_t finger_key_range(const lsmt_skiplist *sl, const unsigned char *key, siz
             memcpy(&w, key, 4);
         else if (klen > 0)
             memcpy(&w, key, klen);
-        return (uint32_t)((uint64_t)__builtin_bswap32(w) * sl->finger_n >> 32);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        w = __builtin_bswap32(w);
+#endif
+        return (uint32_t)((uint64_t)w * sl->finger_n >> 32);
     }
     size_t d = fm->plen;
     if (klen < d || (d != 0 && memcmp(key, fm->prefix, d) != 0))

@@ -70,7 +70,10 @@ HOT uint64_t load_prefix(const unsigned char *p, size_t len)
     } else if (len > 0) {
         memcpy(&v, p, len);
     }
-    return __builtin_bswap64(v);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
 }
 
 /* The two bytes of a key (len bytes at p) at offset i, big-endian, zero past its end:
