@@ -18,17 +18,19 @@ static const char *const k_usage[] = {
     "usage: memtable-bench [flags]\n"
     "\n"
     "Load-tests the lsmt memtable with the YCSB core workloads A-F or the micro workloads\n"
-    "W1-W9 of WORKLOADS.md. With no flags: YCSB A, 1M records of 10 x 100 B, 2 threads, 10 s.\n"
+    "W1-W10 (W1-W8 of WORKLOADS.md). With no flags: YCSB A, 1M records of 10 x 100 B, 2 threads, 10 s.\n"
     "Numbers accept k/m/g suffixes (x1000) and sizes K/M/G (x1024). --flag=value also works.\n"
     "\n"
     "  --workload NAME      A..F (YCSB: A read/update 50/50, B 95/5, C read only,\n"
     "                       D read/insert 95/5 latest, E scan/insert 95/5,\n"
-    "                       F read/read-modify-write 50/50) or W1..W9 (W1 fillrandom,\n"
+    "                       F read/read-modify-write 50/50) or W1..W10 (W1 fillrandom,\n"
     "                       W2 fillrandom-mt, W3 readrandom, W4 readmissing, W5 scan,\n"
     "                       W6 fillseq, W7 reset-cycle, W8 alloc, W9 gets and scans\n"
-    "                       over 0/10/100/10000 range tombstones). Default A.\n"
+    "                       over 0/10/100/10000 range tombstones, W10 fills and gets\n"
+    "                       with --protection-bytes P (8 if 0) against 0, interleaved).\n"
+    "                       Default A.\n"
     "  --threads N          worker threads, 1..256. Default 2.\n"
-    "  --records N          YCSB: records loaded before the run; W1-W7, W9: N of WORKLOADS.md.\n"
+    "  --records N          YCSB: records loaded before the run; W1-W7, W9, W10: N of WORKLOADS.md.\n"
     "                       1..1g. Default 1m. One memtable holds at most 16 GiB (the\n"
     "                       skip list's arena limit): beyond that use --memtable-size.\n"
     "  --ops N              run-phase operations (W8: allocations per pass), 1..1e12.\n"
@@ -73,7 +75,7 @@ static const char *const k_usage[] = {
     "                       one memtable for the whole run. W7: the size filled per cycle\n"
     "                       (default 64M).\n"
     "  --cycles N           W7: fill/reset cycles, 2..1000. Default 20.\n"
-    "  --rounds N           W1-W6, W9: rounds in one process, 1..100; the figure is their\n"
+    "  --rounds N           W1-W6, W9, W10: rounds in one process, 1..100; the figure is their\n"
     "                       median (min and max beside it). Round 1 is cold (memory\n"
     "                       first touched), later rounds refill after reset_all (warm),\n"
     "                       as the peers' rounds reuse freed memory. Default 5.\n"
@@ -228,20 +230,20 @@ const char *bench_dist_name(ycsb_dist d)
     return d == YCSB_DIST_UNIFORM ? "uniform" : d == YCSB_DIST_LATEST ? "latest" : "zipfian";
 }
 
-/* --workload: A..F or W1..W9. */
+/* --workload: A..F or W1..W10. */
 static void set_workload(bench_config *c, const char *flag, const char *val)
 {
     if (val != NULL && strlen(val) == 1 && ycsb_workload_get(val[0]) != NULL) {
         c->ycsb = ycsb_workload_get(val[0])->name;
         c->micro = 0;
         snprintf(c->workload, sizeof c->workload, "%c", c->ycsb);
-    } else if (val != NULL && strlen(val) == 2 && (val[0] == 'w' || val[0] == 'W') &&
-               val[1] >= '1' && val[1] <= '9') {
+    } else if (val != NULL && (val[0] == 'w' || val[0] == 'W') &&
+               ((strlen(val) == 2 && val[1] >= '1' && val[1] <= '9') || strcmp(val + 1, "10") == 0)) {
         c->ycsb = 0;
-        c->micro = val[1] - '0';
-        snprintf(c->workload, sizeof c->workload, "W%c", val[1]);
+        c->micro = atoi(val + 1);
+        snprintf(c->workload, sizeof c->workload, "W%d", c->micro);
     } else {
-        usage_error(flag, "A..F or W1..W9", val);
+        usage_error(flag, "A..F or W1..W10", val);
     }
 }
 
@@ -430,7 +432,7 @@ void bench_repeat_flags(const bench_config *c, char *buf, size_t n)
         return;
     }
     APPEND(" --value-size %zu", c->value_size);
-    if (c->micro <= 6 || c->micro == 9)
+    if (c->micro <= 6 || c->micro >= 9)
         APPEND(" --rounds %u", c->rounds);
     if (c->micro <= 4 && c->batch > 1)
         APPEND(" --batch %u", c->batch);

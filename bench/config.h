@@ -33,7 +33,7 @@ typedef enum bench_format { BENCH_TEXT = 0, BENCH_JSON, BENCH_CSV } bench_format
 
 /* Every flag of the command line (cli.c's usage text gives units and defaults). */
 typedef struct bench_config {
-    char workload[8]; /* "A".."F" or "W1".."W9" */
+    char workload[8]; /* "A".."F" or "W1".."W10" */
     char ycsb;        /* 'A'..'F', or 0 for a micro workload */
     int micro;        /* 1..9, or 0 for YCSB */
     unsigned threads;
@@ -75,12 +75,14 @@ const char *bench_dist_name(ycsb_dist d);
 struct bench_report;
 /* YCSB load + run phases of cfg->ycsb into `r`. 0, or 1 after one stderr line. */
 int bench_run_ycsb(const bench_config *cfg, struct bench_report *r);
-/* Micro workload cfg->micro (1..8) into `r`. 0, or 1 after one stderr line (a failed
+/* Micro workload cfg->micro (1..10) into `r`. 0, or 1 after one stderr line (a failed
  * memtable call or a wrong result). */
 int bench_run_micro(const bench_config *cfg, struct bench_report *r);
 /* W7 (reset_cycle.c), called by bench_run_micro. */
 int bench_run_reset_cycle(const bench_config *cfg, struct bench_report *r);
 /* W9 (w9_range_del.c: range tombstones), called by bench_run_micro. */
 int bench_run_w9(const bench_config *cfg, struct bench_report *r);
+/* W10 (w10_protection.c: protection 0 against P, interleaved), called by bench_run_micro. */
+int bench_run_w10(const bench_config *cfg, struct bench_report *r);
 
 #endif

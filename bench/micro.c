@@ -227,6 +227,33 @@ static double run_jobs(const bench_config *cfg, lsmt_memtable *mt, uint64_t n, u
     return secs;
 }
 
+double micro_fill_random(const bench_config *cfg, lsmt_memtable *mt, uint64_t n)
+{
+    bench_config one = *cfg;
+    one.batch = 1;
+    double secs = run_jobs(&one, mt, n, 1, JOB_FILL_RANDOM, NULL);
+    if (secs >= 0 && table_entries(mt) != n) {
+        fprintf(stderr, "memtable-bench: fill: %llu entries, expected %llu\n",
+                (unsigned long long)table_entries(mt), (unsigned long long)n);
+        return -1;
+    }
+    return secs;
+}
+
+double micro_read_random(const bench_config *cfg, lsmt_memtable *mt, uint64_t n)
+{
+    bench_config one = *cfg;
+    one.batch = 1;
+    uint64_t found = 0;
+    double secs = run_jobs(&one, mt, n, 1, JOB_READ, &found);
+    if (secs >= 0 && found != n) {
+        fprintf(stderr, "memtable-bench: gets found %llu of %llu\n", (unsigned long long)found,
+                (unsigned long long)n);
+        return -1;
+    }
+    return secs;
+}
+
 /* ---- rounds ------------------------------------------------------------------------ */
 
 /* The peers' protocol (map_driver.hpp of the peer harnesses beside the checkout,
@@ -511,6 +538,9 @@ int bench_run_micro(const bench_config *cfg, bench_report *r)
         break;
     case 9:
         rc = bench_run_w9(cfg, r);
+        break;
+    case 10:
+        rc = bench_run_w10(cfg, r);
         break;
     default:
         rc = 1;

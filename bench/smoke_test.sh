@@ -82,6 +82,9 @@ run "W7" "$(met W7-reset-cycle); assert [m for m in d['metrics'] if m['name']=='
 run "W8" "$(met W8-alloc-warm)" --workload W8 --ops 20000 --seed 7
 run "W9" "$(met W9-get-rt10000-vs-rt0); names=[m['name'] for m in d['metrics']]; assert 'W9-delete-range' in names and 'W9-scan-rt100' in names" \
     --workload W9 --records 20000 --rounds 2 --seed 7
+run "W10" "$(met W10-get-p8-vs-p0); names=[m['name'] for m in d['metrics']]; assert 'W10-fill-p8-vs-p0' in names and 'W10-get-p0' in names" \
+    --workload W10 --records 20000 --rounds 2 --seed 7
+run "W10 p2" "$(met W10-get-p2-vs-p0); v={m['name']: m['value'] for m in d['metrics']}; assert abs(v['W10-get-p2-vs-p0'] - v['W10-get-p2'] / v['W10-get-p0']) < 1e-3 * v['W10-get-p2-vs-p0'], v" --workload W10 --records 5000 --rounds 1 --protection-bytes 2 --seed 7
 # csv and text formats exit 0 too
 "$bin" --workload C --records 2000 --ops 2000 --format csv >"$tmp/out.csv" &&
     head -1 "$tmp/out.csv" | grep -q '^workload,threads,phase,name,value' && echo "ok   csv" ||

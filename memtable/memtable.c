@@ -164,6 +164,10 @@ lsmt_status lsmt_memtable_create(const lsmt_memtable_options *opt, lsmt_memtable
     st = lsmt_skiplist_create(&so, &mt->sl);
     if (st != LSMT_OK)
         goto fail_mt;
+    /* a protected get hashes the whole entry it finds (protect.h): two lines past the
+     * node's first hold the rest of a ~100-byte value */
+    if (mt->prot != 0)
+        lsmt_sl_prefetch_entry_lines(mt->sl, 2);
     st = lsmt_mt_range_create(mt); /* range tombstones: their own list (range_del.h) */
     if (st != LSMT_OK)
         goto fail_sl;

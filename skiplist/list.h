@@ -78,6 +78,12 @@ struct lsmt_skiplist {
     void *compare_ctx;
     bool encoded;       /* an ENCODED format: every node has META_ENCODED (node.h) */
     unsigned ver_shift; /* ENCODED_SEQ: 8, the version word's bits below the order */
+    /* Lines after a node's first that a plain search prefetches with each level-0 node it
+     * compares (0: none): set by a caller whose lookups read the whole entry they find
+     * (the memtable's gets verify a checksum over key and value: memtable/protect.h), so
+     * those lines load beside the node's first line instead of after it. Set after
+     * create, before the list is shared (lsmt_sl_prefetch_entry_lines). */
+    unsigned entry_lines;
     /* The finger table (finger.h): finger_n entries, or NULL (a custom comparator, or
      * finger_bytes = SIZE_MAX). The pointer and size are set at create. */
     _Atomic ref_t *finger;

@@ -389,6 +389,11 @@ HOT step search_step(const lsmt_skiplist *sl, search *s, goal g, bool lazy, cons
     if (!lazy)
         search_prefetch(sl, s->x, y, s->level, &s->k, s->m);
     if (y != NULL && y != s->stop) {
+        /* the caller reads the entry it finds: its later lines load with the first (a
+         * prefetch past the arena's end is harmless: prefetches never fault) */
+        if (!lazy && s->level == 0 && LSMT_UNLIKELY(sl->entry_lines != 0))
+            for (unsigned i = 1; i <= sl->entry_lines; i++)
+                prefetch_node(y + 64 * i);
         size_t lcp = 0;
         int c = succ_decide(sl, &s->k, w, y, s->level, s->m, s->b, &lcp, lazy, ready);
         if (c == SUCC_NEED) {

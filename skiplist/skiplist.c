@@ -15,6 +15,7 @@
 
 #include "arena/concurrent_internal.h"
 #include "skiplist/finger.h"
+#include "skiplist/skiplist_internal.h"
 
 /* Source of list ids and of reset epochs. relaxed: only the uniqueness of the values
  * matters. */
@@ -123,6 +124,11 @@ lsmt_status lsmt_skiplist_create(const lsmt_skiplist_options *opt, lsmt_skiplist
     list_clear(sl);
     *out = sl;
     return LSMT_OK;
+}
+
+void lsmt_sl_prefetch_entry_lines(lsmt_skiplist *sl, unsigned lines)
+{
+    sl->entry_lines = lines < 3 ? lines : 3;
 }
 
 void lsmt_skiplist_destroy(lsmt_skiplist *sl)

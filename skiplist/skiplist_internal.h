@@ -37,6 +37,12 @@ lsmt_sl_node_at(const lsmt_skiplist *sl, uint32_t ref);
 __attribute__((visibility("hidden"))) const lsmt_skiplist_node *
 lsmt_sl_node_next0(const lsmt_skiplist *sl, const lsmt_skiplist_node *n);
 
+/* Make sl's plain searches prefetch `lines` (0..3) more lines of each level-0 node they
+ * compare, beside its first (list.h, entry_lines): for a caller that reads the whole
+ * entry a lookup returns. REQUIRES: no other thread uses sl yet. */
+__attribute__((visibility("hidden"))) void lsmt_sl_prefetch_entry_lines(lsmt_skiplist *sl,
+                                                                        unsigned lines);
+
 #ifdef LSMT_YIELD_INJECTION
 /* Test builds only (configured with -DLSMT_YIELD_INJECTION=ON; never in a release):
  * when set, called between finding an insert's position at a level and the CAS that
