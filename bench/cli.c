@@ -18,7 +18,8 @@ static const char *const k_usage[] = {
     "usage: memtable-bench [flags]\n"
     "\n"
     "Load-tests the lsmt memtable with the YCSB core workloads A-F or the micro workloads\n"
-    "W1-W10 (W1-W8 of WORKLOADS.md). With no flags: YCSB A, 1M records of 10 x 100 B, 2 threads, 10 s.\n"
+    "W1-W10 (W1-W8 of WORKLOADS.md). With no flags: YCSB A, 1M records of 10 x 100 B,\n"
+    "2 threads, 10 s.\n"
     "Numbers accept k/m/g suffixes (x1000) and sizes K/M/G (x1024). --flag=value also works.\n"
     "\n"
     "  --workload NAME      A..F (YCSB: A read/update 50/50, B 95/5, C read only,\n"
@@ -30,8 +31,9 @@ static const char *const k_usage[] = {
     "                       with --protection-bytes P (8 if 0) against 0, interleaved).\n"
     "                       Default A.\n"
     "  --threads N          worker threads, 1..256. Default 2.\n"
-    "  --records N          YCSB: records loaded before the run; W1-W7, W9, W10: N of WORKLOADS.md.\n"
-    "                       1..1g. Default 1m. One memtable holds at most 16 GiB (the\n"
+    "  --records N          YCSB: records loaded before the run; W1-W7, W9, W10: N of\n"
+    "                       WORKLOADS.md. 1..1g. Default 1m. One memtable holds at most 16 GiB "
+    "(the\n"
     "                       skip list's arena limit): beyond that use --memtable-size.\n"
     "  --ops N              run-phase operations (W8: allocations per pass), 1..1e12.\n"
     "                       Default: run for --duration instead (W8: 10m).\n"
@@ -238,7 +240,8 @@ static void set_workload(bench_config *c, const char *flag, const char *val)
         c->micro = 0;
         snprintf(c->workload, sizeof c->workload, "%c", c->ycsb);
     } else if (val != NULL && (val[0] == 'w' || val[0] == 'W') &&
-               ((strlen(val) == 2 && val[1] >= '1' && val[1] <= '9') || strcmp(val + 1, "10") == 0)) {
+               ((strlen(val) == 2 && val[1] >= '1' && val[1] <= '9') ||
+                strcmp(val + 1, "10") == 0)) {
         c->ycsb = 0;
         c->micro = atoi(val + 1);
         snprintf(c->workload, sizeof c->workload, "W%d", c->micro);
