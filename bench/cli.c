@@ -66,7 +66,8 @@ static const char *const k_usage[] = {
     "  --bloom BITS         bloom filter bits per key, 0 (off)..64. Default: the library's\n"
     "                       (0, off); W4 measures the filter with --bloom 10.\n"
     "  --shards N           memtable arena shards, 0 (= CPU count)..256. Default 0.\n"
-    "  --huge-pages on|off  transparent huge pages on the arena. Default off.\n"
+    "  --huge-pages on|off  transparent huge pages on arenas of at least 64 MiB (the\n"
+    "                       memtable option huge_pages). Default: the library's (on).\n"
     "  --hash-index on|off  the memtable's hash index (sized for the keys a memtable\n"
     "                       holds, as the bloom filter). Default off.\n"
     "  --protection-bytes N per-entry checksum bytes (protection_bytes_per_key): 0 (off),\n"
@@ -220,6 +221,7 @@ static void config_default(bench_config *c)
     c->theta = YCSB_ZIPF_THETA;
     c->scan_length = 100;
     c->bloom = table_default_bloom_bits();
+    c->huge_pages = table_default_huge_pages();
     c->cycles = 20;
     c->rounds = 5;
     c->batch = 1;

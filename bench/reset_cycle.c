@@ -91,7 +91,8 @@ static lsmt_status make_pool(const bench_config *cfg, bool fresh, lsmt_backing *
     size_t size = cfg->memtable_size;
     po.arena.capacity = size + size / 4 + ((size_t)64 << 20);
     po.arena.shard_count = cfg->shards;
-    po.arena.huge_pages = cfg->huge_pages;
+    /* the memtable's rule for the arenas it creates (huge_pages, memtable.h) */
+    po.arena.huge_pages = cfg->huge_pages && po.arena.capacity >= LSMT_MEMTABLE_HUGE_PAGES_MIN;
     po.arena.backing = backing;
     po.max_idle = fresh ? 0 : 1;
     return lsmt_arena_pool_create(&po, out);

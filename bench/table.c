@@ -9,6 +9,13 @@ unsigned table_default_bloom_bits(void)
     return o.bloom_bits_per_key;
 }
 
+bool table_default_huge_pages(void)
+{
+    lsmt_memtable_options o;
+    lsmt_memtable_options_default(&o);
+    return o.huge_pages;
+}
+
 lsmt_status table_create(const table_options *t, lsmt_memtable **out)
 {
     lsmt_memtable_options o;

@@ -33,6 +33,8 @@ typedef struct table_options {
 
 /* The library's default bloom bits per key. */
 unsigned table_default_bloom_bits(void);
+/* The library's default for huge_pages (lsmt_memtable_options). */
+bool table_default_huge_pages(void);
 
 lsmt_status table_create(const table_options *o, lsmt_memtable **out);
 void table_destroy(lsmt_memtable *mt);

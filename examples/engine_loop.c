@@ -229,6 +229,8 @@ int main(void)
     lsmt_arena_pool_options po;
     lsmt_arena_pool_options_default(&po);
     po.arena.capacity = MEMTABLE_MIB << 20; /* the hard limit of each memtable */
+    /* huge pages by the rule a memtable applies to the arenas it creates itself */
+    po.arena.huge_pages = po.arena.capacity >= LSMT_MEMTABLE_HUGE_PAGES_MIN;
     po.max_idle = 2;
     lsmt_arena_pool *pool;
     if (lsmt_arena_pool_create(&po, &pool) != LSMT_OK)

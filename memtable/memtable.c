@@ -77,7 +77,7 @@ void lsmt_memtable_options_default(lsmt_memtable_options *opt)
     opt->bloom_expected_keys = 0;
     opt->hash_index = false;
     opt->hash_index_expected_keys = 0;
-    opt->huge_pages = false;
+    opt->huge_pages = true;
     opt->pool = NULL;
     opt->protection_bytes_per_key = 0;
     opt->paranoid_checks = false;
@@ -113,7 +113,8 @@ static lsmt_status memtable_arena(const lsmt_memtable_options *o, lsmt_sharded_a
         return LSMT_INVALID;
     ao.capacity = hard;
     ao.shard_count = o->shard_count;
-    ao.huge_pages = o->huge_pages;
+    /* huge pages only for large arenas (memtable.h, huge_pages) */
+    ao.huge_pages = o->huge_pages && hard >= LSMT_MEMTABLE_HUGE_PAGES_MIN;
     return lsmt_sharded_arena_create(&ao, out);
 }
 

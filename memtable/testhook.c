@@ -3,6 +3,7 @@
  * a test run under ThreadSanitizer sees no plain access to an atomic. */
 #include "memtable/testhook.h"
 
+#include "arena/concurrent_internal.h"
 #include "memtable/memtable_internal.h"
 #include "skiplist/list.h"
 
@@ -100,4 +101,9 @@ void lsmt_mt_test_range_views_(const lsmt_memtable *mt, uint64_t *builds, size_t
     /* relaxed: statistics, read with no call in flight */
     *builds = atomic_load_explicit(&mt->rt_view_builds, memory_order_relaxed);
     *view_bytes = atomic_load_explicit(&mt->rt_view_bytes, memory_order_relaxed);
+}
+
+size_t lsmt_mt_test_arena_mapped_(const lsmt_memtable *mt)
+{
+    return lsmt_sharded_arena_mapped_bytes_(mt->arena);
 }

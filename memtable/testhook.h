@@ -1,5 +1,6 @@
-/* Test-only corruption of a stored entry (tests/test_protection.c). Hidden: not part of
- * liblsmt.so's API; the tests link the static library. Never called by the library. */
+/* Test-only corruption of a stored entry (tests/test_protection.c) and views of the
+ * memtable's internals (tests/test_range_del.c, tests/test_memtable.c). Hidden: not part
+ * of liblsmt.so's API; the tests link the static library. Never called by the library. */
 #ifndef LSMT_MEMTABLE_TESTHOOK_H
 #define LSMT_MEMTABLE_TESTHOOK_H
 
@@ -37,5 +38,9 @@ lsmt_mt_test_flip_range_(lsmt_memtable *mt, const void *begin, size_t blen, uint
  * cached one (0 when none). */
 __attribute__((visibility("hidden"))) void
 lsmt_mt_test_range_views_(const lsmt_memtable *mt, uint64_t *builds, size_t *view_bytes);
+
+/* Bytes of address space mt's arena maps: its capacity rounded up to the page, or to
+ * 2 MiB when it asked for huge pages (lsmt_memtable_options.huge_pages). */
+__attribute__((visibility("hidden"))) size_t lsmt_mt_test_arena_mapped_(const lsmt_memtable *mt);
 
 #endif

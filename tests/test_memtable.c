@@ -15,6 +15,7 @@
 #include "support/scale.h"
 
 #include "lsmt/memtable.h"
+#include "memtable/testhook.h"
 #include "skiplist_entry.h"
 
 #define SCALE LSMT_TEST_SCALE_DOWN(10, 4)
@@ -478,6 +479,44 @@ START_TEST(test_model_reverse)
 END_TEST
 
 /* ---- lifecycle ------------------------------------------------------------------------- */
+
+/* huge_pages (default on) applies to arenas of at least LSMT_MEMTABLE_HUGE_PAGES_MIN only:
+ * the arena's mapping is rounded to 2 MiB exactly when it asked for huge pages. Hard
+ * limits one page past a 2 MiB multiple tell the two roundings apart. */
+START_TEST(test_huge_pages_rule)
+{
+    const size_t page = 4096, huge = (size_t)2 << 20, min = LSMT_MEMTABLE_HUGE_PAGES_MIN;
+    lsmt_memtable_options o;
+    lsmt_memtable_options_default(&o);
+    ck_assert(o.huge_pages);
+    struct {
+        size_t hard;
+        bool on, huge;
+    } cases[] = {
+        {min + page, true, true},         /* large enough: 2 MiB pages */
+        {min + page, false, false},       /* turned off */
+        {min - huge + page, true, false}, /* below the line: 4 KiB pages */
+        {(size_t)8 << 20 | page, true, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lsmt_memtable_options_default(&o);
+        o.write_buffer_size = o.hard_limit = cases[i].hard;
+        o.huge_pages = cases[i].on;
+        lsmt_memtable *mt = NULL;
+        ck_assert_int_eq(lsmt_memtable_create(&o, &mt), LSMT_OK);
+        size_t want = (cases[i].hard + (cases[i].huge ? huge : page) - 1) /
+                      (cases[i].huge ? huge : page) * (cases[i].huge ? huge : page);
+        ck_assert_uint_eq(lsmt_mt_test_arena_mapped_(mt), want);
+        /* the memtable works on either */
+        ck_assert_int_eq(lsmt_memtable_put(mt, 1, "k", 1, "v", 1), LSMT_OK);
+        const void *v = NULL;
+        size_t vl = 0;
+        ck_assert_int_eq(lsmt_memtable_get(mt, "k", 1, 1, &v, &vl, NULL), LSMT_OK);
+        ck_assert_uint_eq(vl, 1);
+        lsmt_memtable_destroy(mt);
+    }
+}
+END_TEST
 
 START_TEST(test_lifecycle)
 {
@@ -1136,6 +1175,7 @@ static Suite *suite(void)
     TCase *tc;
     tc = tcase_create("lifecycle");
     tcase_add_test(tc, test_lifecycle);
+    tcase_add_test(tc, test_huge_pages_rule);
     tcase_add_test(tc, test_comparator);
     tcase_add_test(tc, test_stats);
     suite_add_tcase(s, tc);

@@ -97,6 +97,9 @@ typedef enum lsmt_entry_type {
 
 typedef struct lsmt_memtable lsmt_memtable;
 
+/* The smallest arena a memtable asks transparent huge pages for (huge_pages). */
+#define LSMT_MEMTABLE_HUGE_PAGES_MIN ((size_t)64 << 20)
+
 typedef struct lsmt_memtable_options {
     /* Write-buffer size (bytes): should_flush turns true once usage (arena bytes reserved,
      * which grows by whole chunks of 256 KiB per shard) reaches it. Default 64 MiB.
@@ -155,7 +158,19 @@ typedef struct lsmt_memtable_options {
      * write_buffer_size / (key + value + 24 bytes) for smaller ones. At most
      * write_buffer_size / 16, else LSMT_INVALID. Ignored when the index is off. */
     size_t hash_index_expected_keys;
-    /* Transparent huge pages on the arena region. Default false. */
+    /* Transparent huge pages (madvise MADV_HUGEPAGE) on the arena region, when the
+     * memtable creates its arena and that arena's capacity (hard_limit, or the one
+     * derived from write_buffer_size) is at least LSMT_MEMTABLE_HUGE_PAGES_MIN; smaller
+     * arenas keep 4 KiB pages, where a 2 MiB granule would be a large share of the
+     * memory and the TLB reach gained small. Default true. A search over a memtable far
+     * larger than the TLB's 4 KiB reach takes a TLB miss on most nodes it loads; with
+     * 2 MiB pages most of those go (bench/README.md, "Huge pages by default"). Costs: up
+     * to 2 MiB more resident memory per arena, and the write that first touches a 2 MiB
+     * page waits while the kernel zeroes all of it (one stall per 2 MiB instead of a
+     * short one per 4 KiB: a worse 99.99th percentile for writes into fresh memory; none
+     * once the arena is reused after reset_all, which keeps its pages). Turn it off where
+     * that tail, or the kernel's THP compaction stalls, matter more than throughput.
+     * With THP disabled system-wide this does nothing. */
     bool huge_pages;
     /* Take the arena from this pool (and give it back at destroy); NULL = the memtable
      * creates its own. The pool's arena options then decide capacity and shards, and

@@ -18,6 +18,7 @@
 #include <rocksdb/utilities/options_type.h>
 
 #include "detect.h"
+#include "lsmt/memtable.h"
 #include "rep.h"
 
 namespace lsmt_rocksdb
@@ -199,7 +200,7 @@ std::shared_ptr<Pool> Pool::Create(const LsmtRepOptions &opts, std::string *erro
     po.arena.capacity = opts.arena_mib << 20;
     po.arena.shard_count = opts.shards;
     po.arena.chunk_size = opts.chunk_kib << 10;
-    po.arena.huge_pages = opts.huge_pages;
+    po.arena.huge_pages = opts.huge_pages && po.arena.capacity >= LSMT_MEMTABLE_HUGE_PAGES_MIN;
     po.max_idle = opts.max_idle;
     lsmt_arena_pool *p = nullptr;
     lsmt_status st = lsmt_arena_pool_create(&po, &p);

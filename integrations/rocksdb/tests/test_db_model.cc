@@ -651,12 +651,12 @@ void RunOptions()
     LsmtRepOptions o;
     std::string err;
     CHECK(lsmt_rocksdb::ParseLsmtRepOptions("lsmt", &o, &err));
-    CHECK(o.shards == 0 && o.arena_mib == 4096 && !o.huge_pages);
+    CHECK(o.shards == 0 && o.arena_mib == 4096 && o.huge_pages);
     CHECK(lsmt_rocksdb::ParseLsmtRepOptions(
-        "lsmt:shards=3;huge_pages=true;arena_mib=128;chunk_kib=64;max_idle=2;finger_kib=0;"
+        "lsmt:shards=3;huge_pages=false;arena_mib=128;chunk_kib=64;max_idle=2;finger_kib=0;"
         "comparator=generic",
         &o, &err));
-    CHECK(o.shards == 3 && o.huge_pages && o.arena_mib == 128 && o.chunk_kib == 64 &&
+    CHECK(o.shards == 3 && !o.huge_pages && o.arena_mib == 128 && o.chunk_kib == 64 &&
           o.max_idle == 2 && o.finger_kib == 0 &&
           o.comparator == lsmt_rocksdb::ComparatorMode::kGeneric);
     CHECK(lsmt_rocksdb::ParseLsmtRepOptions("id=lsmt;shards=2", &o, &err) && o.shards == 2);
