@@ -22,17 +22,40 @@
 #include "bench/report.h"
 
 #define W10_TABLES 2
+enum { W10_FILL, W10_GET, W10_PHASES };
+static const char *const w10_phase[W10_PHASES] = {"fill", "get"};
+static const char *const w10_what[W10_PHASES] = {"W1's fill", "W3's gets"};
+
+/* Rows of one phase: its figure per memtable (v[i]: Mops/s per round), then the
+ * same-round ratio of memtable 1 (protection P) to memtable 0. */
+static void w10_report(bench_report *r, unsigned ph, const bench_config c[W10_TABLES],
+                       double v[W10_TABLES][BENCH_MAX_ROUNDS], const double *ratio, unsigned rounds)
+{
+    char name[48], note[160];
+    double med, lo, hi;
+    for (unsigned i = 0; i < W10_TABLES; i++) {
+        bench_median(v[i], rounds, &med, &lo, &hi);
+        snprintf(name, sizeof name, "W10-%s-p%u", w10_phase[ph], c[i].protection);
+        snprintf(note, sizeof note,
+                 "%s, protection_bytes_per_key %u; median of %u rounds [%.3f..%.3f]", w10_what[ph],
+                 c[i].protection, rounds, lo, hi);
+        bench_report_metric(r, name, 1, med, "Mops/s", note);
+    }
+    bench_median(ratio, rounds, &med, &lo, &hi);
+    snprintf(name, sizeof name, "W10-%s-p%u-vs-p0", w10_phase[ph], c[1].protection);
+    snprintf(note, sizeof note, "same-round ratio, median [%.3f..%.3f]", lo, hi);
+    bench_report_metric(r, name, 1, med, "x", note);
+}
 
 int bench_run_w10(const bench_config *cfg, bench_report *r)
 {
     const uint64_t N = cfg->records;
-    const unsigned P = cfg->protection ? cfg->protection : 8;
     bench_config c[W10_TABLES] = {*cfg, *cfg};
     c[0].protection = 0;
-    c[1].protection = P;
+    c[1].protection = cfg->protection ? cfg->protection : 8;
     lsmt_memtable *mt[W10_TABLES] = {NULL};
-    double fill[W10_TABLES][BENCH_MAX_ROUNDS], get[W10_TABLES][BENCH_MAX_ROUNDS];
-    double fill_ratio[BENCH_MAX_ROUNDS], get_ratio[BENCH_MAX_ROUNDS];
+    double v[W10_PHASES][W10_TABLES][BENCH_MAX_ROUNDS];
+    double ratio[W10_PHASES][BENCH_MAX_ROUNDS];
     unsigned rounds = 0;
     int rc = 0;
     for (unsigned i = 0; i < W10_TABLES && rc == 0; i++) {
@@ -58,43 +81,17 @@ int bench_run_w10(const bench_config *cfg, bench_report *r)
                 rc = 1;
                 break;
             }
-            fill[i][k] = (double)N / fs / 1e6;
-            get[i][k] = (double)N / gs / 1e6;
+            v[W10_FILL][i][k] = (double)N / fs / 1e6;
+            v[W10_GET][i][k] = (double)N / gs / 1e6;
         }
         if (rc != 0)
             break;
-        fill_ratio[k] = fill[1][k] / fill[0][k];
-        get_ratio[k] = get[1][k] / get[0][k];
+        for (unsigned ph = 0; ph < W10_PHASES; ph++)
+            ratio[ph][k] = v[ph][1][k] / v[ph][0][k];
         rounds++;
     }
-    for (unsigned i = 0; i < W10_TABLES && rc == 0 && rounds > 0; i++) {
-        char name[48], note[160];
-        double med, lo, hi;
-        bench_median(fill[i], rounds, &med, &lo, &hi);
-        snprintf(name, sizeof name, "W10-fill-p%u", c[i].protection);
-        snprintf(note, sizeof note,
-                 "W1's fill, protection_bytes_per_key %u; median of %u rounds [%.3f..%.3f]",
-                 c[i].protection, rounds, lo, hi);
-        bench_report_metric(r, name, 1, med, "Mops/s", note);
-        bench_median(get[i], rounds, &med, &lo, &hi);
-        snprintf(name, sizeof name, "W10-get-p%u", c[i].protection);
-        snprintf(note, sizeof note,
-                 "W3's gets, protection_bytes_per_key %u; median of %u rounds [%.3f..%.3f]",
-                 c[i].protection, rounds, lo, hi);
-        bench_report_metric(r, name, 1, med, "Mops/s", note);
-    }
-    if (rc == 0 && rounds > 0) {
-        char name[48], note[96];
-        double med, lo, hi;
-        bench_median(fill_ratio, rounds, &med, &lo, &hi);
-        snprintf(name, sizeof name, "W10-fill-p%u-vs-p0", P);
-        snprintf(note, sizeof note, "same-round ratio, median [%.3f..%.3f]", lo, hi);
-        bench_report_metric(r, name, 1, med, "x", note);
-        bench_median(get_ratio, rounds, &med, &lo, &hi);
-        snprintf(name, sizeof name, "W10-get-p%u-vs-p0", P);
-        snprintf(note, sizeof note, "same-round ratio, median [%.3f..%.3f]", lo, hi);
-        bench_report_metric(r, name, 1, med, "x", note);
-    }
+    for (unsigned ph = 0; ph < W10_PHASES && rc == 0 && rounds > 0; ph++)
+        w10_report(r, ph, c, v[ph], ratio[ph], rounds);
     for (unsigned i = 0; i < W10_TABLES; i++)
         table_destroy(mt[i]);
     return rc;
