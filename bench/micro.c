@@ -442,11 +442,7 @@ static int micro_read(const bench_config *cfg, bench_report *r)
     lsmt_status s = micro_table(cfg, N, NULL, 0, &mt);
     if (s != LSMT_OK)
         return create_failed(s);
-    bench_config fill = *cfg;
-    fill.batch = 1;
-    if (run_jobs(&fill, mt, N, 1, JOB_FILL_RANDOM, NULL) < 0 || table_entries(mt) != N) {
-        fprintf(stderr, "memtable-bench: fill: %llu entries, expected %llu\n",
-                (unsigned long long)table_entries(mt), (unsigned long long)N);
+    if (micro_fill_random(cfg, mt, N) < 0) {
         table_destroy(mt);
         return 1;
     }
