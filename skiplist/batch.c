@@ -85,22 +85,26 @@ static void seek_run(const lsmt_skiplist *sl, size_t n, const seek_src *src,
                      const lsmt_skiplist_node **out)
 {
     seek_way ways[SEEK_WAYS];
+    seek_way *live[SEEK_WAYS]; /* the ways in flight: live[0, active) */
     size_t started = 0, active = 0;
-    while (active < SEEK_WAYS && started < n)
-        seek_way_start(sl, &ways[active++], src, started++);
+    while (active < SEEK_WAYS && started < n) {
+        live[active] = &ways[active];
+        seek_way_start(sl, live[active++], src, started++);
+    }
     while (active > 0) {
         for (size_t a = 0; a < active;) {
             const char *r;
-            if (!seek_way_step(sl, &ways[a], &r)) {
+            seek_way *w = live[a];
+            if (!seek_way_step(sl, w, &r)) {
                 a++;
                 continue;
             }
             if (out != NULL)
-                out[ways[a].idx] = (const lsmt_skiplist_node *)r;
+                out[w->idx] = (const lsmt_skiplist_node *)r;
             if (started < n)
-                seek_way_start(sl, &ways[a++], src, started++);
+                seek_way_start(sl, w, src, started++), a++;
             else
-                ways[a] = ways[--active]; /* order of the ways does not matter */
+                live[a] = live[--active]; /* order of the ways does not matter */
         }
     }
 }

@@ -3,10 +3,16 @@
  * run the search step that batch.c interleaves. */
 #include "skiplist/finger.h"
 
-const char *search_run(const lsmt_skiplist *sl, const skey *k, goal g, ref_t *stop1)
+/* search_run for one goal, with `kv` a constant: true when k->kv holds, so the compiler
+ * drops the custom-comparator and ENCODED branches from the loop. */
+HOT const char *search_run_as(const lsmt_skiplist *sl, const skey *k, goal g, ref_t *stop1, bool kv)
 {
     search s;
     s.k = *k;
+    if (kv) {
+        s.k.kv = true; /* as it was: restated so the compiler sees a constant */
+        s.k.bytewise = true;
+    }
     search_start(sl, &s);
     if (s.m == M_UNKNOWN)
         search_learn_m(sl, &s);
@@ -24,6 +30,14 @@ const char *search_run(const lsmt_skiplist *sl, const skey *k, goal g, ref_t *st
         *stop1 = st1;
     }
     return out;
+}
+
+const char *search_run(const lsmt_skiplist *sl, const skey *k, goal g, ref_t *stop1)
+{
+    /* the common search (a lookup or seek in a KV bytewise list) gets its own copy */
+    if (g == GOAL_GE && k->kv)
+        return search_run_as(sl, k, GOAL_GE, stop1, true);
+    return search_run_as(sl, k, g, stop1, false);
 }
 
 const char *find_last(const lsmt_skiplist *sl)

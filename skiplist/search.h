@@ -51,6 +51,11 @@ typedef struct skey {
     uint64_t prefix;  /* bytes 0..7 big-endian, zero padded (bytewise lists only) */
     uint64_t prefix2; /* bytes 8..15 likewise (0 for keys shorter than 8 bytes) */
     bool bytewise;    /* the list is bytewise: slots and byte offsets mean something */
+    /* bytewise and not ENCODED (the KV layout): a node's key is right after its header,
+     * its version the word after the key. The comparisons read this and `bytewise` from
+     * the key, which a search keeps in registers, not from the list: the acquire loads
+     * of a search make the compiler load a list field again after each of them. */
+    bool kv;
     /* the finger table's range of this key, or FINGER_NONE (finger.h); computed when a
      * search or insert first needs it (skey_finger): an insert that follows its splice
      * never does */
@@ -137,6 +142,7 @@ static inline void skey_init(const lsmt_skiplist *sl, skey *k, const void *key, 
     k->version = version;
     k->prefix = k->prefix2 = 0;
     k->bytewise = sl->compare == NULL;
+    k->kv = k->bytewise && !sl->encoded;
     k->finger_b = UINT32_MAX; /* FINGER_NONE (finger.h) */
     k->finger_known = !k->bytewise || sl->finger == NULL;
     if (k->bytewise) {
@@ -205,24 +211,26 @@ HOT int node_cmp_from(const lsmt_skiplist *sl, const char *n, const skey *k, siz
                       size_t *lcp)
 {
     /* a KV node's key is right after its header: its load need not wait for meta */
-    const unsigned char *nk = sl->encoded ? node_key(n) : (const unsigned char *)n + HDR_KEY;
+    const unsigned char *nk =
+        !k->kv && sl->encoded ? node_key(n) : (const unsigned char *)n + HDR_KEY;
     size_t nlen = node_klen(n);
     int c;
-    if (sl->compare == NULL) {
-        size_t m = nlen < k->len ? nlen : k->len;
+    if (k->bytewise) {
         /* Keys that differ in their first 8 bytes (random keys, most comparisons of any
          * list whose keys share no prefix): one word against k's decoded one, the loop's
-         * first round without its bookkeeping. Also right when m < 8: each word is padded
-         * at its own key's end, as in the loop. */
+         * first round without its bookkeeping. Also right when k is shorter than 8 bytes:
+         * its word is padded at its end, as in the loop (and l < 8 <= nlen here, so the
+         * lcp is capped by k's length only). */
         if (skip < 8 && LSMT_LIKELY(nlen >= 8)) {
             uint64_t a = load_prefix(nk, 8);
             if (a != k->prefix) {
                 size_t l = (size_t)__builtin_clzll(a ^ k->prefix) >> 3;
-                *lcp = l < m ? l : m;
+                *lcp = l < k->len ? l : k->len;
                 return a < k->prefix ? -1 : 1;
             }
             skip = 8; /* the first words agree */
         }
+        size_t m = nlen < k->len ? nlen : k->len;
         /* from the word that holds byte `skip` (8-byte steps from 0: k's first two words
          * are decoded, and whole words load without a length check), words padded at
          * each key's own end, as load_prefix */
@@ -248,7 +256,7 @@ HOT int node_cmp_from(const lsmt_skiplist *sl, const char *n, const skey *k, siz
         return c < 0 ? -1 : 1;
     uint64_t v;
     memcpy(&v, nk + nlen, sizeof v); /* the version word (node_ver, with nlen known) */
-    v = sl->encoded ? v >> sl->ver_shift : v & LSMT_SKIPLIST_MAX_VERSION;
+    v = !k->kv && sl->encoded ? v >> sl->ver_shift : v & LSMT_SKIPLIST_MAX_VERSION;
     /* versions descend: a larger version comes first */
     return 2 * ((v < k->version) - (v > k->version));
 }
