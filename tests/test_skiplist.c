@@ -14,7 +14,7 @@
 #include "support/check_run.h"
 
 #include "lsmt/skiplist.h"
-#include "skiplist/list.h" /* the hint's private layout, for one test */
+#include "skiplist/finger.h" /* the hint's private layout and where a search starts */
 #include "skiplist_entry.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
@@ -367,7 +367,7 @@ static void check_seek_batch(const model *m, const lsmt_skiplist *sl, uint64_t *
 static void walk_from(const model *m, lsmt_skiplist_iter *it, lsmt_status st, size_t idx,
                       uint64_t *s)
 {
-    for (int step = 0; step < 4; step++) {
+    for (int turn = 0; turn < 4; turn++) {
         if (idx >= m->n) {
             MCHECK(st == LSMT_END && !sl_iter_valid(it));
             MCHECK(lsmt_skiplist_iter_node(it) == NULL);
@@ -1318,6 +1318,46 @@ START_TEST(finger_learned_ranges)
 }
 END_TEST
 
+/* A sparse finger table -- more entries than the list has tall nodes, as when large
+ * entries fill the arena (1 KiB YCSB records: about 0.4 tall nodes per range) -- still
+ * starts nearly every search at a finger node, which is before the key (invariant F):
+ * a search whose own entry and the one below are empty looks further down. With the
+ * two-entry look, about half of these searches started at the head. */
+START_TEST(finger_sparse_table)
+{
+    for (int shape = 0; shape < 4; shape += 3) { /* "user" + digits, random bytes */
+        enum { N = 40000 };
+        size_t cap = (size_t)32 << 20;
+        lsmt_sharded_arena *a = make_arena(cap, (size_t)64 << 10, 1);
+        /* N / 4 tall nodes over 2.5 times as many ranges */
+        lsmt_skiplist *sl = make_list_ex(a, NULL, NULL, 0, cap / (N / 4 * 5 / 2));
+        unsigned char k[128];
+        for (uint64_t i = 0; i < N; i++) {
+            size_t kl = shape_key(shape, i, k);
+            ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, k, kl, 0, "v", 1), LSMT_OK);
+        }
+        size_t from_head = 0, probes = 0;
+        for (uint64_t i = 0; i < N; i += 7, probes++) {
+            size_t kl = shape_key(shape, i, k);
+            skey sk;
+            skey_init(sl, &sk, k, kl, 0);
+            unsigned level;
+            const char *x = finger_start(sl, &sk, &level);
+            if (x == head_of(sl)) {
+                from_head++;
+                continue;
+            }
+            ck_assert_int_lt(node_cmp(sl, x, &sk), 0); /* invariant F: before the key */
+            ck_assert_uint_lt(level, node_height(x));
+        }
+        ck_assert_msg(from_head * 20 < probes, "shape %d: %zu of %zu searches from the head", shape,
+                      from_head, probes);
+        lsmt_skiplist_destroy(sl);
+        lsmt_sharded_arena_destroy(a);
+    }
+}
+END_TEST
+
 /* Tower heights follow p = 1/4: of 200k nodes, the share of height >= i+1 among height
  * >= i is 1/4 within a few standard deviations, for the first levels. */
 START_TEST(height_distribution)
@@ -1438,6 +1478,7 @@ static Suite *skiplist_suite(void)
     tcase_add_test(tc, hint_of_destroyed_list);
     tcase_add_test(tc, height_distribution);
     tcase_add_test(tc, finger_learned_ranges);
+    tcase_add_test(tc, finger_sparse_table);
     tcase_add_test(tc, node_tags);
     tcase_set_timeout(tc, 300);
     suite_add_tcase(s, tc);
