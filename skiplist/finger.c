@@ -9,28 +9,35 @@
  * does, once per reset epoch (finger_arm):
  *  - P = the prefix every key of the list shares then (the lcp of its first and last
  *    keys, at most FINGER_PREFIX_MAX bytes), D its length;
- *  - for the positions D, D + 1, ... (at most FINGER_POS of them) the sorted set of the
- *    byte values the list's level-1 keys hold there, from a walk over level 1.
+ *  - for the positions D, D + 1, ... (at most FINGER_POS of them) how often each byte
+ *    value occurs there among the list's level-1 keys, from a walk over level 1.
  * A key that does not start with P has no range (its searches start at the head: it is
- * still found, just without the table's help). A key that does maps, position by
- * position, each byte to a digit: 1 + its rank among the values seen there, 0 for the
- * key's end; an unseen byte takes the digit of the largest seen value below it (0 below
- * all of them) and turns every later digit into its maximum. The digits read as one
- * mixed-radix number g(k), and range(k) = g(k) * finger_n / G, G the product of the
- * radices. When D = 0 and position 0 took most byte values (random keys), ranks are
- * nearly the bytes themselves and the map is flat instead: range(k) = (k's first 4 bytes,
- * big-endian, zero padded) * finger_n / 2^32, the same spread without the digit tables.
- * A padded prefix is monotone in the key, so the flat map keeps invariant F too; only
- * where searches start (speed) depends on the choice, made once when the map is armed.
+ * still found, just without the table's help). A key that does is placed as arithmetic
+ * coding places a message: g(k) starts as the whole interval [0, 2^64); at each position
+ * the interval is cut into one piece per byte value, in byte order, as wide as that
+ * value's share of the sample there (where the sample is too thin to measure shares,
+ * DENSE_MIN, equal for every value between the least and the greatest seen), and k's
+ * byte picks its piece. The key's end stops the cutting (g = the interval's start), as
+ * does an interval narrower than a sixteenth of a range; range(k) = g(k) * finger_n /
+ * 2^64. Each range then holds about the same share of the list's keys, however unevenly
+ * they use their bytes: YCSB's first digit is each of 1-8 four times as often as 9, and
+ * pieces of equal width per value seen would leave most of 9's ranges empty and the
+ * others fuller, so the walks from their finger nodes longer. A value with no share has
+ * an empty piece (at the start of the next value's), which also stops the cutting.
+ * When D = 0 and position 0 took most byte values (random keys), the pieces are nearly
+ * equal and the map is flat instead: range(k) = (k's first 4 bytes, big-endian, zero
+ * padded) * finger_n / 2^32, the same spread without the tables. A padded prefix is
+ * monotone in the key, so the flat map keeps invariant F too; only where searches start
+ * (speed) depends on the choice, made once when the map is armed.
  *
- * Invariant F needs range() monotone: k1 < k2 implies range(k1) <= range(k2). Take the
- * first position where they differ: digits before it are equal; there k1's byte is
- * below k2's (or k1 ended). A seen byte's digit is above every smaller byte's digit; an
- * unseen byte shares its digit only with the largest seen value below it, and then
- * carries maximal later digits, so it is not below any key with that seen value, nor
- * above any key with a larger byte. Hence g(k1) <= g(k2), and scaling by a constant
- * keeps the order. Ranks make keys whose bytes take few values (digits) spread as well
- * as random bytes do.
+ * Invariant F needs range() monotone: k1 < k2 implies range(k1) <= range(k2). Up to the
+ * first position where they differ both keys narrow the same interval [lo, lo + w) the
+ * same way (and stop at the same point, if they stop before it). There k1 ends, and g(k1)
+ * = lo <= g(k2); or k1's byte is below k2's, and k1's piece [lo + a1, lo + e1) ends at or
+ * before k2's starts (pieces are cut at floor(w * cum / 2^32) for a cumulative share cum
+ * that grows with the byte), and whatever happens after it, g(k1) stays in its piece
+ * (or at its start when the piece is empty), so g(k1) <= lo + e1 <= lo + a2 <= g(k2).
+ * Scaling by a constant keeps the order.
  *
  * Ranges are learned once: keys that later fall outside what was learned (a prefix P no
  * longer shared, byte values never seen) still map monotonically but can crowd into a
@@ -55,27 +62,24 @@ enum { MAP_EMPTY = 0, MAP_ARMING = 1, MAP_ARMED = 2 };
 /* 128-bit products for the scaling (GCC and clang on 64-bit targets). */
 __extension__ typedef unsigned __int128 u128;
 
-/* A byte's digit at one position: (digit << 1) | 1 when the value was not seen (later
- * digits are then at their maximum). */
-typedef uint16_t digit_t;
-
 struct finger_map {
     /* MAP_EMPTY -> MAP_ARMING (acquire CAS by the arming insert) -> MAP_ARMED (release
      * store), or back to MAP_EMPTY (release store) when its sample is too small; back
      * to MAP_EMPTY from ARMED only at reset, with no call in flight. */
     _Atomic uint32_t state;
     uint32_t plen; /* D */
-    uint32_t npos; /* positions D .. D + npos - 1 give digits */
+    uint32_t npos; /* positions D .. D + npos - 1 cut the interval */
     /* The keys share no prefix and their first bytes take (nearly) every value: ranks are
      * then (nearly) the bytes themselves, so range(k) is taken from k's first 4 bytes
      * (zero padded) scaled to finger_n -- monotone as well, spread alike, and with no
-     * digit table to read (random keys, the common case, map most cheaply). */
+     * table to read (random keys, the common case, map most cheaply). */
     bool flat;
-    uint64_t scale;  /* G > finger_n: floor(finger_n * 2^64 / G), range = g * scale >> 64 */
-    uint64_t stride; /* G <= finger_n: range = g * stride, stride = finger_n / G */
-    uint64_t weight[FINGER_POS]; /* the product of the radices after position j */
+    uint64_t wmin; /* an interval narrower than this (a sixteenth of a range) stops */
     unsigned char prefix[FINGER_PREFIX_MAX];
-    digit_t digit[FINGER_POS][256];
+    /* cum[j][v]: the share of the sample whose byte at position D + j is below v, in
+     * units of 2^-32 (capped at 2^32 - 1), so value v's piece is [cum[j][v],
+     * cum[j][v + 1]): nondecreasing in v, empty for a value the sample never held */
+    uint32_t cum[FINGER_POS][257];
 };
 
 finger_map *finger_map_create(void)
@@ -119,53 +123,68 @@ uint32_t finger_key_range(const lsmt_skiplist *sl, const unsigned char *key, siz
     size_t d = fm->plen;
     if (klen < d || (d != 0 && memcmp(key, fm->prefix, d) != 0))
         return FINGER_NONE;
-    /* g = sum of digit_j * weight_j; an unseen byte adds weight_j - 1 (every later digit
-     * at its maximum) and ends the sum, as does the key's end (later digits 0) */
-    uint64_t g = 0;
+    /* narrow [lo, lo + w) position by position; lo + w <= 2^64 - 1 throughout, as a
+     * piece ends at most at floor(w * (2^32 - 1) / 2^32) */
+    uint64_t lo = 0, w = UINT64_MAX;
     size_t n = klen - d < fm->npos ? klen - d : fm->npos;
     const unsigned char *p = key + d;
-    for (size_t j = 0; j < n; j++) {
-        digit_t c = fm->digit[j][p[j]];
-        g += (uint64_t)(c >> 1) * fm->weight[j];
-        if (c & 1) {
-            g += fm->weight[j] - 1;
-            break;
-        }
+    for (size_t j = 0; j < n && w >= fm->wmin; j++) {
+        const uint32_t *c = &fm->cum[j][p[j]];
+        uint64_t a = (uint64_t)(((u128)w * c[0]) >> 32), e = (uint64_t)(((u128)w * c[1]) >> 32);
+        lo += a;
+        w = e - a;
     }
-    if (fm->stride != 0)
-        return (uint32_t)(g * fm->stride);
-    return (uint32_t)(((u128)g * fm->scale) >> 64);
+    return (uint32_t)(((u128)lo * sl->finger_n) >> 64);
 }
 
 /* ---- arming --------------------------------------------------------------------------- */
 
-/* The byte values seen at each position, as bitmaps. */
-typedef struct seen {
-    uint64_t bits[FINGER_POS][4];
-} seen;
+/* How often each byte value occurs at each position, over the sampled keys. */
+typedef struct sample {
+    uint32_t count[FINGER_POS][256];
+} sample;
 
-static void seen_add(seen *s, const unsigned char *key, size_t klen, size_t d)
+static void sample_add(sample *s, const unsigned char *key, size_t klen, size_t d)
 {
-    for (size_t j = 0; j < FINGER_POS && d + j < klen; j++) {
-        unsigned v = key[d + j];
-        s->bits[j][v >> 6] |= (uint64_t)1 << (v & 63);
-    }
+    for (size_t j = 0; j < FINGER_POS && d + j < klen; j++)
+        s->count[j][key[d + j]]++;
 }
 
-/* Fill position j's digits from the values seen there; returns its radix (1 + the
- * number of values seen). */
-static uint32_t position_fill(finger_map *fm, const seen *s, uint32_t j)
+/* A position whose values the sample holds this many times each on average gets pieces
+ * as wide as their counts (which then err by about an eighth). A sparser one gets one
+ * equal piece per value from the least to the greatest seen, seen or not: random bytes,
+ * of which a sample of a few thousand keys holds each value a few times and misses some;
+ * pieces cut by such counts would make some ranges several times as full as others, and
+ * the keys of a missed value would all fall on one point. */
+#define DENSE_MIN 64
+
+/* Fill position j's cumulative shares from the sample; returns the number of distinct
+ * values the sample holds there. */
+static uint32_t position_fill(finger_map *fm, const sample *s, uint32_t j)
 {
-    uint32_t rank = 0; /* seen values below v so far */
+    const uint32_t *count = s->count[j];
+    uint64_t total = 0;
+    uint32_t distinct = 0;
+    unsigned vmin = 256, vmax = 0;
     for (unsigned v = 0; v < 256; v++) {
-        bool hit = (s->bits[j][v >> 6] >> (v & 63)) & 1;
-        if (hit)
-            rank++;
-        /* seen: 1 + rank among the seen (rank counts v itself); unseen: the digit of the
-         * largest seen value below (0 below all), later digits maximal */
-        fm->digit[j][v] = hit ? (digit_t)(rank << 1) : (digit_t)(rank << 1 | 1u);
+        total += count[v];
+        if (count[v] != 0) {
+            distinct++;
+            vmin = v < vmin ? v : vmin;
+            vmax = v;
+        }
     }
-    return rank + 1;
+    bool dense = total >= (uint64_t)DENSE_MIN * distinct;
+    /* weight of the values below v, of them all */
+    uint64_t below = 0, sum = dense ? total : distinct != 0 ? vmax - vmin + 1 : 0;
+    for (unsigned v = 0; v <= 256; v++) {
+        /* no key reached position j: every piece is empty (the cutting stops there) */
+        uint64_t c = sum != 0 ? (below << 32) / sum : 0;
+        fm->cum[j][v] = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+        if (v < 256)
+            below += dense ? count[v] : v >= vmin && v <= vmax;
+    }
+    return distinct;
 }
 
 /* After arming: note the nodes of height FINGER_MIN_HEIGHT already on level 1 (a node
@@ -214,46 +233,42 @@ static void finger_arm(lsmt_skiplist *sl)
     size_t d = key_lcp(node_key(first), node_klen(first), node_key(last), node_klen(last));
     if (d > FINGER_PREFIX_MAX)
         d = FINGER_PREFIX_MAX;
-    seen s;
-    memset(&s, 0, sizeof s);
+    sample *s = calloc(1, sizeof *s); /* 8 KiB: off the inserting thread's stack */
+    if (s == NULL) {
+        finger_arm_abandon(fm); /* a later tall insert retries */
+        return;
+    }
     size_t taken = 0;
     for (const char *x = head_of(sl); taken < SAMPLE_MAX;) {
         const char *y = next_node(sl, link_load_acquire(x, 1));
         if (y == NULL)
             break;
-        seen_add(&s, node_key(y), node_klen(y), d);
+        sample_add(s, node_key(y), node_klen(y), d);
         taken++;
         x = y;
     }
     if (taken < SAMPLE_MIN) {
+        free(s);
         finger_arm_abandon(fm);
         return;
     }
     memcpy(fm->prefix, node_key(first), d);
     fm->plen = (uint32_t)d;
-    /* positions while they still add resolution: G up to 16 values per range */
-    uint32_t radix[FINGER_POS];
-    u128 g = 1;
-    uint32_t j = 0;
-    for (; j < FINGER_POS && g < ((u128)sl->finger_n << 4); j++) {
-        radix[j] = position_fill(fm, &s, j);
-        g *= radix[j];
+    uint32_t distinct0 = 0;
+    for (uint32_t j = 0; j < FINGER_POS; j++) {
+        uint32_t dj = position_fill(fm, s, j);
+        if (j == 0)
+            distinct0 = dj;
     }
+    free(s);
+    fm->npos = FINGER_POS;
+    fm->wmin = (UINT64_MAX / sl->finger_n) >> 4;
     /* flat: no shared prefix and at least 3/4 of the byte values seen at position 0 (a
      * sample of SAMPLE_MIN random keys misses a few); 32 bits resolve 16 keys per range
-     * at FINGER_MAX ranges, as the digits do. Either map is monotone: only the spread
+     * at FINGER_MAX ranges, as the pieces do. Either map is monotone: only the spread
      * (speed) depends on the choice. */
     _Static_assert(FINGER_MAX << 4 <= (size_t)1 << 32, "a flat range reads 4 bytes");
-    fm->flat = d == 0 && j > 0 && radix[0] > 192;
-    uint64_t w = 1; /* g < 2^(26 + 8 + 9): the weights fit */
-    for (uint32_t i = j; i-- > 0;) {
-        fm->weight[i] = w;
-        w *= radix[i];
-    }
-    fm->npos = j;
-    /* both monotone in g and below finger_n for g < G */
-    fm->stride = g <= sl->finger_n ? (uint64_t)(sl->finger_n / g) : 0;
-    fm->scale = fm->stride ? 0 : (uint64_t)(((u128)sl->finger_n << 64) / g);
+    fm->flat = d == 0 && distinct0 > 192;
     /* release: publishes the map to every finger_key_range that acquires the state */
     atomic_store_explicit(&fm->state, MAP_ARMED, memory_order_release);
     finger_note_level1(sl);
