@@ -68,7 +68,6 @@ struct finger_map {
      * to MAP_EMPTY from ARMED only at reset, with no call in flight. */
     _Atomic uint32_t state;
     uint32_t plen; /* D */
-    uint32_t npos; /* positions D .. D + npos - 1 cut the interval */
     /* The keys share no prefix and their first bytes take (nearly) every value: ranks are
      * then (nearly) the bytes themselves, so range(k) is taken from k's first 4 bytes
      * (zero padded) scaled to finger_n -- monotone as well, spread alike, and with no
@@ -126,7 +125,7 @@ uint32_t finger_key_range(const lsmt_skiplist *sl, const unsigned char *key, siz
     /* narrow [lo, lo + w) position by position; lo + w <= 2^64 - 1 throughout, as a
      * piece ends at most at floor(w * (2^32 - 1) / 2^32) */
     uint64_t lo = 0, w = UINT64_MAX;
-    size_t n = klen - d < fm->npos ? klen - d : fm->npos;
+    size_t n = klen - d < FINGER_POS ? klen - d : FINGER_POS; /* positions D, D + 1, ... */
     const unsigned char *p = key + d;
     for (size_t j = 0; j < n && w >= fm->wmin; j++) {
         const uint32_t *c = &fm->cum[j][p[j]];
@@ -261,7 +260,6 @@ static void finger_arm(lsmt_skiplist *sl)
             distinct0 = dj;
     }
     free(s);
-    fm->npos = FINGER_POS;
     fm->wmin = (UINT64_MAX / sl->finger_n) >> 4;
     /* flat: no shared prefix and at least 3/4 of the byte values seen at position 0 (a
      * sample of SAMPLE_MIN random keys misses a few); 32 bits resolve 16 keys per range
