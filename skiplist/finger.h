@@ -63,7 +63,7 @@ HOT const char *finger_start(const lsmt_skiplist *sl, const skey *k, unsigned *l
          * larger than what the list holds: an engine that reserves a large arena, or
          * large entries. One tenth of a tall node per range (1M YCSB records in a 4 GiB
          * memtable) left 19 % of the searches with 16 empty entries below theirs, where
-         * they started at the head; with 64, about 0.2 %. Ranges in between hold no tall
+         * they started at the head; with 64, 0.3-0.4 %. Ranges in between hold no tall
          * node, so the start level's walk from there is still short. */
         for (uint32_t j = b, lo = b > FINGER_BACK ? b - FINGER_BACK : 0; r == 0 && j > lo;)
             r = atomic_load_explicit(&sl->finger[--j], memory_order_acquire);

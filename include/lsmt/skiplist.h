@@ -125,8 +125,9 @@ typedef struct lsmt_skiplist_options {
      * fixed 8.5 KiB for its learned ranges. Entry b names the last tall node of key range b - 1,
      * so a search starts next to its key instead of at the head and skips the upper
      * levels: O(1) cache misses above level 1 instead of O(log n). A range with no tall
-     * node (a table with more entries than the list has tall nodes: large entries) hands
-     * its keys to the nearest named entry of the 64 below. The ranges are learned
+     * node (a table with more entries than the list has tall nodes: large entries, or
+     * an arena far larger than what the list holds) hands its keys to the nearest named
+     * entry of the 64 below. The ranges are learned
      * from the list's own keys once it holds a few thousand (the prefix they all share,
      * then the byte values they take), so keys that share a long prefix spread over the
      * whole table too; a key outside what was learned is still found, its search starting
