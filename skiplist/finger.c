@@ -138,10 +138,12 @@ uint32_t finger_key_range(const lsmt_skiplist *sl, const unsigned char *key, siz
 
 /* ---- arming --------------------------------------------------------------------------- */
 
-/* How often each byte value occurs at each position, over the sampled keys. */
+/* How often each byte value occurs at each position, over the sampled keys: 4 KiB, on
+ * the arming insert's stack (an insert allocates nothing but its node). */
 typedef struct sample {
-    uint32_t count[FINGER_POS][256];
+    uint16_t count[FINGER_POS][256];
 } sample;
+_Static_assert(SAMPLE_MAX <= UINT16_MAX, "a count holds the whole sample");
 
 static void sample_add(sample *s, const unsigned char *key, size_t klen, size_t d)
 {
@@ -161,7 +163,7 @@ static void sample_add(sample *s, const unsigned char *key, size_t klen, size_t 
  * values the sample holds there. */
 static uint32_t position_fill(finger_map *fm, const sample *s, uint32_t j)
 {
-    const uint32_t *count = s->count[j];
+    const uint16_t *count = s->count[j];
     uint64_t total = 0;
     uint32_t distinct = 0;
     unsigned vmin = 256, vmax = 0;
@@ -232,34 +234,26 @@ static void finger_arm(lsmt_skiplist *sl)
     size_t d = key_lcp(node_key(first), node_klen(first), node_key(last), node_klen(last));
     if (d > FINGER_PREFIX_MAX)
         d = FINGER_PREFIX_MAX;
-    sample *s = calloc(1, sizeof *s); /* 8 KiB: off the inserting thread's stack */
-    if (s == NULL) {
-        finger_arm_abandon(fm); /* a later tall insert retries */
-        return;
-    }
+    sample s;
+    memset(&s, 0, sizeof s);
     size_t taken = 0;
     for (const char *x = head_of(sl); taken < SAMPLE_MAX;) {
         const char *y = next_node(sl, link_load_acquire(x, 1));
         if (y == NULL)
             break;
-        sample_add(s, node_key(y), node_klen(y), d);
+        sample_add(&s, node_key(y), node_klen(y), d);
         taken++;
         x = y;
     }
     if (taken < SAMPLE_MIN) {
-        free(s);
         finger_arm_abandon(fm);
         return;
     }
     memcpy(fm->prefix, node_key(first), d);
     fm->plen = (uint32_t)d;
-    uint32_t distinct0 = 0;
-    for (uint32_t j = 0; j < FINGER_POS; j++) {
-        uint32_t dj = position_fill(fm, s, j);
-        if (j == 0)
-            distinct0 = dj;
-    }
-    free(s);
+    uint32_t distinct0 = position_fill(fm, &s, 0);
+    for (uint32_t j = 1; j < FINGER_POS; j++)
+        position_fill(fm, &s, j);
     fm->wmin = (UINT64_MAX / sl->finger_n) >> 4;
     /* flat: no shared prefix and at least 3/4 of the byte values seen at position 0 (a
      * sample of SAMPLE_MIN random keys misses a few); 32 bits resolve 16 keys per range
