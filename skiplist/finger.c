@@ -68,8 +68,8 @@ struct finger_map {
      * to MAP_EMPTY from ARMED only at reset, with no call in flight. */
     _Atomic uint32_t state;
     uint32_t plen; /* D */
-    /* The keys share no prefix and their first bytes take (nearly) every value: ranks are
-     * then (nearly) the bytes themselves, so range(k) is taken from k's first 4 bytes
+    /* The keys share no prefix and their first bytes take (nearly) every value: the
+     * pieces are then (nearly) equal, so range(k) is taken from k's first 4 bytes
      * (zero padded) scaled to finger_n -- monotone as well, spread alike, and with no
      * table to read (random keys, the common case, map most cheaply). */
     bool flat;
