@@ -80,9 +80,10 @@ struct lsmt_skiplist {
     unsigned ver_shift; /* ENCODED_SEQ: 8, the version word's bits below the order */
     /* Lines after a node's first that a plain search prefetches with each level-0 node it
      * compares (0: none): set by a caller whose lookups read the whole entry they find
-     * (the memtable's gets verify a checksum over key and value: memtable/protect.h), so
-     * those lines load beside the node's first line instead of after it. Set after
-     * create, before the list is shared (lsmt_sl_prefetch_entry_lines). */
+     * (the memtable: its gets return a value the caller reads, and a protected get
+     * checksums key and value, memtable/protect.h), so those lines load beside the
+     * node's first line instead of after it. Set after create, before the list is shared
+     * (lsmt_sl_prefetch_entry_lines). */
     unsigned entry_lines;
     /* The finger table (finger.h): finger_n entries, or NULL (a custom comparator, or
      * finger_bytes = SIZE_MAX). The pointer and size are set at create. */
