@@ -47,49 +47,81 @@ static inline void finger_tall_insert(lsmt_skiplist *sl, unsigned h)
         finger_arm_slow(sl);
 }
 
+/* Where a search for k starts, in three steps so that a batched search (batch.c) can
+ * prefetch what each one loads before it takes the next: the table entry of k's range
+ * (finger_entry: no load but the key's), the node it names (finger_node: loads the
+ * entry), and that node's top level (finger_level: loads the node). */
+
+/* The entry of k's range, or NULL when the table has none for k (no table, not armed
+ * yet, or a key outside the learned ranges): the search then starts at the head. */
+HOT const _Atomic ref_t *finger_entry(const lsmt_skiplist *sl, const skey *k)
+{
+    uint32_t b = sl->finger != NULL ? skey_finger(sl, k) : FINGER_NONE;
+    return b != FINGER_NONE ? &sl->finger[b] : NULL;
+}
+
+/* The node entry e names, a node before every key of e's range; NULL when e is NULL or
+ * neither it nor the FINGER_BACK entries below it name one. */
+HOT const char *finger_node(const lsmt_skiplist *sl, const _Atomic ref_t *e)
+{
+    if (e == NULL)
+        return NULL;
+    /* acquire: pairs with the release CAS in finger_note (invariant F) */
+    ref_t r = atomic_load_explicit(e, memory_order_acquire);
+    /* Range b - 1 had no tall node (yet): every entry below b also names a node before
+     * k, so take the nearest nonzero one of the FINGER_BACK below it (at most five cache
+     * lines, most often the same one). A table sized by the arena's capacity has more
+     * entries than the list has tall nodes when the arena is far larger than what the
+     * list holds: an engine that reserves a large arena, or large entries. One tenth of
+     * a tall node per range (1M YCSB records in a 4 GiB memtable) left 19 % of the
+     * searches with 16 empty entries below theirs, where they started at the head; with
+     * 64, 0.3-0.4 %. Ranges in between hold no tall node, so the start level's walk from
+     * there is still short. */
+    uint32_t b = (uint32_t)(e - sl->finger);
+    for (uint32_t j = b, lo = b > FINGER_BACK ? b - FINGER_BACK : 0; r == 0 && j > lo;)
+        r = atomic_load_explicit(&sl->finger[--j], memory_order_acquire);
+    return r != 0 ? node_at(sl, r) : NULL;
+}
+
+/* The level a search starts at from finger node x (NULL: the head): x's top level,
+ * capped by the list's height. */
+HOT unsigned finger_level(const lsmt_skiplist *sl, const char *x)
+{
+    unsigned lh = list_height(sl);
+    if (x == NULL)
+        return lh - 1;
+    unsigned hx = node_height(x);
+    LSMT_ASSERT(hx >= FINGER_MIN_HEIGHT); /* invariant F */
+    return (hx < lh ? hx : lh) - 1;
+}
+
 /* Where a search for k starts: a node before k from the table, with *level its top level
  * (capped by the list height), or the head at the list's top level. */
 HOT const char *finger_start(const lsmt_skiplist *sl, const skey *k, unsigned *level)
 {
-    unsigned lh = list_height(sl);
-    uint32_t b = sl->finger != NULL ? skey_finger(sl, k) : FINGER_NONE;
-    if (b != FINGER_NONE) {
-        /* acquire: pairs with the release CAS in finger_note (invariant F) */
-        ref_t r = atomic_load_explicit(&sl->finger[b], memory_order_acquire);
-        /* Range b - 1 had no tall node (yet): every entry below b also names a node
-         * before k, so take the nearest nonzero one of the FINGER_BACK below it (at most
-         * five cache lines, most often the same one). A table sized by the arena's
-         * capacity has more entries than the list has tall nodes when the arena is far
-         * larger than what the list holds: an engine that reserves a large arena, or
-         * large entries. One tenth of a tall node per range (1M YCSB records in a 4 GiB
-         * memtable) left 19 % of the searches with 16 empty entries below theirs, where
-         * they started at the head; with 64, 0.3-0.4 %. Ranges in between hold no tall
-         * node, so the start level's walk from there is still short. */
-        for (uint32_t j = b, lo = b > FINGER_BACK ? b - FINGER_BACK : 0; r == 0 && j > lo;)
-            r = atomic_load_explicit(&sl->finger[--j], memory_order_acquire);
-        if (r != 0) {
-            const char *x = node_at(sl, r);
-            unsigned hx = node_height(x);
-            LSMT_ASSERT(hx >= FINGER_MIN_HEIGHT); /* invariant F */
-            *level = (hx < lh ? hx : lh) - 1;
-            return x;
-        }
-    }
-    *level = lh - 1;
-    return head_of(sl);
+    const char *x = finger_node(sl, finger_entry(sl, k));
+    *level = finger_level(sl, x);
+    return x != NULL ? x : head_of(sl);
 }
 
-/* Start a search for s->k: from the finger table's node before k, or from the head.
+/* Start a search for s->k from finger node x (finger_node; NULL: from the head).
  * Inline (search_run, batch.c's ways): the search state can then stay in registers. */
-HOT void search_start(const lsmt_skiplist *sl, search *s)
+HOT void search_start_at(const lsmt_skiplist *sl, search *s, const char *x)
 {
-    s->x = finger_start(sl, &s->k, &s->level);
+    s->level = finger_level(sl, x);
+    s->x = x != NULL ? x : head_of(sl);
     s->stop = NULL;
     s->b = 0;
     /* a finger node is before k (invariant F); its lcp with k is learned before the
-     * first step (search_learn_m: a batched search prefetches the node first) */
-    s->m = s->x != head_of(sl) && s->k.bytewise ? M_UNKNOWN : 0;
-    s->budget = s->x != head_of(sl) ? FINGER_WALK_MAX : 0;
+     * first step (search_learn_m) */
+    s->m = x != NULL && s->k.bytewise ? M_UNKNOWN : 0;
+    s->budget = x != NULL ? FINGER_WALK_MAX : 0;
+}
+
+/* Start a search for s->k: from the finger table's node before k, or from the head. */
+HOT void search_start(const lsmt_skiplist *sl, search *s)
+{
+    search_start_at(sl, s, finger_node(sl, finger_entry(sl, &s->k)));
 }
 
 /* After node n (key k, height h) is linked at all its levels: make it entry

@@ -360,7 +360,7 @@ typedef enum step {
 } step;
 
 /* A search that starts at a finger node learns lcp(x, k) from x before its first step
- * (search_start leaves it M_UNKNOWN, so a batched search can prefetch x first). */
+ * (search_start_at, finger.h, leaves it M_UNKNOWN). */
 static inline void search_learn_m(const lsmt_skiplist *sl, search *s)
 {
     size_t lcp = 0;
