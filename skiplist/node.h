@@ -178,18 +178,30 @@ static inline uint32_t node_meta(const char *n)
      * acquire that reached n orders it); NEWER: see place_level0. */
     return atomic_load_explicit(meta_word(n), memory_order_relaxed);
 }
+/* The fields of a meta word m (node_meta). */
+static inline size_t meta_klen(uint32_t m)
+{
+    return m & META_KLEN_MASK;
+}
+static inline unsigned meta_height(uint32_t m)
+{
+    return (m >> META_HEIGHT_SHIFT) & META_HEIGHT_MASK;
+}
+static inline unsigned meta_tag(uint32_t m)
+{
+    return m & META_ENCODED ? 0 : (m >> META_TAG_SHIFT) & LSMT_SKIPLIST_TAG_MAX;
+}
 static inline size_t node_klen(const char *n)
 {
-    return node_meta(n) & META_KLEN_MASK;
+    return meta_klen(node_meta(n));
 }
 static inline unsigned node_height(const char *n)
 {
-    return (node_meta(n) >> META_HEIGHT_SHIFT) & META_HEIGHT_MASK;
+    return meta_height(node_meta(n));
 }
 static inline unsigned node_tag(const char *n)
 {
-    uint32_t m = node_meta(n);
-    return m & META_ENCODED ? 0 : (m >> META_TAG_SHIFT) & LSMT_SKIPLIST_TAG_MAX;
+    return meta_tag(node_meta(n));
 }
 /* Invariant V: has a version of n's key with a larger version been placed before n? */
 static inline bool node_has_newer(const char *n)
@@ -240,35 +252,51 @@ static inline const char *kv_value(const unsigned char *key, size_t klen, size_t
     return t + VLEN_LONG_BYTES;
 }
 
+/* The accessors below read a node's meta once and derive the rest from it: `m` is
+ * node_meta(n) (the fields they use never change once n is published). */
+
 /* Where node n's key starts: after the header (KV), or after the entry's varint. */
-static inline const unsigned char *node_key(const char *n)
+static inline const unsigned char *node_key_m(const char *n, uint32_t m)
 {
-    uint32_t m = node_meta(n);
     const unsigned char *p = (const unsigned char *)n + HDR_KEY;
     if (m & META_ENCODED)
         p += varint32_len((m & META_KLEN_MASK) + TAIL_BYTES);
     return p;
 }
-/* The version in the word right after the key: 56 bits (KV) or all 64 (ENCODED). */
-static inline uint64_t node_ver(const char *n)
+static inline const unsigned char *node_key(const char *n)
+{
+    return node_key_m(n, node_meta(n));
+}
+/* The version in the word right after the key (at `key`, klen bytes): 56 bits (KV) or
+ * all 64 (ENCODED). */
+static inline uint64_t node_ver_m(const unsigned char *key, size_t klen, uint32_t m)
 {
     uint64_t w;
-    memcpy(&w, node_key(n) + node_klen(n), sizeof w);
-    return node_meta(n) & META_ENCODED ? w : w & LSMT_SKIPLIST_MAX_VERSION;
+    memcpy(&w, key + klen, sizeof w);
+    return m & META_ENCODED ? w : w & LSMT_SKIPLIST_MAX_VERSION;
+}
+static inline uint64_t node_ver(const char *n)
+{
+    uint32_t m = node_meta(n);
+    return node_ver_m(node_key_m(n, m), meta_klen(m), m);
 }
 /* The value's bytes and length (ENCODED: after the entry's value varint, checked to end
  * inside the entry when it was published). */
-static inline const char *node_value(const char *n, size_t *vlen)
+static inline const char *node_value_m(const unsigned char *key, size_t klen, uint32_t m,
+                                       size_t *vlen)
 {
-    const unsigned char *k = node_key(n);
-    size_t klen = node_klen(n);
-    if (!(node_meta(n) & META_ENCODED))
-        return kv_value(k, klen, vlen, NULL);
-    const unsigned char *p = k + klen + TAIL_BYTES;
+    if (!(m & META_ENCODED))
+        return kv_value(key, klen, vlen, NULL);
+    const unsigned char *p = key + klen + TAIL_BYTES;
     uint32_t v = 0;
     size_t used = varint32_decode(p, p + 5, &v);
     *vlen = v;
     return (const char *)p + used;
+}
+static inline const char *node_value(const char *n, size_t *vlen)
+{
+    uint32_t m = node_meta(n);
+    return node_value_m(node_key_m(n, m), meta_klen(m), m, vlen);
 }
 
 /* Bytes of a node's fixed fields, key and value, before rounding and without the tower. */

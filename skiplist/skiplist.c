@@ -182,13 +182,16 @@ lsmt_status lsmt_skiplist_node_entry(const lsmt_skiplist_node *node, lsmt_skipli
     if (node == NULL || out == NULL)
         return LSMT_INVALID;
     const char *n = (const char *)node;
-    out->key = node_key(n);
-    out->klen = node_klen(n);
-    out->version = node_ver(n);
-    out->value = node_value(n, &out->vlen);
+    uint32_t m = node_meta(n); /* once: a scan reads every entry through here */
+    const unsigned char *key = node_key_m(n, m);
+    size_t klen = meta_klen(m);
+    out->key = key;
+    out->klen = klen;
+    out->version = node_ver_m(key, klen, m);
+    out->value = node_value_m(key, klen, m, &out->vlen);
     /* ENCODED: the entry starts right after the header */
-    out->encoded = node_meta(n) & META_ENCODED ? n + HDR_KEY : NULL;
-    out->tag = node_tag(n);
-    out->height = node_height(n);
+    out->encoded = m & META_ENCODED ? n + HDR_KEY : NULL;
+    out->tag = meta_tag(m);
+    out->height = meta_height(m);
     return LSMT_OK;
 }
