@@ -29,9 +29,9 @@
 #ifdef AB_PRE_0_7
 typedef lsmt_carena ab_arena;
 typedef lsmt_carena_options ab_arena_options;
-#define ab_arena_options_default lsmt_carena_options_default
-#define ab_arena_create          lsmt_carena_create
-#define ab_arena_destroy         lsmt_carena_destroy
+#define ab_arena_options_default    lsmt_carena_options_default
+#define ab_arena_create             lsmt_carena_create
+#define ab_arena_destroy            lsmt_carena_destroy
 #define ab_insert(sl, k, kl, v, vl) lsmt_skiplist_insert(sl, k, kl, 0, v, vl)
 static unsigned ab_value0(const lsmt_skiplist_node *n)
 {
@@ -40,9 +40,9 @@ static unsigned ab_value0(const lsmt_skiplist_node *n)
 #else
 typedef lsmt_sharded_arena ab_arena;
 typedef lsmt_sharded_arena_options ab_arena_options;
-#define ab_arena_options_default lsmt_sharded_arena_options_default
-#define ab_arena_create          lsmt_sharded_arena_create
-#define ab_arena_destroy         lsmt_sharded_arena_destroy
+#define ab_arena_options_default    lsmt_sharded_arena_options_default
+#define ab_arena_create             lsmt_sharded_arena_create
+#define ab_arena_destroy            lsmt_sharded_arena_destroy
 #define ab_insert(sl, k, kl, v, vl) lsmt_skiplist_insert(sl, NULL, k, kl, 0, v, vl)
 static unsigned ab_value0(const lsmt_skiplist_node *n)
 {
