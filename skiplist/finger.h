@@ -68,15 +68,15 @@ HOT const char *finger_node(const lsmt_skiplist *sl, const _Atomic ref_t *e)
         return NULL;
     /* acquire: pairs with the release CAS in finger_note (invariant F) */
     ref_t r = atomic_load_explicit(e, memory_order_acquire);
-    /* Range b - 1 had no tall node (yet): every entry below b also names a node before
-     * k, so take the nearest nonzero one of the FINGER_BACK below it (at most five cache
-     * lines, most often the same one). A table sized by the arena's capacity has more
-     * entries than the list has tall nodes when the arena is far larger than what the
-     * list holds: an engine that reserves a large arena, or large entries. One tenth of
-     * a tall node per range (1M YCSB records in a 4 GiB memtable) left 19 % of the
-     * searches with 16 empty entries below theirs, where they started at the head; with
-     * 64, 0.3-0.4 %. Ranges in between hold no tall node, so the start level's walk from
-     * there is still short. */
+    /* Entry b names no node when range b - 1 had no tall node (yet): every entry below b
+     * also names a node before the key, so take the nearest nonzero one of the
+     * FINGER_BACK below it (at most five cache lines, most often the same one). A table
+     * sized by the arena's capacity has more entries than the list has tall nodes when
+     * the arena is far larger than what the list holds: an engine that reserves a large
+     * arena, or large entries. One tenth of a tall node per range (1M YCSB records in a
+     * 4 GiB memtable) left 19 % of the searches with 16 empty entries below theirs,
+     * where they started at the head; with 64, 0.3-0.4 %. Ranges in between hold no
+     * tall node, so the start level's walk from there is still short. */
     uint32_t b = (uint32_t)(e - sl->finger);
     for (uint32_t j = b, lo = b > FINGER_BACK ? b - FINGER_BACK : 0; r == 0 && j > lo;)
         r = atomic_load_explicit(&sl->finger[--j], memory_order_acquire);
