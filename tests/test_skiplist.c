@@ -1418,6 +1418,67 @@ START_TEST(finger_sparse_table)
 }
 END_TEST
 
+/* seek_batch's ways start as a plain search does, but in steps (batch.c: the finger
+ * entry, then the finger node, each prefetched first): on armed tables, dense and sparse
+ * (where a way's own entry is often empty and it looks further down), for every key
+ * shape, keys present and absent, and keys outside the learned ranges (which start at
+ * the head), every result is the node a plain seek finds. */
+START_TEST(finger_batch_starts)
+{
+    static const int shapes[] = {0, 1, 3, 4, 5};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int sparse = 0; sparse < 2; sparse++) {
+            enum { N = 20000, Q = 3000 };
+            size_t cap = (size_t)32 << 20;
+            lsmt_sharded_arena *a = make_arena(cap, (size_t)64 << 10, 1);
+            /* dense: the default table; sparse: ~10 ranges per tall node (N / 8 of them) */
+            lsmt_skiplist *sl = make_list_ex(a, NULL, NULL, 0, sparse ? cap / (N / 8 * 10) : 0);
+            unsigned char k[128];
+            for (uint64_t i = 0; i < N; i++) { /* even key numbers: odd ones are absent */
+                size_t kl = shape_key(shapes[s], 2 * i, k);
+                ck_assert_int_eq(lsmt_skiplist_insert(sl, NULL, k, kl, 0, "v", 1), LSMT_OK);
+            }
+            static unsigned char qk[Q][128];
+            const void *keys[Q];
+            size_t klens[Q];
+            uint64_t vers[Q] = {0};
+            size_t from_finger = 0;
+            for (size_t q = 0; q < Q; q++) {
+                if (q % 100 == 99) { /* outside any learned prefix, at either end */
+                    memset(qk[q], q % 200 == 99 ? 0x00 : 0xff, 3);
+                    klens[q] = 3;
+                } else {
+                    klens[q] = shape_key(shapes[s], q * 13 % (2 * N + 50), qk[q]);
+                }
+                keys[q] = qk[q];
+                skey sk;
+                skey_init(sl, &sk, qk[q], klens[q], 0);
+                from_finger += finger_node(sl, finger_entry(sl, &sk)) != NULL;
+            }
+            /* the ways did start from finger nodes (the table is armed and covers most) */
+            ck_assert_msg(from_finger * 10 > (size_t)Q * 9, "shape %d sparse %d: %zu of %d",
+                          shapes[s], sparse, from_finger, Q);
+            const lsmt_skiplist_node *out[Q];
+            for (size_t q = 0, nb; q < Q; q += nb) { /* batches of 1..70 keys */
+                nb = 1 + (q * 7 % 70);
+                nb = nb < Q - q ? nb : Q - q;
+                ck_assert_int_eq(
+                    lsmt_skiplist_seek_batch(sl, nb, keys + q, klens + q, vers + q, out + q),
+                    LSMT_OK);
+            }
+            lsmt_skiplist_iter it;
+            lsmt_skiplist_iter_init(&it, sl);
+            for (size_t q = 0; q < Q; q++) {
+                lsmt_status st = lsmt_skiplist_iter_seek(&it, keys[q], klens[q], 0);
+                ck_assert_msg(out[q] == (st == LSMT_OK ? lsmt_skiplist_iter_node(&it) : NULL),
+                              "shape %d sparse %d: key %zu", shapes[s], sparse, q);
+            }
+            lsmt_skiplist_destroy(sl);
+            lsmt_sharded_arena_destroy(a);
+        }
+}
+END_TEST
+
 /* Tower heights follow p = 1/4: of 200k nodes, the share of height >= i+1 among height
  * >= i is 1/4 within a few standard deviations, for the first levels. */
 START_TEST(height_distribution)
@@ -1540,6 +1601,7 @@ static Suite *skiplist_suite(void)
     tcase_add_test(tc, finger_learned_ranges);
     tcase_add_test(tc, finger_sparse_table);
     tcase_add_test(tc, finger_even_ranges);
+    tcase_add_test(tc, finger_batch_starts);
     tcase_add_test(tc, node_tags);
     tcase_set_timeout(tc, 300);
     suite_add_tcase(s, tc);
