@@ -260,7 +260,7 @@ static inline const unsigned char *node_key_m(const char *n, uint32_t m)
 {
     const unsigned char *p = (const unsigned char *)n + HDR_KEY;
     if (m & META_ENCODED)
-        p += varint32_len((m & META_KLEN_MASK) + TAIL_BYTES);
+        p += varint32_len((uint32_t)meta_klen(m) + TAIL_BYTES);
     return p;
 }
 static inline const unsigned char *node_key(const char *n)
