@@ -75,6 +75,9 @@ struct finger_map {
     bool flat;
     uint64_t wmin; /* an interval narrower than this (a sixteenth of a range) stops */
     unsigned char prefix[FINGER_PREFIX_MAX];
+    /* P's bytes 0..7 and 8..15 as big-endian words (load_prefix), and masks of the ones
+     * P has (D of them): prefix_shared's first 16 bytes */
+    uint64_t pword[2], pmask[2];
     /* cum[j][v]: the share of the sample whose byte at position D + j is below v, in
      * units of 2^-32 (capped at 2^32 - 1), so value v's piece is [cum[j][v],
      * cum[j][v + 1]): nondecreasing in v, empty for a value the sample never held */
@@ -102,6 +105,17 @@ void finger_map_clear(finger_map *fm)
     atomic_store_explicit(&fm->state, MAP_EMPTY, memory_order_relaxed);
 }
 
+/* Does the key (klen >= D bytes) start with P? Its first 16 bytes against P's as two
+ * masked words (the prefix of most keys that share one -- "user", a table id, a
+ * counter's zero bytes -- fits in them: no call to memcmp), the rest byte by byte. */
+static inline bool prefix_shared(const finger_map *fm, const unsigned char *key, size_t klen)
+{
+    uint64_t w0 = load_prefix(key, klen), w1 = klen > 8 ? load_prefix(key + 8, klen - 8) : 0;
+    if (((w0 ^ fm->pword[0]) & fm->pmask[0]) != 0 || ((w1 ^ fm->pword[1]) & fm->pmask[1]) != 0)
+        return false;
+    return fm->plen <= 16 || memcmp(key + 16, fm->prefix + 16, fm->plen - 16) == 0;
+}
+
 uint32_t finger_key_range(const lsmt_skiplist *sl, const unsigned char *key, size_t klen)
 {
     const finger_map *fm = sl->finger_map;
@@ -120,7 +134,7 @@ uint32_t finger_key_range(const lsmt_skiplist *sl, const unsigned char *key, siz
         return (uint32_t)((uint64_t)w * sl->finger_n >> 32);
     }
     size_t d = fm->plen;
-    if (klen < d || (d != 0 && memcmp(key, fm->prefix, d) != 0))
+    if (klen < d || !prefix_shared(fm, key, klen))
         return FINGER_NONE;
     /* narrow [lo, lo + w) position by position; lo + w <= 2^64 - 1 throughout, as a
      * piece ends at most at floor(w * (2^32 - 1) / 2^32) */
@@ -251,6 +265,12 @@ static void finger_arm(lsmt_skiplist *sl)
     }
     memcpy(fm->prefix, node_key(first), d);
     fm->plen = (uint32_t)d;
+    for (size_t w = 0; w < 2; w++) {
+        size_t in = d > 8 * w ? d - 8 * w : 0; /* P's bytes in word w */
+        in = in < 8 ? in : 8;
+        fm->pword[w] = in != 0 ? load_prefix(fm->prefix + 8 * w, in) : 0;
+        fm->pmask[w] = in != 0 ? ~(uint64_t)0 << (8 * (8 - in)) : 0;
+    }
     uint32_t distinct0 = position_fill(fm, &s, 0);
     for (uint32_t j = 1; j < FINGER_POS; j++)
         position_fill(fm, &s, j);

@@ -405,7 +405,8 @@ static unsigned splice_find(lsmt_skiplist *sl, splice *sp, const skey *k, unsign
 {
     unsigned maxh = raise_height(sl, h);
     unsigned rh = splice_repair(sl, sp, k, maxh);
-    rh = splice_from_finger(sl, sp, k, h, rh);
+    if (rh > 1) /* else the kept splice is closer than any finger (ascending keys) */
+        rh = splice_from_finger(sl, sp, k, h, rh);
     splice_fill_below(sl, sp, k, rh);
     return rh;
 }
