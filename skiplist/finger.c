@@ -123,15 +123,8 @@ uint32_t finger_key_range(const lsmt_skiplist *sl, const unsigned char *key, siz
     if (atomic_load_explicit(&fm->state, memory_order_acquire) != MAP_ARMED)
         return FINGER_NONE;
     if (fm->flat) {
-        uint32_t w = 0; /* the first 4 bytes, big-endian, zero padded */
-        if (LSMT_LIKELY(klen >= 4))
-            memcpy(&w, key, 4);
-        else if (klen > 0)
-            memcpy(&w, key, klen);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        w = __builtin_bswap32(w);
-#endif
-        return (uint32_t)((uint64_t)w * sl->finger_n >> 32);
+        uint64_t w = load_prefix(key, klen) >> 32; /* the first 4 bytes, zero padded */
+        return (uint32_t)(w * sl->finger_n >> 32);
     }
     size_t d = fm->plen;
     if (klen < d || !prefix_shared(fm, key, klen))

@@ -353,11 +353,13 @@ static unsigned splice_repair(const lsmt_skiplist *sl, splice *sp, const skey *k
  * level covers n's height h: build the splice from x instead, levels [0, hx) only (all n
  * needs), and keep only those (height = hx; level hx reads as head..null, so the splice
  * stays monotone). The next insert then sees a short splice and rebuilds it, from the
- * finger again for a random key. Returns the level from which sp is now kept. */
+ * finger again for a random key. Returns the level from which sp is now kept. REQUIRES
+ * rh > 1 (a splice kept from level 0 or 1 is closer than any finger node). */
 static unsigned splice_from_finger(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned h,
                                    unsigned rh)
 {
-    if (rh <= 1 || sl->finger == NULL || !k->bytewise)
+    LSMT_ASSERT(rh > 1);
+    if (sl->finger == NULL || !k->bytewise)
         return rh;
     unsigned top;
     const char *x = finger_start(sl, k, &top);
