@@ -1,0 +1,217 @@
+/* memtable-ab: two versions of the memtable in ONE process, run round by round in turn,
+ * so that an A/B between them measures the library and nothing else.
+ *
+ * Why one process: on these shared VMs a process's speed drifts by up to 1.7x over
+ * seconds (the same binary's W6 rounds read 20, then 12 Mops/s), so two binaries run one
+ * after the other compare machine phases as much as code. Here round i of the old
+ * library and round i of the new one run back to back (~0.1 s apart, the order
+ * alternating), each on its own memtable.
+ *
+ * bench/run_memtable_ab.sh builds it: each tree's liblsmt.a is linked into one
+ * relocatable object whose hidden symbols are made local and whose global ones get a
+ * prefix (old_ / new_), and this file is compiled three times: once per side with
+ * -DAB_SIDE=old|new against that tree's headers (the calls below then name the prefixed
+ * symbols), and once without AB_SIDE for main. Built by CMake with -DAB_SELF it runs
+ * this tree against itself (both sides one library): the noise floor of the method.
+ *
+ * It uses only calls every version since 0.6 has (options default, create, put, get,
+ * reset_all, destroy) and generates keys inline, the same way for both. Each side has
+ * one memtable with default options, sized as memtable-bench sizes it (room for N
+ * entries, the bloom filter for N keys), used on one thread; values are 100 bytes:
+ *   - W6: R rounds of (N ascending keys BE64(0) ++ BE64(i), reset_all);
+ *   - W1: R rounds of (N random16 keys BE64(splitmix64(i)) ++ BE64(i), then N gets of
+ *     present keys in a round-dependent order (W3), reset_all).
+ * W6's round 1 writes memory first touched in this process (page faults, THP zeroing);
+ * every later round reuses it, as an engine's reused memtable does. Output, one line
+ * per round and figure:  <row> <round> <old Mops/s> <new Mops/s>  (rows W6, W1, W3).
+ * Usage: memtable-ab [N] [rounds] [all|W6|W1]   (W1 also runs W3; default 1000000 8 all) */
+#define _POSIX_C_SOURCE 200809L
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* One side: a memtable and the three timed loops on it. */
+typedef struct ab_side {
+    const char *name;
+    void *(*create)(uint64_t n);
+    double (*fill)(void *mt, uint64_t n, int ascending); /* Mops/s */
+    double (*gets)(void *mt, uint64_t n, int round);     /* Mops/s */
+    void (*reset)(void *mt);
+    void (*destroy)(void *mt);
+} ab_side;
+
+#define KEY_LEN 16
+#define VAL_LEN 100
+
+static inline uint64_t splitmix64(uint64_t x)
+{
+    uint64_t z = x + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static inline void put_be64(unsigned char *p, uint64_t v)
+{
+    for (int b = 7; b >= 0; b--, v >>= 8)
+        p[b] = (unsigned char)(v & 0xff);
+}
+
+static inline void make_key(unsigned char *k, uint64_t i, int ascending)
+{
+    put_be64(k, ascending ? 0 : splitmix64(i));
+    put_be64(k + 8, i);
+}
+
+static inline double now_sec(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static inline void die(const char *side, const char *what)
+{
+    fprintf(stderr, "memtable-ab: %s: %s\n", side, what);
+    exit(1);
+}
+
+#if defined(AB_SIDE) || defined(AB_SELF)
+/* ---- one side, compiled against one tree's headers ---------------------------------- */
+#ifdef AB_SIDE
+#define AB_CAT2(a, b) a##_##b
+#define AB_CAT(a, b)  AB_CAT2(a, b)
+#define AB_NAME(f)    AB_CAT(AB_SIDE, f)
+#define lsmt_memtable_options_default AB_NAME(lsmt_memtable_options_default)
+#define lsmt_memtable_create          AB_NAME(lsmt_memtable_create)
+#define lsmt_memtable_destroy         AB_NAME(lsmt_memtable_destroy)
+#define lsmt_memtable_put             AB_NAME(lsmt_memtable_put)
+#define lsmt_memtable_get             AB_NAME(lsmt_memtable_get)
+#define lsmt_memtable_reset_all       AB_NAME(lsmt_memtable_reset_all)
+#define lsmt_status_str               AB_NAME(lsmt_status_str)
+#define AB_SIDE_NAME                  AB_CAT(ab_side, AB_SIDE)
+#define AB_STR2(x)                    #x
+#define AB_STR(x)                     AB_STR2(x)
+#define AB_LABEL                      AB_STR(AB_SIDE)
+#else
+#define AB_SIDE_NAME ab_side_self
+#define AB_LABEL     "self"
+#endif
+#include "lsmt/memtable.h"
+
+static void check(lsmt_status st, const char *what)
+{
+    if (st != LSMT_OK) {
+        fprintf(stderr, "memtable-ab: %s: %s: %s\n", AB_LABEL, what, lsmt_status_str(st));
+        exit(1);
+    }
+}
+
+static void *side_create(uint64_t n)
+{
+    lsmt_memtable_options o;
+    lsmt_memtable_options_default(&o);
+    o.write_buffer_size = (size_t)n * (KEY_LEN + VAL_LEN + 64) + ((size_t)64 << 20);
+    o.hard_limit = o.write_buffer_size + o.write_buffer_size / 4;
+    o.bloom_expected_keys = n;
+    lsmt_memtable *mt;
+    check(lsmt_memtable_create(&o, &mt), "create");
+    return mt;
+}
+
+/* Put key(i) for i < n at sequence i + 1. */
+static double side_fill(void *mt, uint64_t n, int ascending)
+{
+    static unsigned char v[VAL_LEN];
+    memset(v, 7, sizeof v);
+    unsigned char k[KEY_LEN];
+    double t0 = now_sec();
+    for (uint64_t i = 0; i < n; i++) {
+        make_key(k, i, ascending);
+        check(lsmt_memtable_put(mt, i + 1, k, KEY_LEN, v, VAL_LEN), "put");
+    }
+    return (double)n / (now_sec() - t0) / 1e6;
+}
+
+/* N gets of present random16 keys in round r's order, each value read. */
+static double side_gets(void *mt, uint64_t n, int r)
+{
+    unsigned char k[KEY_LEN];
+    unsigned sink = 0;
+    double t0 = now_sec();
+    for (uint64_t t = 0; t < n; t++) {
+        make_key(k, splitmix64(t ^ 0xABCDEFull * (uint64_t)(r + 1)) % n, 0);
+        const void *v;
+        size_t vl;
+        check(lsmt_memtable_get(mt, k, KEY_LEN, LSMT_MAX_SEQUENCE, &v, &vl, NULL), "get");
+        sink += ((const unsigned char *)v)[0];
+    }
+    double s = now_sec() - t0;
+    if (sink != 7u * (unsigned)n)
+        die(AB_LABEL, "get: wrong value");
+    return (double)n / s / 1e6;
+}
+
+static void side_reset(void *mt)
+{
+    check(lsmt_memtable_reset_all(mt), "reset_all");
+}
+
+static void side_destroy(void *mt)
+{
+    lsmt_memtable_destroy(mt);
+}
+
+const ab_side AB_SIDE_NAME = {AB_LABEL,  side_create, side_fill,
+                              side_gets, side_reset,  side_destroy};
+#endif /* AB_SIDE || AB_SELF */
+
+#ifndef AB_SIDE
+/* ---- main: the two sides in turn ----------------------------------------------------- */
+#ifdef AB_SELF
+#define ab_side_old ab_side_self
+#define ab_side_new ab_side_self
+#endif
+extern const ab_side ab_side_old, ab_side_new;
+
+int main(int argc, char **argv)
+{
+    uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
+    int rounds = argc > 2 ? atoi(argv[2]) : 8;
+    const char *rows = argc > 3 ? argv[3] : "all";
+    bool run_w6 = strcmp(rows, "W1") != 0, run_w1 = strcmp(rows, "W6") != 0;
+    if (n == 0 || rounds < 1 || (!run_w6 && !run_w1) || (strcmp(rows, "all") && run_w6 && run_w1)) {
+        fprintf(stderr, "usage: %s [N] [rounds] [all|W6|W1]\n", argv[0]);
+        return 2;
+    }
+    const ab_side *side[2] = {&ab_side_old, &ab_side_new};
+    void *mt[2] = {side[0]->create(n), side[1]->create(n)};
+    for (int r = 0; run_w6 && r < rounds; r++) {
+        double f[2];
+        for (int j = 0; j < 2; j++) {
+            int s = (r + j) % 2; /* old first in even rounds, new first in odd ones */
+            f[s] = side[s]->fill(mt[s], n, 1);
+            side[s]->reset(mt[s]);
+        }
+        printf("W6 %d %.4f %.4f\n", r + 1, f[0], f[1]);
+        fflush(stdout);
+    }
+    for (int r = 0; run_w1 && r < rounds; r++) {
+        double w1[2], w3[2];
+        for (int j = 0; j < 2; j++) {
+            int s = (r + j) % 2;
+            w1[s] = side[s]->fill(mt[s], n, 0);
+            w3[s] = side[s]->gets(mt[s], n, r);
+            side[s]->reset(mt[s]);
+        }
+        printf("W1 %d %.4f %.4f\nW3 %d %.4f %.4f\n", r + 1, w1[0], w1[1], r + 1, w3[0], w3[1]);
+        fflush(stdout);
+    }
+    side[0]->destroy(mt[0]);
+    side[1]->destroy(mt[1]);
+    return 0;
+}
+#endif /* !AB_SIDE */
