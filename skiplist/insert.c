@@ -22,7 +22,14 @@
  * A splice is kept between inserts (a hint, the calling thread's own, or the list's serial
  * one), so ascending or clustered inserts only search the few levels the previous insert's
  * splice does not already bracket. insert_serial links with plain release stores: its
- * caller serialises every writer. */
+ * caller serialises every writer.
+ *
+ * The steps of an insert are named functions, but those on every insert's path (node_build
+ * and node_reserve, splice_find and splice_repair's first case, link_metas, link_done) are
+ * forced inline (HOT): an ascending insert (fillseq) costs little else, and as calls they
+ * added ~60 instructions to its ~800 and made it 0.93x the single function of 0.6
+ * (callgrind and bench/run_memtable_ab.sh; bench/README.md). The rare paths (repairing a
+ * far splice, the finger start, the searches below) stay out of line. */
 #include <stdlib.h>
 
 #include "skiplist/finger.h"
@@ -100,7 +107,7 @@ static inline unsigned random_height(const lsmt_skiplist *sl)
  * that would push a fitting body past the capacity is cut to the levels that fit (at
  * worst height 1: a node that large is rare, and a short tower only costs its searches
  * a few steps). Otherwise the same write would be LSMT_OK or LSMT_INVALID at random. */
-static lsmt_status node_reserve(lsmt_skiplist *sl, size_t body, uint32_t meta, char **out)
+HOT lsmt_status node_reserve(lsmt_skiplist *sl, size_t body, uint32_t meta, char **out)
 {
     size_t body_size = lsmt_align_up(body, LINK_UNIT);
     if (body_size > sl->capacity)
@@ -131,8 +138,8 @@ static lsmt_status node_reserve(lsmt_skiplist *sl, size_t body, uint32_t meta, c
  * arena is full (nothing is linked), LSMT_INVALID on oversize lengths, a bad tag or a
  * node larger than the whole arena, LSMT_RANGE on a version over 56 bits. Key and value
  * bytes are left to the caller (the value's place goes to *value_out). */
-static lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, size_t vlen,
-                              unsigned tag, char **out, char **value_out)
+HOT lsmt_status node_build(lsmt_skiplist *sl, size_t klen, uint64_t version, size_t vlen,
+                           unsigned tag, char **out, char **value_out)
 {
     if (sl->encoded || klen > LSMT_SKIPLIST_MAX_KEY_LEN || vlen > LSMT_SKIPLIST_MAX_VALUE_LEN ||
         tag > LSMT_SKIPLIST_TAG_MAX)
@@ -311,14 +318,11 @@ static unsigned raise_height(lsmt_skiplist *sl, unsigned h)
     return cur;
 }
 
-/* Repair the splice sp for k on a list of height maxh: returns rh, the lowest level that
- * brackets k and is tight, so levels >= rh can be kept and only the levels below are
- * searched again. A splice for another list or epoch (invariant 6), or one lower than
- * the list, starts over from the head (rh = maxh). */
-static unsigned splice_repair(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned maxh)
+/* splice_repair when level 0 does not do: a splice for another list or epoch
+ * (invariant 6), or one lower than the list, starts over from the head (rh = maxh); else
+ * the lowest level >= 1 that brackets k and is tight. */
+static unsigned splice_repair_far(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned maxh)
 {
-    sp->plcp_valid = 0; /* a new key: no lcp or comparison is known yet */
-    sp->cmp0_ref[0] = sp->cmp0_ref[1] = 0;
     if (sp->list != sl || sp->epoch != sl->epoch || sp->height < maxh) {
         sp->list = sl;
         sp->epoch = sl->epoch;
@@ -326,8 +330,6 @@ static unsigned splice_repair(const lsmt_skiplist *sl, splice *sp, const skey *k
         splice_open_level(sp, maxh);
         return maxh;
     }
-    if (splice_brackets(sl, sp, 0, k) && splice_tight(sl, sp, 0))
-        return 0; /* the common case of ascending inserts: O(1) */
     /* Bracketing is monotone in the level (prev[i+1] <= prev[i] and next[i+1] >= next[i],
      * kept so by every update of the splice), so binary-search the lowest bracketing
      * level in [1, height] (level `height` = head..null always brackets): about
@@ -347,6 +349,20 @@ static unsigned splice_repair(const lsmt_skiplist *sl, splice *sp, const skey *k
     while (rh < sp->height && !splice_tight(sl, sp, rh))
         rh++;
     return rh;
+}
+
+/* Repair the splice sp for k on a list of height maxh: returns rh, the lowest level that
+ * brackets k and is tight, so levels >= rh can be kept and only the levels below are
+ * searched again. Inline for its first case, the one of ascending inserts (level 0
+ * still brackets k and is tight: O(1), one comparison); the others out of line. */
+HOT unsigned splice_repair(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned maxh)
+{
+    sp->plcp_valid = 0; /* a new key: no lcp or comparison is known yet */
+    sp->cmp0_ref[0] = sp->cmp0_ref[1] = 0;
+    if (LSMT_LIKELY(sp->list == sl && sp->epoch == sl->epoch && sp->height >= maxh) &&
+        splice_brackets(sl, sp, 0, k) && splice_tight(sl, sp, 0))
+        return 0;
+    return splice_repair_far(sl, sp, k, maxh);
 }
 
 /* A far splice (kept only from level rh up) and a finger node x just before k whose top
@@ -403,7 +419,7 @@ static void splice_fill_below(const lsmt_skiplist *sl, splice *sp, const skey *k
 
 /* The splice for k, with levels [0, h) bracketing k (levels from the returned rh up only
  * as of the hint: the linking steps check them). */
-static unsigned splice_find(lsmt_skiplist *sl, splice *sp, const skey *k, unsigned h)
+HOT unsigned splice_find(lsmt_skiplist *sl, splice *sp, const skey *k, unsigned h)
 {
     unsigned maxh = raise_height(sl, h);
     unsigned rh = splice_repair(sl, sp, k, maxh);
@@ -455,8 +471,8 @@ HOT bool place_level0(const lsmt_skiplist *sl, splice *sp, char *n, const skey *
  * differ where prev and next do (a > d, or a == d with different bytes there: the keys
  * between a node and its successor share at least their lcp), and otherwise is computed
  * from next's key (the one case that loads next). */
-static void link_metas(const lsmt_skiplist *sl, splice *sp, unsigned i, const skey *k,
-                       uint32_t *to_n, uint32_t *from_n)
+HOT void link_metas(const lsmt_skiplist *sl, splice *sp, unsigned i, const skey *k, uint32_t *to_n,
+                    uint32_t *from_n)
 {
     size_t a = splice_plcp(sl, sp, i, k);
     const char *p = sp->prev[i] != 0 ? node_at(sl, sp->prev[i]) : NULL;
@@ -547,8 +563,8 @@ static inline void splice_research(const lsmt_skiplist *sl, splice *sp, const sk
  * splice would let the next insert stop at m for a key above m and link it before m.
  * Drop it instead (`lost_upper`): the next insert searches from the head (this only
  * happens when two inserts raced at an upper level). Then note n in the finger table. */
-static void link_done(lsmt_skiplist *sl, splice *sp, char *n, const skey *k, unsigned h,
-                      const uint32_t *from_n, bool lost_upper)
+HOT void link_done(lsmt_skiplist *sl, splice *sp, char *n, const skey *k, unsigned h,
+                   const uint32_t *from_n, bool lost_upper)
 {
     ref_t nref = node_ref(sl, n);
     for (unsigned i = 0; i < h; i++) {
