@@ -15,16 +15,19 @@
  * this tree against itself (both sides one library): the noise floor of the method.
  *
  * It uses only calls every version since 0.6 has (options default, create, put, get,
- * reset_all, destroy) and generates keys inline, the same way for both. Each side has
+ * the iterator, reset_all, destroy) and generates keys inline, the same way for both. Each side has
  * one memtable with default options, sized as memtable-bench sizes it (room for N
  * entries, the bloom filter for N keys), used on one thread; values are 100 bytes:
  *   - W6: R rounds of (N ascending keys BE64(0) ++ BE64(i), reset_all);
  *   - W1: R rounds of (N random16 keys BE64(splitmix64(i)) ++ BE64(i), then N gets of
- *     present keys in a round-dependent order (W3), reset_all).
+ *     present keys in a round-dependent order (W3), a full scan with the internal
+ *     iterator (W5), reset_all).
  * W6's round 1 writes memory first touched in this process (page faults, THP zeroing);
  * every later round reuses it, as an engine's reused memtable does. Output, one line
- * per round and figure:  <row> <round> <old Mops/s> <new Mops/s>  (rows W6, W1, W3).
- * Usage: memtable-ab [N] [rounds] [all|W6|W1]   (W1 also runs W3; default 1000000 8 all) */
+ * per round and figure:  <row> <round> <old Mops/s> <new Mops/s>  (rows W6, W1, W3,
+ * W5; W5 in M entries/s).
+ * Usage: memtable-ab [N] [rounds] [all|W6|W1]   (W1 also runs W3 and W5; default
+ *        1000000 8 all) */
 #define _POSIX_C_SOURCE 200809L
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,6 +42,7 @@ typedef struct ab_side {
     void *(*create)(uint64_t n);
     double (*fill)(void *mt, uint64_t n, int ascending); /* Mops/s */
     double (*gets)(void *mt, uint64_t n, int round);     /* Mops/s */
+    double (*scan)(void *mt, uint64_t n);                /* M entries/s */
     void (*reset)(void *mt);
     void (*destroy)(void *mt);
 } ab_side;
@@ -82,20 +86,26 @@ static inline void die(const char *side, const char *what)
 #if defined(AB_SIDE) || defined(AB_SELF)
 /* ---- one side, compiled against one tree's headers ---------------------------------- */
 #ifdef AB_SIDE
-#define AB_CAT2(a, b) a##_##b
-#define AB_CAT(a, b)  AB_CAT2(a, b)
-#define AB_NAME(f)    AB_CAT(AB_SIDE, f)
-#define lsmt_memtable_options_default AB_NAME(lsmt_memtable_options_default)
-#define lsmt_memtable_create          AB_NAME(lsmt_memtable_create)
-#define lsmt_memtable_destroy         AB_NAME(lsmt_memtable_destroy)
-#define lsmt_memtable_put             AB_NAME(lsmt_memtable_put)
-#define lsmt_memtable_get             AB_NAME(lsmt_memtable_get)
-#define lsmt_memtable_reset_all       AB_NAME(lsmt_memtable_reset_all)
-#define lsmt_status_str               AB_NAME(lsmt_status_str)
-#define AB_SIDE_NAME                  AB_CAT(ab_side, AB_SIDE)
-#define AB_STR2(x)                    #x
-#define AB_STR(x)                     AB_STR2(x)
-#define AB_LABEL                      AB_STR(AB_SIDE)
+#define AB_CAT2(a, b)                      a##_##b
+#define AB_CAT(a, b)                       AB_CAT2(a, b)
+#define AB_NAME(f)                         AB_CAT(AB_SIDE, f)
+#define lsmt_memtable_options_default      AB_NAME(lsmt_memtable_options_default)
+#define lsmt_memtable_create               AB_NAME(lsmt_memtable_create)
+#define lsmt_memtable_destroy              AB_NAME(lsmt_memtable_destroy)
+#define lsmt_memtable_put                  AB_NAME(lsmt_memtable_put)
+#define lsmt_memtable_get                  AB_NAME(lsmt_memtable_get)
+#define lsmt_memtable_reset_all            AB_NAME(lsmt_memtable_reset_all)
+#define lsmt_memtable_iter_options_default AB_NAME(lsmt_memtable_iter_options_default)
+#define lsmt_memtable_iter_create          AB_NAME(lsmt_memtable_iter_create)
+#define lsmt_memtable_iter_destroy         AB_NAME(lsmt_memtable_iter_destroy)
+#define lsmt_memtable_iter_seek_to_first   AB_NAME(lsmt_memtable_iter_seek_to_first)
+#define lsmt_memtable_iter_next            AB_NAME(lsmt_memtable_iter_next)
+#define lsmt_memtable_iter_entry           AB_NAME(lsmt_memtable_iter_entry)
+#define lsmt_status_str                    AB_NAME(lsmt_status_str)
+#define AB_SIDE_NAME                       AB_CAT(ab_side, AB_SIDE)
+#define AB_STR2(x)                         #x
+#define AB_STR(x)                          AB_STR2(x)
+#define AB_LABEL                           AB_STR(AB_SIDE)
 #else
 #define AB_SIDE_NAME ab_side_self
 #define AB_LABEL     "self"
@@ -155,6 +165,35 @@ static double side_gets(void *mt, uint64_t n, int r)
     return (double)n / s / 1e6;
 }
 
+/* A full scan with the internal iterator (memtable-bench's W5), touching each entry's
+ * last key byte and first value byte; checks it saw n entries. */
+static double side_scan(void *mt, uint64_t n)
+{
+    lsmt_memtable_iter_options io;
+    lsmt_memtable_iter_options_default(&io);
+    io.kind = LSMT_ITER_INTERNAL;
+    lsmt_memtable_iter *it;
+    double t0 = now_sec();
+    check(lsmt_memtable_iter_create(mt, &io, &it), "iter_create");
+    uint64_t c = 0;
+    unsigned sink = 0;
+    lsmt_status st;
+    for (st = lsmt_memtable_iter_seek_to_first(it); st == LSMT_OK;
+         st = lsmt_memtable_iter_next(it)) {
+        const void *k, *v;
+        size_t kl, vl;
+        check(lsmt_memtable_iter_entry(it, &k, &kl, NULL, NULL, &v, &vl), "iter_entry");
+        sink += ((const unsigned char *)k)[kl - 1] + ((const unsigned char *)v)[0];
+        c++;
+    }
+    lsmt_memtable_iter_destroy(it);
+    double s = now_sec() - t0;
+    if (st != LSMT_END || c != n)
+        die(AB_LABEL, "scan: wrong count");
+    (void)sink;
+    return (double)n / s / 1e6;
+}
+
 static void side_reset(void *mt)
 {
     check(lsmt_memtable_reset_all(mt), "reset_all");
@@ -165,8 +204,8 @@ static void side_destroy(void *mt)
     lsmt_memtable_destroy(mt);
 }
 
-const ab_side AB_SIDE_NAME = {AB_LABEL,  side_create, side_fill,
-                              side_gets, side_reset,  side_destroy};
+const ab_side AB_SIDE_NAME = {AB_LABEL,  side_create, side_fill,   side_gets,
+                              side_scan, side_reset,  side_destroy};
 #endif /* AB_SIDE || AB_SELF */
 
 #ifndef AB_SIDE
@@ -200,14 +239,16 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     for (int r = 0; run_w1 && r < rounds; r++) {
-        double w1[2], w3[2];
+        double w1[2], w3[2], w5[2];
         for (int j = 0; j < 2; j++) {
             int s = (r + j) % 2;
             w1[s] = side[s]->fill(mt[s], n, 0);
             w3[s] = side[s]->gets(mt[s], n, r);
+            w5[s] = side[s]->scan(mt[s], n);
             side[s]->reset(mt[s]);
         }
-        printf("W1 %d %.4f %.4f\nW3 %d %.4f %.4f\n", r + 1, w1[0], w1[1], r + 1, w3[0], w3[1]);
+        printf("W1 %d %.4f %.4f\nW3 %d %.4f %.4f\nW5 %d %.4f %.4f\n", r + 1, w1[0], w1[1], r + 1,
+               w3[0], w3[1], r + 1, w5[0], w5[1]);
         fflush(stdout);
     }
     side[0]->destroy(mt[0]);

@@ -13,11 +13,11 @@
 # Usage: bench/run_memtable_ab.sh [OLD_COMMIT] [PROCESSES]   (default f35df52, the tree
 #        before the reshape of issue 12; 4 processes, ~40 s each on a quiet machine)
 # Env:   N (entries, default 1000000), ROUNDS (per process and row, default 8),
-#        ROWS (all, W6 or W1: W1 includes W3; default all),
+#        ROWS (all, W6 or W1: W1 includes W3 and W5; default all),
 #        WORK (scratch, default /tmp/lsmt-memtable-ab)
 # Prints every figure, then per row the median and range of new / old speed: W6-cold is
 # W6's round 1 (memory first touched), W6-warm its rounds 2.. (memory reused after
-# reset_all); W1 and W3 run after W6 on the same, already touched, memory.
+# reset_all); W1, W3 and W5 run after W6 on the same, already touched, memory.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OLD=${1:-f35df52}
@@ -65,7 +65,7 @@ for line in open(sys.argv[1]):
     if row == 'W6':
         row += '-cold' if i == '1' else '-warm'
     ratios[row].append(float(new) / float(old))
-for row in ('W6-cold', 'W6-warm', 'W1', 'W3'):
+for row in ('W6-cold', 'W6-warm', 'W1', 'W3', 'W5'):
     r = ratios.get(row)
     if r:
         print(f"{row}: new/old speed median {statistics.median(r):.3f} "
