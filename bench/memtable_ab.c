@@ -7,16 +7,17 @@
  * library and round i of the new one run back to back (~0.1 s apart, the order
  * alternating), each on its own memtable.
  *
- * bench/run_memtable_ab.sh builds it: each tree's liblsmt.a is linked into one
- * relocatable object whose hidden symbols are made local and whose global ones get a
- * prefix (old_ / new_), and this file is compiled three times: once per side with
- * -DAB_SIDE=old|new against that tree's headers (the calls below then name the prefixed
- * symbols), and once without AB_SIDE for main. Built by CMake with -DAB_SELF it runs
- * this tree against itself (both sides one library): the noise floor of the method.
+ * bench/run_ab.sh memtable builds it: the per-side part of this file (-DAB_SIDE) is
+ * compiled against each tree's headers and linked with that tree's liblsmt.a into one
+ * relocatable object (ld -r) whose hidden symbols are made local and whose global ones
+ * get a prefix, old_ or new_; main (compiled without AB_SIDE) calls old_ab_side_impl and
+ * new_ab_side_impl. CMake builds it with -DAB_SELF: both sides this tree's library (the
+ * method's noise floor), so that it keeps compiling.
  *
  * It uses only calls every version since 0.6 has (options default, create, put, get,
- * the iterator, reset_all, destroy) and generates keys inline, the same way for both. Each side has
- * one memtable with default options, sized as memtable-bench sizes it (room for N
+ * the iterator, reset_all, destroy) and generates keys inline, the same way for both
+ * (memtable-bench's loops change with the library: key shapes, the table.c forwards).
+ * Each side has one memtable with default options, sized as memtable-bench sizes it (room for N
  * entries, the bloom filter for N keys), used on one thread; values are 100 bytes:
  *   - W6: R rounds of (N ascending keys BE64(0) ++ BE64(i), reset_all);
  *   - W1: R rounds of (N random16 keys BE64(splitmix64(i)) ++ BE64(i), then N gets of
@@ -38,7 +39,6 @@
 
 /* One side: a memtable and the three timed loops on it. */
 typedef struct ab_side {
-    const char *name;
     void *(*create)(uint64_t n);
     double (*fill)(void *mt, uint64_t n, int ascending); /* Mops/s */
     double (*gets)(void *mt, uint64_t n, int round);     /* Mops/s */
@@ -77,45 +77,20 @@ static inline double now_sec(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static inline void die(const char *side, const char *what)
+static inline void die(const char *what)
 {
-    fprintf(stderr, "memtable-ab: %s: %s\n", side, what);
+    fprintf(stderr, "memtable-ab: %s\n", what);
     exit(1);
 }
 
 #if defined(AB_SIDE) || defined(AB_SELF)
 /* ---- one side, compiled against one tree's headers ---------------------------------- */
-#ifdef AB_SIDE
-#define AB_CAT2(a, b)                      a##_##b
-#define AB_CAT(a, b)                       AB_CAT2(a, b)
-#define AB_NAME(f)                         AB_CAT(AB_SIDE, f)
-#define lsmt_memtable_options_default      AB_NAME(lsmt_memtable_options_default)
-#define lsmt_memtable_create               AB_NAME(lsmt_memtable_create)
-#define lsmt_memtable_destroy              AB_NAME(lsmt_memtable_destroy)
-#define lsmt_memtable_put                  AB_NAME(lsmt_memtable_put)
-#define lsmt_memtable_get                  AB_NAME(lsmt_memtable_get)
-#define lsmt_memtable_reset_all            AB_NAME(lsmt_memtable_reset_all)
-#define lsmt_memtable_iter_options_default AB_NAME(lsmt_memtable_iter_options_default)
-#define lsmt_memtable_iter_create          AB_NAME(lsmt_memtable_iter_create)
-#define lsmt_memtable_iter_destroy         AB_NAME(lsmt_memtable_iter_destroy)
-#define lsmt_memtable_iter_seek_to_first   AB_NAME(lsmt_memtable_iter_seek_to_first)
-#define lsmt_memtable_iter_next            AB_NAME(lsmt_memtable_iter_next)
-#define lsmt_memtable_iter_entry           AB_NAME(lsmt_memtable_iter_entry)
-#define lsmt_status_str                    AB_NAME(lsmt_status_str)
-#define AB_SIDE_NAME                       AB_CAT(ab_side, AB_SIDE)
-#define AB_STR2(x)                         #x
-#define AB_STR(x)                          AB_STR2(x)
-#define AB_LABEL                           AB_STR(AB_SIDE)
-#else
-#define AB_SIDE_NAME ab_side_self
-#define AB_LABEL     "self"
-#endif
 #include "lsmt/memtable.h"
 
 static void check(lsmt_status st, const char *what)
 {
     if (st != LSMT_OK) {
-        fprintf(stderr, "memtable-ab: %s: %s: %s\n", AB_LABEL, what, lsmt_status_str(st));
+        fprintf(stderr, "memtable-ab: %s: %s\n", what, lsmt_status_str(st));
         exit(1);
     }
 }
@@ -161,7 +136,7 @@ static double side_gets(void *mt, uint64_t n, int r)
     }
     double s = now_sec() - t0;
     if (sink != 7u * (unsigned)n)
-        die(AB_LABEL, "get: wrong value");
+        die("get: wrong value");
     return (double)n / s / 1e6;
 }
 
@@ -189,7 +164,7 @@ static double side_scan(void *mt, uint64_t n)
     lsmt_memtable_iter_destroy(it);
     double s = now_sec() - t0;
     if (st != LSMT_END || c != n)
-        die(AB_LABEL, "scan: wrong count");
+        die("scan: wrong count");
     (void)sink;
     return (double)n / s / 1e6;
 }
@@ -204,17 +179,17 @@ static void side_destroy(void *mt)
     lsmt_memtable_destroy(mt);
 }
 
-const ab_side AB_SIDE_NAME = {AB_LABEL,  side_create, side_fill,   side_gets,
-                              side_scan, side_reset,  side_destroy};
+const ab_side ab_side_impl = {side_create, side_fill,  side_gets,
+                              side_scan,   side_reset, side_destroy};
 #endif /* AB_SIDE || AB_SELF */
 
 #ifndef AB_SIDE
 /* ---- main: the two sides in turn ----------------------------------------------------- */
 #ifdef AB_SELF
-#define ab_side_old ab_side_self
-#define ab_side_new ab_side_self
+#define old_ab_side_impl ab_side_impl
+#define new_ab_side_impl ab_side_impl
 #endif
-extern const ab_side ab_side_old, ab_side_new;
+extern const ab_side old_ab_side_impl, new_ab_side_impl;
 
 int main(int argc, char **argv)
 {
@@ -226,7 +201,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [N] [rounds] [all|W6|W1]\n", argv[0]);
         return 2;
     }
-    const ab_side *side[2] = {&ab_side_old, &ab_side_new};
+    const ab_side *side[2] = {&old_ab_side_impl, &new_ab_side_impl};
     void *mt[2] = {side[0]->create(n), side[1]->create(n)};
     for (int r = 0; run_w6 && r < rounds; r++) {
         double f[2];

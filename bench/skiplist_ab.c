@@ -1,20 +1,30 @@
-/* skiplist-ab: one driver for two versions of the skip list, so that an A/B between
- * them measures the library and nothing else (bench/run_skiplist_ab.sh builds it against
- * this tree and against an older commit, then runs the two binaries in turn).
+/* skiplist-ab: two versions of the skip list in ONE process, run figure by figure in
+ * turn, so that an A/B between them measures the library and nothing else.
  *
- * skiplist-bench's own loops change with the library (key shapes, entry accessors); this
- * file uses only calls that both versions have and generates keys inline, the same way
- * for both. It fills one list with N random16 keys (WORKLOADS.md: BE64(splitmix64(i)) ++
- * BE64(i)) and 100-byte values on one thread (W1), and another with N ascending keys
- * (BE64(0) ++ BE64(i): W6); then per round: N gets of present keys (W3), N gets of absent
- * keys (W4), N gets through seek_batch 32 at a time (B32), and a full scan reading each
- * entry's first value byte (W5). It prints one line per figure, W1 and W6 only with the
- * first round's:
- *     W1 <Mops/s>  W6 <Mops/s>  W3 <Mops/s>  W4 <Mops/s>  B32 <Mops/s>  W5 <ns/entry>
+ * Why one driver: skiplist-bench's own loops change with the library (key shapes, entry
+ * accessors); this file uses only calls that both versions have and generates keys
+ * inline, the same way for both. Why one process: on these shared VMs a process's speed
+ * drifts by up to 1.7x over seconds, so two binaries run one after the other compare
+ * machine phases as much as code; here each figure of the old list and the same figure
+ * of the new one run back to back, the order alternating per round.
  *
- * Built with -DAB_PRE_0_7 it compiles against the API before the 0.7 reshape (issue 12):
- * the sharded concurrent arena was lsmt_carena, lsmt_skiplist_insert took no hint and a
- * node's value came from lsmt_skiplist_node_value. */
+ * bench/run_ab.sh skiplist builds it: the per-side part of this file (-DAB_SIDE) is
+ * compiled against each tree's headers and linked with that tree's liblsmt.a into one
+ * relocatable object (ld -r) whose hidden symbols are made local and whose global ones
+ * get a prefix, old_ or new_; main (compiled without AB_SIDE) calls old_ab_side_impl and
+ * new_ab_side_impl. CMake builds it with -DAB_SELF: both sides this tree's library (the
+ * method's noise floor), so that it keeps compiling.
+ *
+ * Per side: one list filled with N random16 keys (WORKLOADS.md: BE64(splitmix64(i)) ++
+ * BE64(i)) and 100-byte values on one thread (W1), another with N ascending keys
+ * (BE64(0) ++ BE64(i): W6); then per round: N gets of present keys (W3),
+ * N gets of absent keys (W4), N gets through seek_batch 32 at a time (B32), and a full
+ * scan reading each entry's first value byte (W5). Output, one line per figure:
+ *     <row> <round> <old> <new>     (Mops/s; W5 in M entries/s; W1 and W6 round 1 only)
+ *
+ * Built with -DAB_PRE_0_7 the side compiles against the API before the 0.7 reshape
+ * (issue 12): the sharded concurrent arena was lsmt_carena, lsmt_skiplist_insert took no
+ * hint and a node's value came from lsmt_skiplist_node_value. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +33,43 @@
 #include <string.h>
 #include <time.h>
 
+/* One side: its lists and the timed loops on them (each returns Mops/s). */
+typedef struct ab_side {
+    void *(*create)(uint64_t n);            /* an empty state for lists of n entries */
+    double (*fill)(void *s, int ascending); /* W1 (random) or W6 (ascending), once */
+    double (*gets)(void *s, int absent, int round);
+    double (*batch_gets)(void *s, int round); /* seek_batch, 32 keys a call */
+    double (*scan)(void *s);                  /* M entries/s */
+    void (*destroy)(void *s);
+} ab_side;
+
+#define KEY_LEN 16
+#define VAL_LEN 100
+#define BATCH   32
+
+static inline uint64_t splitmix64(uint64_t x)
+{
+    uint64_t z = x + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static inline void die(const char *what)
+{
+    fprintf(stderr, "skiplist-ab: %s\n", what);
+    exit(1);
+}
+
+static inline double now_sec(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+#if defined(AB_SIDE) || defined(AB_SELF)
+/* ---- one side, compiled against one tree's headers ---------------------------------- */
 #include "lsmt/arena.h"
 #include "lsmt/skiplist.h"
 
@@ -52,18 +99,6 @@ static unsigned ab_value0(const lsmt_skiplist_node *n)
 }
 #endif
 
-#define KEY_LEN 16
-#define VAL_LEN 100
-#define BATCH   32
-
-static uint64_t splitmix64(uint64_t x)
-{
-    uint64_t z = x + 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static void put_be64(unsigned char *p, uint64_t v)
 {
     for (int b = 7; b >= 0; b--, v >>= 8)
@@ -76,80 +111,14 @@ static void make_key(unsigned char *k, uint64_t i)
     put_be64(k + 8, i);
 }
 
-static double now_sec(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "skiplist-ab: %s\n", what);
-    exit(1);
-}
+typedef struct side_state {
+    uint64_t n;
+    ab_arena *arena, *seq_arena;
+    lsmt_skiplist *sl;  /* W1's list, read by the rounds */
+    lsmt_skiplist *seq; /* W6's */
+} side_state;
 
 static volatile uint64_t g_sink;
-
-/* N single gets of key(probe(t) + off), round r's own order; returns the number found. */
-static uint64_t gets(const lsmt_skiplist *sl, uint64_t n, uint64_t off, int r)
-{
-    unsigned char k[KEY_LEN];
-    uint64_t found = 0, sink = 0;
-    for (uint64_t t = 0; t < n; t++) {
-        make_key(k, splitmix64(t ^ 0xABCDEFull * (uint64_t)(r + 1)) % n + off);
-        const lsmt_skiplist_node *x = lsmt_skiplist_find(sl, k, KEY_LEN, 0);
-        if (x != NULL) {
-            found++;
-            sink += ab_value0(x);
-        }
-    }
-    g_sink += sink;
-    return found;
-}
-
-/* The same present keys through seek_batch, BATCH per call; returns the number found. */
-static uint64_t batch_gets(const lsmt_skiplist *sl, uint64_t n, int r)
-{
-    unsigned char k[BATCH][KEY_LEN];
-    const void *kp[BATCH];
-    size_t kl[BATCH];
-    uint64_t vers[BATCH] = {0};
-    const lsmt_skiplist_node *out[BATCH];
-    uint64_t found = 0, sink = 0;
-    for (int b = 0; b < BATCH; b++) {
-        kp[b] = k[b];
-        kl[b] = KEY_LEN;
-    }
-    for (uint64_t t = 0; t < n; t += BATCH) {
-        size_t nb = n - t < BATCH ? (size_t)(n - t) : BATCH;
-        for (size_t b = 0; b < nb; b++)
-            make_key(k[b], splitmix64((t + b) ^ 0xABCDEFull * (uint64_t)(r + 1)) % n);
-        if (lsmt_skiplist_seek_batch(sl, nb, kp, kl, vers, out) != LSMT_OK)
-            die("seek_batch");
-        for (size_t b = 0; b < nb; b++)
-            if (out[b] != NULL) {
-                found++;
-                sink += ab_value0(out[b]);
-            }
-    }
-    g_sink += sink;
-    return found;
-}
-
-static uint64_t scan(const lsmt_skiplist *sl)
-{
-    lsmt_skiplist_iter it;
-    uint64_t c = 0, sink = 0;
-    lsmt_skiplist_iter_init(&it, sl);
-    for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
-         st = lsmt_skiplist_iter_next(&it)) {
-        sink += ab_value0(lsmt_skiplist_iter_node(&it));
-        c++;
-    }
-    g_sink += sink;
-    return c;
-}
 
 /* A list in a fresh arena sized as skiplist-bench sizes it for 16-byte keys (the finger
  * table follows the arena's capacity). */
@@ -170,13 +139,28 @@ static lsmt_skiplist *list_create(uint64_t n, ab_arena **arena)
     return sl;
 }
 
-/* Insert key(i) for i < n (ascending: BE64(0) ++ BE64(i)); returns Mops/s. */
-static double fill(lsmt_skiplist *sl, uint64_t n, bool ascending)
+static void *side_create(uint64_t n)
 {
+    side_state *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        die("out of memory");
+    s->n = n;
+    s->sl = list_create(n, &s->arena);
+    s->seq = list_create(n, &s->seq_arena);
+    return s;
+}
+
+/* Insert key(i) for i < n: random16 into W1's list, or ascending (BE64(0) ++ BE64(i))
+ * into W6's. Both lists were created with the side (their memory untouched until now),
+ * so neither side's fill reuses memory the other freed. */
+static double side_fill(void *state, int ascending)
+{
+    side_state *s = state;
+    lsmt_skiplist *sl = ascending ? s->seq : s->sl;
     unsigned char k[KEY_LEN], v[VAL_LEN];
     memset(v, 7, sizeof v);
     double t0 = now_sec();
-    for (uint64_t i = 0; i < n; i++) {
+    for (uint64_t i = 0; i < s->n; i++) {
         if (ascending) {
             put_be64(k, 0);
             put_be64(k + 8, i);
@@ -186,8 +170,108 @@ static double fill(lsmt_skiplist *sl, uint64_t n, bool ascending)
         if (ab_insert(sl, k, KEY_LEN, v, VAL_LEN) != LSMT_OK)
             die("insert");
     }
-    return (double)n / (now_sec() - t0) / 1e6;
+    return (double)s->n / (now_sec() - t0) / 1e6;
 }
+
+/* N single gets of key(probe(t) + off), round r's own order: present keys (off 0, W3) or
+ * absent ones (off n, W4); each checked. */
+static double side_gets(void *state, int absent, int r)
+{
+    side_state *s = state;
+    const uint64_t n = s->n, off = absent ? n : 0;
+    unsigned char k[KEY_LEN];
+    uint64_t found = 0, sink = 0;
+    double t0 = now_sec();
+    for (uint64_t t = 0; t < n; t++) {
+        make_key(k, splitmix64(t ^ 0xABCDEFull * (uint64_t)(r + 1)) % n + off);
+        const lsmt_skiplist_node *x = lsmt_skiplist_find(s->sl, k, KEY_LEN, 0);
+        if (x != NULL) {
+            found++;
+            sink += ab_value0(x);
+        }
+    }
+    double secs = now_sec() - t0;
+    g_sink += sink;
+    if (found != (absent ? 0 : n))
+        die(absent ? "W4 found absent keys" : "W3 missed keys");
+    return (double)n / secs / 1e6;
+}
+
+/* The present keys through seek_batch, BATCH per call. */
+static double side_batch_gets(void *state, int r)
+{
+    side_state *s = state;
+    const uint64_t n = s->n;
+    unsigned char k[BATCH][KEY_LEN];
+    const void *kp[BATCH];
+    size_t kl[BATCH];
+    uint64_t vers[BATCH] = {0};
+    const lsmt_skiplist_node *out[BATCH];
+    uint64_t found = 0, sink = 0;
+    for (int b = 0; b < BATCH; b++) {
+        kp[b] = k[b];
+        kl[b] = KEY_LEN;
+    }
+    double t0 = now_sec();
+    for (uint64_t t = 0; t < n; t += BATCH) {
+        size_t nb = n - t < BATCH ? (size_t)(n - t) : BATCH;
+        for (size_t b = 0; b < nb; b++)
+            make_key(k[b], splitmix64((t + b) ^ 0xABCDEFull * (uint64_t)(r + 1)) % n);
+        if (lsmt_skiplist_seek_batch(s->sl, nb, kp, kl, vers, out) != LSMT_OK)
+            die("seek_batch");
+        for (size_t b = 0; b < nb; b++)
+            if (out[b] != NULL) {
+                found++;
+                sink += ab_value0(out[b]);
+            }
+    }
+    double secs = now_sec() - t0;
+    g_sink += sink;
+    if (found != n)
+        die("B32 missed keys");
+    return (double)n / secs / 1e6;
+}
+
+static double side_scan(void *state)
+{
+    side_state *s = state;
+    lsmt_skiplist_iter it;
+    uint64_t c = 0, sink = 0;
+    double t0 = now_sec();
+    lsmt_skiplist_iter_init(&it, s->sl);
+    for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
+         st = lsmt_skiplist_iter_next(&it)) {
+        sink += ab_value0(lsmt_skiplist_iter_node(&it));
+        c++;
+    }
+    double secs = now_sec() - t0;
+    g_sink += sink;
+    if (c != s->n)
+        die("W5 count");
+    return (double)c / secs / 1e6;
+}
+
+static void side_destroy(void *state)
+{
+    side_state *s = state;
+    lsmt_skiplist_destroy(s->sl);
+    lsmt_skiplist_destroy(s->seq);
+    ab_arena_destroy(s->arena);
+    ab_arena_destroy(s->seq_arena);
+    free(s);
+}
+
+const ab_side ab_side_impl = {side_create,     side_fill, side_gets,
+                              side_batch_gets, side_scan, side_destroy};
+#endif /* AB_SIDE || AB_SELF */
+
+#ifndef AB_SIDE
+/* ---- main: the two sides in turn ----------------------------------------------------- */
+#ifdef AB_SELF
+#define old_ab_side_impl ab_side_impl
+#define new_ab_side_impl ab_side_impl
+#endif
+extern const ab_side old_ab_side_impl, new_ab_side_impl;
 
 int main(int argc, char **argv)
 {
@@ -197,31 +281,33 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [N] [rounds]\n", argv[0]);
         return 2;
     }
-    ab_arena *a, *aseq;
-    lsmt_skiplist *sl = list_create(n, &a), *seq = list_create(n, &aseq);
-    printf("W1 %.4f\n", fill(sl, n, false));
-    printf("W6 %.4f\n", fill(seq, n, true));
-    lsmt_skiplist_destroy(seq);
-    ab_arena_destroy(aseq);
-    for (int r = 0; r < rounds; r++) {
-        double t0 = now_sec();
-        if (gets(sl, n, 0, r) != n)
-            die("W3 missed keys");
-        double t1 = now_sec();
-        if (gets(sl, n, n, r) != 0)
-            die("W4 found absent keys");
-        double t2 = now_sec();
-        if (batch_gets(sl, n, r) != n)
-            die("B32 missed keys");
-        double t3 = now_sec();
-        if (scan(sl) != n)
-            die("W5 count");
-        double t4 = now_sec();
-        printf("W3 %.4f\nW4 %.4f\nB32 %.4f\nW5 %.2f\n", (double)n / (t1 - t0) / 1e6,
-               (double)n / (t2 - t1) / 1e6, (double)n / (t3 - t2) / 1e6,
-               (t4 - t3) * 1e9 / (double)n);
+    const ab_side *side[2] = {&old_ab_side_impl, &new_ab_side_impl};
+    void *st[2] = {side[0]->create(n), side[1]->create(n)};
+    double f[2];
+#define BOTH(r, expr)                \
+    for (int j_ = 0; j_ < 2; j_++) { \
+        int s = ((r) + j_) % 2;      \
+        f[s] = side[s]->expr;        \
     }
-    lsmt_skiplist_destroy(sl);
-    ab_arena_destroy(a);
+    BOTH(0, fill(st[s], 0));
+    printf("W1 1 %.4f %.4f\n", f[0], f[1]);
+    BOTH(1, fill(st[s], 1));
+    printf("W6 1 %.4f %.4f\n", f[0], f[1]);
+    fflush(stdout);
+    for (int r = 0; r < rounds; r++) {
+        BOTH(r, gets(st[s], 0, r));
+        printf("W3 %d %.4f %.4f\n", r + 1, f[0], f[1]);
+        BOTH(r + 1, gets(st[s], 1, r));
+        printf("W4 %d %.4f %.4f\n", r + 1, f[0], f[1]);
+        BOTH(r, batch_gets(st[s], r));
+        printf("B32 %d %.4f %.4f\n", r + 1, f[0], f[1]);
+        BOTH(r + 1, scan(st[s]));
+        printf("W5 %d %.4f %.4f\n", r + 1, f[0], f[1]);
+        fflush(stdout);
+    }
+#undef BOTH
+    side[0]->destroy(st[0]);
+    side[1]->destroy(st[1]);
     return 0;
 }
+#endif /* !AB_SIDE */

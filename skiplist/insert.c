@@ -28,7 +28,7 @@
  * and node_reserve, splice_find and splice_repair's first case, link_metas, link_done) are
  * forced inline (HOT): an ascending insert (fillseq) costs little else, and as calls they
  * added ~60 instructions to its ~800 and made it 0.93x the single function of 0.6
- * (callgrind and bench/run_memtable_ab.sh; bench/README.md). The rare paths (repairing a
+ * (callgrind and bench/run_ab.sh memtable; bench/README.md). The rare paths (repairing a
  * far splice, the finger start, the searches below) stay out of line. */
 #include <stdlib.h>
 
