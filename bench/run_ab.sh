@@ -19,10 +19,10 @@
 #        default 8); ROWS (memtable only: all, W6 or W1 -- W1 includes W3 and W5;
 #        default all); WORK (scratch, default /tmp/lsmt-ab-<driver>)
 # Prints every figure (row round old new), then per row the median and range of new /
-# old speed. skiplist: W1 and W6 once per process (each a fresh arena), W3, W4, B32
-# (seek_batch of 32), W5 (scan) per round. memtable: W6-cold is W6's round 1 (memory
-# first touched), W6-warm its rounds 2.. (memory reused after reset_all); W1, W3 and W5
-# run after W6 on the same, already touched, memory.
+# old speed. W6-cold is W6's round 1 (memory first touched: page faults, THP zeroing,
+# which swing from run to run on these VMs), W6-warm its later rounds (memory reused
+# after a reset). skiplist: W1 once per process, W3, W4, B32 (seek_batch of 32) and W5
+# (scan) per round; memtable: W1, W3 and W5 per round, after W6 on the same memory.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DRIVER=${1:-}
@@ -73,12 +73,12 @@ done
 cat "$out"
 echo "# $DRIVER: new = $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD || echo +changes)," \
     "old = $OLD, $PROCS processes x $ROUNDS rounds, N = $N"
-python3 - "$out" "$DRIVER" <<'EOF'
+python3 - "$out" <<'EOF'
 import collections, statistics, sys
 rows = {}  # row -> new/old ratios, in the order rows first appear
 for line in open(sys.argv[1]):
     p, row, i, old, new = line.split()
-    if sys.argv[2] == 'memtable' and row == 'W6':
+    if row == 'W6':
         row += '-cold' if i == '1' else '-warm'
     rows.setdefault(row, []).append(float(new) / float(old))
 for row, r in rows.items():

@@ -16,11 +16,12 @@
  * method's noise floor), so that it keeps compiling.
  *
  * Per side: one list filled with N random16 keys (WORKLOADS.md: BE64(splitmix64(i)) ++
- * BE64(i)) and 100-byte values on one thread (W1), another with N ascending keys
- * (BE64(0) ++ BE64(i): W6); then per round: N gets of present keys (W3),
- * N gets of absent keys (W4), N gets through seek_batch 32 at a time (B32), and a full
- * scan reading each entry's first value byte (W5). Output, one line per figure:
- *     <row> <round> <old> <new>     (Mops/s; W5 in M entries/s; W1 and W6 round 1 only)
+ * BE64(i)) and 100-byte values on one thread (W1, once); another with N ascending keys
+ * (BE64(0) ++ BE64(i)) R + 2 times, its list and arena reset in between (W6: round 1
+ * touches fresh memory, later rounds reuse it); then per round: N gets of present keys
+ * (W3), N gets of absent keys (W4), N gets through seek_batch 32 at a time (B32), and a
+ * full scan reading each entry's first value byte (W5). Output, one line per figure:
+ *     <row> <round> <old> <new>     (Mops/s; W5 in M entries/s)
  *
  * Built with -DAB_PRE_0_7 the side compiles against the API before the 0.7 reshape
  * (issue 12): the sharded concurrent arena was lsmt_carena, lsmt_skiplist_insert took no
@@ -36,7 +37,8 @@
 /* One side: its lists and the timed loops on them (each returns Mops/s). */
 typedef struct ab_side {
     void *(*create)(uint64_t n);            /* an empty state for lists of n entries */
-    double (*fill)(void *s, int ascending); /* W1 (random) or W6 (ascending), once */
+    double (*fill)(void *s, int ascending); /* W1 (random, once) or W6 (ascending) */
+    void (*reset_seq)(void *s);             /* empty W6's list and arena for the next */
     double (*gets)(void *s, int absent, int round);
     double (*batch_gets)(void *s, int round); /* seek_batch, 32 keys a call */
     double (*scan)(void *s);                  /* M entries/s */
@@ -79,6 +81,7 @@ typedef lsmt_carena_options ab_arena_options;
 #define ab_arena_options_default    lsmt_carena_options_default
 #define ab_arena_create             lsmt_carena_create
 #define ab_arena_destroy            lsmt_carena_destroy
+#define ab_arena_reset_all          lsmt_carena_reset_all
 #define ab_insert(sl, k, kl, v, vl) lsmt_skiplist_insert(sl, k, kl, 0, v, vl)
 static unsigned ab_value0(const lsmt_skiplist_node *n)
 {
@@ -90,6 +93,7 @@ typedef lsmt_sharded_arena_options ab_arena_options;
 #define ab_arena_options_default    lsmt_sharded_arena_options_default
 #define ab_arena_create             lsmt_sharded_arena_create
 #define ab_arena_destroy            lsmt_sharded_arena_destroy
+#define ab_arena_reset_all          lsmt_sharded_arena_reset_all
 #define ab_insert(sl, k, kl, v, vl) lsmt_skiplist_insert(sl, NULL, k, kl, 0, v, vl)
 static unsigned ab_value0(const lsmt_skiplist_node *n)
 {
@@ -151,8 +155,8 @@ static void *side_create(uint64_t n)
 }
 
 /* Insert key(i) for i < n: random16 into W1's list, or ascending (BE64(0) ++ BE64(i))
- * into W6's. Both lists were created with the side (their memory untouched until now),
- * so neither side's fill reuses memory the other freed. */
+ * into W6's (empty). Both lists were created with the side, so neither side's first
+ * fill reuses memory the other freed. */
 static double side_fill(void *state, int ascending)
 {
     side_state *s = state;
@@ -251,6 +255,15 @@ static double side_scan(void *state)
     return (double)c / secs / 1e6;
 }
 
+/* W6's list emptied and its arena reset (its memory kept, already touched), as an
+ * engine's memtable reuses its arena after a flush. */
+static void side_reset_seq(void *state)
+{
+    side_state *s = state;
+    if (ab_arena_reset_all(s->seq_arena) != LSMT_OK || lsmt_skiplist_reset(s->seq) != LSMT_OK)
+        die("reset");
+}
+
 static void side_destroy(void *state)
 {
     side_state *s = state;
@@ -261,7 +274,7 @@ static void side_destroy(void *state)
     free(s);
 }
 
-const ab_side ab_side_impl = {side_create,     side_fill, side_gets,
+const ab_side ab_side_impl = {side_create,     side_fill, side_reset_seq, side_gets,
                               side_batch_gets, side_scan, side_destroy};
 #endif /* AB_SIDE || AB_SELF */
 
@@ -291,9 +304,13 @@ int main(int argc, char **argv)
     }
     BOTH(0, fill(st[s], 0));
     printf("W1 1 %.4f %.4f\n", f[0], f[1]);
-    BOTH(1, fill(st[s], 1));
-    printf("W6 1 %.4f %.4f\n", f[0], f[1]);
-    fflush(stdout);
+    for (int r = 0; r < rounds + 2; r++) {
+        BOTH(r + 1, fill(st[s], 1));
+        printf("W6 %d %.4f %.4f\n", r + 1, f[0], f[1]);
+        fflush(stdout);
+        side[0]->reset_seq(st[0]);
+        side[1]->reset_seq(st[1]);
+    }
     for (int r = 0; r < rounds; r++) {
         BOTH(r, gets(st[s], 0, r));
         printf("W3 %d %.4f %.4f\n", r + 1, f[0], f[1]);
