@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define LSMT_CACHE_LINE 64
 
@@ -55,6 +56,34 @@ static inline size_t lsmt_align_up(size_t x, size_t align)
     if (lsmt_add_overflow(x, align - 1, &r))
         return 0;
     return r & ~(align - 1);
+}
+
+/* memcpy for a key: up to 16 bytes (most keys) as two overlapping loads and stores of
+ * the largest power of two <= len, inline; longer ones through memcpy. A variable-length
+ * memcpy is a call into libc and its size dispatch, ~25 instructions on every write
+ * (callgrind, fillseq). */
+static inline void lsmt_copy_key(void *dst, const void *src, size_t len)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (len > 16) {
+        memcpy(d, s, len);
+    } else if (len >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + len - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + len - 8, &b, 8);
+    } else if (len >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + len - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + len - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < len; i++)
+            d[i] = s[i];
+    }
 }
 
 #endif

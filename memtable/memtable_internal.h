@@ -166,8 +166,7 @@ static inline lsmt_status lsmt_mt_encode_in(const lsmt_memtable *mt, lsmt_skipli
         lsmt_skiplist_node_alloc(list, klen, seq, vlen + mt->prot, type, node, &kb, &vb);
     if (st != LSMT_OK)
         return st;
-    if (klen)
-        memcpy(kb, key, klen);
+    lsmt_copy_key(kb, key, klen);
     if (vlen)
         memcpy(vb, value, vlen);
     if (mt->prot) {

@@ -670,8 +670,8 @@ static inline splice *thread_splice(const lsmt_skiplist *sl)
 }
 
 /* Build (key, version, value) into a new node and link it through sp. */
-static lsmt_status insert_kv(lsmt_skiplist *sl, splice *sp, bool serial, const void *key,
-                             size_t klen, uint64_t version, const void *value, size_t vlen)
+HOT lsmt_status insert_kv(lsmt_skiplist *sl, splice *sp, bool serial, const void *key, size_t klen,
+                          uint64_t version, const void *value, size_t vlen)
 {
     if (!kv_args_ok(key, klen, value, vlen))
         return LSMT_INVALID;
@@ -679,8 +679,7 @@ static lsmt_status insert_kv(lsmt_skiplist *sl, splice *sp, bool serial, const v
     lsmt_status st = node_build(sl, klen, version, vlen, 0, &n, &vb);
     if (st != LSMT_OK)
         return st;
-    if (klen)
-        memcpy(n + HDR_KEY, key, klen);
+    lsmt_copy_key(n + HDR_KEY, key, klen);
     if (vlen)
         memcpy(vb, value, vlen);
     skey k;
