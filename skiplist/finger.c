@@ -105,29 +105,33 @@ void finger_map_clear(finger_map *fm)
     atomic_store_explicit(&fm->state, MAP_EMPTY, memory_order_relaxed);
 }
 
-/* Does the key (klen >= D bytes) start with P? Its first 16 bytes against P's as two
- * masked words (the prefix of most keys that share one -- "user", a table id, a
- * counter's zero bytes -- fits in them: no call to memcmp), the rest byte by byte. */
-static inline bool prefix_shared(const finger_map *fm, const unsigned char *key, size_t klen)
+/* Does the key (klen >= D bytes; w0, w1 its first two words) start with P? Its first 16
+ * bytes against P's as two masked words (the prefix of most keys that share one --
+ * "user", a table id, a counter's zero bytes -- fits in them: no call to memcmp), the
+ * rest byte by byte. */
+static inline bool prefix_shared(const finger_map *fm, const unsigned char *key, uint64_t w0,
+                                 uint64_t w1)
 {
-    uint64_t w0 = load_prefix(key, klen), w1 = klen > 8 ? load_prefix(key + 8, klen - 8) : 0;
     if (((w0 ^ fm->pword[0]) & fm->pmask[0]) != 0 || ((w1 ^ fm->pword[1]) & fm->pmask[1]) != 0)
         return false;
     return fm->plen <= 16 || memcmp(key + 16, fm->prefix + 16, fm->plen - 16) == 0;
 }
 
-uint32_t finger_key_range(const lsmt_skiplist *sl, const unsigned char *key, size_t klen)
+uint32_t finger_key_range(const lsmt_skiplist *sl, const unsigned char *key, size_t klen,
+                          uint64_t w0, uint64_t w1)
 {
+    LSMT_ASSERT(w0 == load_prefix(key, klen) &&
+                w1 == (klen > 8 ? load_prefix(key + 8, klen - 8) : 0));
     const finger_map *fm = sl->finger_map;
     /* acquire: pairs with finger_arm's release store; the map below is then complete */
     if (atomic_load_explicit(&fm->state, memory_order_acquire) != MAP_ARMED)
         return FINGER_NONE;
     if (fm->flat) {
-        uint64_t w = load_prefix(key, klen) >> 32; /* the first 4 bytes, zero padded */
+        uint64_t w = w0 >> 32; /* the first 4 bytes, zero padded */
         return (uint32_t)(w * sl->finger_n >> 32);
     }
     size_t d = fm->plen;
-    if (klen < d || !prefix_shared(fm, key, klen))
+    if (klen < d || !prefix_shared(fm, key, w0, w1))
         return FINGER_NONE;
     /* narrow [lo, lo + w) position by position; lo + w <= 2^64 - 1 throughout, as a
      * piece ends at most at floor(w * (2^32 - 1) / 2^32) */

@@ -130,9 +130,13 @@ static inline uint32_t slot_meta_between(const lsmt_skiplist *sl, const char *x,
                         node_key(y), node_klen(y));
 }
 
-/* finger.c */
-__attribute__((visibility("hidden"))) uint32_t
-finger_key_range(const lsmt_skiplist *sl, const unsigned char *key, size_t klen);
+/* finger.c: the finger range of a key (bytewise lists), given its first two words as
+ * skey holds them (w0 = load_prefix(key, klen), w1 = the same of bytes 8.., 0 for keys
+ * of at most 8 bytes), which decide most keys without reading the key again. */
+__attribute__((visibility("hidden"))) uint32_t finger_key_range(const lsmt_skiplist *sl,
+                                                                const unsigned char *key,
+                                                                size_t klen, uint64_t w0,
+                                                                uint64_t w1);
 
 static inline void skey_init(const lsmt_skiplist *sl, skey *k, const void *key, size_t klen,
                              uint64_t version)
@@ -157,7 +161,7 @@ static inline uint32_t skey_finger(const lsmt_skiplist *sl, const skey *k)
 {
     skey *mk = (skey *)(uintptr_t)k; /* a cache inside the key: logically const */
     if (!mk->finger_known) {
-        mk->finger_b = finger_key_range(sl, k->p, k->len);
+        mk->finger_b = finger_key_range(sl, k->p, k->len, k->prefix, k->prefix2);
         mk->finger_known = true;
     }
     return k->finger_b;

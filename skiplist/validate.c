@@ -71,7 +71,9 @@ static bool walk_node(const lsmt_skiplist *sl, walk *w, const char *n, ref_t r)
         return false; /* invariant V, exact once no insert is in flight */
     unsigned h = node_height(n);
     if (sl->finger != NULL && h >= FINGER_MIN_HEIGHT) {
-        uint32_t b = finger_key_range(sl, node_key(n), node_klen(n));
+        skey k;
+        skey_of_node(sl, &k, n);
+        uint32_t b = finger_key_range(sl, k.p, k.len, k.prefix, k.prefix2);
         if (b != FINGER_NONE) {
             if (b >= sl->finger_n || (w->last_b != FINGER_NONE && b < w->last_b))
                 return false; /* ranges are monotone */

@@ -1349,7 +1349,9 @@ START_TEST(finger_even_ranges)
         ck_assert_ptr_nonnull(per);
         for (uint64_t i = 0; i < N; i++) {
             size_t kl = shape_key(shapes[s], i, k);
-            uint32_t b = finger_key_range(sl, k, kl);
+            skey sk;
+            skey_init(sl, &sk, k, kl, 0);
+            uint32_t b = finger_key_range(sl, k, kl, sk.prefix, sk.prefix2);
             ck_assert_uint_lt(b, n); /* every key of the list has a range (not FINGER_NONE) */
             per[b]++;
         }
