@@ -202,11 +202,16 @@ int main(int argc, char **argv)
         return 2;
     }
     const ab_side *side[2] = {&old_ab_side_impl, &new_ab_side_impl};
+    /* which side goes first alternates per round; AB_FLIP=1 swaps every order (run_ab.sh
+     * sets it in every other process, so W6's cold round 1 is not always the old side's
+     * first) */
+    const char *flip_env = getenv("AB_FLIP");
+    const int flip = flip_env != NULL && atoi(flip_env) != 0;
     void *mt[2] = {side[0]->create(n), side[1]->create(n)};
     for (int r = 0; run_w6 && r < rounds; r++) {
         double f[2];
         for (int j = 0; j < 2; j++) {
-            int s = (r + j) % 2; /* old first in even rounds, new first in odd ones */
+            int s = (r + j + flip) % 2;
             f[s] = side[s]->fill(mt[s], n, 1);
             side[s]->reset(mt[s]);
         }
@@ -216,7 +221,7 @@ int main(int argc, char **argv)
     for (int r = 0; run_w1 && r < rounds; r++) {
         double w1[2], w3[2], w5[2];
         for (int j = 0; j < 2; j++) {
-            int s = (r + j) % 2;
+            int s = (r + j + flip) % 2;
             w1[s] = side[s]->fill(mt[s], n, 0);
             w3[s] = side[s]->gets(mt[s], n, r);
             w5[s] = side[s]->scan(mt[s], n);

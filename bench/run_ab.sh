@@ -68,7 +68,8 @@ args=("$N" "$ROUNDS")
 out="$WORK/results.txt"
 : >"$out"
 for p in $(seq 1 "$PROCS"); do
-    "$WORK/ab" "${args[@]}" | awk -v p="$p" '{print p, $0}' >>"$out"
+    # every other process swaps which side runs first (AB_FLIP)
+    AB_FLIP=$(((p + 1) % 2)) "$WORK/ab" "${args[@]}" | awk -v p="$p" '{print p, $0}' >>"$out"
 done
 cat "$out"
 echo "# $DRIVER: new = $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD || echo +changes)," \

@@ -305,10 +305,14 @@ int main(int argc, char **argv)
     const ab_side *side[2] = {&old_ab_side_impl, &new_ab_side_impl};
     void *st[2] = {side[0]->create(n), side[1]->create(n)};
     double f[2];
-#define BOTH(r, expr)                \
-    for (int j_ = 0; j_ < 2; j_++) { \
-        int s = ((r) + j_) % 2;      \
-        f[s] = side[s]->expr;        \
+    /* which side goes first alternates per figure and round; AB_FLIP=1 swaps every order
+     * (run_ab.sh sets it in every other process: W1 runs once per process) */
+    const char *flip_env = getenv("AB_FLIP");
+    const int flip = flip_env != NULL && atoi(flip_env) != 0;
+#define BOTH(r, expr)                  \
+    for (int j_ = 0; j_ < 2; j_++) {   \
+        int s = ((r) + j_ + flip) % 2; \
+        f[s] = side[s]->expr;          \
     }
     BOTH(0, fill(st[s], 0));
     printf("W1 1 %.4f %.4f\n", f[0], f[1]);
