@@ -402,11 +402,10 @@ static unsigned splice_from_finger(const lsmt_skiplist *sl, splice *sp, const sk
 
 /* Search levels rh - 1 .. 0 of sp from the level above: level i starts at prev[i + 1]
  * and ends by next[i + 1], whose lcp with prev[i + 1] bounds the bytes every node in
- * between shares with it (search.h). */
+ * between shares with it (search.h). REQUIRES rh > 0. */
 static void splice_fill_below(const lsmt_skiplist *sl, splice *sp, const skey *k, unsigned rh)
 {
-    if (rh == 0)
-        return;
+    LSMT_ASSERT(rh > 0);
     size_t m = splice_plcp(sl, sp, rh, k);
     for (unsigned i = rh; i-- > 0;) {
         size_t b = sp->next[i + 1] != 0 ? slot_lcp_lower(slot_make(0, sp->nextmeta[i + 1])) : 0;
@@ -425,7 +424,8 @@ HOT unsigned splice_find(lsmt_skiplist *sl, splice *sp, const skey *k, unsigned 
     unsigned rh = splice_repair(sl, sp, k, maxh);
     if (rh > 1) /* else the kept splice is closer than any finger (ascending keys) */
         rh = splice_from_finger(sl, sp, k, h, rh);
-    splice_fill_below(sl, sp, k, rh);
+    if (rh > 0) /* else nothing to search: ascending keys make no call */
+        splice_fill_below(sl, sp, k, rh);
     return rh;
 }
 
