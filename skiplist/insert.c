@@ -24,12 +24,13 @@
  * splice does not already bracket. insert_serial links with plain release stores: its
  * caller serialises every writer.
  *
- * The steps of an insert are named functions, but those on every insert's path (node_build
- * and node_reserve, splice_find and splice_repair's first case, link_metas, link_done) are
- * forced inline (HOT): an ascending insert (fillseq) costs little else, and as calls they
- * added ~60 instructions to its ~800 and made it 0.93x the single function of 0.6
- * (callgrind and bench/run_ab.sh memtable; bench/README.md). The rare paths (repairing a
- * far splice, the finger start, the searches below) stay out of line. */
+ * The steps of an insert are named functions, but those on every insert's path
+ * (insert_kv, node_build and node_reserve, splice_find and splice_repair's first case,
+ * link_metas, link_done) are forced inline (HOT): an ascending insert (fillseq) costs
+ * little else, and as calls they added ~60 instructions to its ~800 and made it 0.93x
+ * the single function of 0.6 (callgrind and bench/run_ab.sh; bench/README.md, "fillseq
+ * was calls, not slots"). The rare paths (repairing a far splice, the finger start, the
+ * searches below the kept splice) stay out of line, and are not called when not needed. */
 #include <stdlib.h>
 
 #include "skiplist/finger.h"
