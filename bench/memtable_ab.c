@@ -37,6 +37,9 @@
 #include <string.h>
 #include <time.h>
 
+#define AB_DRIVER "memtable"
+#include "ab.h"
+
 /* One side: a memtable and the three timed loops on it. */
 typedef struct ab_side {
     void *(*create)(uint64_t n);
@@ -49,39 +52,6 @@ typedef struct ab_side {
 
 #define KEY_LEN 16
 #define VAL_LEN 100
-
-static inline uint64_t splitmix64(uint64_t x)
-{
-    uint64_t z = x + 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static inline void put_be64(unsigned char *p, uint64_t v)
-{
-    for (int b = 7; b >= 0; b--, v >>= 8)
-        p[b] = (unsigned char)(v & 0xff);
-}
-
-static inline void make_key(unsigned char *k, uint64_t i, int ascending)
-{
-    put_be64(k, ascending ? 0 : splitmix64(i));
-    put_be64(k + 8, i);
-}
-
-static inline double now_sec(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static inline void die(const char *what)
-{
-    fprintf(stderr, "memtable-ab: %s\n", what);
-    exit(1);
-}
 
 #if defined(AB_SIDE) || defined(AB_SELF)
 /* ---- one side, compiled against one tree's headers ---------------------------------- */
@@ -113,12 +83,15 @@ static double side_fill(void *mt, uint64_t n, int ascending)
     static unsigned char v[VAL_LEN];
     memset(v, 7, sizeof v);
     unsigned char k[KEY_LEN];
-    double t0 = now_sec();
+    double t0 = ab_now_sec();
     for (uint64_t i = 0; i < n; i++) {
-        make_key(k, i, ascending);
+        if (ascending) /* a constant argument each: inlined without the select */
+            ab_make_key(k, i, 1);
+        else
+            ab_make_key(k, i, 0);
         check(lsmt_memtable_put(mt, i + 1, k, KEY_LEN, v, VAL_LEN), "put");
     }
-    return (double)n / (now_sec() - t0) / 1e6;
+    return (double)n / (ab_now_sec() - t0) / 1e6;
 }
 
 /* N gets of present random16 keys in round r's order, each value read. */
@@ -126,17 +99,17 @@ static double side_gets(void *mt, uint64_t n, int r)
 {
     unsigned char k[KEY_LEN];
     unsigned sink = 0;
-    double t0 = now_sec();
+    double t0 = ab_now_sec();
     for (uint64_t t = 0; t < n; t++) {
-        make_key(k, splitmix64(t ^ 0xABCDEFull * (uint64_t)(r + 1)) % n, 0);
+        ab_make_key(k, ab_splitmix64(t ^ 0xABCDEFull * (uint64_t)(r + 1)) % n, 0);
         const void *v;
         size_t vl;
         check(lsmt_memtable_get(mt, k, KEY_LEN, LSMT_MAX_SEQUENCE, &v, &vl, NULL), "get");
         sink += ((const unsigned char *)v)[0];
     }
-    double s = now_sec() - t0;
+    double s = ab_now_sec() - t0;
     if (sink != 7u * (unsigned)n)
-        die("get: wrong value");
+        ab_die("get: wrong value");
     return (double)n / s / 1e6;
 }
 
@@ -148,7 +121,7 @@ static double side_scan(void *mt, uint64_t n)
     lsmt_memtable_iter_options_default(&io);
     io.kind = LSMT_ITER_INTERNAL;
     lsmt_memtable_iter *it;
-    double t0 = now_sec();
+    double t0 = ab_now_sec();
     check(lsmt_memtable_iter_create(mt, &io, &it), "iter_create");
     uint64_t c = 0;
     unsigned sink = 0;
@@ -162,9 +135,9 @@ static double side_scan(void *mt, uint64_t n)
         c++;
     }
     lsmt_memtable_iter_destroy(it);
-    double s = now_sec() - t0;
+    double s = ab_now_sec() - t0;
     if (st != LSMT_END || c != n)
-        die("scan: wrong count");
+        ab_die("scan: wrong count");
     (void)sink;
     return (double)n / s / 1e6;
 }
@@ -185,10 +158,6 @@ const ab_side ab_side_impl = {side_create, side_fill,  side_gets,
 
 #ifndef AB_SIDE
 /* ---- main: the two sides in turn ----------------------------------------------------- */
-#ifdef AB_SELF
-#define old_ab_side_impl ab_side_impl
-#define new_ab_side_impl ab_side_impl
-#endif
 extern const ab_side old_ab_side_impl, new_ab_side_impl;
 
 int main(int argc, char **argv)
@@ -205,8 +174,7 @@ int main(int argc, char **argv)
     /* which side goes first alternates per round; AB_FLIP=1 swaps every order (run_ab.sh
      * sets it in every other process, so W6's cold round 1 is not always the old side's
      * first) */
-    const char *flip_env = getenv("AB_FLIP");
-    const int flip = flip_env != NULL && atoi(flip_env) != 0;
+    const int flip = ab_flip();
     void *mt[2] = {side[0]->create(n), side[1]->create(n)};
     for (int r = 0; run_w6 && r < rounds; r++) {
         double f[2];

@@ -38,6 +38,9 @@
 #include <string.h>
 #include <time.h>
 
+#define AB_DRIVER "skiplist"
+#include "ab.h"
+
 /* One side: its lists and the timed loops on them (each returns Mops/s). */
 typedef struct ab_side {
     void *(*create)(uint64_t n);            /* an empty state for lists of n entries */
@@ -52,27 +55,6 @@ typedef struct ab_side {
 #define KEY_LEN 16
 #define VAL_LEN 100
 #define BATCH   32
-
-static inline uint64_t splitmix64(uint64_t x)
-{
-    uint64_t z = x + 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static inline void die(const char *what)
-{
-    fprintf(stderr, "skiplist-ab: %s\n", what);
-    exit(1);
-}
-
-static inline double now_sec(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 #if defined(AB_SIDE) || defined(AB_SELF)
 /* ---- one side, compiled against one tree's headers ---------------------------------- */
@@ -111,18 +93,6 @@ static unsigned ab_read(const lsmt_skiplist_node *n)
 }
 #endif
 
-static void put_be64(unsigned char *p, uint64_t v)
-{
-    for (int b = 7; b >= 0; b--, v >>= 8)
-        p[b] = (unsigned char)(v & 0xff);
-}
-
-static void make_key(unsigned char *k, uint64_t i)
-{
-    put_be64(k, splitmix64(i));
-    put_be64(k + 8, i);
-}
-
 typedef struct side_state {
     uint64_t n;
     ab_arena *arena, *seq_arena;
@@ -141,13 +111,13 @@ static lsmt_skiplist *list_create(uint64_t n, ab_arena **arena)
     ao.capacity = ((size_t)n * 160 + ((size_t)64 << 20)) & ~(((size_t)2 << 20) - 1);
     ao.huge_pages = true;
     if (ab_arena_create(&ao, arena) != LSMT_OK)
-        die("arena create");
+        ab_die("arena create");
     lsmt_skiplist_options o;
     lsmt_skiplist_options_default(&o);
     o.arena = *arena;
     lsmt_skiplist *sl;
     if (lsmt_skiplist_create(&o, &sl) != LSMT_OK)
-        die("skiplist create");
+        ab_die("skiplist create");
     return sl;
 }
 
@@ -155,7 +125,7 @@ static void *side_create(uint64_t n)
 {
     side_state *s = calloc(1, sizeof *s);
     if (s == NULL)
-        die("out of memory");
+        ab_die("out of memory");
     s->n = n;
     s->sl = list_create(n, &s->arena);
     s->seq = list_create(n, &s->seq_arena);
@@ -171,18 +141,16 @@ static double side_fill(void *state, int ascending)
     lsmt_skiplist *sl = ascending ? s->seq : s->sl;
     unsigned char k[KEY_LEN], v[VAL_LEN];
     memset(v, 7, sizeof v);
-    double t0 = now_sec();
+    double t0 = ab_now_sec();
     for (uint64_t i = 0; i < s->n; i++) {
-        if (ascending) {
-            put_be64(k, 0);
-            put_be64(k + 8, i);
-        } else {
-            make_key(k, i);
-        }
+        if (ascending) /* a constant argument each: inlined without the select */
+            ab_make_key(k, i, 1);
+        else
+            ab_make_key(k, i, 0);
         if (ab_insert(sl, k, KEY_LEN, v, VAL_LEN) != LSMT_OK)
-            die("insert");
+            ab_die("insert");
     }
-    return (double)s->n / (now_sec() - t0) / 1e6;
+    return (double)s->n / (ab_now_sec() - t0) / 1e6;
 }
 
 /* N single gets of key(probe(t) + off), round r's own order: present keys (off 0, W3) or
@@ -193,19 +161,19 @@ static double side_gets(void *state, int absent, int r)
     const uint64_t n = s->n, off = absent ? n : 0;
     unsigned char k[KEY_LEN];
     uint64_t found = 0, sink = 0;
-    double t0 = now_sec();
+    double t0 = ab_now_sec();
     for (uint64_t t = 0; t < n; t++) {
-        make_key(k, splitmix64(t ^ 0xABCDEFull * (uint64_t)(r + 1)) % n + off);
+        ab_make_key(k, ab_splitmix64(t ^ 0xABCDEFull * (uint64_t)(r + 1)) % n + off, 0);
         const lsmt_skiplist_node *x = lsmt_skiplist_find(s->sl, k, KEY_LEN, 0);
         if (x != NULL) {
             found++;
             sink += ab_read(x);
         }
     }
-    double secs = now_sec() - t0;
+    double secs = ab_now_sec() - t0;
     g_sink += sink;
     if (found != (absent ? 0 : n))
-        die(absent ? "W4 found absent keys" : "W3 missed keys");
+        ab_die(absent ? "W4 found absent keys" : "W3 missed keys");
     return (double)n / secs / 1e6;
 }
 
@@ -224,23 +192,23 @@ static double side_batch_gets(void *state, int r)
         kp[b] = k[b];
         kl[b] = KEY_LEN;
     }
-    double t0 = now_sec();
+    double t0 = ab_now_sec();
     for (uint64_t t = 0; t < n; t += BATCH) {
         size_t nb = n - t < BATCH ? (size_t)(n - t) : BATCH;
         for (size_t b = 0; b < nb; b++)
-            make_key(k[b], splitmix64((t + b) ^ 0xABCDEFull * (uint64_t)(r + 1)) % n);
+            ab_make_key(k[b], ab_splitmix64((t + b) ^ 0xABCDEFull * (uint64_t)(r + 1)) % n, 0);
         if (lsmt_skiplist_seek_batch(s->sl, nb, kp, kl, vers, out) != LSMT_OK)
-            die("seek_batch");
+            ab_die("seek_batch");
         for (size_t b = 0; b < nb; b++)
             if (out[b] != NULL) {
                 found++;
                 sink += ab_read(out[b]);
             }
     }
-    double secs = now_sec() - t0;
+    double secs = ab_now_sec() - t0;
     g_sink += sink;
     if (found != n)
-        die("B32 missed keys");
+        ab_die("B32 missed keys");
     return (double)n / secs / 1e6;
 }
 
@@ -249,17 +217,17 @@ static double side_scan(void *state)
     side_state *s = state;
     lsmt_skiplist_iter it;
     uint64_t c = 0, sink = 0;
-    double t0 = now_sec();
+    double t0 = ab_now_sec();
     lsmt_skiplist_iter_init(&it, s->sl);
     for (lsmt_status st = lsmt_skiplist_iter_seek_to_first(&it); st == LSMT_OK;
          st = lsmt_skiplist_iter_next(&it)) {
         sink += ab_read(lsmt_skiplist_iter_node(&it));
         c++;
     }
-    double secs = now_sec() - t0;
+    double secs = ab_now_sec() - t0;
     g_sink += sink;
     if (c != s->n)
-        die("W5 count");
+        ab_die("W5 count");
     return (double)c / secs / 1e6;
 }
 
@@ -269,7 +237,7 @@ static void side_reset_seq(void *state)
 {
     side_state *s = state;
     if (ab_arena_reset_all(s->seq_arena) != LSMT_OK || lsmt_skiplist_reset(s->seq) != LSMT_OK)
-        die("reset");
+        ab_die("reset");
 }
 
 static void side_destroy(void *state)
@@ -288,10 +256,6 @@ const ab_side ab_side_impl = {side_create,     side_fill, side_reset_seq, side_g
 
 #ifndef AB_SIDE
 /* ---- main: the two sides in turn ----------------------------------------------------- */
-#ifdef AB_SELF
-#define old_ab_side_impl ab_side_impl
-#define new_ab_side_impl ab_side_impl
-#endif
 extern const ab_side old_ab_side_impl, new_ab_side_impl;
 
 int main(int argc, char **argv)
@@ -307,8 +271,7 @@ int main(int argc, char **argv)
     double f[2];
     /* which side goes first alternates per figure and round; AB_FLIP=1 swaps every order
      * (run_ab.sh sets it in every other process: W1 runs once per process) */
-    const char *flip_env = getenv("AB_FLIP");
-    const int flip = flip_env != NULL && atoi(flip_env) != 0;
+    const int flip = ab_flip();
 #define BOTH(r, expr)                  \
     for (int j_ = 0; j_ < 2; j_++) {   \
         int s = ((r) + j_ + flip) % 2; \

@@ -58,32 +58,34 @@ static inline size_t lsmt_align_up(size_t x, size_t align)
     return r & ~(align - 1);
 }
 
-/* memcpy for a key: up to 16 bytes (most keys) as two overlapping loads and stores of
- * the largest power of two <= len, inline; longer ones through memcpy. A variable-length
- * memcpy is a call into libc and its size dispatch, ~25 instructions on every write
- * (callgrind, fillseq). */
+/* lsmt_copy_key's middle cases: len bytes (w <= len <= 2w) as two overlapping copies of
+ * w bytes, the first and the last w; with w a constant, two loads and two stores. */
+static inline void lsmt_copy_two_(unsigned char *d, const unsigned char *s, size_t len,
+                                  size_t w)
+{
+    unsigned char a[8], b[8];
+    memcpy(a, s, w);
+    memcpy(b, s + len - w, w);
+    memcpy(d, a, w);
+    memcpy(d + len - w, b, w);
+}
+
+/* memcpy for a key: up to 16 bytes (most keys) inline, as two overlapping words; longer
+ * ones through memcpy. A variable-length memcpy is a call into libc and its size
+ * dispatch, ~25 instructions on every write (callgrind, fillseq). */
 static inline void lsmt_copy_key(void *dst, const void *src, size_t len)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
-    if (len > 16) {
+    if (len > 16)
         memcpy(d, s, len);
-    } else if (len >= 8) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + len - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + len - 8, &b, 8);
-    } else if (len >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + len - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + len - 4, &b, 4);
-    } else {
+    else if (len >= 8)
+        lsmt_copy_two_(d, s, len, 8);
+    else if (len >= 4)
+        lsmt_copy_two_(d, s, len, 4);
+    else
         for (size_t i = 0; i < len; i++)
             d[i] = s[i];
-    }
 }
 
 #endif
