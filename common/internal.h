@@ -60,8 +60,7 @@ static inline size_t lsmt_align_up(size_t x, size_t align)
 
 /* lsmt_copy_key's middle cases: len bytes (w <= len <= 2w) as two overlapping copies of
  * w bytes, the first and the last w; with w a constant, two loads and two stores. */
-static inline void lsmt_copy_two_(unsigned char *d, const unsigned char *s, size_t len,
-                                  size_t w)
+static inline void lsmt_copy_two_(unsigned char *d, const unsigned char *s, size_t len, size_t w)
 {
     unsigned char a[8], b[8];
     memcpy(a, s, w);
