@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#ifndef AB_DRIVER
+#error "define AB_DRIVER (the driver's name, for messages) before including ab.h"
+#endif
+
 #ifdef AB_SELF
 #define old_ab_side_impl ab_side_impl
 #define new_ab_side_impl ab_side_impl
@@ -52,6 +56,15 @@ static inline void ab_die(const char *what)
 {
     fprintf(stderr, "%s-ab: %s\n", AB_DRIVER, what);
     exit(1);
+}
+
+/* The arguments every driver takes first: [N] [rounds] (N entries, default 1000000;
+ * rounds per process, default default_rounds). 0, or -1 when either is not positive. */
+static inline int ab_args(int argc, char **argv, int default_rounds, uint64_t *n, int *rounds)
+{
+    *n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
+    *rounds = argc > 2 ? atoi(argv[2]) : default_rounds;
+    return *n == 0 || *rounds < 1 ? -1 : 0;
 }
 
 /* 1 when the environment's AB_FLIP asks every "which side first" order swapped

@@ -162,11 +162,12 @@ extern const ab_side old_ab_side_impl, new_ab_side_impl;
 
 int main(int argc, char **argv)
 {
-    uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
-    int rounds = argc > 2 ? atoi(argv[2]) : 8;
+    uint64_t n;
+    int rounds;
+    int bad = ab_args(argc, argv, 8, &n, &rounds);
     const char *rows = argc > 3 ? argv[3] : "all";
     bool run_w6 = strcmp(rows, "W1") != 0, run_w1 = strcmp(rows, "W6") != 0;
-    if (n == 0 || rounds < 1 || (!run_w6 && !run_w1) || (strcmp(rows, "all") && run_w6 && run_w1)) {
+    if (bad || (!run_w6 && !run_w1) || (strcmp(rows, "all") && run_w6 && run_w1)) {
         fprintf(stderr, "usage: %s [N] [rounds] [all|W6|W1]\n", argv[0]);
         return 2;
     }

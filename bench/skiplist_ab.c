@@ -260,9 +260,9 @@ extern const ab_side old_ab_side_impl, new_ab_side_impl;
 
 int main(int argc, char **argv)
 {
-    uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
-    int rounds = argc > 2 ? atoi(argv[2]) : 2;
-    if (n == 0 || rounds < 1) {
+    uint64_t n;
+    int rounds;
+    if (ab_args(argc, argv, 2, &n, &rounds) != 0) {
         fprintf(stderr, "usage: %s [N] [rounds]\n", argv[0]);
         return 2;
     }
